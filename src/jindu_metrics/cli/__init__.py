@@ -1,0 +1,60 @@
+"""`jindu` command line: a thin layer over the library. Library errors become a Chinese message here."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from . import common
+
+app = typer.Typer(
+    name="jindu",
+    help="禁毒工作台帐指标工具：读取与校验台帐、计算考评指标、解释每个数字、生成通报、县区批量汇总。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="出错时显示完整的 Python 调用栈（供开发者排查）。"),
+) -> None:
+    common.STATE["debug"] = debug
+
+
+def _register() -> None:
+    # Each command lives in its own module; none imports pandas at import time.
+    from . import commands  # noqa: F401
+
+
+_register()
+
+
+def main() -> None:
+    """Console entry point: run the app, turning library errors into Chinese messages and exit codes."""
+    from ..errors import EXIT_UNUSABLE, JinduError
+
+    debug = "--debug" in sys.argv or os.environ.get("JINDU_DEBUG") == "1"
+    try:
+        app()
+    except JinduError as exc:
+        if debug:
+            raise
+        common.err(f"错误：{exc}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        common.err("已中断。")
+        sys.exit(130)
+    except MemoryError:
+        common.err("错误：内存不足，输入文件过大。")
+        sys.exit(EXIT_UNUSABLE)
+    except Exception as exc:  # the one boundary where anything unexpected becomes a message
+        if debug:
+            raise
+        common.err(f"内部错误：{type(exc).__name__}: {exc}。请加 --debug 重新运行并把输出报告给开发者。")
+        sys.exit(EXIT_UNUSABLE)

@@ -1,0 +1,32 @@
+"""Options shared by several commands, and small output helpers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+STATE: dict = {"debug": False}
+
+Inputs = Annotated[
+    Optional[list[Path]],
+    typer.Argument(help="台帐文件或文件夹（xlsx/xlsm/xls/ods/csv）；在工作区内省略时读取工作区的台帐文件夹。",
+                   show_default=False),
+]
+ShowPii = Annotated[bool, typer.Option("--show-pii", help="显示完整姓名和身份证号（默认脱敏）。")]
+Period = Annotated[
+    Optional[str],
+    typer.Option("--period", "-p", help="统计期：2018-10、2018-01..2018-10、2018-Q3、2018-H1、2018、"
+                 "2018-01-01..2018-12-20；默认为当年1月至数据最新月份。", show_default=False),
+]
+Catalog = Annotated[Optional[Path], typer.Option("--catalog", help="本单位的指标目录文件（TOML），覆盖或补充默认目录。",
+                                                 show_default=False)]
+Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="输出文件；省略时输出到屏幕。",
+                                                show_default=False)]
+
+
+def err(message: str) -> None:
+    """Print a message to stderr (never PII)."""
+    print(message, file=sys.stderr)

@@ -1,0 +1,1 @@
+"""`jindu validate`: placeholder until the reader lands."""

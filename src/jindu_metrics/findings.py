@@ -1,0 +1,109 @@
+"""Every kind of finding declared once (code, severity, Chinese message); findings are plain data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .privacy import mask_value
+
+ERROR = "错误"
+WARNING = "警告"
+NOTE = "提示"
+SEVERITY_ORDER = {ERROR: 0, WARNING: 1, NOTE: 2}
+
+
+@dataclass(frozen=True)
+class FindingKind:
+    code: str
+    severity: str
+    title: str
+    # How to fix it; may use {value}, {column}, {allowed}, {detail} placeholders. Never holds PII itself:
+    # the offending value travels in Finding.value and is masked at output.
+    fix: str
+
+
+_KINDS = [
+    FindingKind("missing_column", ERROR, "缺少必需列", "请在表头中补上「{column}」列{detail}"),
+    FindingKind("unreadable_date", ERROR, "日期无法识别", "请改为 2018-10-05 这样的日期{detail}"),
+    FindingKind("date_out_of_range", ERROR, "日期超出合理范围", "日期早于1950年或晚于今天，请核对{detail}"),
+    FindingKind("bad_id_checksum", ERROR, "身份证号校验位错误", "按GB 11643校验位不符，请对照证件核对{detail}"),
+    FindingKind("bad_id_format", ERROR, "身份证号格式错误", "应为18位（末位可为X）或15位数字{detail}"),
+    FindingKind("id_area_unknown", WARNING, "身份证号地址码未知", "行政区划代码不在代码表中或晚于出生日期，请确认{detail}"),
+    FindingKind("id_stored_as_number", ERROR, "身份证号被存为数字，末位已丢失",
+                "请把该列设为文本格式后重新录入完整号码；此行无法与人员匹配{detail}"),
+    FindingKind("duplicate_person", ERROR, "人员重复登记", "同一身份证号在登记台帐中出现多次，请合并为一行{detail}"),
+    FindingKind("unknown_person", ERROR, "人员未在登记台帐中", "请先在吸毒人员登记台帐中登记此人，或核对身份证号{detail}"),
+    FindingKind("value_not_allowed", ERROR, "取值不在允许范围", "允许的取值：{allowed}{detail}"),
+    FindingKind("unreadable_flag", ERROR, "是/否列取值无法识别", "请填写“是”或“否”{detail}"),
+    FindingKind("unreadable_number", ERROR, "数字无法识别", "请填写数字{detail}"),
+    FindingKind("required_empty", ERROR, "必填项为空", "请填写「{column}」{detail}"),
+    FindingKind("reported_before_decided", ERROR, "报到日期早于决定日期", "请核对报到日期与决定日期{detail}"),
+    FindingKind("reported_in_future", ERROR, "报到日期晚于今天", "请核对报到日期{detail}"),
+    FindingKind("status_contradiction", WARNING, "人员状态与其他台帐矛盾", "请核对人员状态{detail}"),
+    FindingKind("level_contradiction", WARNING, "管控等级与戒断情况矛盾", "请核对管控等级{detail}"),
+    FindingKind("gender_mismatch", WARNING, "性别与身份证号不符", "请核对性别或身份证号{detail}"),
+    FindingKind("sheet_unrecognized", NOTE, "工作表未识别为任何台帐", "已跳过；如为台帐，请检查表头列名{detail}"),
+    FindingKind("row_skipped", NOTE, "合计或备注行已跳过", "此行不是数据行，未计入{detail}"),
+]
+
+KINDS: dict[str, FindingKind] = {k.code: k for k in _KINDS}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    file: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None  # raw value; masked by to_dict() unless show_pii
+    detail: str = ""  # extra Chinese text, never PII
+    allowed: str = ""
+
+    @property
+    def kind(self) -> FindingKind:
+        return KINDS[self.code]
+
+    @property
+    def severity(self) -> str:
+        return KINDS[self.code].severity
+
+    @property
+    def message(self) -> str:
+        k = KINDS[self.code]
+        detail = f"（{self.detail}）" if self.detail else ""
+        fix = k.fix.format(column=self.column or "", allowed=self.allowed, detail=detail, value="")
+        return f"{k.title}：{fix}"
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.sheet or "", self.row or 0, self.column or "", self.code)
+
+    def to_dict(self, show_pii: bool = False) -> dict:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "file": self.file,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": mask_value(self.column, self.value, show_pii),
+            "message": self.message,
+        }
+
+
+def summarize(findings: list[Finding]) -> dict:
+    """Counts by severity and by code, for JSON output and the one-line summary of compute."""
+    by_sev = {ERROR: 0, WARNING: 0, NOTE: 0}
+    by_code: dict[str, int] = {}
+    for f in findings:
+        by_sev[f.severity] += 1
+        by_code[f.code] = by_code.get(f.code, 0) + 1
+    return {"错误": by_sev[ERROR], "警告": by_sev[WARNING], "提示": by_sev[NOTE],
+            "by_code": dict(sorted(by_code.items()))}
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(f.severity == ERROR for f in findings)
+
+
+__all__ = ["Finding", "FindingKind", "KINDS", "ERROR", "WARNING", "NOTE", "summarize", "has_errors", "asdict"]

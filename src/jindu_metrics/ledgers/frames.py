@@ -1,0 +1,89 @@
+"""Canonical typed frames: the one place that says what dtype each column type has."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from .. import schema
+from .model import LedgerSet
+
+# pandas dtype for each schema column type. Text stays Python objects (None for empty) so that
+# pandas 2 and 3 behave alike.
+DTYPES = {
+    schema.TEXT: object,
+    schema.ID: object,
+    schema.CATEGORY: object,
+    schema.DATE: "datetime64[ns]",
+    schema.FLAG: "boolean",
+    schema.NUMBER: "float64",
+}
+
+EXTRA_COLUMNS = {"persons": {"人员状态细分": object}}
+
+
+def columns_of(kind: str) -> dict[str, object]:
+    """Ordered column -> dtype mapping of a kind's canonical frame (origin columns last)."""
+    cols: dict[str, object] = {c.name: DTYPES[c.type] for c in schema.KINDS[kind].columns}
+    cols.update(EXTRA_COLUMNS.get(kind, {}))
+    cols.update({schema.ORIGIN_FILE: object, schema.ORIGIN_SHEET: object, schema.ORIGIN_ROW: "int64"})
+    return cols
+
+
+def empty_frame(kind: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns_of(kind).items()})
+
+
+def coerce(kind: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Add missing canonical columns and cast every column to its canonical dtype (values already clean)."""
+    out = {}
+    n = len(df)
+    for col, dtype in columns_of(kind).items():
+        if col in df.columns:
+            s = df[col]
+        elif col == schema.ORIGIN_ROW:
+            s = pd.Series(range(2, n + 2), index=df.index)
+        else:
+            s = pd.Series([None] * n, index=df.index, dtype=object)
+        if dtype == "datetime64[ns]":
+            s = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
+        elif dtype == "boolean":
+            s = s.astype("boolean")
+        elif dtype == "float64":
+            s = pd.to_numeric(s, errors="coerce").astype("float64")
+        elif dtype == "int64":
+            s = s.astype("int64")
+        else:
+            s = s.astype(object).where(s.notna(), None)
+        out[col] = s
+    extra = [c for c in df.columns if c not in out]
+    frame = pd.DataFrame(out, index=df.index)
+    for c in extra:  # unknown columns are kept and ignored
+        frame[c] = df[c]
+    return frame.reset_index(drop=True)
+
+
+def from_records(kind: str, records: Iterable[Mapping], file: str = "<内存>", sheet: str | None = None) -> pd.DataFrame:
+    """Canonical frame from already-clean records (dicts keyed by canonical column). For tests and scripts."""
+    rows = list(records)
+    df = pd.DataFrame(rows) if rows else pd.DataFrame()
+    df[schema.ORIGIN_FILE] = file
+    df[schema.ORIGIN_SHEET] = sheet or schema.KINDS[kind].name
+    if schema.ORIGIN_ROW not in df.columns:
+        df[schema.ORIGIN_ROW] = list(range(2, len(rows) + 2))
+    return coerce(kind, df)
+
+
+def ledger_set(unit: str | None = None, **frames: pd.DataFrame | Iterable[Mapping]) -> LedgerSet:
+    """A LedgerSet with every kind present; values may be frames or lists of clean records."""
+    out = {}
+    for kind in schema.KINDS:
+        v = frames.get(kind)
+        if v is None:
+            out[kind] = empty_frame(kind)
+        elif isinstance(v, pd.DataFrame):
+            out[kind] = coerce(kind, v)
+        else:
+            out[kind] = from_records(kind, v)
+    return LedgerSet(frames=out, unit=unit)

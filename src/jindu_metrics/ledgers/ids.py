@@ -1,0 +1,22 @@
+"""GB 11643 resident ID numbers: check digit, 15→18 upgrade, synthetic IDs for samples and tests."""
+
+from __future__ import annotations
+
+from stdnum.cn import ric
+
+
+def check_digit(first17: str) -> str:
+    """The GB 11643 check character for 17 digits (python-stdnum)."""
+    return ric.calc_check_digit(first17)
+
+
+def upgrade15(id15: str) -> str:
+    """First-generation 15-digit ID -> 18 characters (century 19 inserted, check digit appended)."""
+    body = id15[:6] + "19" + id15[6:]
+    return body + check_digit(body)
+
+
+def make_id(area: str, birth: str, seq: int) -> str:
+    """A synthetic but valid 18-character ID: area code (6), birth date YYYYMMDD, 3-digit sequence."""
+    body = f"{area}{birth}{seq % 1000:03d}"
+    return body + check_digit(body)

@@ -1,0 +1,1 @@
+"""Indicator catalog (declarations) and the generic engine that computes them."""

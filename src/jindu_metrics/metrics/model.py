@@ -1,0 +1,60 @@
+"""Results of the engine: one MetricRow per (unit, indicator). Plain data, JSON-ready via to_dict()."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The same indicator over another window (环比: the previous window of equal length; 同比: a year earlier)."""
+
+    start: str
+    end: str
+    value: float | None
+    display: str
+    numerator: int | float | None = None
+    denominator: int | float | None = None
+    change: float | None = None  # value now minus value then (ratio points as a fraction, or a count)
+    change_display: str = ""  # 上升2.3个百分点 / 下降5人 / 持平
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    unit: str  # 所属镇街 (or workspace unit) for the whole input, or the group's name with --by
+    metric: str  # stable ASCII id
+    name: str  # 名称
+    area: str  # 查处 / 管控 / 社区戒毒康复 / 帮教检测 / 宣传
+    kind: str  # count / sum / ratio
+    numerator: int | float | None
+    denominator: int | float | None  # None for counts and sums
+    exact: Fraction | None  # exact value (ratio as a fraction, count as an integer fraction); None if undefined
+    display: str  # as a bulletin prints it: 24.49%, 30:1, 49, — (zero denominator)
+    reason: str = ""  # why display is "—" (分母为0：…)
+    target: str | None = None  # target text as published: "≥95%", "≤30:1", "100%"
+    met: bool | None = None
+    gap: int | None = None  # persons/events the numerator still needs to meet the target
+    unit_label: str = ""  # 人 / % / ‱ / 例 / 条 ...
+    previous: Comparison | None = None
+    yoy: Comparison | None = None
+    extra: dict = field(default_factory=dict)  # e.g. {"报到期内": 2}
+
+    @property
+    def value(self) -> float | None:
+        return None if self.exact is None else float(self.exact)
+
+    def to_dict(self) -> dict:
+        def cmp(c: Comparison | None):
+            if c is None:
+                return None
+            return {"start": c.start, "end": c.end, "value": c.value, "display": c.display,
+                    "numerator": c.numerator, "denominator": c.denominator, "change": c.change,
+                    "change_display": c.change_display}
+
+        return {
+            "unit": self.unit, "metric": self.metric, "name": self.name,
+            "numerator": self.numerator, "denominator": self.denominator,
+            "value": self.value, "display": self.display, "target": self.target,
+            "met": self.met, "gap": self.gap, "previous": cmp(self.previous), "yoy": cmp(self.yoy),
+        }

@@ -1,0 +1,108 @@
+"""Workspaces made by `jindu init`: a folder with `jindu.toml` and a ledger folder."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError, UsageError
+
+CONFIG_NAME = "jindu.toml"
+LEVELS = {"镇街": "全镇", "县区": "全区", "县": "全县", "区": "全区", "市": "全市", "村居": "全村"}
+
+_KEYS = {
+    "unit": str, "level": str, "office": str, "ledgers": str, "catalog": str, "template": str,
+    "targets": dict, "scoring": str,
+}
+
+
+@dataclass
+class Workspace:
+    root: Path
+    unit: str | None = None
+    level: str = "镇街"  # 镇街 / 县区 / 县 / 市
+    office: str | None = None  # e.g. 乐平镇禁毒委员会办公室
+    ledgers: Path | None = None
+    catalog: Path | None = None
+    template: Path | None = None
+    scoring: Path | None = None
+    targets: dict = field(default_factory=dict)  # metric id or 名称 -> target text ("95%")
+
+    @property
+    def scope_word(self) -> str:
+        """全镇 / 全区 / 全县 as bulletins say it."""
+        return LEVELS.get(self.level, "全镇")
+
+
+def find_workspace(start: Path | None = None) -> Workspace | None:
+    """The workspace containing `start` (default: the current folder), or None."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        cfg = folder / CONFIG_NAME
+        if cfg.is_file():
+            return load_workspace(cfg)
+    return None
+
+
+def load_workspace(cfg: Path) -> Workspace:
+    try:
+        data = tomllib.loads(cfg.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"工作区配置无法读取：{exc}", file=str(cfg)) from None
+    section = data.get("workspace", data)
+    for key, value in section.items():
+        if key not in _KEYS:
+            raise ConfigError(f"未知的配置项「{key}」，允许的配置项：{'、'.join(_KEYS)}", file=str(cfg))
+        if not isinstance(value, _KEYS[key]):
+            raise ConfigError(f"配置项「{key}」的类型不对", file=str(cfg))
+    root = cfg.parent
+
+    def path(key: str) -> Path | None:
+        v = section.get(key)
+        return (root / v) if v else None
+
+    return Workspace(
+        root=root,
+        unit=section.get("unit"),
+        level=section.get("level", "镇街"),
+        office=section.get("office"),
+        ledgers=path("ledgers"),
+        catalog=path("catalog"),
+        template=path("template"),
+        scoring=path("scoring"),
+        targets=dict(section.get("targets", {})),
+    )
+
+
+def resolve_inputs(inputs: list[Path] | None, workspace: Workspace | None) -> list[Path]:
+    """The files or folders to read: the given ones, else the workspace's ledger folder."""
+    if inputs:
+        return list(inputs)
+    if workspace and workspace.ledgers:
+        return [workspace.ledgers]
+    raise UsageError("请指定台帐文件或文件夹，或在 jindu init 创建的工作区内运行。")
+
+
+def write_config(root: Path, unit: str | None, level: str, office: str | None) -> Path:
+    """Write a commented jindu.toml for a new workspace."""
+    def q(s: str | None) -> str:
+        return '"' + (s or "").replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    text = f"""# jindu 工作区配置。修改后直接生效。
+[workspace]
+unit = {q(unit)}              # 本单位名称（所属镇街），如 乐平镇
+level = {q(level)}            # 层级：镇街 / 县区 / 县 / 市（决定通报中说“全镇”还是“全区”）
+office = {q(office)}          # 落款单位，如 乐平镇禁毒委员会办公室
+ledgers = "台帐"              # 台帐文件夹（相对本文件）
+# catalog = "指标目录.toml"   # 本单位的指标目录（覆盖或补充默认目录）
+# template = "通报模板.txt.j2" # 本单位的通报模板
+# scoring = "考评方案.toml"   # 县区考评方案（jindu batch 使用）
+
+[workspace.targets]           # 覆盖默认目标值，如：纳入率 = "95%"
+"""
+    path = root / CONFIG_NAME
+    from .export import atomic_write_text
+
+    atomic_write_text(path, text)
+    return path
