@@ -6,8 +6,12 @@ from stdnum.cn import ric
 
 
 def check_digit(first17: str) -> str:
-    """The GB 11643 check character for 17 digits (python-stdnum)."""
-    return ric.calc_check_digit(first17)
+    """The GB 11643 check character for 17 digits (python-stdnum).
+
+    stdnum's calc_check_digit expects the whole number *including* a check-digit slot (it reads
+    number[:-1]), so a placeholder is appended.
+    """
+    return ric.calc_check_digit(first17 + "0")
 
 
 def upgrade15(id15: str) -> str:
