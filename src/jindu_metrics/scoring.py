@@ -1,0 +1,371 @@
+"""County scoring (考评) and ranking: a declarative TOML scheme applied to the engine's MetricRows.
+
+A scheme is data, never code: each item names an indicator, its points and a rule (full points at or past the
+target, proportional below it, zero at or past a floor; optional deductions when unmet or per person short).
+All arithmetic is exact (Fraction); scores are rounded 四舍五入 only for display.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterable
+
+from .errors import ConfigError, JinduError
+from .metrics.model import MetricRow
+
+HIGHER = "higher"
+LOWER = "lower"
+
+_SCHEME_KEYS = {"name": str, "decimals": int, "undefined": str, "total": (int, float)}
+_ITEM_KEYS = {
+    "metric": str, "points": (int, float), "target": str, "floor": str, "rule": str,
+    "deduct_if_unmet": (int, float), "deduct_per_gap": (int, float), "direction": str,
+}
+_UNDEFINED = {"full": "得满分", "zero": "得0分"}
+_RULES = ("proportional", "deduct")
+_TYPE_NAMES = {str: "文本（加引号）", int: "整数", (int, float): "数字"}
+
+
+# ---------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A target or floor as an exact value on the indicator's own scale (ratios as fractions: 95% → 19/20)."""
+
+    value: Fraction
+    op: str | None  # "≥" / "≤" / None when the text gives no direction
+    text: str
+
+
+_NUM = r"([0-9]+(?:\.[0-9]+)?)"
+_TARGET_RE = re.compile(r"^\s*(≥|≤|>=|<=|＞=|＜=|>|<|不低于|不高于|不超过)?\s*" + _NUM + r"\s*(%|％|‱|:1|：1)?\s*$")
+
+
+def parse_threshold(text: str, fmt: str | None = None) -> Threshold:
+    """Parse "≥95%", "≤30:1", "100%", "≤0.5" (‱ when the indicator's format is permyriad). ValueError if bad."""
+    m = _TARGET_RE.match(str(text))
+    if not m:
+        raise ValueError(text)
+    op_text, num, suffix = m.groups()
+    value = Fraction(Decimal(num))
+    if suffix in ("%", "％") or (suffix is None and fmt == "percent"):
+        value /= 100
+    elif suffix == "‱" or (suffix is None and fmt == "permyriad"):
+        value /= 10000
+    op = None
+    if op_text in ("≥", ">=", "＞=", ">", "不低于"):
+        op = "≥"
+    elif op_text in ("≤", "<=", "＜=", "<", "不高于", "不超过"):
+        op = "≤"
+    return Threshold(value, op, str(text).strip())
+
+
+def is_met(value: Fraction, target: Fraction, direction: str) -> bool:
+    return value >= target if direction == HIGHER else value <= target
+
+
+# ---------------------------------------------------------------- ranking
+
+
+def competition_ranks(values: list[Fraction | None], direction: str = HIGHER) -> list[int]:
+    """1 = best by `direction`; ties share a rank (1, 1, 3); undefined values share the last rank."""
+    defined = [v for v in values if v is not None]
+    ordered = sorted(defined, reverse=(direction == HIGHER))
+    first: dict[Fraction, int] = {}
+    for i, v in enumerate(ordered, start=1):
+        first.setdefault(v, i)
+    last = len(defined) + 1
+    return [first[v] if v is not None else last for v in values]
+
+
+def rank_rows(rows: Iterable[MetricRow], directions: dict[str, str]) -> dict[tuple[str, str], int]:
+    """Rank every (unit, metric) among the units, per metric, by the catalog's direction."""
+    by_metric: dict[str, list[MetricRow]] = {}
+    for r in rows:
+        by_metric.setdefault(r.metric, []).append(r)
+    out: dict[tuple[str, str], int] = {}
+    for metric, group in by_metric.items():
+        ranks = competition_ranks([r.exact for r in group], directions.get(metric, HIGHER))
+        for r, k in zip(group, ranks):
+            out[(r.unit, metric)] = k
+    return out
+
+
+# ---------------------------------------------------------------- scheme
+
+
+@dataclass(frozen=True)
+class ScoreItem:
+    metric: str  # indicator id
+    name: str  # indicator 名称
+    points: Fraction
+    target: Threshold
+    direction: str
+    floor: Threshold | None = None
+    rule: str = "proportional"
+    deduct_if_unmet: Fraction = Fraction(0)
+    deduct_per_gap: Fraction = Fraction(0)
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Scheme:
+    name: str
+    items: tuple[ScoreItem, ...]
+    decimals: int = 1
+    undefined: str = "full"  # an indicator with a zero denominator (nothing to do): full points or zero
+    source: str = ""
+
+    @property
+    def total_points(self) -> Fraction:
+        return sum((i.points for i in self.items), Fraction(0))
+
+
+def _line_of(text: str, table: str, index: int, key: str | None) -> int | None:
+    """Line number (1-based) of `key` inside the `index`-th [table]/[[table]], or of the table header."""
+    seen = -1
+    inside = False
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", line)
+        if header:
+            inside = header.group(1) == table
+            if inside:
+                seen += 1
+                if seen == index and key is None:
+                    return n
+            continue
+        if inside and seen == index and key is not None and re.match(rf"^\"?{re.escape(key)}\"?\s*=", line):
+            return n
+    return None
+
+
+def _err(source: str, line: int | None, message: str) -> ConfigError:
+    where = f"第{line}行：" if line else ""
+    return ConfigError(f"考评方案有误，{where}{message}", file=source or None)
+
+
+def _check_type(value, typ) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, typ)
+
+
+def load_scheme(path: str | Path | None = None, *, text: str | None = None, catalog=None) -> Scheme:
+    """Read and strictly validate a scheme (unknown keys, wrong types, unknown indicators → ConfigError).
+
+    With `catalog`, item names resolve to indicators (id or 名称) and default to the catalog's target and
+    direction; without it, `metric` is taken as the id and `target` is required.
+    """
+    source = str(path) if path is not None else "<考评方案>"
+    if text is None:
+        if path is None:
+            raise ValueError("path or text required")
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"考评方案无法读取：{exc}", file=source) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise _err(source, int(m.group(1)) if m else None, f"不是有效的 TOML 格式（{exc}）") from None
+
+    for key in data:
+        if key not in ("scheme", "item"):
+            raise _err(source, _line_of(text, key, 0, None) or _top_line(text, key),
+                       f"未知的配置项「{key}」，只允许 [scheme] 和 [[item]]")
+    head = data.get("scheme", {})
+    if not isinstance(head, dict):
+        raise _err(source, _top_line(text, "scheme"), "「scheme」应为一个表 [scheme]")
+    for key, value in head.items():
+        line = _line_of(text, "scheme", 0, key)
+        if key not in _SCHEME_KEYS:
+            raise _err(source, line, f"未知的配置项「{key}」，允许：{'、'.join(_SCHEME_KEYS)}")
+        if not _check_type(value, _SCHEME_KEYS[key]):
+            raise _err(source, line, f"「{key}」应为{_TYPE_NAMES[_SCHEME_KEYS[key]]}")
+    decimals = head.get("decimals", 1)
+    if not 0 <= decimals <= 4:
+        raise _err(source, _line_of(text, "scheme", 0, "decimals"), "「decimals」应在0到4之间")
+    undefined = head.get("undefined", "full")
+    if undefined not in _UNDEFINED:
+        raise _err(source, _line_of(text, "scheme", 0, "undefined"), "「undefined」只能是 \"full\" 或 \"zero\"")
+
+    raw_items = data.get("item", [])
+    if not isinstance(raw_items, list) or not raw_items:
+        raise _err(source, None, "至少需要一个 [[item]] 考评项")
+    items: list[ScoreItem] = []
+    seen: dict[str, int] = {}
+    for idx, raw in enumerate(raw_items):
+        def line(key=None, _idx=idx):
+            return _line_of(text, "item", _idx, key)
+
+        for key, value in raw.items():
+            if key not in _ITEM_KEYS:
+                raise _err(source, line(key), f"第{idx + 1}个考评项有未知的配置项「{key}」，允许：{'、'.join(_ITEM_KEYS)}")
+            if not _check_type(value, _ITEM_KEYS[key]):
+                raise _err(source, line(key), f"「{key}」应为{_TYPE_NAMES[_ITEM_KEYS[key]]}")
+        for key in ("metric", "points"):
+            if key not in raw:
+                raise _err(source, line(), f"第{idx + 1}个考评项缺少「{key}」")
+        metric, name, fmt, direction, cat_target = raw["metric"], raw["metric"], None, None, None
+        if catalog is not None:
+            try:
+                ind = catalog.get(raw["metric"])
+            except JinduError:
+                raise _err(source, line("metric"), f"指标「{raw['metric']}」不在指标目录中") from None
+            metric, name, fmt, direction, cat_target = ind.id, ind.name, ind.format, ind.direction, ind.target
+        if metric in seen:
+            raise _err(source, line("metric"), f"指标「{name}」重复出现（另见第{seen[metric]}行）")
+        seen[metric] = line("metric") or 0
+        points = Fraction(Decimal(str(raw["points"])))
+        if points <= 0:
+            raise _err(source, line("points"), "「points」应大于0")
+        target_text = raw.get("target", cat_target)
+        if not target_text:
+            raise _err(source, line(), f"指标「{name}」没有目标值，请写 target = \"95%\" 这样的目标")
+        try:
+            target = parse_threshold(target_text, fmt)
+        except ValueError:
+            raise _err(source, line("target"), f"目标值「{target_text}」无法识别，应写成 \"≥95%\"、\"≤30:1\" 这样") from None
+        if "direction" in raw:
+            if raw["direction"] not in (HIGHER, LOWER):
+                raise _err(source, line("direction"), "「direction」只能是 \"higher\" 或 \"lower\"")
+            direction = raw["direction"]
+        elif target.op is not None:
+            direction = HIGHER if target.op == "≥" else LOWER
+        direction = direction or HIGHER
+        floor = None
+        if "floor" in raw:
+            try:
+                floor = parse_threshold(raw["floor"], fmt)
+            except ValueError:
+                raise _err(source, line("floor"), f"下限「{raw['floor']}」无法识别") from None
+            if (direction == HIGHER and floor.value >= target.value) or (
+                    direction == LOWER and floor.value <= target.value):
+                raise _err(source, line("floor"), f"下限「{floor.text}」应比目标「{target.text}」更差")
+        rule = raw.get("rule", "proportional")
+        if rule not in _RULES:
+            raise _err(source, line("rule"), "「rule」只能是 \"proportional\"（按比例）或 \"deduct\"（按差额扣分）")
+        d_unmet = Fraction(Decimal(str(raw.get("deduct_if_unmet", 0))))
+        d_gap = Fraction(Decimal(str(raw.get("deduct_per_gap", 0))))
+        if d_unmet < 0 or d_gap < 0:
+            raise _err(source, line(), "扣分值不能为负数")
+        if rule == "deduct" and d_gap == 0:
+            raise _err(source, line("rule"), "rule = \"deduct\" 需要 deduct_per_gap（每差1人扣几分）")
+        items.append(ScoreItem(metric, name, points, target, direction, floor, rule, d_unmet, d_gap, line()))
+    scheme = Scheme(head.get("name", "考评"), tuple(items), decimals, undefined, source)
+    if "total" in head and Fraction(Decimal(str(head["total"]))) != scheme.total_points:
+        raise _err(source, _line_of(text, "scheme", 0, "total"),
+                   f"各项分值之和为{_fmt(scheme.total_points, 2)}，与「total」不一致")
+    return scheme
+
+
+def _top_line(text: str, key: str) -> int | None:
+    for n, raw in enumerate(text.splitlines(), start=1):
+        if re.match(rf"^\s*\[*\s*\"?{re.escape(key)}\"?\s*[\]=]", raw):
+            return n
+    return None
+
+
+# ---------------------------------------------------------------- scoring
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    metric: str
+    name: str
+    points: Fraction
+    score: Fraction
+    display: str  # rounded 四舍五入
+    value_display: str
+    target: str
+    met: bool | None
+    note: str = ""  # why: 达到目标 / 按比例 / 低于下限 / 分母为0…
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    unit: str
+    total: Fraction
+    display: str
+    rank: int
+    items: tuple[ItemScore, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        return {"unit": self.unit, "score": self.display, "rank": self.rank,
+                "items": [{"metric": i.metric, "name": i.name, "points": _fmt(i.points, 2), "score": i.display,
+                           "value": i.value_display, "target": i.target, "met": i.met, "note": i.note}
+                          for i in self.items]}
+
+
+def _fmt(x: Fraction, decimals: int) -> str:
+    """四舍五入 (ROUND_HALF_UP) of an exact value, as text."""
+    try:
+        from .metrics.display import round_half_up
+    except ImportError:  # the engine's display helpers not installed yet: same rule, integer arithmetic
+        def round_half_up(v, d):
+            v = Fraction(v)
+            q = (abs(v) * 10 ** d + Fraction(1, 2)).__floor__()
+            return (Decimal(-q if v < 0 else q) / Decimal(10 ** d)).quantize(Decimal(1).scaleb(-d))
+    return str(round_half_up(x, decimals))
+
+
+def score_item(item: ScoreItem, row: MetricRow | None, undefined: str, decimals: int) -> ItemScore:
+    """One indicator's score for one unit, exactly."""
+    t, p = item.target.value, item.points
+    if row is None or row.exact is None:
+        score = p if undefined == "full" else Fraction(0)
+        note = f"无数据（{row.reason if row is not None and row.reason else '分母为0'}），{_UNDEFINED[undefined]}"
+        return ItemScore(item.metric, item.name, p, score, _fmt(score, decimals),
+                         row.display if row is not None else "—", item.target.text, None, note)
+    v = Fraction(row.exact)
+    met = is_met(v, t, item.direction)
+    if met:
+        score, note = p, "达到目标"
+    elif item.rule == "deduct":
+        gap = row.gap or 0
+        score, note = p - item.deduct_per_gap * gap, f"差{gap}，每差1扣{_fmt(item.deduct_per_gap, 2)}分"
+    elif item.floor is not None and (v <= item.floor.value if item.direction == HIGHER else v >= item.floor.value):
+        score, note = Fraction(0), f"未超过下限{item.floor.text}"
+    elif item.floor is not None:
+        f = item.floor.value
+        score, note = p * (v - f) / (t - f), "按比例"
+    elif item.direction == HIGHER:
+        score, note = (p * v / t if t else Fraction(0)), "按比例"
+    else:
+        score, note = (p * t / v if v else p), "按比例"
+    if not met and item.deduct_if_unmet:
+        score -= item.deduct_if_unmet
+        note += f"，未达标扣{_fmt(item.deduct_if_unmet, 2)}分"
+    score = min(max(score, Fraction(0)), p)
+    return ItemScore(item.metric, item.name, p, score, _fmt(score, decimals), row.display,
+                     item.target.text, met, note)
+
+
+def score_units(scheme: Scheme, rows: Iterable[MetricRow], units: list[str] | None = None) -> list[UnitScore]:
+    """得分 and 排名 for every unit (in `units` order, default: sorted names), ranked by total score."""
+    by_unit: dict[str, dict[str, MetricRow]] = {}
+    for r in rows:
+        by_unit.setdefault(r.unit, {})[r.metric] = r
+    names = list(units) if units is not None else sorted(by_unit)
+    totals, item_lists = [], []
+    for u in names:
+        got = by_unit.get(u, {})
+        items = tuple(score_item(i, got.get(i.metric), scheme.undefined, scheme.decimals) for i in scheme.items)
+        item_lists.append(items)
+        totals.append(sum((i.score for i in items), Fraction(0)))
+    ranks = competition_ranks(totals, HIGHER)
+    return [UnitScore(u, t, _fmt(t, scheme.decimals), k, items)
+            for u, t, k, items in zip(names, totals, ranks, item_lists)]
+
+
+def example_scheme_path() -> Path:
+    """The example scheme shipped with the package (built from the 示范 targets of the catalog)."""
+    return Path(__file__).parent / "data" / "scoring_example.toml"
