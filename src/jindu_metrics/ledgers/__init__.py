@@ -1,0 +1,118 @@
+"""Ledger reading: `load_ledgers(paths, unit)` → LedgerSet (one typed frame per kind, findings, sheets read)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .model import LedgerSet, SheetInfo
+
+__all__ = ["load_ledgers", "LedgerSet", "SheetInfo", "expand_inputs"]
+
+
+def expand_inputs(paths: list) -> list[tuple[Path, str]]:
+    """(path, label) of every file to read: files as given; folders non-recursively (ledger files only,
+    `~$*` lock files and hidden files skipped), sorted by name for byte-stable output."""
+    from ..errors import InputError
+    from .formats import LEDGER_SUFFIXES
+
+    out: list[tuple[Path, str]] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(
+                f for f in path.iterdir()
+                if f.is_file() and f.suffix.lower() in LEDGER_SUFFIXES
+                and not f.name.startswith(("~$", ".", "~"))
+            )
+            out.extend((f, str(f)) for f in found)
+        elif path.exists():
+            out.append((path, str(p)))
+        else:
+            raise InputError("文件或文件夹不存在", file=str(p))
+    if not out:
+        raise InputError("文件夹中没有台帐文件（支持 xlsx、xlsm、xls、ods、csv）", file=", ".join(map(str, paths)))
+    return out
+
+
+def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
+    """Read files and/or folders into a LedgerSet.
+
+    Raises InputError (Chinese, naming the file) when a file cannot be read at all; per-cell problems become
+    findings. Seizure/community/contact rows missing 姓名/所属村居/所属镇街 get them from persons; 所属镇街
+    empty everywhere → `unit`.
+    """
+    import pandas as pd
+
+    from .. import schema
+    from ..findings import Finding
+    from . import frames
+    from .formats import read_file
+    from .header import detect
+    from .normalize import normalize_sheet
+
+    parts: dict[str, list[pd.DataFrame]] = {k: [] for k in schema.KINDS}
+    findings: list[Finding] = []
+    sheets: list[SheetInfo] = []
+    for path, label in expand_inputs(paths):
+        for raw in read_file(path, label):
+            header = detect(raw.rows, raw.name, raw.merged)
+            if header is None:
+                nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
+                findings.append(Finding("sheet_unrecognized", label, raw.name,
+                                        detail="工作表为空" if not nonempty else "未找到可识别的表头"))
+                sheets.append(SheetInfo(label, raw.name, None, None, 0))
+                continue
+            df, fs, _ = normalize_sheet(raw, header, label)
+            findings.extend(fs)
+            parts[header.kind].append(df)
+            sheets.append(SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
+                                    {header.labels.get(i, name): name for i, name in header.columns.items()}))
+            del raw.rows
+    out = {}
+    for kind, dfs in parts.items():
+        dfs = [d for d in dfs if len(d)] or dfs[:1]
+        if not dfs:
+            out[kind] = frames.empty_frame(kind)
+            continue
+        df = dfs[0] if len(dfs) == 1 else pd.concat(dfs, ignore_index=True, sort=False)
+        out[kind] = frames.coerce(kind, df)
+    _fill_from_persons(out)
+    unit = _fill_unit(out, unit)
+    findings.sort(key=lambda f: f.sort_key())
+    return LedgerSet(frames=out, findings=findings, sheets=sheets, unit=unit)
+
+
+def _fill_from_persons(frames_: dict) -> None:
+    """Seizure/community/contact rows missing 姓名/所属村居/所属镇街 take them from the persons ledger."""
+    persons = frames_["persons"]
+    if persons.empty:
+        return
+    key = "公民身份号码"
+    lookup = persons.dropna(subset=[key]).drop_duplicates(subset=[key], keep="first").set_index(key)
+    for kind in ("seizures", "community", "contacts"):
+        df = frames_[kind]
+        if df.empty:
+            continue
+        for col in ("姓名", "所属村居", "所属镇街"):
+            if col not in df.columns:
+                continue
+            missing = df[col].isna() & df[key].notna()
+            if missing.any():
+                filled = df.loc[missing, key].map(lookup[col])
+                df.loc[missing, col] = filled.astype(object).where(filled.notna(), None)
+
+
+def _fill_unit(frames_: dict, unit: str | None) -> str | None:
+    """所属镇街 empty everywhere → `unit`; a single 所属镇街 found fills the blanks and names the set."""
+    found: set[str] = set()
+    for df in frames_.values():
+        if "所属镇街" in df.columns:
+            found.update(v for v in df["所属镇街"].dropna().unique())
+    fill = unit if not found else (next(iter(found)) if len(found) == 1 else None)
+    if fill:
+        for df in frames_.values():
+            if "所属镇街" in df.columns and df["所属镇街"].isna().any():
+                df["所属镇街"] = df["所属镇街"].where(df["所属镇街"].notna(), fill)
+    if unit:
+        return unit
+    return next(iter(found)) if len(found) == 1 else None

@@ -1,0 +1,302 @@
+"""Raw reading of one input file into sheets of Python cell values, with guards against hostile files.
+
+Workbooks (xlsx/xlsm/xlsb/xls/ods) go through python-calamine called with a *path* (through a file handle
+every error becomes "Cannot detect file format"); BIFF2–5 .xls falls back to xlrd. CSV/TXT are decoded as
+UTF-8, UTF-8 with BOM or GB18030 and the delimiter is sniffed. Anything unreadable raises InputError with a
+Chinese reason (加密 / 文件损坏 / 不是表格文件 / 超出大小上限 / 格式过旧).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".xltx", ".xltm", ".et"}
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
+LEDGER_SUFFIXES = WORKBOOK_SUFFIXES | TEXT_SUFFIXES
+
+MAX_FILE_BYTES = 512 * 1024 * 1024  # workbooks; CSV files may be larger (read by pandas' C parser)
+MAX_UNCOMPRESSED = 768 * 1024 * 1024  # sum of a zip package's uncompressed sizes (zip bombs)
+MAX_CELLS = 30_000_000  # per sheet, by its declared dimension or ODS repeat counts
+MAX_CSV_BYTES = 4 * 1024 * 1024 * 1024
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+BIFF_RAW = {b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08"}  # BOF of pre-OLE BIFF2/3/4 streams
+
+
+@dataclass
+class RawSheet:
+    """One sheet as rows of cell values (str, float, int, bool, date, datetime, ...; '' = empty)."""
+
+    name: str
+    rows: list[list]  # rows[i] is Excel row i + 1
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # 0-based inclusive
+    text: bool = False  # CSV: every cell is text
+
+
+def _fail(path: str, reason: str) -> InputError:
+    return InputError(reason, file=path)
+
+
+def read_file(path: Path, label: str | None = None) -> list[RawSheet]:
+    """Every sheet of one file. `label` is the file name as the user gave it (for messages)."""
+    name = label or str(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise _fail(name, f"无法打开文件（{exc.strerror or exc}）") from None
+    if size == 0:
+        raise _fail(name, "文件为空（0 字节），不是表格文件")
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES and not head.startswith((ZIP_MAGIC, OLE_MAGIC)):
+        if size > MAX_CSV_BYTES:
+            raise _fail(name, "文件超出大小上限（4 GB）")
+        return [read_csv(path, name)]
+    if size > MAX_FILE_BYTES:
+        raise _fail(name, f"文件超出大小上限（{MAX_FILE_BYTES // 2**20} MB）")
+    if head.startswith(ZIP_MAGIC):
+        _check_zip(path, name)
+    elif head.startswith(OLE_MAGIC):
+        _check_ole(path, name)
+    elif head[:2] in BIFF_RAW:
+        return _read_xlrd(path, name)
+    elif suffix in WORKBOOK_SUFFIXES:
+        if _looks_like_text(path):
+            raise _fail(name, f"扩展名为 {suffix} 但内容不是表格文件（可能是文本或网页导出），"
+                              "请用 Excel 打开后另存为 .xlsx")
+        raise _fail(name, "不是表格文件（无法识别的文件格式）")
+    else:
+        if _looks_like_text(path):
+            return [read_csv(path, name)]
+        raise _fail(name, "不是表格文件（支持 xlsx、xlsm、xls、ods、csv）")
+    return _read_calamine(path, name)
+
+
+def _looks_like_text(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        chunk = fh.read(4096)
+    if b"\x00" in chunk:
+        return False
+    for enc in ("utf-8", "gb18030"):
+        try:
+            chunk.decode(enc)
+            return True
+        except UnicodeDecodeError as exc:
+            if exc.start > len(chunk) - 4:  # cut in the middle of a character
+                return True
+    return False
+
+
+def _check_zip(path: Path, name: str) -> None:
+    """Zip packages: reject bombs (declared uncompressed size), encrypted ODS, oversized sheets."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if not infos:
+                raise _fail(name, "文件损坏（压缩包为空，不是有效的 Excel/ODS 文件）")
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNCOMPRESSED:
+                raise _fail(name, f"文件超出大小上限（解压后 {total // 2**20} MB，上限 {MAX_UNCOMPRESSED // 2**20} MB）")
+            names = {i.filename for i in infos}
+            if "META-INF/manifest.xml" in names:
+                manifest = zf.read("META-INF/manifest.xml")
+                if b"encryption-data" in manifest:
+                    raise _fail(name, "文件已加密（设有打开密码），请在 WPS/LibreOffice 中取消密码后另存")
+            if "content.xml" in names:
+                _check_ods_repeats(zf, name)
+            for info in infos:
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    with zf.open(info) as fh:
+                        head = fh.read(4096)
+                    m = re.search(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"', head)
+                    if m and m.group(3):
+                        rows = int(m.group(4)) - int(m.group(2)) + 1
+                        cols = _col_index(m.group(3)) - _col_index(m.group(1)) + 1
+                        if rows * cols > MAX_CELLS:
+                            raise _fail(name, f"工作表超出大小上限（声明 {rows} 行 × {cols} 列）")
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise _fail(name, f"文件损坏（压缩包无法解开：{exc}）") from None
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+_ROW_RE = re.compile(rb"<table:table-row\b([^>]*?)(/?)>")
+_CELL_RE = re.compile(rb"<table:(?:covered-)?table-cell\b([^>]*)>")
+_REP_ROWS = re.compile(rb'table:number-rows-repeated="(\d+)"')
+_REP_COLS = re.compile(rb'table:number-columns-repeated="(\d+)"')
+
+
+def _check_ods_repeats(zf: zipfile.ZipFile, name: str) -> None:
+    """ODS compresses runs with number-rows/columns-repeated; a crafted file asks for 10^18 cells.
+
+    Cells holding a value (office:value-type) count rows-repeated × columns-repeated; empty runs are free.
+    """
+    data = zf.read("content.xml")
+    cells = 0
+    for table in data.split(b"</table:table>"):
+        rows = _ROW_RE.split(table)
+        # split() yields [pre, attrs, selfclose, body, attrs, selfclose, body, ...]
+        for i in range(1, len(rows) - 2, 3):
+            m = _REP_ROWS.search(rows[i])
+            rep = int(m.group(1)) if m else 1
+            for cm in _CELL_RE.finditer(rows[i + 2]):
+                attrs = cm.group(1)
+                if b"value-type" not in attrs:
+                    continue
+                c = _REP_COLS.search(attrs)
+                cells += rep * (int(c.group(1)) if c else 1)
+                if cells > MAX_CELLS:
+                    raise _fail(name, "工作表超出大小上限（重复单元格数量过大，文件可能是恶意构造的）")
+
+
+def _check_ole(path: Path, name: str) -> None:
+    """An OLE2 container: .xls, or an encrypted xlsx (EncryptionInfo / EncryptedPackage streams)."""
+    with open(path, "rb") as fh:
+        data = fh.read(min(path.stat().st_size, 1 << 20))
+    if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+        raise _fail(name, "文件已加密（设有打开密码），请在 Excel/WPS 中取消密码后另存为 .xlsx")
+
+
+def _calamine_reason(exc: BaseException) -> str:
+    import python_calamine as pc
+
+    text = str(exc)
+    if isinstance(exc, pc.PasswordError):
+        return "文件已加密（设有打开密码），请在 Excel/WPS 中取消密码后另存为 .xlsx"
+    if "limit" in text.lower():
+        return "工作表超出大小上限"
+    if "Invalid OLE" in text or "not an office document" in text:
+        return "不是表格文件或文件损坏（无法识别为 Excel 文件）"
+    short = text.splitlines()[0][:120] if text else type(exc).__name__
+    return f"文件损坏，无法读取（{short}）"
+
+
+def _read_calamine(path: Path, name: str) -> list[RawSheet]:
+    import python_calamine as pc
+
+    try:
+        wb = pc.load_workbook(str(path))
+        metas = list(wb.sheets_metadata)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - pyo3 PanicException derives from BaseException
+        if path.suffix.lower() == ".xls" and not isinstance(exc, pc.PasswordError):
+            try:
+                return _read_xlrd(path, name)
+            except InputError:
+                pass
+        raise _fail(name, _calamine_reason(exc)) from None
+    sheets = []
+    for meta in metas:
+        if "WorkSheet" not in str(meta.typ):
+            continue  # chart sheets, dialog sheets
+        try:
+            sh = wb.get_sheet_by_name(meta.name)
+            h, w = sh.height, sh.width
+            if h * w > MAX_CELLS:
+                raise _fail(name, f"工作表「{meta.name}」超出大小上限（{h} 行 × {w} 列）")
+            rows = sh.to_python(skip_empty_area=False)
+            merged = list(sh.merged_cell_ranges or [])
+        except InputError:
+            raise
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            raise InputError(_calamine_reason(exc), file=name, sheet=meta.name) from None
+        sheets.append(RawSheet(meta.name, rows, merged))
+    try:
+        wb.close()
+    except Exception:  # noqa: BLE001 - closing is best effort
+        pass
+    return sheets
+
+
+def _read_xlrd(path: Path, name: str) -> list[RawSheet]:
+    """BIFF2–5 workbooks calamine cannot read (xlrd fallback, small old files only)."""
+    import datetime as dt
+
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True, formatting_info=False)
+        sheets = []
+        for sh in book.sheets():
+            if sh.nrows * max(sh.ncols, 1) > MAX_CELLS:
+                raise _fail(name, f"工作表「{sh.name}」超出大小上限")
+            rows = []
+            for r in range(sh.nrows):
+                out = []
+                for c in sh.row(r):
+                    if c.ctype == xlrd.XL_CELL_DATE:
+                        try:
+                            v = xlrd.xldate_as_datetime(c.value, book.datemode)
+                            out.append(v.date() if v.time() == dt.time() else v)
+                        except Exception:  # noqa: BLE001 - odd date cell: keep the serial
+                            out.append(c.value)
+                    elif c.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                        out.append("")
+                    elif c.ctype == xlrd.XL_CELL_BOOLEAN:
+                        out.append(bool(c.value))
+                    else:
+                        out.append(c.value)
+                rows.append(out)
+            sheets.append(RawSheet(sh.name, rows, [((a, c), (b - 1, d - 1)) for a, b, c, d in sh.merged_cells]))
+        return sheets
+    except InputError:
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        raise _fail(name, f"格式过旧或文件损坏，无法读取，请用 Excel/WPS 打开后另存为 .xlsx（{str(exc)[:80]}）") from None
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK/GB2312), else UTF-16 with BOM."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace")
+
+
+def read_csv(path: Path, name: str) -> RawSheet:
+    """A CSV/TXT file as one text sheet; delimiter sniffed among , ; tab |."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _fail(name, f"无法打开文件（{exc.strerror or exc}）") from None
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _fail(name, "不是表格文件（内容为二进制数据）")
+    text = decode_text(data)
+    del data
+    sample = "\n".join(text[:65536].splitlines()[:30])
+    counts = {d: sum(line.count(d) for line in sample.splitlines()) for d in (",", ";", "\t", "|")}
+    delim = max(counts, key=lambda d: (counts[d], d == ","))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+    except csv.Error as exc:
+        raise _fail(name, f"CSV 文件格式错误（{exc}）") from None
+    return RawSheet(path.stem, rows, text=True)

@@ -1,0 +1,378 @@
+"""Vectorised normalisation of one recognised sheet into a canonical typed frame plus findings.
+
+Every column is factorised once; conversions run on its unique values only and are taken back with the codes,
+so a 150k-row sheet costs a handful of array operations per column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from .. import schema
+from ..findings import Finding
+from . import ids
+from .formats import RawSheet
+from .header import Header
+from .textnorm import cell_text, fold, fold_compact
+
+MIN_DATE = pd.Timestamp("1950-01-01")
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # 1900 system (serials typed as numbers or text)
+
+_DATE_RE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[ T]+(\d{1,2})[:：](\d{1,2})(?:[:：](\d{1,2}))?(?:\.\d+)?)?$"
+)
+_DATE8_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_SERIAL_RE = re.compile(r"^\d{4,5}(?:\.\d+)?$")
+_NUM_RE = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*[^\d]{0,4}$")
+_ID_CHARS = re.compile(r"^\d{17}[\dX]$")
+_ID15 = re.compile(r"^\d{15}$")
+_SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff'‘’`]+")
+
+_FLAG_TRUE = {v.lower() for v in schema.FLAG_TRUE}
+_FLAG_FALSE = {v.lower() for v in schema.FLAG_FALSE}
+
+
+def _today() -> pd.Timestamp:
+    return pd.Timestamp(dt.date.today())
+
+
+def _is_empty(v: object) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
+
+
+# --- per-unique converters: value -> (canonical value, finding code or None, detail) -------------------
+
+def conv_date(v: object):
+    if isinstance(v, dt.datetime):
+        return pd.Timestamp(v.replace(tzinfo=None)), None, ""
+    if isinstance(v, dt.date):
+        return pd.Timestamp(v), None, ""
+    if isinstance(v, (dt.time, dt.timedelta)):
+        return None, "unreadable_date", "单元格是时间而不是日期"
+    if isinstance(v, bool):
+        return None, "unreadable_date", ""
+    if isinstance(v, (int, float)):
+        return _from_number(float(v))
+    s = fold_compact(str(v)) if not isinstance(v, str) or not v.isascii() else v.strip()
+    m = _DATE_RE.match(s) or _DATE_RE.match(fold(str(v)))
+    if m:
+        y, mo, d, hh, mi, ss = m.groups()
+        try:
+            return pd.Timestamp(dt.datetime(int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0))), None, ""
+        except ValueError:
+            return None, "unreadable_date", "不存在的日期"
+    if _DATE8_RE.match(s) or _SERIAL_RE.match(s):
+        return _from_number(float(s))
+    return None, "unreadable_date", ""
+
+
+def _from_number(x: float):
+    if x.is_integer() and 19000101 <= x <= 21001231:
+        s = str(int(x))
+        try:
+            return pd.Timestamp(dt.datetime(int(s[:4]), int(s[4:6]), int(s[6:]))), None, ""
+        except ValueError:
+            return None, "unreadable_date", "不存在的日期"
+    if 1 <= x < 2958466:
+        return pd.Timestamp(EXCEL_EPOCH + dt.timedelta(days=int(x))), None, ""
+    return None, "unreadable_date", ""
+
+
+def conv_flag(v: object):
+    if isinstance(v, bool):
+        return v, None, ""
+    if isinstance(v, (int, float)):
+        if v in (0, 1):
+            return bool(v), None, ""
+        return None, "unreadable_flag", ""
+    s = fold_compact(str(v)).lower()
+    if s in _FLAG_TRUE:
+        return True, None, ""
+    if s in _FLAG_FALSE:
+        return False, None, ""
+    return None, "unreadable_flag", ""
+
+
+def conv_number(v: object):
+    if isinstance(v, bool):
+        return None, "unreadable_number", ""
+    if isinstance(v, (int, float)):
+        return float(v), None, ""
+    s = fold_compact(str(v)).replace(",", "")
+    m = _NUM_RE.match(s)
+    if m:
+        return float(m.group(1)), None, ""
+    return None, "unreadable_number", ""
+
+
+def conv_text(v: object):
+    return fold(cell_text(v)) or None, None, ""
+
+
+def conv_name(v: object):
+    return fold_compact(cell_text(v)) or None, None, ""
+
+
+def make_conv_category(col: schema.Column):
+    allowed = set(col.allowed)
+    variants = dict(col.variants)
+    lower = {k.lower(): v for k, v in variants.items()} | {a.lower(): a for a in col.allowed}
+    detail = "允许：" + "、".join(col.allowed)
+
+    def conv(v: object):
+        s = fold_compact(cell_text(v))
+        if not s:
+            return None, None, ""
+        if s in allowed:
+            return s, None, ""
+        hit = variants.get(s) or lower.get(s.lower())
+        if hit:
+            return hit, None, ""
+        if col.free:
+            return s, None, ""
+        return None, "value_not_allowed", ""
+
+    conv.allowed_text = "、".join(col.allowed)  # type: ignore[attr-defined]
+    del detail
+    return conv
+
+
+def conv_id(v: object):
+    if isinstance(v, bool):
+        return None, "bad_id_format", ""
+    if isinstance(v, (int, float)):
+        if abs(v) >= 1e14:
+            return None, "id_stored_as_number", ""
+        return None, "bad_id_format", "位数不对"
+    s = _SPACES.sub("", fold(str(v))).upper()
+    if _ID15.match(s):
+        try:
+            dt.date(1900 + int(s[6:8]), int(s[8:10]), int(s[10:12]))
+        except ValueError:
+            return s, "bad_id_format", "出生日期无效"
+        return ids.upgrade15(s), None, ""
+    if not _ID_CHARS.match(s):
+        if s.isdigit() or (s[:-1].isdigit() and s[-1:] == "X"):
+            return s, "bad_id_format", f"共{len(s)}位"
+        return s, "bad_id_format", "含有非数字字符"
+    try:
+        dt.date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+    except ValueError:
+        return s, "bad_id_format", "出生日期无效"
+    if ids.check_digit(s[:17]) != s[17]:
+        return s, "bad_id_checksum", ""
+    return s, None, ""
+
+
+@lru_cache(maxsize=4096)
+def area_problem(area: str, birth_year: int) -> str | None:
+    """Why an area code is doubtful (unknown to stdnum's table, or created after the birth year), or None."""
+    from stdnum.cn import ric
+
+    try:
+        place = ric.get_birth_place(area + "0" * 12)
+    except Exception:  # noqa: BLE001 - InvalidComponent: not in the table
+        return "地址码不在行政区划代码表中"
+    county = place.get("county", "") if isinstance(place, dict) else ""
+    starts = [int(m) for m in re.findall(r"\[(\d{4})-", county)]
+    if county and "[-" not in county and starts and min(starts) > birth_year:
+        return f"地址码设立于{min(starts)}年，晚于出生年份"
+    return None
+
+
+# --- the sheet ---------------------------------------------------------------------------------------
+
+def _columns(rows: list[list], width: int) -> list[np.ndarray]:
+    """Transpose rows into object arrays of `width` columns (ragged rows padded with '')."""
+    if not rows:
+        return [np.empty(0, dtype=object) for _ in range(width)]
+    if any(len(r) != width for r in rows):
+        rows = [r[:width] if len(r) >= width else list(r) + [""] * (width - len(r)) for r in rows]
+    cols = list(zip(*rows))
+    out = []
+    for c in cols:
+        a = np.empty(len(c), dtype=object)
+        a[:] = c
+        out.append(a)
+    return out
+
+
+def _factorize(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+    except TypeError:  # unhashable oddities: fall back to text
+        codes, uniques = pd.factorize(np.array([cell_text(v) for v in arr], dtype=object))
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _fill_merged_data(rows: list[list], start: int, merged: list) -> None:
+    """Merged data cells (e.g. one 所属村居 over several persons): every cell gets the top-left value."""
+    for (r0, c0), (r1, c1) in merged:
+        if r1 < start or r0 >= len(rows):
+            continue
+        top = rows[r0][c0] if c0 < len(rows[r0]) else ""
+        for r in range(max(r0, start), min(r1 + 1, len(rows))):
+            row = rows[r]
+            if len(row) <= c1:
+                row.extend([""] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                if r == r0 and c == c0:
+                    continue
+                row[c] = top
+
+
+def _converter(kind: schema.Kind, col: schema.Column):
+    if col.type == schema.DATE:
+        return conv_date
+    if col.type == schema.FLAG:
+        return conv_flag
+    if col.type == schema.NUMBER:
+        return conv_number
+    if col.type == schema.ID:
+        return conv_id
+    if col.type == schema.CATEGORY:
+        return make_conv_category(col)
+    if col.name == "姓名":
+        return conv_name
+    return conv_text
+
+
+def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFrame, list[Finding], int]:
+    """(canonical frame, findings, number of rows skipped as totals/notes) for one recognised sheet."""
+    kind = schema.KINDS[header.kind]
+    start = header.row + 1
+    findings: list[Finding] = []
+    sheet = raw.name
+    for name in header.missing:
+        findings.append(Finding("missing_column", file, sheet, header.row + 1, name,
+                                detail=f"第{header.row + 1}行是表头"))
+    if raw.merged:
+        _fill_merged_data(raw.rows, start, raw.merged)
+    body = raw.rows[start:]
+    width = max([len(r) for r in body[:1]] + [max(header.labels, default=-1) + 1, max(header.columns, default=-1) + 1])
+    if body and not raw.text:
+        width = max(width, max(len(r) for r in body))
+    cols = _columns(body, width)
+    n = len(body)
+    rownum = np.arange(start + 1, start + 1 + n, dtype=np.int64)
+
+    # Rows that are entirely empty, and totals / footnote rows (first three cells).
+    empty_all = np.ones(n, dtype=bool)
+    factor: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for i, arr in enumerate(cols):
+        codes, uniq = _factorize(arr)
+        emp_u = np.fromiter((_is_empty(u) for u in uniq), dtype=bool, count=len(uniq))
+        emp = np.where(codes < 0, True, emp_u[np.maximum(codes, 0)] if len(uniq) else True)
+        factor[i] = (codes, uniq, emp)
+        empty_all &= emp
+    skip = np.zeros(n, dtype=bool)
+    markers = schema.TOTAL_MARKERS + tuple(fold_compact(m) for m in schema.FOOTNOTE_MARKERS)
+    for i in range(min(3, len(cols))):
+        codes, uniq, _ = factor[i]
+        hit_u = np.fromiter((isinstance(u, str) and fold_compact(u).startswith(markers) for u in uniq),
+                            dtype=bool, count=len(uniq))
+        if hit_u.any():
+            skip |= (codes >= 0) & hit_u[np.maximum(codes, 0)]
+    skip &= ~empty_all
+    for r in rownum[skip]:
+        findings.append(Finding("row_skipped", file, sheet, int(r)))
+    keep = ~(empty_all | skip)
+    idx = np.nonzero(keep)[0]
+    rows_kept = rownum[idx]
+
+    out: dict[str, object] = {}
+    today = _today()
+    for ci, name in header.columns.items():
+        col = kind.column(name)
+        codes, uniq, emp = factor[ci] if ci < len(cols) else (np.full(n, -1), np.empty(0, object), np.ones(n, bool))
+        codes = codes[idx]
+        emp = emp[idx]
+        conv = _converter(kind, col)
+        res = [conv(u) if not _is_empty(u) else (None, None, "") for u in uniq]
+        values = np.empty(len(uniq) + 1, dtype=object)
+        values[:-1] = [r[0] for r in res]
+        values[-1] = None
+        taken = values[np.where(codes < 0, len(uniq), codes)]
+        # findings by unique value
+        bad = [(k, r[1], r[2]) for k, r in enumerate(res) if r[1]]
+        if col.type == schema.DATE:
+            late_ok = kind.id == "community" and name == "报到日期"  # validate reports reported_in_future
+            for k, r in enumerate(res):
+                ts = r[0]
+                if ts is not None and (ts < MIN_DATE or (ts > today and not late_ok)):
+                    bad.append((k, "date_out_of_range", "早于1950年" if ts < MIN_DATE else "晚于今天"))
+        allowed = getattr(conv, "allowed_text", "")
+        if bad:
+            codes_bad = {k: (code, det) for k, code, det in bad}
+            mask = np.isin(codes, list(codes_bad))
+            for j in np.nonzero(mask)[0]:
+                k = int(codes[j])
+                code, det = codes_bad[k]
+                findings.append(Finding(code, file, sheet, int(rows_kept[j]), name, cell_text(uniq[k]).strip(),
+                                        detail=det, allowed=allowed if code == "value_not_allowed" else ""))
+        if col.type == schema.ID:
+            findings.extend(_area_findings(taken, rows_kept, file, sheet, name, {k for k, c, _ in bad}, codes))
+        if col.required:
+            for j in np.nonzero(emp)[0]:
+                findings.append(Finding("required_empty", file, sheet, int(rows_kept[j]), name))
+        if col.type == schema.DATE:
+            series = pd.Series(pd.to_datetime(pd.Series(taken, dtype=object), errors="coerce"))
+        elif col.type == schema.FLAG:
+            series = pd.Series(taken, dtype=object).astype("boolean")
+        elif col.type == schema.NUMBER:
+            series = pd.Series(taken, dtype=object).astype("float64")
+        else:
+            series = pd.Series(taken, dtype=object)
+        out[name] = series
+        if kind.id == "persons" and name == "人员状态":
+            details = np.empty(len(uniq) + 1, dtype=object)
+            details[:] = None
+            for k, u in enumerate(uniq):
+                s = fold_compact(cell_text(u))
+                if s in (schema.STATUS_DETAIL_ABSTINENT_3Y, schema.STATUS_DETAIL_NOT_3Y):
+                    details[k] = s
+            out["人员状态细分"] = pd.Series(details[np.where(codes < 0, len(uniq), codes)], dtype=object)
+    # unknown extra columns: kept as text, never an error
+    for ci, label in header.labels.items():
+        if ci in header.columns or ci >= len(cols) or not label or label in out:
+            continue
+        arr = cols[ci][idx]
+        out[label] = pd.Series([cell_text(v) or None for v in arr] if len(arr) < 50_000 else arr, dtype=object)
+    out[schema.ORIGIN_FILE] = file
+    out[schema.ORIGIN_SHEET] = sheet
+    out[schema.ORIGIN_ROW] = rows_kept
+    df = pd.DataFrame({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in out.items()}
+                      if out else {}, index=pd.RangeIndex(len(idx)))
+    for k, v in out.items():
+        if isinstance(v, pd.Series):
+            df[k] = v.set_axis(df.index)
+    return df, findings, int(skip.sum())
+
+
+def _area_findings(taken: np.ndarray, rows: np.ndarray, file: str, sheet: str, column: str,
+                   bad_codes: set[int], codes: np.ndarray) -> list[Finding]:
+    """One 警告 per doubtful area code (at its first row), not one per person: nobody can change an ID."""
+    ok = np.array([isinstance(v, str) and len(v) == 18 for v in taken], dtype=bool) if len(taken) else np.zeros(0, bool)
+    if bad_codes:
+        ok &= ~np.isin(codes, list(bad_codes))
+    if not ok.any():
+        return []
+    s = pd.Series(taken[ok], dtype=object)
+    keys = pd.DataFrame({"area": s.str[:6], "year": s.str[6:10].astype(int), "row": rows[ok]})
+    first = keys.groupby(["area", "year"], sort=True)["row"].agg(["min", "size"]).reset_index()
+    problems = {}
+    for area, year, row, size in first.itertuples(index=False):
+        why = area_problem(area, int(year))
+        if why:
+            p = problems.setdefault(area, [row, 0, why])
+            p[0] = min(p[0], row)
+            p[1] += size
+    return [Finding("id_area_unknown", file, sheet, int(row), column, area,
+                    detail=f"{why}；本表共{count}人使用地址码{area}")
+            for area, (row, count, why) in sorted(problems.items())]
