@@ -2,3 +2,4 @@
 
 from . import validate_cmd  # noqa: F401
 from . import init_cmd  # noqa: F401
+from . import batch_cmd  # noqa: F401

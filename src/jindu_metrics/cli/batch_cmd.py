@@ -1,0 +1,76 @@
+"""`jindu batch`: a whole county in one run (parallel), with totals, ranks, scores and the summary workbook."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import app
+from .common import Catalog, Period, err
+
+
+@app.command("batch")
+def batch(
+    inputs: Annotated[list[Path], typer.Argument(
+        help="各镇街的台帐文件，或存放它们的文件夹（只读第一层）；全县一个文件时按“所属镇街”拆分。",
+        show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出文件夹（各镇街通报、汇总.xlsx、summary.json、全县通报）。",
+                                      show_default=False)],
+    period: Period = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1,
+                                                help="并行进程数，默认为本机CPU核数。", show_default=False)] = None,
+    scoring: Annotated[Optional[Path], typer.Option("--scoring", help="考评方案（TOML），给各镇街打分排名。",
+                                                    show_default=False)] = None,
+    template: Annotated[Optional[Path], typer.Option("--template", help="各镇街通报使用的模板。",
+                                                     show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="各镇街通报格式：txt 或 docx。")] = "txt",
+    catalog: Catalog = None,
+) -> None:
+    """县区批量：各镇街分别读取、校验、计算、出通报；全县合计、排名、考评打分，写出汇总工作簿。"""
+    from ..batch import run_batch
+    from ..workspace import find_workspace
+
+    workspace = find_workspace()
+    progress_cb, start_cb, finish = _progress()
+    try:
+        result = run_batch(inputs, period=period, out=out, jobs=jobs, scoring=scoring, template=template,
+                           fmt=fmt, catalog=catalog, workspace=workspace, progress=progress_cb, on_start=start_cb)
+    finally:
+        finish()
+    ok = [u for u in result.units if u["status"] == "ok"]
+    for u in result.failed:
+        err(f"失败：{u['file']}：{u['error']}")
+    for m in result.mismatches:
+        err(f"警告：{m}")
+    n_findings = sum(len(u["findings"]) for u in ok)
+    typer.echo(f"{result.period.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
+               f"数据问题{n_findings}条。输出在「{out}」：汇总.xlsx、summary.json、全县通报.txt、各镇街通报。")
+    raise typer.Exit(result.exit_code)
+
+
+def _progress():
+    """A rich progress bar on stderr when it is a terminal; silent otherwise."""
+    if not sys.stderr.isatty():
+        return None, None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("批量处理"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
+    state: dict = {}
+
+    def start(total: int) -> None:
+        bar.start()
+        state["task"] = bar.add_task("", total=total)
+
+    def advance(name: str) -> None:
+        bar.update(state["task"], advance=1, description=name)
+
+    def finish() -> None:
+        if "task" in state:
+            bar.stop()
+
+    return advance, start, finish
