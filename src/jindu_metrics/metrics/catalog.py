@@ -1,0 +1,554 @@
+"""The indicator catalog: declarations read from TOML, validated strictly, never evaluated as code.
+
+An office's catalog is data from another office: only the keys documented in default_catalog.toml are
+accepted, filters are tables of column = value, and nothing from the file is ever passed to eval/query.
+No pandas here (`jindu metrics` must stay light).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+
+from .. import schema
+from ..errors import ConfigError, UsageError
+
+AREAS = ("查处", "管控", "社区戒毒康复", "帮教检测", "宣传")
+LEDGERS = tuple(schema.KINDS)
+FORMATS = ("count", "percent", "permyriad", "ratio_n1")
+KINDS = ("count", "sum", "ratio")
+STOCK_LEDGERS = ("persons", "community", "units")
+PERSON_LEDGERS = ("seizures", "community", "contacts")  # ledgers with 公民身份号码 usable in `has`
+
+# Columns the engine derives (documented in default_catalog.toml's header); type as in schema.
+DERIVED: dict[str, dict[str, str]] = {
+    "persons": {"在册": schema.FLAG, "社会面": schema.FLAG, "出境": schema.FLAG, "在所": schema.FLAG,
+                "三年未复吸": schema.FLAG, "戒断一年以上": schema.FLAG, "管控": schema.FLAG,
+                "末次检出日期": schema.DATE, "人员状态细分": schema.TEXT},
+    "community": {"在册": schema.FLAG, "已报到建档": schema.FLAG, "报到期内": schema.FLAG},
+}
+
+_INDICATOR_KEYS = {
+    "id": str, "name": str, "definition": str, "area": str, "kind": str, "ledger": str, "where": dict,
+    "count": str, "sum": str, "numerator": (str, dict), "denominator": (str, dict), "time": str, "unit": str,
+    "decimals": int, "format": str, "target": str, "direction": str, "target_window": str, "source": str,
+    "pending": bool, "pending_note": str, "show": bool, "extra": dict,
+}
+_SIDE_KEYS = {"ledger": str, "where": dict, "count": str, "sum": str}
+_FILTER_WORDS = ("not", "any", "has")
+_ID_RE = re.compile(r"[a-z][a-z0-9_]*")
+# Characters that only an expression would need; category/text values never contain them.
+_EXPR_RE = re.compile(r"[=<>!()\[\]{};`$|&\\]|__|\blambda\b|\bimport\b|\beval\b|\bexec\b|@")
+_TYPE_WORDS = {str: "文本", int: "整数", bool: "true/false", dict: "表格", list: "列表"}
+
+
+# ---------------------------------------------------------------- data model
+@dataclass(frozen=True)
+class Measure:
+    """One side of an indicator: rows of `ledger` matching `where`, aggregated by `agg`.
+
+    where is a tuple of conditions (all must hold): ("eq", col, value), ("in", col, tuple),
+    ("not", conds), ("any", (conds, ...)), ("has", ledger, conds). agg: "persons" | "rows" | "sum".
+    """
+
+    ledger: str
+    where: tuple = ()
+    agg: str = "persons"
+    column: str | None = None  # the summed column when agg == "sum"
+
+    def key(self) -> tuple:
+        return (self.ledger, self.where, self.agg, self.column)
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str  # as published: ≥90%, 100%, ≤30:1
+    op: str  # ">=" / "<="
+    value: Fraction  # same scale as the exact value (ratios as fractions: 90% -> 9/10)
+
+    def met(self, x: Fraction) -> bool:
+        return x >= self.value if self.op == ">=" else x <= self.value
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name: str
+    definition: str
+    area: str
+    kind: str  # count / sum / ratio
+    unit_label: str
+    decimals: int
+    format: str
+    target: str | None
+    direction: str  # higher / lower
+    time: str  # flow / stock
+    pending: bool
+    numerator: Measure  # the count/sum itself for count and sum indicators
+    denominator: Measure | None = None
+    ledger: str = ""
+    pending_note: str = ""
+    source: str = ""
+    show: bool = True
+    target_window: str = ""  # "year": the target applies to calendar-year windows only
+    extra: tuple = ()  # ((label, Measure), ...)
+    target_spec: Target | None = None
+
+    @property
+    def ledgers(self) -> tuple[str, ...]:
+        """Every ledger the figure depends on (for comparison coverage)."""
+        out = []
+        for m in (self.numerator, self.denominator):
+            if m is None:
+                continue
+            out.append(m.ledger)
+            out.extend(_has_ledgers(m.where))
+        return tuple(dict.fromkeys(out))
+
+
+def _has_ledgers(conds: tuple) -> list[str]:
+    out = []
+    for c in conds:
+        if c[0] == "has":
+            out.append(c[1])
+        elif c[0] == "not":
+            out.extend(_has_ledgers(c[1]))
+        elif c[0] == "any":
+            for sub in c[1]:
+                out.extend(_has_ledgers(sub))
+    return out
+
+
+@dataclass
+class Catalog:
+    indicators: list[Indicator]
+    sources: list[str] = field(default_factory=list)  # files read, default first
+
+    def get(self, id_or_name: str) -> Indicator:
+        key = (id_or_name or "").strip()
+        for ind in self.indicators:
+            if key in (ind.id, ind.name):
+                return ind
+        folded = re.sub(r"\s+", "", key).lower()
+        for ind in self.indicators:
+            if folded in (ind.id.lower(), re.sub(r"\s+", "", ind.name)):
+                return ind
+        near = [f"{i.name}（{i.id}）" for i in self.indicators if key and (key in i.name or i.name in key)]
+        hint = f"是否要找：{'、'.join(near[:5])}？" if near else "用 jindu metrics 查看全部指标。"
+        raise UsageError(f"未知的指标「{id_or_name}」。{hint}")
+
+    def select(self, names: list[str] | None) -> list[Indicator]:
+        """The indicators named (in the order given), else every shown indicator in catalog order."""
+        if not names:
+            return [i for i in self.indicators if i.show]
+        out = []
+        for n in names:
+            ind = self.get(n)
+            if ind not in out:
+                out.append(ind)
+        return out
+
+
+# ---------------------------------------------------------------- line location (tomllib has none)
+class _Locator:
+    def __init__(self, text: str, file: str):
+        self.lines = text.splitlines()
+        self.file = file
+        self.headers = [i for i, ln in enumerate(self.lines) if re.match(r"\s*\[\[\s*indicator\s*\]\]", ln)]
+
+    def _block(self, index: int | None) -> tuple[int, int]:
+        if index is None or index >= len(self.headers):
+            return 0, len(self.lines)
+        start = self.headers[index]
+        end = len(self.lines)
+        for j in range(start + 1, len(self.lines)):
+            ln = self.lines[j].strip()
+            if ln.startswith("[") and not re.match(r"\[\s*indicator\s*\.", ln):
+                end = j
+                break
+        return start, end
+
+    def line(self, index: int | None, *keys: str) -> int | None:
+        """1-based line of the last of `keys` found in order inside indicator #index (or the whole file)."""
+        start, end = self._block(index)
+        pos = start
+        found = start if index is not None and index < len(self.headers) else None
+        for key in keys:
+            pat = re.compile(r'(^|[\s{,.\[])"?' + re.escape(str(key)) + r'"?\s*(=|\])')
+            for j in range(pos, end):
+                if pat.search(self.lines[j].split("#", 1)[0]):
+                    found = pos = j
+                    break
+        return None if found is None else found + 1
+
+    def error(self, message: str, index: int | None, *keys: str) -> ConfigError:
+        ln = self.line(index, *keys)
+        return ConfigError(message, file=self.file, row=ln)
+
+
+# ---------------------------------------------------------------- validation
+def _type_ok(value, expected) -> bool:
+    types = expected if isinstance(expected, tuple) else (expected,)
+    if bool in types and isinstance(value, bool):
+        return True
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, types)
+
+
+def _type_word(expected) -> str:
+    types = expected if isinstance(expected, tuple) else (expected,)
+    return "或".join(_TYPE_WORDS.get(t, t.__name__) for t in types)
+
+
+def _check_keys(table: dict, allowed: dict, loc: _Locator, index, path: tuple, what: str) -> None:
+    for k, v in table.items():
+        if k not in allowed:
+            raise loc.error(f"{what}中有未知的键「{k}」；允许的键：{'、'.join(allowed)}", index, *path, k)
+        if not _type_ok(v, allowed[k]):
+            raise loc.error(f"{what}的键「{k}」应为{_type_word(allowed[k])}", index, *path, k)
+
+
+def _column_type(ledger: str, col: str) -> str | None:
+    if col in DERIVED.get(ledger, {}):
+        return DERIVED[ledger][col]
+    kind = schema.KINDS[ledger]
+    if col in kind.column_names:
+        return kind.column(col).type
+    return None
+
+
+def _looks_like_expression(s: str) -> bool:
+    return bool(_EXPR_RE.search(s))
+
+
+def _compile_filter(where, ledger: str, loc: _Locator, index, path: tuple) -> tuple:
+    """Validate a filter table and turn it into a tuple of conditions."""
+    if isinstance(where, str):
+        raise loc.error("筛选条件（where）须写成表格，如 { 处置结果 = \"刑事拘留\" }，不接受表达式", index, *path)
+    if not isinstance(where, dict):
+        raise loc.error("筛选条件（where）须写成表格", index, *path)
+    conds = []
+    for col, val in where.items():
+        here = path + (col,)
+        if col == "not":
+            if not isinstance(val, dict):
+                raise loc.error("not 的值须为表格，如 not = { 处置结果 = \"刑事拘留\" }", index, *here)
+            conds.append(("not", _compile_filter(val, ledger, loc, index, here)))
+        elif col == "any":
+            if not isinstance(val, list) or not val or not all(isinstance(x, dict) for x in val):
+                raise loc.error("any 的值须为表格的列表，如 any = [ { 病残 = true }, { 送治 = true } ]", index, *here)
+            conds.append(("any", tuple(_compile_filter(x, ledger, loc, index, here) for x in val)))
+        elif col == "has":
+            if ledger != "persons":
+                raise loc.error("has 只能用于吸毒人员登记台帐（persons）的筛选", index, *here)
+            if not isinstance(val, dict):
+                raise loc.error("has 的值须为表格，如 has = { ledger = \"contacts\", where = { 方式 = \"尿检\" } }",
+                                index, *here)
+            _check_keys(val, {"ledger": str, "where": dict}, loc, index, here, "has")
+            other = val.get("ledger")
+            if other not in PERSON_LEDGERS:
+                raise loc.error(f"has 的 ledger 须为 {'、'.join(PERSON_LEDGERS)} 之一", index, *here, "ledger")
+            conds.append(("has", other, _compile_filter(val.get("where", {}), other, loc, index, here + ("where",))))
+        else:
+            ctype = _column_type(ledger, col)
+            if ctype is None:
+                cols = list(schema.KINDS[ledger].column_names) + list(DERIVED.get(ledger, {}))
+                raise loc.error(f"台帐 {ledger}（{schema.KINDS[ledger].name}）没有「{col}」列；可用的列：{'、'.join(cols)}",
+                                index, *here)
+            conds.append(_compile_condition(col, val, ctype, ledger, loc, index, here))
+    return tuple(conds)
+
+
+def _compile_condition(col, val, ctype, ledger, loc, index, here) -> tuple:
+    if ctype == schema.FLAG:
+        if not isinstance(val, bool):
+            raise loc.error(f"「{col}」是 是/否 列，条件值须为 true 或 false", index, *here)
+        return ("eq", col, val)
+    if ctype in (schema.DATE, schema.NUMBER):
+        raise loc.error(f"「{col}」是日期或数字列，不能用作筛选条件", index, *here)
+    values = val if isinstance(val, list) else [val]
+    if not values or not all(isinstance(v, str) and not isinstance(v, bool) for v in values):
+        raise loc.error(f"「{col}」的条件值须为文本或文本列表", index, *here)
+    for v in values:
+        if _looks_like_expression(v):
+            raise loc.error(f"「{col}」的条件值「{v}」像是表达式；目录只接受取值，不接受表达式", index, *here)
+    if ctype == schema.CATEGORY:
+        c = schema.KINDS[ledger].column(col)
+        if not c.free:
+            bad = [v for v in values if v not in c.allowed]
+            if bad:
+                raise loc.error(f"「{col}」的取值「{bad[0]}」不在允许范围：{'、'.join(c.allowed)}", index, *here)
+    if isinstance(val, list):
+        return ("in", col, tuple(values))
+    return ("eq", col, val)
+
+
+_TARGET_RE = re.compile(r"^(≥|>=|≤|<=|不低于|不高于|不超过)?\s*(\d+(?:\.\d+)?)\s*(%|‱|:1|：1)?$")
+
+
+def parse_target(text: str, fmt: str, direction: str) -> Target:
+    """`≥90%` / `100%` / `≤30:1` / `≤0.5‱` / `≤5` → Target on the exact-value scale. ValueError if unreadable."""
+    t = str(text).strip().replace(" ", "")
+    m = _TARGET_RE.match(t)
+    if not m:
+        raise ValueError(f"目标值「{text}」无法识别，应写成 ≥90%、100%、≤30:1、≤0.5‱ 这样的形式")
+    opw, num, suffix = m.groups()
+    suffix = (suffix or "").replace("：", ":")
+    want = {"percent": "%", "permyriad": "‱", "ratio_n1": ":1", "count": ""}[fmt]
+    if suffix != want:
+        raise ValueError(f"目标值「{text}」的单位与指标不符，应以「{want or '数字'}」表示")
+    value = Fraction(num)
+    if fmt == "percent":
+        value /= 100
+    elif fmt == "permyriad":
+        value /= 10000
+    if opw in ("≥", ">=", "不低于"):
+        op = ">="
+    elif opw in ("≤", "<=", "不高于", "不超过"):
+        op = "<="
+    else:
+        op = ">=" if direction == "higher" else "<="
+    shown = t.replace(">=", "≥").replace("<=", "≤").replace("：", ":")
+    return Target(shown, op, value)
+
+
+# ---------------------------------------------------------------- loading
+def _read_toml(text: str, file: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(f"TOML 格式错误：{exc}", file=file, row=int(m.group(1)) if m else None) from None
+
+
+def _entries(data: dict, loc: _Locator) -> list[dict]:
+    for k in data:
+        if k not in ("indicator", "targets"):
+            raise loc.error(f"未知的配置项「{k}」；目录文件只接受 [[indicator]] 和 [targets]", None, k)
+    entries = data.get("indicator", [])
+    if not isinstance(entries, list):
+        raise loc.error("indicator 须写成 [[indicator]] 表的数组", None, "indicator")
+    return entries
+
+
+def _default_text() -> tuple[str, str]:
+    res = resources.files("jindu_metrics.metrics").joinpath("default_catalog.toml")
+    return res.read_text(encoding="utf-8"), "default_catalog.toml"
+
+
+def load_catalog(path: str | Path | None = None, *, targets: dict | None = None) -> Catalog:
+    """The default catalog plus an office's overrides (`path`) and target overrides (`targets`)."""
+    text, name = _default_text()
+    base_loc = _Locator(text, name)
+    raw: dict[str, dict] = {}
+    origin: dict[str, tuple[_Locator, int]] = {}  # id -> where its (last) definition was written
+    for i, e in enumerate(_entries(_read_toml(text, name), base_loc)):
+        raw[e["id"]] = dict(e)
+        origin[e["id"]] = (base_loc, i)
+    sources = [name]
+    file_targets: dict = {}
+    target_loc = None
+    if path is not None:
+        p = Path(path)
+        try:
+            otext = p.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"指标目录文件无法读取：{exc}", file=str(p)) from None
+        loc = _Locator(otext, str(p))
+        data = _read_toml(otext, str(p))
+        for i, e in enumerate(_entries(data, loc)):
+            if not isinstance(e, dict):
+                raise loc.error("每个 [[indicator]] 须为表格", i)
+            _check_keys(e, _INDICATOR_KEYS, loc, i, (), "[[indicator]]")
+            iid = e.get("id")
+            if not iid:
+                raise loc.error("[[indicator]] 缺少 id", i)
+            if iid in raw:
+                raw[iid] = {**raw[iid], **e}
+            else:
+                raw[iid] = dict(e)
+            origin[iid] = (loc, i)
+        t = data.get("targets", {})
+        if not isinstance(t, dict):
+            raise loc.error("[targets] 须为表格", None, "targets")
+        file_targets = t
+        target_loc = loc
+        sources.append(str(p))
+    indicators = _build(raw, origin)
+    by_key = {}
+    for ind in indicators:
+        by_key[ind.id] = ind
+        by_key[ind.name] = ind
+    for tmap, tloc, what in ((file_targets, target_loc, "[targets]"), (targets or {}, None, "工作区 targets")):
+        for key, text_ in tmap.items():
+            ind = by_key.get(key)
+            if ind is None:
+                msg = f"{what} 中的指标「{key}」不存在"
+                raise tloc.error(msg, None, key) if tloc else ConfigError(msg)
+            try:
+                spec = parse_target(str(text_), ind.format, ind.direction) if str(text_).strip() else None
+            except ValueError as exc:
+                raise (tloc.error(str(exc), None, key) if tloc else ConfigError(f"{what}：{exc}")) from None
+            new = _replace(ind, target=spec.text if spec else None, target_spec=spec)
+            indicators[indicators.index(ind)] = new
+            by_key[new.id] = by_key[new.name] = new
+    return Catalog(indicators, sources)
+
+
+def _replace(ind: Indicator, **kw) -> Indicator:
+    from dataclasses import replace
+
+    return replace(ind, **kw)
+
+
+def _build(raw: dict[str, dict], origin: dict) -> list[Indicator]:
+    # Validate every entry fully, then resolve references in catalog order.
+    for iid, e in raw.items():
+        loc, i = origin[iid]
+        _check_keys(e, _INDICATOR_KEYS, loc, i, (), "[[indicator]]")
+        if not _ID_RE.fullmatch(iid):
+            raise loc.error(f"id「{iid}」须由小写字母、数字、下划线组成并以字母开头", i, "id")
+        for req in ("name", "kind", "area"):
+            if req not in e:
+                raise loc.error(f"指标「{iid}」缺少「{req}」", i)
+        for key, allowed in (("kind", KINDS), ("area", AREAS), ("format", FORMATS),
+                             ("direction", ("higher", "lower")), ("time", ("flow", "stock")),
+                             ("count", ("persons", "rows")), ("target_window", ("year",)),
+                             ("ledger", LEDGERS)):
+            if key in e and e[key] not in allowed:
+                raise loc.error(f"「{key}」的值「{e[key]}」不在允许范围：{'、'.join(allowed)}", i, key)
+        if e["kind"] == "ratio":
+            for side in ("numerator", "denominator"):
+                if side not in e:
+                    raise loc.error(f"比率指标「{iid}」缺少「{side}」", i)
+            for k in ("ledger", "where", "sum", "count"):
+                if k in e:
+                    raise loc.error(f"比率指标的「{k}」应写在 numerator/denominator 中", i, k)
+        else:
+            if "ledger" not in e:
+                raise loc.error(f"指标「{iid}」缺少「ledger」", i)
+            if e["kind"] == "sum" and "sum" not in e:
+                raise loc.error(f"合计指标「{iid}」缺少「sum」（要合计的数字列）", i)
+            for k in ("numerator", "denominator"):
+                if k in e:
+                    raise loc.error(f"「{k}」只用于 kind = \"ratio\" 的指标", i, k)
+        if "decimals" in e and not 0 <= e["decimals"] <= 6:
+            raise loc.error("decimals 应在 0 到 6 之间", i, "decimals")
+    names: dict[str, str] = {}
+    for iid, e in raw.items():
+        if e["name"] in names:
+            loc, i = origin[iid]
+            raise loc.error(f"名称「{e['name']}」与指标「{names[e['name']]}」重复", i, "name")
+        names[e["name"]] = iid
+
+    built: dict[str, Indicator] = {}
+    by_name = {e["name"]: iid for iid, e in raw.items()}
+
+    def base_measure(iid: str, stack: tuple) -> Measure:
+        loc, i = origin[iid]
+        if iid in stack:
+            raise loc.error(f"指标「{iid}」的分子分母循环引用", i)
+        e = raw[iid]
+        if e["kind"] == "ratio":
+            raise ValueError("ratio")
+        return _side_measure(e, None, loc, i, ())
+
+    def resolve(ref, iid: str, side: str, base: Measure | None) -> Measure:
+        loc, i = origin[iid]
+        if isinstance(ref, str):
+            if _looks_like_expression(ref) or any(ch in ref for ch in "+-*/÷×"):
+                raise loc.error(f"「{side}」的值「{ref}」像是表达式；只接受另一个指标的 id 或名称，或内联表格", i, side)
+            tid = ref if ref in raw else by_name.get(ref)
+            if tid is None:
+                raise loc.error(f"「{side}」引用的指标「{ref}」不存在", i, side)
+            try:
+                m = base_measure(tid, (iid,))
+            except ValueError:
+                raise loc.error(f"「{side}」引用的「{ref}」是比率指标，只能引用人数、例数或合计指标", i, side) from None
+            if base is not None and m.ledger == base.ledger and base.agg != "sum":
+                return Measure(m.ledger, _and(base.where, m.where), base.agg, base.column)
+            return m
+        _check_keys(ref, _SIDE_KEYS, loc, i, (side,), side)
+        return _side_measure(ref, base, loc, i, (side,))
+
+    for iid, e in raw.items():
+        loc, i = origin[iid]
+        kind = e["kind"]
+        den = None
+        if kind == "ratio":
+            den = resolve(e["denominator"], iid, "denominator", None)
+            num = resolve(e["numerator"], iid, "numerator", den)
+            if den.ledger != "units" and num.ledger != den.ledger:
+                raise loc.error("分子与分母须来自同一台帐（分子是分母人群的子集）；只有单位信息表的合计可作异表分母",
+                                i, "numerator")
+            if den.ledger == "units" and den.agg != "sum":
+                raise loc.error("单位信息表作分母时须写 sum（如 sum = \"禁毒社工\"）", i, "denominator")
+            ledger = num.ledger
+        else:
+            num = _side_measure(e, None, loc, i, ())
+            ledger = num.ledger
+        fmt = e.get("format", "count" if kind != "ratio" else "percent")
+        decimals = e.get("decimals", 0 if kind != "ratio" else 1)
+        direction = e.get("direction", "higher")
+        time = e.get("time") or ("stock" if ledger in STOCK_LEDGERS and not _has_ledgers(num.where) else "flow")
+        if kind != "ratio" and fmt != "count":
+            raise loc.error("人数、例数和合计指标的 format 只能是 count", i, "format")
+        spec = None
+        if e.get("target"):
+            try:
+                spec = parse_target(e["target"], fmt, direction)
+            except ValueError as exc:
+                raise loc.error(str(exc), i, "target") from None
+        extra = []
+        for label, f in e.get("extra", {}).items():
+            if not isinstance(f, dict):
+                raise loc.error(f"extra 的「{label}」须为筛选表格", i, "extra", label)
+            extra.append((label, Measure(num.ledger, _compile_filter(f, num.ledger, loc, i, ("extra", label)),
+                                         num.agg, num.column)))
+        unit_label = e.get("unit", {"percent": "%", "permyriad": "‱", "ratio_n1": "", "count": ""}[fmt])
+        built[iid] = Indicator(
+            id=iid, name=e["name"], definition=e.get("definition", ""), area=e["area"], kind=kind,
+            unit_label=unit_label, decimals=decimals, format=fmt, target=spec.text if spec else None,
+            direction=direction, time=time, pending=e.get("pending", False), numerator=num, denominator=den,
+            ledger=ledger, pending_note=e.get("pending_note", ""), source=e.get("source", ""),
+            show=e.get("show", True), target_window=e.get("target_window", ""), extra=tuple(extra),
+            target_spec=spec,
+        )
+    return list(built.values())
+
+
+def _and(a: tuple, b: tuple) -> tuple:
+    return tuple(dict.fromkeys(a + b))
+
+
+def _side_measure(e: dict, base: Measure | None, loc: _Locator, i: int, path: tuple) -> Measure:
+    ledger = e.get("ledger") or (base.ledger if base else None)
+    if ledger is None:
+        raise loc.error("缺少「ledger」（台帐种类）", i, *path)
+    if ledger not in LEDGERS:
+        raise loc.error(f"台帐「{ledger}」不存在；可用：{'、'.join(LEDGERS)}", i, *path, "ledger")
+    where = _compile_filter(e.get("where", {}), ledger, loc, i, path + ("where",))
+    if "sum" in e:
+        col = e["sum"]
+        if _column_type(ledger, col) != schema.NUMBER:
+            raise loc.error(f"「{col}」不是台帐 {ledger} 的数字列，不能合计", i, *path, "sum")
+        m = Measure(ledger, where, "sum", col)
+    else:
+        if ledger == "units":
+            raise loc.error("单位信息表只能合计（sum），不能计数", i, *path)
+        agg = e.get("count") or (base.agg if base and base.ledger == ledger else None)
+        if agg is None:
+            agg = "persons" if ledger != "publicity" else "rows"
+        if agg not in ("persons", "rows"):
+            raise loc.error("count 只能是 persons 或 rows", i, *path, "count")
+        if agg == "persons" and "公民身份号码" not in schema.KINDS[ledger].column_names:
+            raise loc.error(f"台帐 {ledger} 没有公民身份号码，count 须为 rows", i, *path, "count")
+        m = Measure(ledger, where, agg, None)
+    if base is not None and base.ledger == ledger and base.agg != "sum":
+        m = Measure(ledger, _and(base.where, m.where), m.agg, m.column)
+    return m

@@ -1,0 +1,210 @@
+"""Statistical periods (统计期): parsing, labels as bulletins print them, comparison windows.
+
+Pure stdlib: `jindu metrics` and `jindu --help` must not import pandas.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .ledgers.model import LedgerSet
+
+_QUARTERS = {1: "一", 2: "二", 3: "三", 4: "四"}
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _add_months(year: int, month: int, n: int) -> tuple[int, int]:
+    k = year * 12 + (month - 1) + n
+    return k // 12, k % 12 + 1
+
+
+@dataclass(frozen=True)
+class Period:
+    """A window [start, end], both days included. `form` only chooses the label (季度/半年), not equality."""
+
+    start: date
+    end: date
+    form: str = field(default="", compare=False)  # "quarter" / "half" / "" (inferred from the dates)
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise UsageError(f"统计期的结束日期 {self.end} 早于开始日期 {self.start}。")
+
+    @property
+    def whole_months(self) -> bool:
+        """Starts on a 1st and ends on a month's last day."""
+        return self.start.day == 1 and self.end == _month_end(self.end.year, self.end.month)
+
+    @property
+    def months(self) -> int:
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    @property
+    def label(self) -> str:
+        s, e = self.start, self.end
+        if self.whole_months:
+            if s.year == e.year:
+                if self.form == "quarter" and s.month % 3 == 1 and self.months == 3:
+                    return f"{s.year}年第{_QUARTERS[(s.month - 1) // 3 + 1]}季度"
+                if self.form == "half" and s.month in (1, 7) and self.months == 6:
+                    return f"{s.year}年{'上' if s.month == 1 else '下'}半年"
+                if s.month == 1 and e.month == 12:
+                    return f"{s.year}年"
+                if s.month == e.month:
+                    return f"{s.year}年{s.month}月"
+                return f"{s.year}年{s.month}-{e.month}月"
+            return f"{s.year}年{s.month}月-{e.year}年{e.month}月"
+        if s.year == e.year:
+            return f"{s.year}年{s.month}月{s.day}日至{e.month}月{e.day}日"
+        return f"{s.year}年{s.month}月{s.day}日至{e.year}年{e.month}月{e.day}日"
+
+    @property
+    def months_label(self) -> str:
+        """As bulletins write it after the year: 1至10月, 10月; other windows: the dates."""
+        s, e = self.start, self.end
+        if self.whole_months and s.year == e.year:
+            return f"{s.month}月" if s.month == e.month else f"{s.month}至{e.month}月"
+        if s.year == e.year:
+            return f"{s.month}月{s.day}日至{e.month}月{e.day}日"
+        return self.label
+
+    def contains(self, d: date) -> bool:
+        return self.start <= d <= self.end
+
+    def year_to_date(self) -> "Period":
+        return Period(date(self.end.year, 1, 1), self.end)
+
+    def previous(self) -> "Period":
+        """The window of equal length just before (whole months: the same number of whole months)."""
+        if self.whole_months:
+            y, m = _add_months(self.start.year, self.start.month, -self.months)
+            ey, em = _add_months(self.start.year, self.start.month, -1)
+            return Period(date(y, m, 1), _month_end(ey, em), self.form)
+        days = (self.end - self.start).days + 1
+        end = self.start - timedelta(days=1)
+        return Period(end - timedelta(days=days - 1), end)
+
+    def year_earlier(self) -> "Period":
+        def back(d: date) -> date:
+            last = calendar.monthrange(d.year - 1, d.month)[1]
+            return date(d.year - 1, d.month, min(d.day, last))
+
+        if self.whole_months:
+            return Period(date(self.start.year - 1, self.start.month, 1),
+                          _month_end(self.end.year - 1, self.end.month), self.form)
+        return Period(back(self.start), back(self.end))
+
+    def to_dict(self) -> dict:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
+
+
+_FORMS = "2018-10、2018-01..2018-10、2018-Q3、2018-H1、2018、2018-01-01..2018-12-20"
+
+
+def _bad(text: str, why: str = "") -> UsageError:
+    extra = f"（{why}）" if why else ""
+    return UsageError(f"无法识别的统计期「{text}」{extra}。可用的写法：{_FORMS}。")
+
+
+def _ym(text: str, whole: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})月?", text)
+    if not m:
+        raise _bad(whole)
+    y, mo = int(m.group(1)), int(m.group(2))
+    if not 1 <= mo <= 12:
+        raise _bad(whole, f"月份 {mo} 不存在")
+    return y, mo
+
+
+def _ymd(text: str, whole: str) -> date:
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
+    if not m:
+        raise _bad(whole)
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise _bad(whole, "日期不存在") from None
+
+
+def parse_period(text: str) -> Period:
+    """Parse every period form of metrics.md; UsageError (Chinese) otherwise."""
+    t = (text or "").strip().replace("～", "..").replace("~", "..").replace("至", "..")
+    t = t.translate(str.maketrans("０１２３４５６７８９－", "0123456789-"))
+    if not t:
+        raise _bad(text)
+    if ".." in t:
+        a, _, b = t.partition("..")
+        a, b = a.strip(), b.strip()
+        if re.fullmatch(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?", a):
+            start, end = _ymd(a, text), _ymd(b, text)
+        else:
+            (y1, m1), (y2, m2) = _ym(a, text), _ym(b, text)
+            start, end = date(y1, m1, 1), _month_end(y2, m2)
+        if end < start:
+            raise _bad(text, "结束早于开始")
+        return Period(start, end)
+    m = re.fullmatch(r"(\d{4})年?", t)
+    if m:
+        y = int(m.group(1))
+        return Period(date(y, 1, 1), date(y, 12, 31))
+    m = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", t)
+    if m:
+        y, q = int(m.group(1)), int(m.group(2))
+        return Period(date(y, 3 * q - 2, 1), _month_end(y, 3 * q), "quarter")
+    m = re.fullmatch(r"(\d{4})-?[Hh]([12])", t)
+    if m:
+        y, h = int(m.group(1)), int(m.group(2))
+        return Period(date(y, 1 if h == 1 else 7, 1), _month_end(y, 6 if h == 1 else 12), "half")
+    if re.fullmatch(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?", t):
+        d = _ymd(t, text)
+        return Period(d, d)
+    y, mo = _ym(t, text)
+    return Period(date(y, mo, 1), _month_end(y, mo))
+
+
+# Date columns that show data exists in a month (flow ledgers and community orders).
+DATA_DATE_COLUMNS = {
+    "seizures": ("查处日期",),
+    "contacts": ("日期",),
+    "publicity": ("日期",),
+    "community": ("决定日期", "报到日期"),
+}
+
+
+def latest_data_date(ledgers: "LedgerSet", today: date | None = None) -> date | None:
+    """The latest event date in the ledgers, ignoring dates after today (those are findings)."""
+    import pandas as pd
+
+    today = today or date.today()
+    best = None
+    for kind, cols in DATA_DATE_COLUMNS.items():
+        df = ledgers.frames.get(kind)
+        if df is None or not len(df):
+            continue
+        for c in cols:
+            if c not in df.columns:
+                continue
+            s = df[c]
+            s = s[s.notna() & (s <= pd.Timestamp(today))]
+            if len(s):
+                d = s.max().date()
+                best = d if best is None or d > best else best
+    return best
+
+
+def default_period(ledgers: "LedgerSet", today: date | None = None) -> Period:
+    """January to the latest month with data (1至N月)."""
+    d = latest_data_date(ledgers, today)
+    if d is None:
+        raise UsageError("台帐中没有可用的日期，无法确定默认统计期，请用 --period 指定（如 2018-01..2018-10）。")
+    return Period(date(d.year, 1, 1), _month_end(d.year, d.month))
