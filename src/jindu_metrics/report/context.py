@@ -1,0 +1,253 @@
+"""The template context of a bulletin: plain, documented names (docs/templates.md), no PII.
+
+Only aggregate figures reach a template: the engine's MetricRow holds counts and ratios, never a person.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from datetime import date as Date
+from fractions import Fraction
+
+DASH = "—"
+
+# How a bulletin says what the gap is made of: "还需纳入2人".
+GAP_VERBS = {
+    "grid_inclusion_rate": "纳入", "visit_rate": "走访", "community_execution_rate": "报到建档",
+    "rehab_rate": "送戒", "sick_treated_rate": "送治", "urine_coverage": "尿检",
+    "separated_found_rate": "查找发现", "outsider_met_rate": "见面", "outsider_filed_rate": "建档",
+    "hair_sampling_rate_l12": "毛发采集", "abstinent_1y_rate": "戒断", "abstinent_3y_of_1y": "戒断",
+}
+
+
+# The default catalog's ids (spec/metrics.md): present in every context, as "—" when the result lacks them,
+# so that the default templates render whatever catalog an office uses.
+KNOWN_IDS = (
+    "seizures", "criminal_detentions", "detention_ratio", "newly_found", "newly_found_share", "rehab_due",
+    "compulsory_rehab", "rehab_rate", "sick_found", "sick_treated_rate", "new_per_10k", "registered",
+    "current_users", "in_society", "grid_included", "grid_inclusion_rate", "managed", "managed_level_1",
+    "managed_level_2", "managed_level_3", "abstinent_3y", "abstinent_3y_rate", "abstinent_1y_rate",
+    "abstinent_3y_of_1y", "separated_found_rate", "outsider_met_rate", "outsider_filed_rate", "worker_ratio",
+    "community_orders", "community_reported", "community_execution_rate", "visited", "visit_rate",
+    "urine_coverage", "hair_tests", "hair_positive_rate", "hair_sampling_rate_l12", "led_items",
+    "outdoor_events", "posters", "leaflets", "media_items", "campaigns", "lectures", "testimonies",
+    "leader_attendance", "audience",
+)
+
+
+class Comparison:
+    """A 同比/环比 figure; falsy (and every field "—") when the data do not cover the earlier window."""
+
+    __slots__ = ("start", "end", "value", "display", "numerator", "denominator", "change", "change_display")
+
+    def __init__(self, c=None):
+        self.start = getattr(c, "start", None)
+        self.end = getattr(c, "end", None)
+        self.value = getattr(c, "value", None)
+        self.display = getattr(c, "display", None) or DASH
+        self.numerator = getattr(c, "numerator", None)
+        self.denominator = getattr(c, "denominator", None)
+        self.change = getattr(c, "change", None)
+        self.change_display = getattr(c, "change_display", None) or DASH
+
+    def __bool__(self) -> bool:
+        return self.value is not None
+
+    def __str__(self) -> str:
+        return self.display
+
+
+class Indicator:
+    """One indicator's figures for one unit; prints as its display text ("24.49%", "49", "—")."""
+
+    __slots__ = ("id", "name", "unit", "area", "kind", "format", "decimals", "direction", "definition",
+                 "pending", "value", "exact", "display", "numerator", "denominator", "reason", "target",
+                 "target_text", "met", "gap", "gap_text", "problem", "unit_label", "previous", "yoy",
+                 "extra", "lagging")
+
+    def __init__(self, row=None, spec=None, unit: str = ""):
+        self.id = getattr(row, "metric", None) or getattr(spec, "id", None)
+        self.name = getattr(row, "name", None) or getattr(spec, "name", None) or self.id
+        self.unit = getattr(row, "unit", None) or unit
+        self.area = getattr(row, "area", None) or getattr(spec, "area", None)
+        self.kind = getattr(row, "kind", None) or getattr(spec, "kind", None) or "count"
+        self.display = (getattr(row, "display", None) or DASH) if row is not None else DASH
+        self.unit_label = getattr(row, "unit_label", None) or getattr(spec, "unit_label", None) or ""
+        self.format = getattr(spec, "format", None) or _infer_format(self.kind, self.unit_label, self.display)
+        dec = getattr(spec, "decimals", None)
+        self.decimals = dec if dec is not None else _infer_decimals(self.display)
+        self.definition = getattr(spec, "definition", None)
+        self.pending = bool(getattr(spec, "pending", False))
+        self.exact = getattr(row, "exact", None)
+        self.value = None if self.exact is None else float(self.exact)
+        self.numerator = getattr(row, "numerator", None)
+        self.denominator = getattr(row, "denominator", None)
+        self.reason = getattr(row, "reason", "") or ("无数据" if row is None else "")
+        self.target = getattr(row, "target", None) if row is not None else getattr(spec, "target", None)
+        self.target_text = _target_text(self.target)
+        self.direction = getattr(spec, "direction", None) or (
+            "lower" if (self.target or "").startswith(("≤", "<=")) else "higher")
+        self.met = getattr(row, "met", None)
+        self.gap = getattr(row, "gap", None)
+        self.previous = Comparison(getattr(row, "previous", None))
+        self.yoy = Comparison(getattr(row, "yoy", None))
+        self.extra = dict(getattr(row, "extra", None) or {})
+        self.gap_text, self.problem = self._wording()
+        self.lagging: list[Indicator] = []
+
+    def _wording(self) -> tuple[str, str]:
+        """("还需纳入2人", "纳入率为94.7%，低于95%的目标，还需纳入2人") for an unmet target; ("", "") otherwise."""
+        if self.met is not False:
+            return "", ""
+        if self.direction == "lower":
+            problem = f"{self.name}为{self.display}，高于{self.target_text}的目标"
+            gap_text = ""
+            if self.id == "worker_ratio":
+                need = _workers_needed(self.numerator, self.denominator, self.target_text)
+                gap_text = f"还需配备{need}名禁毒社工" if need else ""
+            elif self.gap:
+                gap_text = f"还需减少{self.gap}{'人' if self.kind != 'sum' else ''}"
+        else:
+            problem = f"{self.name}为{self.display}，低于{self.target_text}的目标"
+            gap_text = f"还需{GAP_VERBS.get(self.id, '增加')}{self.gap}人" if self.gap else ""
+        return gap_text, problem + (f"，{gap_text}" if gap_text else "")
+
+    def __str__(self) -> str:
+        return self.display
+
+    def __repr__(self) -> str:
+        return f"<{self.id} {self.display}>"
+
+
+def _infer_format(kind: str, unit_label: str, display: str) -> str:
+    if "‱" in (unit_label + display):
+        return "permyriad"
+    if ":" in display or unit_label == ":1":
+        return "ratio_n1"
+    if kind == "ratio" or "%" in (unit_label + display):
+        return "percent"
+    return "count"
+
+
+def _infer_decimals(display: str) -> int:
+    m = re.search(r"\.(\d+)", display or "")
+    return len(m.group(1)) if m else (1 if "%" in (display or "") else 0)
+
+
+def _target_text(target: str | None) -> str:
+    """"≥95%" → "95%" (a bulletin says "低于95%的目标")."""
+    return re.sub(r"^\s*(≥|≤|>=|<=|>|<|不低于|不高于|不超过)\s*", "", target or "") or DASH
+
+
+def _workers_needed(managed, workers, target_text: str) -> int | None:
+    m = re.match(r"(\d+(?:\.\d+)?)\s*:\s*1", target_text or "")
+    if not m or managed is None or workers is None:
+        return None
+    need = math.ceil(Fraction(str(managed)) / Fraction(m.group(1))) - int(workers)
+    return need if need > 0 else None
+
+
+def period_context(period) -> dict:
+    """{start, end, label, months_label, year, end_month, end_text} of a Period."""
+    start, end = period.start, period.end
+    month_end = end.day == calendar.monthrange(end.year, end.month)[1]
+    return {
+        "start": start.isoformat(), "end": end.isoformat(), "label": period.label,
+        "months_label": period.months_label, "year": end.year, "end_month": end.month,
+        "end_text": f"{end.month}月底" if month_end else f"{end.month}月{end.day}日",
+    }
+
+
+def chinese_date(d: Date) -> str:
+    """2018-11-15 → "2018年11月15日" (公文 dates carry no leading zeros)."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _specs(catalog) -> list:
+    return list(getattr(catalog, "indicators", None) or [])
+
+
+def _unit_indicators(rows, specs_by_id: dict, unit: str, catalog_order: list[str]) -> dict[str, Indicator]:
+    """Indicators by id for one unit: every row, plus "—" placeholders for catalog indicators without one."""
+    out = {r.metric: Indicator(r, specs_by_id.get(r.metric), unit) for r in rows}
+    for mid in catalog_order:
+        if mid not in out:
+            out[mid] = Indicator(None, specs_by_id.get(mid) or _Spec(mid), unit)
+    return out
+
+
+class _Spec:
+    def __init__(self, mid: str):
+        self.id = self.name = mid
+
+
+def _split_rows(result) -> tuple[list, dict[str, list]]:
+    """(the whole input's rows, {group name: rows}) of a ComputeResult, groups in the result's order."""
+    whole, groups = [], {}
+    by = getattr(result, "by", None)
+    for r in result.rows:
+        if not groups and (by is None or r.unit == result.unit):
+            whole.append(r)
+        else:
+            groups.setdefault(r.unit, []).append(r)
+    return whole, groups
+
+
+def build_context(result_ytd, *, month=None, villages=None, workspace=None, catalog=None,
+                  date: Date | None = None) -> dict:
+    """The documented template context (docs/templates.md) of a bulletin.
+
+    result_ytd: the cumulative window (1至N月; stocks on its last day); month: the requested window's own
+    figures, or None (left None when it equals the cumulative window); villages: a ComputeResult with
+    by="所属村居", or None. The report date is `date`, else the period's end — never today's date.
+    """
+    specs = _specs(catalog)
+    specs_by_id = {s.id: s for s in specs}
+    order = [s.id for s in specs] + [i for i in KNOWN_IDS if i not in specs_by_id]
+    unit = result_ytd.unit or (getattr(workspace, "unit", None) if workspace else None) or ""
+    whole, _ = _split_rows(result_ytd)
+    m = _unit_indicators(whole, specs_by_id, unit, order)
+
+    village_rows = []
+    if villages is not None:
+        _, groups = _split_rows(villages)
+        for name, rows in groups.items():
+            vm = _unit_indicators(rows, specs_by_id, name, [])
+            village_rows.append({"name": name, "m": vm})
+    for x in m.values():
+        x.lagging = [v["m"][x.id] for v in village_rows if x.id in v["m"] and v["m"][x.id].met is False]
+
+    month_ctx = None
+    if month is not None and (month.period.start, month.period.end) != (result_ytd.period.start,
+                                                                     result_ytd.period.end):
+        mwhole, _ = _split_rows(month)
+        month_ctx = {"period": period_context(month.period),
+                     "m": _unit_indicators(mwhole, specs_by_id, unit, order)}
+
+    scope = workspace.scope_word if workspace is not None else "全镇"
+    office = (getattr(workspace, "office", None) if workspace else None) or (
+        f"{unit}禁毒委员会办公室" if unit else "禁毒委员会办公室")
+    report_date = date or result_ytd.period.end
+    indicators = list(m.values())
+    targeted = [x for x in indicators if x.met is not None]
+    ctx = {
+        "period": period_context(result_ytd.period),
+        "month": month_ctx,
+        "unit": unit or DASH,
+        "scope": scope,
+        "ours": "我" + scope[1:],
+        "office": office,
+        "date": chinese_date(report_date),
+        "date_iso": report_date.isoformat(),
+        "m": m,
+        "indicators": indicators,
+        "targeted": targeted,
+        "met": [x for x in targeted if x.met],
+        "unmet": [x for x in targeted if x.met is False],
+        "villages": village_rows,
+    }
+    for mid, x in m.items():  # each indicator also by its bare id, where that does not shadow a name above
+        ctx.setdefault(mid, x)
+    return ctx

@@ -1,0 +1,148 @@
+"""Template filters: percent, 万分比, 比例, 中文数字, change wording. Every filter renders "—" for missing data."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+DASH = "—"
+
+
+def _round(x: Fraction | Decimal | int | float, decimals: int) -> Decimal:
+    """四舍五入 to `decimals` places (never banker's rounding), exact for fractions."""
+    try:  # the engine's helper is the reference; this fallback keeps the renderer usable on its own
+        from ..metrics.display import round_half_up
+
+        return round_half_up(Fraction(x) if isinstance(x, float) else x, decimals)
+    except ImportError:
+        pass
+    if isinstance(x, Fraction):
+        d = Decimal(x.numerator) / Decimal(x.denominator) if x.denominator != 1 else Decimal(x.numerator)
+        # Decimal division has 28 significant digits: plenty for counts of people
+    elif isinstance(x, float):
+        d = Decimal(repr(x))
+    else:
+        d = Decimal(x)
+    return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def _exact(x) -> Fraction | None:
+    """The number behind `x`: an indicator (its exact value), a Fraction, Decimal, int or float; None if missing."""
+    if x is None:
+        return None
+    exact = getattr(x, "exact", x)
+    if exact is None or isinstance(exact, (str, bool)):
+        return None
+    if isinstance(exact, float):
+        if exact != exact:  # NaN
+            return None
+        return Fraction(repr(exact))  # float 0.245 means the decimal the user wrote, not its binary image
+    try:
+        return Fraction(exact)
+    except (TypeError, ValueError):
+        return None
+
+
+def _decimals(x, default: int) -> int:
+    return getattr(x, "decimals", None) if getattr(x, "decimals", None) is not None else default
+
+
+def percent(x, decimals: int | None = None) -> str:
+    """0.244897… → "24.49%" (decimals default 1, or the indicator's own); exactly 1 → "100%"; missing → "—"."""
+    v = _exact(x)
+    if v is None:
+        return DASH
+    if v == 1:
+        return "100%"
+    d = _decimals(x, 1) if decimals is None else decimals
+    return f"{_round(v * 100, d)}%"
+
+
+def permyriad(x, decimals: int | None = None) -> str:
+    """0.000035 → "0.35‱" (万分比)."""
+    v = _exact(x)
+    if v is None:
+        return DASH
+    d = _decimals(x, 2) if decimals is None else decimals
+    return f"{_round(v * 10000, d)}‱"
+
+
+def ratio(x, decimals: int = 0) -> str:
+    """25.8 → "26:1" (比例, N 比 1)."""
+    v = _exact(x)
+    if v is None:
+        return DASH
+    return f"{_round(v, decimals)}:1"
+
+
+def number(x, decimals: int = 0) -> str:
+    """A plain number rounded 四舍五入: 23.65 → "23.7" with decimals=1."""
+    v = _exact(x)
+    if v is None:
+        return DASH
+    return str(_round(v, decimals))
+
+
+def chinese(x, mode: str = "low") -> str:
+    """3 → "三", 21 → "二十一" (中文数字, via cn2an); use as 排名第{{ rank|中文数字 }}."""
+    v = _exact(x)
+    if v is None:
+        return DASH
+    import cn2an
+
+    if v.denominator == 1:
+        return cn2an.an2cn(str(v.numerator), mode)
+    return cn2an.an2cn(str(_round(v, 2).normalize()), mode)
+
+
+def change(x, which: str = "yoy", unit: str | None = None, decimals: int | None = None) -> str:
+    """Change wording: "上升2.3个百分点" / "下降5人" / "持平"; "—" when not covered.
+
+    `x` is an indicator (compares with its 同比 `yoy`, or 环比 `previous` with which="previous"), a comparison,
+    or a plain difference (a ratio difference as a fraction when unit is "个百分点").
+    """
+    kind = getattr(x, "kind", None)
+    if kind is not None and hasattr(x, "yoy"):  # an indicator
+        cmp = getattr(x, "previous" if which in ("previous", "环比") else "yoy")
+        if not cmp or cmp.value is None or x.exact is None:
+            return DASH
+        diff = Fraction(x.exact) - _exact(cmp.value)
+        ratio_like = kind == "ratio"
+        if unit is None:
+            unit = "个百分点" if ratio_like and getattr(x, "format", "percent") == "percent" else (x.unit_label or "")
+        if decimals is None:
+            decimals = x.decimals if ratio_like else 0
+    elif hasattr(x, "change"):  # a comparison
+        if getattr(x, "change_display", ""):
+            return x.change_display
+        diff = _exact(x.change)
+        if diff is None:
+            return DASH
+    else:
+        diff = _exact(x)
+        if diff is None:
+            return DASH
+    if unit is None:
+        unit = "个百分点"
+    if decimals is None:
+        decimals = 1 if unit == "个百分点" else 0
+    amount = _round(abs(diff) * (100 if unit == "个百分点" else 1), decimals)
+    if amount == 0:
+        return "持平"
+    return f"{'上升' if diff > 0 else '下降'}{amount}{unit}"
+
+
+def dash(x) -> str:
+    """The value itself, or "—" when it is missing (None or empty)."""
+    return DASH if x is None or x == "" else str(x)
+
+
+FILTERS = {
+    "percent": percent, "百分比": percent,
+    "permyriad": permyriad, "万分比": permyriad,
+    "ratio": ratio, "比例": ratio,
+    "number": number, "数字": number,
+    "cn": chinese, "中文数字": chinese,
+    "change": change, "变化": change,
+    "dash": dash,
+}
