@@ -19,7 +19,6 @@ from typing import Callable
 
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, JinduError, UsageError
 
-LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
 TOWN = "所属镇街"
 VILLAGE = "所属村居"
 ID = "公民身份号码"
@@ -34,21 +33,10 @@ COUNTY_BULLETIN = "全县通报.txt"
 
 def list_inputs(paths: list[str | Path]) -> list[Path]:
     """Ledger files: given files as is; folders non-recursively (hidden and ~$ lock files skipped)."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            for f in sorted(p.iterdir()):
-                if (f.is_file() and f.suffix.lower() in LEDGER_SUFFIXES
-                        and not f.name.startswith((".", "~$"))):
-                    out.append(f)
-        elif p.exists():
-            out.append(p)
-        else:
-            raise UsageError(f"找不到输入文件或文件夹「{p}」。")
-    if not out:
-        raise UsageError("输入中没有台帐文件（xlsx/xlsm/xls/ods/csv）。")
+    from .ledgers import expand_inputs
+
     seen, unique = set(), []
-    for f in out:
+    for f, _label in expand_inputs(list(paths)):
         key = f.resolve()
         if key not in seen:
             seen.add(key)
@@ -480,8 +468,10 @@ def workbook_data(result: BatchResult, cat, scheme, ok: list[dict], total_trend:
     failures = [{"file": u["file"], "unit": u["unit"], "error": u["error"]} for u in result.failed]
     scores = None
     if scheme is not None:
+        from .scoring import points_text
+
         scores = {"name": scheme.name, "decimals": scheme.decimals,
-                  "items": [{"metric": i.metric, "name": i.name, "points": str(i.points)} for i in scheme.items],
+                  "items": [{"metric": i.metric, "name": i.name, "points": points_text(i.points)} for i in scheme.items],
                   "units": [s.to_dict() for s in sorted(result.scores, key=lambda s: (s.rank, s.unit))]}
     trend_values_ = {r["unit"]: r["trend"] for r in ok}
     trend_values_[result.total_unit] = total_trend

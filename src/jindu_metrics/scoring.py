@@ -300,20 +300,21 @@ class UnitScore:
 
     def to_dict(self) -> dict:
         return {"unit": self.unit, "score": self.display, "rank": self.rank,
-                "items": [{"metric": i.metric, "name": i.name, "points": _fmt(i.points, 2), "score": i.display,
+                "items": [{"metric": i.metric, "name": i.name, "points": points_text(i.points), "score": i.display,
                            "value": i.value_display, "target": i.target, "met": i.met, "note": i.note}
                           for i in self.items]}
 
 
+def points_text(x: Fraction) -> str:
+    """10 → "10", 7.5 → "7.5" (分值 as a scheme writes it)."""
+    x = Fraction(x)
+    return str(x.numerator) if x.denominator == 1 else _fmt(x, 2).rstrip("0").rstrip(".")
+
+
 def _fmt(x: Fraction, decimals: int) -> str:
     """四舍五入 (ROUND_HALF_UP) of an exact value, as text."""
-    try:
-        from .metrics.display import round_half_up
-    except ImportError:  # the engine's display helpers not installed yet: same rule, integer arithmetic
-        def round_half_up(v, d):
-            v = Fraction(v)
-            q = (abs(v) * 10 ** d + Fraction(1, 2)).__floor__()
-            return (Decimal(-q if v < 0 else q) / Decimal(10 ** d)).quantize(Decimal(1).scaleb(-d))
+    from .metrics.display import round_half_up
+
     return str(round_half_up(x, decimals))
 
 
@@ -331,7 +332,7 @@ def score_item(item: ScoreItem, row: MetricRow | None, undefined: str, decimals:
         score, note = p, "达到目标"
     elif item.rule == "deduct":
         gap = row.gap or 0
-        score, note = p - item.deduct_per_gap * gap, f"差{gap}，每差1扣{_fmt(item.deduct_per_gap, 2)}分"
+        score, note = p - item.deduct_per_gap * gap, f"差{gap}，每差1扣{points_text(item.deduct_per_gap)}分"
     elif item.floor is not None and (v <= item.floor.value if item.direction == HIGHER else v >= item.floor.value):
         score, note = Fraction(0), f"未超过下限{item.floor.text}"
     elif item.floor is not None:
@@ -343,7 +344,7 @@ def score_item(item: ScoreItem, row: MetricRow | None, undefined: str, decimals:
         score, note = (p * t / v if v else p), "按比例"
     if not met and item.deduct_if_unmet:
         score -= item.deduct_if_unmet
-        note += f"，未达标扣{_fmt(item.deduct_if_unmet, 2)}分"
+        note += f"，未达标扣{points_text(item.deduct_if_unmet)}分"
     score = min(max(score, Fraction(0)), p)
     return ItemScore(item.metric, item.name, p, score, _fmt(score, decimals), row.display,
                      item.target.text, met, note)
