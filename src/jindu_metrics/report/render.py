@@ -138,3 +138,18 @@ def render_report(result_ytd, *, month=None, villages=None, workspace=None, temp
     context = build_context(result_ytd, month=month, villages=villages, workspace=workspace,
                             catalog=catalog, date=date)
     return render_source(source, context, name=name)
+
+
+def bulletin_results(ledgers, catalog, period) -> dict:
+    """The results a bulletin is rendered from, as offices mean `--period 2018-10`.
+
+    A single month (other than January) → the year to date (flows 1至N月, stocks on its last day) plus the
+    month's own figures; any other window is reported as given. Villages: by 所属村居 over the same window.
+    """
+    from ..metrics.engine import compute
+
+    ytd_period = period.year_to_date() if period.months == 1 and period.start.month != 1 else period
+    ytd = compute(ledgers, catalog, ytd_period)
+    month = compute(ledgers, catalog, period) if period != ytd_period else None
+    villages = compute(ledgers, catalog, ytd_period, by="所属村居", compare=False)
+    return {"result_ytd": ytd, "month": month, "villages": villages}

@@ -1,0 +1,79 @@
+"""`jindu report`: a unit's bulletin (通报) as txt, md or 公文-style docx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import app
+from .common import Catalog, Inputs, Output, Period
+
+
+@app.command("report")
+def report(
+    inputs: Inputs = None,
+    period: Period = None,
+    template: Annotated[Optional[Path], typer.Option(
+        "--template", "-t", help="通报模板（Jinja2 文本，可用变量见 docs/templates.md）；默认使用工作区模板或内置模板。",
+        show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：txt、md 或 docx（公文格式，需 --output）。")] = "txt",
+    output: Output = None,
+    report_date: Annotated[Optional[str], typer.Option(
+        "--date", help="落款日期 YYYY-MM-DD；默认为统计期最后一天（不用当天日期，保证同样输入得到同样输出）。",
+        show_default=False)] = None,
+    unit: Annotated[Optional[str], typer.Option("--unit", help="本单位名称（所属镇街），默认取工作区配置或台帐。",
+                                                show_default=False)] = None,
+    catalog: Catalog = None,
+) -> None:
+    """生成通报：按统计期计算指标并套用模板，写出通报（--period 2018-10 即1至10月累计，存量看10月31日）。"""
+    from datetime import date
+
+    from ..errors import UsageError
+    from ..export import atomic_write_text
+    from ..ledgers import load_ledgers
+    from ..metrics.catalog import load_catalog
+    from ..periods import default_period, parse_period
+    from ..report.render import FORMATS, bulletin_results, render_report
+    from ..workspace import find_workspace, resolve_inputs
+
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise UsageError(f"不支持的格式「{fmt}」，可选：txt、md、docx")
+    if fmt == "docx" and output is None:
+        raise UsageError("docx 格式需要用 --output 指定输出文件，如 --output 通报.docx")
+    when = None
+    if report_date is not None:
+        try:
+            when = date.fromisoformat(report_date.strip())
+        except ValueError:
+            raise UsageError(f"日期「{report_date}」无法识别，请写成 YYYY-MM-DD，如 2018-11-15") from None
+
+    workspace = find_workspace()
+    paths = resolve_inputs(inputs, workspace)
+    unit = unit or (workspace.unit if workspace else None) or None
+    if workspace is not None and unit and workspace.unit != unit:
+        from dataclasses import replace
+
+        workspace = replace(workspace, unit=unit)
+    cat = load_catalog(catalog or (workspace.catalog if workspace else None),
+                       targets=workspace.targets if workspace else None)
+    ledgers = load_ledgers(paths, unit=unit)
+    per = parse_period(period) if period else default_period(ledgers)
+    results = bulletin_results(ledgers, cat, per)
+    text = render_report(results["result_ytd"], month=results["month"], villages=results["villages"],
+                         workspace=workspace, template=template, fmt=fmt, date=when, catalog=cat)
+    if fmt == "docx":
+        from ..report.docx import write_docx
+
+        write_docx(text, output, report_date=when or results["result_ytd"].period.end)
+    elif output is not None:
+        atomic_write_text(output, text)
+    else:
+        typer.echo(text, nl=False)
+    if output is not None:
+        from .common import err
+
+        err(f"已写出{results['result_ytd'].period.label}通报：{output}")
+    raise typer.Exit(0)

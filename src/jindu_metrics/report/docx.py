@@ -1,0 +1,297 @@
+"""公文-style Word output after GB/T 9704: A4, fixed margins, 方正小标宋/仿宋/黑体/楷体, byte-identical files.
+
+The layout comes from the rendered bulletin text (`parse_blocks`): the first lines are the title, a line
+ending in "：" right after it the addressee, "一、" lines level-1 headings (黑体), "（一）" lead-ins level-2
+(楷体), the last date line and the line before it the signature (right-aligned).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date as Date, datetime
+from pathlib import Path
+
+from ..errors import UsageError
+from ..export import atomic_write_bytes
+
+# (font, fallback) — offices have the GB fonts; the fallback ships with Windows and WPS.
+TITLE_FONT = ("方正小标宋简体", "宋体")
+BODY_FONT = ("仿宋_GB2312", "仿宋")
+H1_FONT = ("黑体", "黑体")
+H2_FONT = ("楷体_GB2312", "楷体")
+PAGE_NUMBER_FONT = ("宋体", "宋体")
+TITLE_PT, BODY_PT, PAGE_NUMBER_PT = 22, 16, 14  # 二号, 三号, 四号
+LINE_PT, TITLE_LINE_PT = 28, 36  # fixed line spacing (GB/T 9704: 22 lines of 28 characters)
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+_CN_NUM = "一二三四五六七八九十"
+_H1 = re.compile(rf"^[{_CN_NUM}]+、")
+_H2 = re.compile(rf"^（[{_CN_NUM}]+）")
+_DATE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
+_INDENT = " \t\u3000"
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # title / addressee / h1 / h2 / para / signature / date
+    text: str
+    lead: str = ""  # h2: the 楷体 lead-in ("（一）打击涉毒违法犯罪。"), text is the rest
+
+
+def _plain(line: str) -> str:
+    """A markdown line as text: no heading marks, bold marks, <br> or html tags."""
+    line = re.sub(r"^#+\s*", "", line)
+    line = re.sub(r"<br\s*/?>", "", line)
+    line = re.sub(r"</?div[^>]*>", "", line)
+    return line.replace("**", "")
+
+
+def parse_blocks(text: str) -> list[Block]:
+    """The bulletin text as layout blocks (blank lines only separate paragraphs)."""
+    lines = [_plain(ln).strip(_INDENT) for ln in text.split("\n")]
+    lines = [ln for ln in lines if not re.fullmatch(r"\|?[-:| ]+\|?", ln) or not ln]
+    blocks: list[Block] = []
+    i = 0
+    while i < len(lines) and not lines[i]:
+        i += 1
+    while i < len(lines) and lines[i]:  # the title may run over several lines
+        blocks.append(Block("title", lines[i]))
+        i += 1
+    body = [ln for ln in lines[i:] if ln]
+    date_at = max((k for k, ln in enumerate(body) if _DATE.match(ln)), default=None)
+    for k, ln in enumerate(body):
+        if date_at is not None and k == date_at:
+            blocks.append(Block("date", ln))
+        elif date_at is not None and k == date_at - 1 and len(ln) <= 30:
+            blocks.append(Block("signature", ln))
+        elif k == 0 and ln.endswith(("：", ":")) and len(ln) <= 60:
+            blocks.append(Block("addressee", ln))
+        elif _H1.match(ln):
+            if len(ln) <= 30:
+                blocks.append(Block("h1", ln))
+            else:  # a numbered paragraph: its lead-in up to the first 。 is the heading
+                cut = ln.find("。") + 1 or len(ln)
+                blocks.append(Block("h1", ln[cut:], lead=ln[:cut]))
+        elif _H2.match(ln):
+            m = re.search(r"[。：:]", ln)
+            cut = m.end() if m and m.end() <= 40 else _H2.match(ln).end()
+            blocks.append(Block("h2", ln[cut:], lead=ln[:cut]))
+        elif ln.startswith("|") and ln.endswith("|"):  # a markdown table row: keep it readable
+            blocks.append(Block("para", "　".join(c.strip() for c in ln.strip("|").split("|"))))
+        else:
+            blocks.append(Block("para", ln))
+    return blocks
+
+
+def _set_font(run, font: tuple[str, str], size: int, bold: bool = False) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    run.font.name = font[0]
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    rpr = run._element.get_or_add_rPr()
+    rfonts = rpr.get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        rfonts.set(qn(attr), font[0])
+    rfonts.set(qn("w:hint"), "eastAsia")
+
+
+def _paragraph(doc, *, align=None, first_line_chars: int = 0, right_chars: int = 0, line_pt: int = LINE_PT):
+    from docx.enum.text import WD_LINE_SPACING
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    p = doc.add_paragraph()
+    pf = p.paragraph_format
+    pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    pf.line_spacing = Pt(line_pt)
+    pf.space_before = Pt(0)
+    pf.space_after = Pt(0)
+    if align is not None:
+        p.alignment = align
+    if first_line_chars or right_chars:
+        if first_line_chars:
+            pf.first_line_indent = Pt(BODY_PT * first_line_chars)
+        if right_chars:
+            pf.right_indent = Pt(BODY_PT * right_chars)
+        ind = p._p.get_or_add_pPr().find(qn("w:ind"))
+        # character-based indents follow the font size in Word and WPS (2 characters, not 32pt)
+        if first_line_chars:
+            ind.set(qn("w:firstLineChars"), str(first_line_chars * 100))
+        if right_chars:
+            ind.set(qn("w:rightChars"), str(right_chars * 100))
+    return p
+
+
+def _font_table_fallbacks(doc) -> None:
+    """Declare each GB font with its alternative (w:altName), so Word/WPS substitute 宋体/仿宋/楷体."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    part = next((r.target_part for r in doc.part.rels.values() if r.reltype == RT.FONT_TABLE), None)
+    if part is None:
+        return
+    root = parse_xml(part.blob)
+    for name, alt in (TITLE_FONT, BODY_FONT, H2_FONT):
+        if name == alt:
+            continue
+        root.append(parse_xml(
+            f'<w:font {nsdecls("w")} w:name="{name}"><w:altName w:val="{alt}"/><w:charset w:val="86"/>'
+            '<w:family w:val="modern"/><w:pitch w:val="fixed"/></w:font>'))
+    from lxml import etree
+
+    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _page_number_footer(section) -> None:
+    """"— 1 —" centred at the foot of every page (公文 page numbers)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    p = section.footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for piece in ("— ", None, " —"):
+        if piece is None:
+            fld = parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr="PAGE"><w:r><w:t>1</w:t></w:r></w:fldSimple>')
+            p._p.append(fld)
+            _set_font(_wrap_run(fld), PAGE_NUMBER_FONT, PAGE_NUMBER_PT)
+        else:
+            _set_font(p.add_run(piece), PAGE_NUMBER_FONT, PAGE_NUMBER_PT)
+
+
+def _wrap_run(fld):
+    from docx.oxml.ns import qn
+    from docx.text.run import Run
+
+    return Run(fld.find(qn("w:r")), None)
+
+
+def build_document(blocks: list[Block], *, report_date: Date, title: str | None = None):
+    """A python-docx Document laid out from `blocks`."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    doc = Document()
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.top_margin, sec.bottom_margin = Mm(37), Mm(35)
+    sec.left_margin, sec.right_margin = Mm(28), Mm(26)
+    sec.header_distance, sec.footer_distance = Mm(15), Mm(25)
+
+    normal = doc.styles["Normal"]
+    normal.font.name = BODY_FONT[0]
+    normal.font.size = Pt(BODY_PT)
+    rfonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        rfonts.set(qn(attr), BODY_FONT[0])
+    lang = normal.element.get_or_add_rPr().find(qn("w:lang"))
+    if lang is None:
+        from docx.oxml import OxmlElement
+
+        lang = OxmlElement("w:lang")
+        normal.element.get_or_add_rPr().append(lang)
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+    seen_title = False
+    for b in blocks:
+        if b.kind == "title":
+            p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=TITLE_LINE_PT)
+            _set_font(p.add_run(b.text), TITLE_FONT, TITLE_PT)
+            seen_title = True
+            continue
+        if seen_title:  # one empty line between title and addressee
+            _set_font(_paragraph(doc).add_run(""), BODY_FONT, BODY_PT)
+            seen_title = False
+        if b.kind == "addressee":
+            _set_font(_paragraph(doc).add_run(b.text), BODY_FONT, BODY_PT)
+        elif b.kind == "h1":
+            p = _paragraph(doc, first_line_chars=2)
+            _set_font(p.add_run(b.lead or b.text), H1_FONT, BODY_PT)
+            if b.lead and b.text:
+                _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+        elif b.kind == "h2":
+            p = _paragraph(doc, first_line_chars=2)
+            _set_font(p.add_run(b.lead), H2_FONT, BODY_PT)
+            if b.text:
+                _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+        elif b.kind == "signature":
+            for _ in range(2):  # 空二行 before the signature
+                _set_font(_paragraph(doc).add_run(""), BODY_FONT, BODY_PT)
+            p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=2)
+            _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+        elif b.kind == "date":
+            p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=2)
+            _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+        else:
+            p = _paragraph(doc, first_line_chars=2)
+            _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+
+    _page_number_footer(sec)
+    _font_table_fallbacks(doc)
+
+    stamp = datetime(report_date.year, report_date.month, report_date.day)
+    cp = doc.core_properties
+    cp.author = ""
+    cp.last_modified_by = ""
+    cp.title = title or next((b.text for b in blocks if b.kind == "title"), "")
+    cp.subject = cp.keywords = cp.comments = cp.category = ""
+    cp.created = cp.modified = cp.last_printed = stamp
+    cp.revision = 1
+    return doc
+
+
+def _date_of(blocks: list[Block]) -> Date:
+    """The bulletin's own date line (2018年11月15日); a constant when it has none — never today's date."""
+    for b in blocks:
+        if b.kind == "date":
+            y, m, d = map(int, re.findall(r"\d+", b.text))
+            try:
+                return Date(y, m, d)
+            except ValueError:
+                break
+    return Date(2000, 1, 1)
+
+
+def docx_bytes(text: str, *, report_date: Date | None = None) -> bytes:
+    """The .docx file of a bulletin's text, byte-identical for the same text and date.
+
+    Core properties carry `report_date` (default: the date line of the text), no author or user name.
+    """
+    blocks = parse_blocks(text)
+    doc = build_document(blocks, report_date=report_date or _date_of(blocks))
+    raw = io.BytesIO()
+    doc.save(raw)
+    return _normalise_zip(raw.getvalue())
+
+
+def _normalise_zip(data: bytes) -> bytes:
+    """Rewrite the zip with constant entry timestamps and attributes (python-docx stamps the current time)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            if item.filename == "docProps/thumbnail.jpeg":
+                continue  # python-docx's stock preview image: not this document
+            body = src.read(item.filename)
+            if item.filename == "_rels/.rels":
+                body = re.sub(rb'<Relationship [^>]*Target="docProps/thumbnail.jpeg"/>', b"", body)
+            info = zipfile.ZipInfo(item.filename, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0
+            info.external_attr = 0
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+def write_docx(text: str, path: Path | str | None, *, report_date: Date | None = None) -> None:
+    """Write the bulletin `text` as a 公文-style .docx at `path`, atomically."""
+    if path is None:
+        raise UsageError("docx 格式需要用 --output 指定输出文件，如 --output 通报.docx")
+    atomic_write_bytes(Path(path), docx_bytes(text, report_date=report_date))
