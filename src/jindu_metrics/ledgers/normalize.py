@@ -34,6 +34,7 @@ _ID_CHARS = re.compile(r"^\d{17}[\dX]$")
 _ID15 = re.compile(r"^\d{15}$")
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff'‘’`]+")
 
+_MARKER_FIRST = {m[0] for m in schema.TOTAL_MARKERS + schema.FOOTNOTE_MARKERS} | {"總", "備", "註", "製", "審", "説"}
 _FLAG_TRUE = {v.lower() for v in schema.FLAG_TRUE}
 _FLAG_FALSE = {v.lower() for v in schema.FLAG_FALSE}
 
@@ -116,7 +117,10 @@ def conv_text(v: object):
 
 
 def conv_name(v: object):
-    return fold_compact(cell_text(v)) or None, None, ""
+    # names are PII: only whitespace is folded (no 繁→简 guessing on a person's name)
+    if isinstance(v, str) and v.isascii() is False and " " not in v and "\u3000" not in v:
+        return v.strip() or None, None, ""
+    return _SPACES.sub("", cell_text(v)) or None, None, ""
 
 
 def make_conv_category(col: schema.Column):
@@ -144,13 +148,23 @@ def make_conv_category(col: schema.Column):
 
 
 def conv_id(v: object):
+    if isinstance(v, str):
+        return _conv_id_text(v)
     if isinstance(v, bool):
         return None, "bad_id_format", ""
     if isinstance(v, (int, float)):
         if abs(v) >= 1e14:
             return None, "id_stored_as_number", ""
         return None, "bad_id_format", "位数不对"
-    s = _SPACES.sub("", fold(str(v))).upper()
+    return _conv_id_text(str(v))
+
+
+@lru_cache(maxsize=1 << 18)
+def _conv_id_text(v: str):
+    s = v.strip()
+    if not (len(s) in (15, 18) and s.isascii()):
+        s = _SPACES.sub("", fold(v))
+    s = s.upper()
     if _ID15.match(s):
         try:
             dt.date(1900 + int(s[6:8]), int(s[8:10]), int(s[10:12]))
@@ -190,17 +204,13 @@ def area_problem(area: str, birth_year: int) -> str | None:
 
 def _columns(rows: list[list], width: int) -> list[np.ndarray]:
     """Transpose rows into object arrays of `width` columns (ragged rows padded with '')."""
-    if not rows:
-        return [np.empty(0, dtype=object) for _ in range(width)]
+    if not rows or width == 0:
+        return [np.empty(len(rows), dtype=object) for _ in range(width)]
     if any(len(r) != width for r in rows):
         rows = [r[:width] if len(r) >= width else list(r) + [""] * (width - len(r)) for r in rows]
-    cols = list(zip(*rows))
-    out = []
-    for c in cols:
-        a = np.empty(len(c), dtype=object)
-        a[:] = c
-        out.append(a)
-    return out
+    arr = np.empty((len(rows), width), dtype=object)
+    arr[:] = rows  # one C-level copy; much faster than zip(*rows)
+    return [arr[:, i] for i in range(width)]
 
 
 def _factorize(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -209,6 +219,18 @@ def _factorize(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     except TypeError:  # unhashable oddities: fall back to text
         codes, uniques = pd.factorize(np.array([cell_text(v) for v in arr], dtype=object))
     return codes, np.asarray(uniques, dtype=object)
+
+
+def _empty_uniques(uniq: np.ndarray) -> np.ndarray:
+    """Which unique cell values are empty ('' / None / NaN / whitespace only), without a Python loop over
+    the common case."""
+    if not len(uniq):
+        return np.zeros(0, dtype=bool)
+    emp = np.asarray(pd.isna(uniq), dtype=bool) | (uniq == "")
+    # whitespace-only strings are rare: check only short strings
+    lens = np.fromiter((len(u) if isinstance(u, str) and len(u) < 8 and not u.strip() else 0 for u in uniq),
+                       dtype=np.int64, count=len(uniq)) if len(uniq) < 5000 else np.zeros(len(uniq), np.int64)
+    return emp | (lens > 0)
 
 
 def _fill_merged_data(rows: list[list], start: int, merged: list) -> None:
@@ -267,7 +289,7 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
     factor: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for i, arr in enumerate(cols):
         codes, uniq = _factorize(arr)
-        emp_u = np.fromiter((_is_empty(u) for u in uniq), dtype=bool, count=len(uniq))
+        emp_u = _empty_uniques(uniq)
         emp = np.where(codes < 0, True, emp_u[np.maximum(codes, 0)] if len(uniq) else True)
         factor[i] = (codes, uniq, emp)
         empty_all &= emp
@@ -275,7 +297,8 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
     markers = schema.TOTAL_MARKERS + tuple(fold_compact(m) for m in schema.FOOTNOTE_MARKERS)
     for i in range(min(3, len(cols))):
         codes, uniq, _ = factor[i]
-        hit_u = np.fromiter((isinstance(u, str) and fold_compact(u).startswith(markers) for u in uniq),
+        hit_u = np.fromiter((isinstance(u, str) and u.lstrip()[:1] in _MARKER_FIRST
+                             and fold_compact(u).startswith(markers) for u in uniq),
                             dtype=bool, count=len(uniq))
         if hit_u.any():
             skip |= (codes >= 0) & hit_u[np.maximum(codes, 0)]
@@ -317,8 +340,11 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
                 findings.append(Finding(code, file, sheet, int(rows_kept[j]), name, cell_text(uniq[k]).strip(),
                                         detail=det, allowed=allowed if code == "value_not_allowed" else ""))
         if col.type == schema.ID:
-            findings.extend(_area_findings(taken, rows_kept, file, sheet, name, {k for k, c, _ in bad}, codes))
+            findings.extend(_area_findings(res, codes, rows_kept, file, sheet, name))
         if col.required:
+            # empty cells, and cells that fold to nothing (whitespace, stray quotes) without another finding
+            silent = np.array([r[0] is None and not r[1] for r in res] + [True], dtype=bool)
+            emp = emp | silent[np.where(codes < 0, len(uniq), codes)]
             for j in np.nonzero(emp)[0]:
                 findings.append(Finding("required_empty", file, sheet, int(rows_kept[j]), name))
         if col.type == schema.DATE:
@@ -344,35 +370,34 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
             continue
         arr = cols[ci][idx]
         out[label] = pd.Series([cell_text(v) or None for v in arr] if len(arr) < 50_000 else arr, dtype=object)
-    out[schema.ORIGIN_FILE] = file
-    out[schema.ORIGIN_SHEET] = sheet
-    out[schema.ORIGIN_ROW] = rows_kept
-    df = pd.DataFrame({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in out.items()}
-                      if out else {}, index=pd.RangeIndex(len(idx)))
-    for k, v in out.items():
-        if isinstance(v, pd.Series):
-            df[k] = v.set_axis(df.index)
+    m = len(idx)
+    out[schema.ORIGIN_FILE] = pd.Series(np.full(m, file, dtype=object), dtype=object)
+    out[schema.ORIGIN_SHEET] = pd.Series(np.full(m, sheet, dtype=object), dtype=object)
+    out[schema.ORIGIN_ROW] = pd.Series(rows_kept, dtype="int64")
+    index = pd.RangeIndex(m)
+    df = pd.DataFrame({k: v.set_axis(index) for k, v in out.items()}, index=index)
     return df, findings, int(skip.sum())
 
 
-def _area_findings(taken: np.ndarray, rows: np.ndarray, file: str, sheet: str, column: str,
-                   bad_codes: set[int], codes: np.ndarray) -> list[Finding]:
+def _area_findings(res: list, codes: np.ndarray, rows: np.ndarray, file: str, sheet: str,
+                   column: str) -> list[Finding]:
     """One 警告 per doubtful area code (at its first row), not one per person: nobody can change an ID."""
-    ok = np.array([isinstance(v, str) and len(v) == 18 for v in taken], dtype=bool) if len(taken) else np.zeros(0, bool)
-    if bad_codes:
-        ok &= ~np.isin(codes, list(bad_codes))
-    if not ok.any():
+    doubtful: dict[int, tuple[str, str]] = {}
+    for k, (value, code, _) in enumerate(res):
+        if code is None and isinstance(value, str) and len(value) == 18:
+            why = area_problem(value[:6], int(value[6:10]))
+            if why:
+                doubtful[k] = (value[:6], why)
+    if not doubtful:
         return []
-    s = pd.Series(taken[ok], dtype=object)
-    keys = pd.DataFrame({"area": s.str[:6], "year": s.str[6:10].astype(int), "row": rows[ok]})
-    first = keys.groupby(["area", "year"], sort=True)["row"].agg(["min", "size"]).reset_index()
-    problems = {}
-    for area, year, row, size in first.itertuples(index=False):
-        why = area_problem(area, int(year))
-        if why:
-            p = problems.setdefault(area, [row, 0, why])
-            p[0] = min(p[0], row)
-            p[1] += size
-    return [Finding("id_area_unknown", file, sheet, int(row), column, area,
-                    detail=f"{why}；本表共{count}人使用地址码{area}")
-            for area, (row, count, why) in sorted(problems.items())]
+    ks = np.array(sorted(doubtful), dtype=np.int64)
+    labels = np.array([doubtful[int(k)][0] for k in ks], dtype=object)
+    pos = np.searchsorted(ks, codes)
+    pos[pos >= len(ks)] = 0
+    mask = ks[pos] == codes
+    areas = pd.DataFrame({"area": labels[pos[mask]], "row": rows[mask]})
+    whys = {a: w for a, w in doubtful.values()}
+    agg = areas.groupby("area", sort=True).agg(row=("row", "min"), n=("row", "size"))
+    return [Finding("id_area_unknown", file, sheet, int(r.row), column, area,
+                    detail=f"{whys[area]}；本表共{int(r.n)}行使用地址码{area}")
+            for area, r in agg.iterrows()]
