@@ -1,1 +1,81 @@
-"""`jindu validate`: placeholder until the reader lands."""
+"""`jindu validate`: read the ledgers and report every finding (grouped by sheet), exit 0/1/2."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from . import app, common
+
+
+@app.command("validate")
+def validate_command(
+    inputs: common.Inputs = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：table（表格，默认）或 json。")] = "table",
+    show_pii: common.ShowPii = False,
+) -> None:
+    """校验台帐：列出每个问题所在的文件、工作表、行、列及修改方法。无错误时退出码为 0，有错误为 1，文件无法读取为 2。"""
+    from ..errors import UsageError
+    from ..findings import has_errors
+    from ..ledgers import load_ledgers
+    from ..validate import validate
+    from ..workspace import find_workspace, resolve_inputs
+
+    if fmt not in ("table", "json"):
+        raise UsageError(f"不支持的输出格式「{fmt}」，可选：table、json")
+    workspace = find_workspace() if not inputs else None
+    paths = resolve_inputs(inputs, workspace)
+    ledgers = load_ledgers(paths, unit=workspace.unit if workspace else None)
+    findings = validate(ledgers)
+    if fmt == "json":
+        typer.echo(render_json(ledgers, findings, show_pii))
+    else:
+        render_table(ledgers, findings, show_pii)
+    raise typer.Exit(1 if has_errors(findings) else 0)
+
+
+def render_json(ledgers, findings, show_pii: bool) -> str:
+    import json
+
+    from ..findings import summarize
+
+    summary = summarize(findings)
+    summary["files"] = ledgers.files
+    summary["sheets"] = [{"file": s.file, "sheet": s.sheet, "kind": s.kind, "rows": s.rows} for s in ledgers.sheets]
+    doc = {"findings": [f.to_dict(show_pii) for f in findings], "summary": summary}
+    return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def render_table(ledgers, findings, show_pii: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .. import schema
+    from ..findings import ERROR, WARNING, summarize
+    from ..privacy import mask_value
+
+    console = Console(highlight=False, soft_wrap=False)
+    kinds = {s.kind and (s.file, s.sheet): s.kind for s in ledgers.sheets}
+    for s in ledgers.sheets:
+        label = schema.KINDS[s.kind].name if s.kind else "未识别"
+        console.print(f"读取：{s.file} ｜ {s.sheet} ｜ {label} ｜ {s.rows} 行")
+    groups: dict[tuple, list] = {}
+    for f in findings:
+        groups.setdefault((f.file, f.sheet or ""), []).append(f)
+    for (file, sheet), items in groups.items():
+        kind = kinds.get((file, sheet))
+        title = f"{file} ｜ {sheet or '（整个文件）'}" + (f"（{schema.KINDS[kind].name}）" if kind else "")
+        table = Table(title=title, title_justify="left", show_lines=False)
+        for name, just in (("行", "right"), ("列", "left"), ("级别", "left"), ("值", "left"), ("说明", "left")):
+            table.add_column(name, justify=just, overflow="fold")
+        for f in items:
+            style = "red" if f.severity == ERROR else ("yellow" if f.severity == WARNING else "dim")
+            table.add_row(str(f.row or ""), f.column or "", f"[{style}]{f.severity}[/]",
+                          mask_value(f.column, f.value, show_pii) or "", f.message)
+        console.print(table)
+    s = summarize(findings)
+    line = f"共 {s['错误']} 个错误、{s['警告']} 个警告"
+    if s["提示"]:
+        line += f"、{s['提示']} 条提示"
+    console.print(line + ("。" if findings else "，台帐未发现问题。"))

@@ -224,6 +224,8 @@ def _read_calamine(path: Path, name: str) -> list[RawSheet]:
         wb.close()
     except Exception:  # noqa: BLE001 - closing is best effort
         pass
+    if not metas:
+        raise _fail(name, "文件损坏（工作簿中没有工作表）")
     return sheets
 
 

@@ -1,0 +1,109 @@
+"""Cross-ledger checks on a LedgerSet (merges and group-bys, no per-row loops over big frames)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .findings import Finding
+from .ledgers.model import LedgerSet
+
+ID = "公民身份号码"
+# 人员状态 values that cannot coexist with a community order being executed (执行中).
+_NOT_IN_COMMUNITY = ("死亡", "注销", "出境", "强制隔离戒毒", "服刑")
+
+
+def _rows(df, code: str, column: str | None, value_col: str | None = None, detail=None) -> list[Finding]:
+    """One finding per row of df (df already filtered to the offending rows, usually few)."""
+    out = []
+    cols = ["_file", "_sheet", "_row"] + ([value_col] if value_col else [])
+    details = detail if detail is not None else None
+    for i, rec in enumerate(df[cols].itertuples(index=False, name=None)):
+        val = rec[3] if value_col else None
+        if val is not None and not isinstance(val, str):
+            val = str(val.date()) if hasattr(val, "date") else str(val)
+        d = details[i] if details is not None else ""
+        out.append(Finding(code, rec[0], rec[1], int(rec[2]), column, val, detail=d))
+    return out
+
+
+def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Finding]:
+    import pandas as pd
+
+    today_ts = pd.Timestamp(today or dt.date.today())
+    persons = ledgers["persons"]
+    out: list[Finding] = []
+
+    # duplicate person
+    if len(persons):
+        ids = persons[ID]
+        dup = ids.notna() & ids.duplicated(keep="first")
+        if dup.any():
+            first_row = persons[ids.notna()].groupby(ID, sort=False)["_row"].first()
+            d = persons[dup]
+            firsts = d[ID].map(first_row)
+            detail = [f"与第{int(r)}行重复" for r in firsts]
+            out += _rows(d, "duplicate_person", ID, ID, detail)
+
+    # rows of other ledgers whose ID is not in persons (only when a persons ledger was read)
+    has_persons = any(s.kind == "persons" for s in ledgers.sheets) or len(persons) > 0
+    known = pd.Index(persons[ID].dropna().unique()) if len(persons) else pd.Index([])
+    if has_persons:
+        for kind in ("seizures", "community", "contacts"):
+            df = ledgers[kind]
+            if not len(df):
+                continue
+            bad = df[ID].notna() & ~df[ID].isin(known)
+            if bad.any():
+                out += _rows(df[bad], "unknown_person", ID, ID)
+
+    com = ledgers["community"]
+    if len(com):
+        before = com["报到日期"].notna() & com["决定日期"].notna() & (com["报到日期"] < com["决定日期"])
+        if before.any():
+            d = com[before]
+            detail = [f"决定日期为{x:%Y-%m-%d}" for x in d["决定日期"]]
+            out += _rows(d, "reported_before_decided", "报到日期", "报到日期", detail)
+        future = com["报到日期"].notna() & (com["报到日期"] > today_ts)
+        if future.any():
+            out += _rows(com[future], "reported_in_future", "报到日期", "报到日期")
+
+    # 人员状态 against the community ledger (the latest order of each person)
+    if len(com) and len(persons):
+        latest = (com.dropna(subset=[ID]).sort_values(["决定日期", "_row"], na_position="first")
+                  .drop_duplicates(subset=[ID], keep="last"))
+        p = persons.dropna(subset=[ID]).drop_duplicates(subset=[ID], keep="first")
+        m = p.merge(latest[[ID, "类别", "执行状态"]], on=ID, how="left")
+        running = m["执行状态"] == "执行中"
+        c1 = running & m["人员状态"].isin(_NOT_IN_COMMUNITY)
+        c2 = m["执行状态"].eq("死亡") & m["人员状态"].notna() & ~m["人员状态"].isin(("死亡", "注销"))
+        c3 = (m["人员状态"].isin(("社区戒毒", "社区康复")) & m["类别"].notna() & running
+              & (m["人员状态"] != m["类别"]))
+        for mask, why in ((c1, "社区台帐中有执行中的{cat}决定，但人员状态为{st}"),
+                          (c2, "社区台帐执行状态为死亡，但人员状态为{st}"),
+                          (c3, "社区台帐中执行中的是{cat}，但人员状态为{st}")):
+            mask = mask.fillna(False).astype(bool)
+            if mask.any():
+                d = m[mask]
+                detail = [why.format(cat=c, st=s) for c, s in zip(d["类别"], d["人员状态"])]
+                out += _rows(d, "status_contradiction", "人员状态", "人员状态", detail)
+
+    # 性别 against the ID's 17th digit (odd = 男)
+    if len(persons):
+        ok = persons[ID].notna() & persons["性别"].notna() & (persons[ID].str.len() == 18)
+        if ok.any():
+            d = persons[ok]
+            digit = d[ID].str[16]
+            valid = digit.str.isdigit()
+            expected = digit[valid].astype(int).mod(2).map({1: "男", 0: "女"})
+            bad = expected.ne(d.loc[valid.index[valid], "性别"])
+            if bad.any():
+                b = d.loc[bad.index[bad]]
+                detail = [f"身份证号显示为{e}" for e in expected[bad]]
+                out += _rows(b, "gender_mismatch", "性别", "性别", detail)
+    return out
+
+
+def validate(ledgers: LedgerSet, today: dt.date | None = None) -> list[Finding]:
+    """All findings: the reader's and the cross-ledger checks, sorted by file, sheet, row, column, code."""
+    found = list(ledgers.findings) + cross_checks(ledgers, today)
+    return sorted(found, key=lambda f: f.sort_key())
