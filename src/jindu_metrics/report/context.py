@@ -18,7 +18,7 @@ GAP_VERBS = {
     "grid_inclusion_rate": "纳入", "visit_rate": "走访", "community_execution_rate": "报到建档",
     "rehab_rate": "送戒", "sick_treated_rate": "送治", "urine_coverage": "尿检",
     "separated_found_rate": "查找发现", "outsider_met_rate": "见面", "outsider_filed_rate": "建档",
-    "hair_sampling_rate_l12": "毛发采集", "abstinent_1y_rate": "戒断", "abstinent_3y_of_1y": "戒断",
+    "hair_sampling_rate_l12": "毛发采集",
 }
 
 
@@ -111,7 +111,8 @@ class Indicator:
                 gap_text = f"还需减少{self.gap}{'人' if self.kind != 'sum' else ''}"
         else:
             problem = f"{self.name}为{self.display}，低于{self.target_text}的目标"
-            gap_text = f"还需{GAP_VERBS.get(self.id, '增加')}{self.gap}人" if self.gap else ""
+            verb = GAP_VERBS.get(self.id)
+            gap_text = (f"还需{verb}{self.gap}人" if verb else f"还差{self.gap}人") if self.gap else ""
         return gap_text, problem + (f"，{gap_text}" if gap_text else "")
 
     def __str__(self) -> str:
