@@ -210,7 +210,8 @@ def _check_keys(table: dict, allowed: dict, loc: _Locator, index, path: tuple, w
         if k not in allowed:
             raise loc.error(f"{what}中有未知的键「{k}」；允许的键：{'、'.join(allowed)}", index, *path, k)
         if not _type_ok(v, allowed[k]):
-            raise loc.error(f"{what}的键「{k}」应为{_type_word(allowed[k])}", index, *path, k)
+            extra = "；目录只接受数据，不接受表达式" if isinstance(v, str) else ""
+            raise loc.error(f"{what}的键「{k}」应为{_type_word(allowed[k])}{extra}", index, *path, k)
 
 
 def _column_type(ledger: str, col: str) -> str | None:

@@ -1,0 +1,131 @@
+from fractions import Fraction
+
+import pytest
+
+from jindu_metrics.errors import ConfigError, UsageError
+from jindu_metrics.metrics.catalog import load_catalog, parse_target
+
+SPEC_IDS = """seizures criminal_detentions detention_ratio newly_found newly_found_share rehab_due compulsory_rehab
+rehab_rate sick_found sick_treated_rate new_per_10k registered current_users in_society grid_included
+grid_inclusion_rate managed managed_level_1 managed_level_2 managed_level_3 abstinent_3y abstinent_3y_rate
+abstinent_1y_rate abstinent_3y_of_1y separated_found_rate outsider_met_rate outsider_filed_rate worker_ratio
+community_orders community_reported community_execution_rate visited visit_rate urine_coverage hair_tests
+hair_positive_rate hair_sampling_rate_l12 led_items outdoor_events posters leaflets media_items campaigns
+lectures testimonies leader_attendance audience""".split()
+
+
+def test_default_catalog_has_every_indicator_of_the_spec():
+    cat = load_catalog()
+    ids = [i.id for i in cat.indicators]
+    assert [i for i in ids if i != "rehab_rate_alt"] == SPEC_IDS
+    assert cat.get("送戒率").id == "rehab_rate"
+    assert cat.get("rehab_rate").pending and cat.get("sick_treated_rate").pending
+    assert cat.get("rehab_rate_alt").pending and not cat.get("rehab_rate_alt").show
+    assert cat.get("worker_ratio").target == "≤30:1" and cat.get("worker_ratio").direction == "lower"
+    assert cat.get("纳入率").format == "percent" and cat.get("纳入率").decimals == 1
+    assert cat.get("detention_ratio").decimals == 2
+    assert cat.get("registered").time == "stock" and cat.get("visited").time == "flow"
+    with pytest.raises(UsageError):
+        cat.get("不存在的指标")
+
+
+def test_ratio_numerator_is_inside_denominator():
+    cat = load_catalog()
+    for ind in cat.indicators:
+        if ind.kind == "ratio" and ind.denominator.ledger != "units":
+            assert set(ind.denominator.where) <= set(ind.numerator.where), ind.id
+
+
+def test_targets():
+    assert parse_target("≥90%", "percent", "higher").value == Fraction(9, 10)
+    t = parse_target("≤30:1", "ratio_n1", "lower")
+    assert (t.op, t.value) == ("<=", 30)
+    assert parse_target("100%", "percent", "higher").op == ">="
+    with pytest.raises(ValueError):
+        parse_target("30%", "ratio_n1", "lower")
+    cat = load_catalog(targets={"纳入率": "95%"})
+    assert cat.get("grid_inclusion_rate").target_spec.value == Fraction(95, 100)
+
+
+OFFICE = '''
+# 本单位目录
+[[indicator]]
+id = "rehab_rate"
+denominator = { ledger = "seizures", where = { "新发现" = false, not = { "处置结果" = "刑事拘留" } } }
+
+[[indicator]]
+id = "female_seizures"
+name = "查处女性吸毒人员数"
+definition = "统计期内查处的女性吸毒人员"
+area = "查处"
+kind = "count"
+ledger = "seizures"
+where = { has_female = true }
+'''
+
+
+def test_office_catalog_overrides_and_adds(tmp_path):
+    f = tmp_path / "office.toml"
+    f.write_text('''
+[[indicator]]
+id = "rehab_rate"
+denominator = { ledger = "seizures", where = { "新发现" = false, not = { "处置结果" = "刑事拘留" } } }
+
+[[indicator]]
+id = "detained_admin"
+name = "行政拘留人数"
+definition = "统计期内处置结果为行政拘留的人员"
+area = "查处"
+kind = "count"
+ledger = "seizures"
+where = { "处置结果" = "行政拘留" }
+unit = "人"
+
+[targets]
+"送戒率" = "≥50%"
+''', encoding="utf-8")
+    cat = load_catalog(f)
+    r = cat.get("rehab_rate")
+    assert ("eq", "新发现", False) in r.denominator.where
+    assert ("eq", "应送戒", True) not in r.denominator.where
+    assert r.target == "≥50%"
+    assert cat.get("行政拘留人数").numerator.where == (("eq", "处置结果", "行政拘留"),)
+
+
+def _refused(tmp_path, text):
+    f = tmp_path / "bad.toml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_catalog(f)
+    return e.value, str(e.value)
+
+
+def test_unknown_key_names_the_line(tmp_path):
+    err, msg = _refused(tmp_path, '[[indicator]]\nid = "seizures"\nname = "查处"\n\n[[indicator]]\n'
+                        'id = "rehab_rate"\nformula = "a/b"\n')
+    assert err.row == 7 and "第7行" in msg and "formula" in msg
+
+
+def test_expression_is_refused_naming_the_line(tmp_path):
+    err, msg = _refused(tmp_path, '[[indicator]]\nid = "rehab_rate"\nnumerator = "compulsory_rehab / 2"\n')
+    assert err.row == 3 and "表达式" in msg
+    err, msg = _refused(tmp_path, '[[indicator]]\nid = "seizures"\nwhere = "处置结果 == \'刑事拘留\'"\n')
+    assert err.row == 3 and "表达式" in msg
+    err, msg = _refused(tmp_path, '[[indicator]]\nid = "x1"\nname = "x"\narea = "查处"\nkind = "count"\n'
+                        'ledger = "seizures"\nwhere = { "姓名" = "__import__(\'os\')" }\n')
+    assert err.row == 7 and "表达式" in msg
+
+
+def test_unknown_column_wrong_type_and_bad_value(tmp_path):
+    err, msg = _refused(tmp_path, '[[indicator]]\nid = "seizures"\n\nwhere = { "不存在" = true }\n')
+    assert err.row == 4 and "不存在" in msg
+    err, msg = _refused(tmp_path, '[[indicator]]\nid = "seizures"\ndecimals = "2"\n')
+    assert err.row == 3 and "整数" in msg
+    err, msg = _refused(tmp_path, '[[indicator]]\nid = "seizures"\nwhere = { "处置结果" = "枪毙" }\n')
+    assert err.row == 3 and "允许" in msg
+    err, msg = _refused(tmp_path, '[[indicator]]\nid = "seizures"\nwhere = { "新发现" = "是" }\n')
+    assert err.row == 3 and "true" in msg
+    err, msg = _refused(tmp_path, 'x = 1\n')
+    assert err.row == 1
+    err, msg = _refused(tmp_path, '[[indicator]\n')
+    assert err.row == 1 and "TOML" in msg
