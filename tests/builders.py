@@ -1,0 +1,115 @@
+"""Test builders: write ledger workbooks / CSVs in any variation of ledgers.md's leniency."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from jindu_metrics.ledgers.ids import make_id
+
+ID_A = make_id("440607", "19850312", 11)  # odd 17th digit -> 男
+ID_B = make_id("440607", "19900101", 22)
+ID_C = make_id("440607", "19781224", 33)
+
+PERSON_HEADER = ["姓名", "公民身份号码", "所属村居", "所属镇街", "人员类别", "初次发现日期", "人员状态", "纳入网格化"]
+
+
+def person_rows() -> list[list]:
+    """Canonical persons data (dates as real dates, IDs as text)."""
+    return [
+        ["张三", ID_A, "乐平村", "乐平镇", "本地", dt.datetime(2018, 10, 5), "社会面", "是"],
+        ["李四", ID_B, "南边村", "乐平镇", "外来", dt.datetime(2017, 3, 1), "社区戒毒", "否"],
+        ["王五", ID_C, "乐平村", "乐平镇", "本地", dt.datetime(2016, 12, 31), "强制隔离戒毒", "是"],
+    ]
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]], *, merges: dict[str, list[str]] | None = None,
+               date1904: bool = False, text_cols: dict[str, list[int]] | None = None) -> Path:
+    """Write a workbook: {sheet name: rows}; merges: {sheet: ["A1:C1", ...]}."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    if date1904:
+        wb.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+        for rng in (merges or {}).get(name, []):
+            ws.merge_cells(rng)
+        for r in ws.iter_rows():
+            for c in r:
+                if isinstance(c.value, (dt.datetime, dt.date)):
+                    c.number_format = "yyyy-mm-dd"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def write_csv(path: Path, rows: list[list], *, encoding: str = "utf-8", delimiter: str = ",") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh, delimiter=delimiter)
+        for row in rows:
+            w.writerow(["" if v is None else (v.strftime("%Y-%m-%d") if isinstance(v, dt.date) else v) for v in row])
+    return path
+
+
+def write_ods(path: Path, rows: list[list]) -> Path:
+    """A minimal single-sheet ODS (strings and dates), written by hand: no ODS writer is installed."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    cells = []
+    for row in rows:
+        out = []
+        for v in row:
+            if isinstance(v, (dt.date, dt.datetime)):
+                d = v.strftime("%Y-%m-%d")
+                out.append(f'<table:table-cell office:value-type="date" office:date-value="{d}"><text:p>{d}</text:p>'
+                           "</table:table-cell>")
+            elif v is None or v == "":
+                out.append("<table:table-cell/>")
+            else:
+                out.append(f'<table:table-cell office:value-type="string"><text:p>{escape(str(v))}</text:p>'
+                           "</table:table-cell>")
+        cells.append("<table:table-row>" + "".join(out) + "</table:table-row>")
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="吸毒人员登记台帐">'
+        + "".join(cells) + "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content)
+        zf.writestr("META-INF/manifest.xml", manifest)
+    return path
+
+
+def canonical_persons(tmp: Path):
+    """The canonical reading every persons variation must equal (canonical columns, origin dropped)."""
+    from jindu_metrics.ledgers import load_ledgers
+
+    p = write_xlsx(tmp / "canonical.xlsx", {"吸毒人员登记台帐": [PERSON_HEADER] + person_rows()})
+    return comparable(load_ledgers([p])["persons"])
+
+
+def comparable(df):
+    """A persons frame without origin columns and unknown extras, for equality checks."""
+    from jindu_metrics.ledgers.frames import columns_of
+
+    cols = [c for c in columns_of("persons") if not c.startswith("_")]
+    return df[cols].reset_index(drop=True)
