@@ -215,7 +215,7 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
     if villages is not None:
         _, groups = _split_rows(villages)
         for name, rows in groups.items():
-            if all(not r.exact for r in rows):  # e.g. the engine's "（未填）" group with nothing in it
+            if all(not r.exact for r in rows if r.kind != "sum"):  # e.g. "（未填）": publicity rows only
                 continue
             vm = _unit_indicators(rows, specs_by_id, name, [])
             village_rows.append({"name": name, "m": vm})
