@@ -92,8 +92,8 @@ def _fill_units(df: pd.DataFrame, persons: pd.DataFrame, unit: str | None) -> pd
     df = df.copy()
     if ID in df.columns and len(persons):
         p = persons.dropna(subset=[ID]).drop_duplicates(ID).set_index(ID)
-        for col in schema.UNIT_COLUMNS:
-            if col in df.columns:
+        for col in schema.UNIT_COLUMNS + ("姓名",):
+            if col in df.columns and col in p.columns:
                 miss = df[col].isna()
                 if miss.any():
                     df.loc[miss, col] = _lookup(df.loc[miss, ID], p[col]).to_numpy()
