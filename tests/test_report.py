@@ -337,3 +337,13 @@ def test_long_loop_is_bounded(tmp_path):
     # the sandbox caps range() at 100000 items; output size is capped too
     with pytest.raises(ConfigError):
         render(template=_user(tmp_path, "{% for i in range(10**9) %}x{% endfor %}"))
+
+
+def test_docs_example_renders(tmp_path):
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "templates.md").read_text(encoding="utf-8")
+    example = re.search(r"```jinja\n(.*?)```", doc, re.S).group(1)
+    text = render(template=_user(tmp_path, example))
+    assert text.startswith("乐平镇2018年1-10月禁毒工作简报\n1至10月份，全镇查处吸毒人员49人，刑拘查处比24.49%，同比上升4.49个百分点。")
+    assert "一、纳入率为94.7%，低于95%的目标，还需纳入2人。" in text
