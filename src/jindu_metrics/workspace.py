@@ -99,7 +99,8 @@ ledgers = "台帐"              # 台帐文件夹（相对本文件）
 # template = "通报模板.txt.j2" # 本单位的通报模板
 # scoring = "考评方案.toml"   # 县区考评方案（jindu batch 使用）
 
-[workspace.targets]           # 覆盖默认目标值，如：纳入率 = "95%"
+[workspace.targets]           # 覆盖默认目标值（指标名称或编号 = 目标），如：
+# "纳入率" = "95%"
 """
     path = root / CONFIG_NAME
     from .export import atomic_write_text
