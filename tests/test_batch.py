@@ -241,3 +241,19 @@ def test_unit_names_cannot_escape_outdir():
 
     assert safe_dirname("../../etc") == "_.._etc"
     assert "/" not in safe_dirname("a/b") and safe_dirname("..") == "_"
+
+
+def test_summary_workbook_opens_in_libreoffice_with_charts(county, tmp_path):
+    import shutil
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "LibreOffice (soffice) is needed for this acceptance check"
+    src = county["out"] / "汇总.xlsx"
+    r = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to",
+                        "ods", "--outdir", str(tmp_path), str(src)], capture_output=True, text=True, timeout=300)
+    out = tmp_path / "汇总.ods"
+    assert r.returncode == 0 and out.exists(), r.stderr
+    with zipfile.ZipFile(out) as z:
+        objects = [n for n in z.namelist() if n.startswith("Object") and n.endswith("content.xml")]
+        assert len(objects) >= 3  # the line charts survived the round trip as LibreOffice charts
+        assert b"chart:class=\"chart:line\"" in z.read(objects[0])

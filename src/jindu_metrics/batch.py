@@ -508,7 +508,7 @@ def county_bulletin(result: BatchResult, cat, workspace=None, today: date | None
     ok_units = sorted({u["unit"] for u in result.units if u["status"] == "ok"})
     by = {(r.unit, r.metric): r for r in result.rows}
     lines = [f"{p.label}各镇街禁毒工作情况的通报", "", "各镇街禁毒委员会办公室：", ""]
-    lines.append(f"    现将{p.label}（{p.months_label}）{len(ok_units)}个镇街禁毒工作主要指标、排名"
+    lines.append(f"    现将{p.label}{len(ok_units)}个镇街禁毒工作主要指标、排名"
                  + ("及考评得分" if result.scores else "") + "通报如下：")
     lines.append("")
     lines.append(f"    一、{scope}总体情况")
