@@ -186,16 +186,24 @@ def _conv_id_text(v: str):
 
 @lru_cache(maxsize=4096)
 def area_problem(area: str, birth_year: int) -> str | None:
-    """Why an area code is doubtful (unknown to stdnum's table, or created after the birth year), or None."""
-    from stdnum.cn import ric
+    """Why an area code is doubtful (unknown to stdnum's table, or created after the birth year), or None.
 
-    try:
-        place = ric.get_birth_place(area + "0" * 12)
-    except Exception:  # noqa: BLE001 - InvalidComponent: not in the table
+    Reads stdnum's code table directly: `ric.get_birth_place` also refuses codes abolished before the
+    birth year, which real people legitimately carry (a number is issued at registration, not birth).
+    """
+    from stdnum import numdb
+
+    info = {k: v for _, props in numdb.get("cn/loc").info(area) for k, v in props.items()}
+    county = info.get("county", "")
+    if not county:
         return "地址码不在行政区划代码表中"
-    county = place.get("county", "") if isinstance(place, dict) else ""
-    starts = [int(m) for m in re.findall(r"\[(\d{4})-", county)]
-    if county and "[-" not in county and starts and min(starts) > birth_year:
+    starts = []
+    for part in county.split(","):
+        m = re.match(r"\[(\d*)-(\d*)\]", part)
+        if not m or not m.group(1):
+            return None  # a name without dates, or one valid from the beginning of the table
+        starts.append(int(m.group(1)))
+    if min(starts) > birth_year:
         return f"地址码设立于{min(starts)}年，晚于出生年份"
     return None
 
