@@ -9,7 +9,6 @@ import subprocess
 import sys
 import zipfile
 from datetime import date, timedelta
-from fractions import Fraction
 from pathlib import Path
 
 import pytest

@@ -1,5 +1,4 @@
 """Every indicator pinned on small hand-built ledgers, with the boundaries of metrics.md."""
-from fractions import Fraction
 
 from hypothesis import given, settings, strategies as st
 

@@ -84,8 +84,13 @@ def compute_csv(result) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def deterministic_zip(data: bytes) -> bytes:
-    """Rewrite an OOXML zip with fixed entry times and fixed core-property times: same input, same bytes."""
+def deterministic_zip(data: bytes, *, core_time: str | None = "2000-01-01T00:00:00Z",
+                      drop: frozenset[str] = frozenset()) -> bytes:
+    """Rewrite an OOXML zip with fixed entry times (and core-property times): same input, same bytes.
+
+    openpyxl and python-docx stamp 'now' into both. `core_time=None` keeps docProps/core.xml as written;
+    `drop` removes parts (and their package relationships), e.g. python-docx's stock thumbnail.
+    """
     import io
     import re
     import zipfile
@@ -94,10 +99,15 @@ def deterministic_zip(data: bytes) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
+            if info.filename in drop:
+                continue
             body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
+            if info.filename == "docProps/core.xml" and core_time is not None:
                 body = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                              rb"\g<1>2000-01-01T00:00:00Z\g<3>", body)
+                              rb"\g<1>" + core_time.encode() + rb"\g<3>", body)
+            elif info.filename == "_rels/.rels":
+                for name in drop:
+                    body = re.sub(rb'<Relationship [^>]*Target="/?' + re.escape(name.encode()) + rb'"/>', b"", body)
             zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16

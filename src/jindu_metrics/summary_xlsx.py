@@ -7,8 +7,6 @@ come from input goes through export.neutralize() (formula injection).
 from __future__ import annotations
 
 import io
-import re
-import zipfile
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -17,7 +15,6 @@ from pathlib import Path
 from .export import atomic_write_bytes, neutralize
 
 FIXED_TIME = datetime(2000, 1, 1, 0, 0, 0)
-_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 SHEETS = ("指标汇总", "考评得分", "数据问题", "趋势")
 
@@ -53,23 +50,10 @@ def _text(value):
 
 
 def _deterministic(data: bytes) -> bytes:
-    """Rewrite the zip with fixed entry times and a fixed dcterms:modified (openpyxl stamps 'now')."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = body.decode("utf-8")
-                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                              lambda m: m.group(1) + stamp + m.group(3), text)
-                body = text.encode("utf-8")
-            zi = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            dst.writestr(zi, body)
-    return out.getvalue()
+    """Fixed zip entry times and a fixed dcterms:modified (openpyxl stamps 'now')."""
+    from .export import deterministic_zip
+
+    return deterministic_zip(data, core_time=FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def build_workbook(data: dict) -> bytes:

@@ -10,35 +10,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
-import zipfile
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from . import schema
-from .export import atomic_write_bytes, neutralize
+from .export import atomic_write_bytes, deterministic_zip, neutralize
 
 FIXED_TIME = dt.datetime(2018, 1, 1, 0, 0, 0)
 DATE_FORMAT = "yyyy-mm-dd"
 TEMPLATE_ROWS = 5000  # rows 2..5000 carry the drop-down lists
 
-_CORE_TIME = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
-
-
 def normalize_xlsx(data: bytes) -> bytes:
-    """Rewrite an xlsx (zip) with fixed entry times and document times, so equal content gives equal bytes."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = _CORE_TIME.sub(rb"\g<1>2018-01-01T00:00:00Z\g<3>", body)
-            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o600 << 16
-            dst.writestr(zi, body)
-    return out.getvalue()
+    """Fixed zip entry and document times, so equal content gives equal bytes."""
+    return deterministic_zip(data, core_time="2018-01-01T00:00:00Z")
 
 
 def _save(wb, path: Path) -> Path:

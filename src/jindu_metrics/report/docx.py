@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import date as Date, datetime
 from pathlib import Path
 
 from ..errors import UsageError
-from ..export import atomic_write_bytes
+from ..export import atomic_write_bytes, deterministic_zip
 
 # (font, fallback) — offices have the GB fonts; the fallback ships with Windows and WPS.
 TITLE_FONT = ("方正小标宋简体", "宋体")
@@ -25,7 +24,6 @@ H2_FONT = ("楷体_GB2312", "楷体")
 PAGE_NUMBER_FONT = ("宋体", "宋体")
 TITLE_PT, BODY_PT, PAGE_NUMBER_PT = 22, 16, 14  # 二号, 三号, 四号
 LINE_PT, TITLE_LINE_PT = 28, 36  # fixed line spacing (GB/T 9704: 22 lines of 28 characters)
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 _CN_NUM = "一二三四五六七八九十"
 _H1 = re.compile(rf"^[{_CN_NUM}]+、")
@@ -273,21 +271,8 @@ def docx_bytes(text: str, *, report_date: Date | None = None) -> bytes:
 
 
 def _normalise_zip(data: bytes) -> bytes:
-    """Rewrite the zip with constant entry timestamps and attributes (python-docx stamps the current time)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            if item.filename == "docProps/thumbnail.jpeg":
-                continue  # python-docx's stock preview image: not this document
-            body = src.read(item.filename)
-            if item.filename == "_rels/.rels":
-                body = re.sub(rb'<Relationship [^>]*Target="docProps/thumbnail.jpeg"/>', b"", body)
-            info = zipfile.ZipInfo(item.filename, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 0
-            info.external_attr = 0
-            dst.writestr(info, body)
-    return out.getvalue()
+    """Constant entry timestamps; drop python-docx's stock preview image (not this document)."""
+    return deterministic_zip(data, core_time=None, drop=frozenset({"docProps/thumbnail.jpeg"}))
 
 
 def write_docx(text: str, path: Path | str | None, *, report_date: Date | None = None) -> None:
