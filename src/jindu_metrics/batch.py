@@ -157,24 +157,6 @@ def trend_values(ledgers, catalog, period, metric_ids: list[str]) -> dict[str, l
     return out
 
 
-def bulletin_results(ledgers, catalog, period, main=None) -> dict:
-    """The results a township bulletin is rendered from: the year to date, the month, the villages.
-
-    A single month (not January) is the bulletin's month and the year to date is computed beside it;
-    any other period is the bulletin's main window. `main` is the already computed result for `period`."""
-    from .metrics.engine import compute
-
-    ytd_period = period.year_to_date() if period.months == 1 and period.start.month != 1 else period
-    main = main if main is not None else compute(ledgers, catalog, period)
-    month = None
-    if period != ytd_period:
-        ytd, month = compute(ledgers, catalog, ytd_period), main
-    else:
-        ytd = main
-    villages = compute(ledgers, catalog, ytd_period, by=VILLAGE, compare=False)
-    return {"result_ytd": ytd, "month": month, "villages": villages}
-
-
 def _unit_result(file: str, unit: str, ledgers, findings: list[dict], job: dict) -> dict:
     from .metrics.engine import compute
 
@@ -186,7 +168,7 @@ def _unit_result(file: str, unit: str, ledgers, findings: list[dict], job: dict)
     trend_ids = [m for m in job["trend_metrics"]]
     bulletin = None
     if job.get("bulletins", True):
-        from .report import render_report
+        from .report.render import bulletin_results, render_report
 
         br = bulletin_results(ledgers, catalog, period, res)
         bulletin = render_report(br["result_ytd"], month=br["month"], villages=br["villages"],
