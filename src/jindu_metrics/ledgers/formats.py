@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,7 +126,8 @@ def _check_zip(path: Path, name: str) -> None:
                             raise _fail(name, f"工作表超出大小上限（声明 {rows} 行 × {cols} 列）")
     except InputError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, ValueError,
+            NotImplementedError) as exc:
         raise _fail(name, f"文件损坏（压缩包无法解开：{exc}）") from None
 
 
