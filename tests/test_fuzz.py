@@ -9,13 +9,11 @@ prints cases, outcomes and time, and lists every distinct uncaught exception (it
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io
 import os
 import re
-import sys
 import tempfile
 import time
 import traceback
@@ -356,28 +354,10 @@ def test_pipeline_never_raises_anything_but_jindu_errors():
 
 
 # ------------------------------------------------------------------------------------------- the CLI
-def run_cli(args: list[str]) -> tuple[int, str, str]:
-    """`jindu ARGS` in-process through the console entry point (the one error boundary)."""
-    from jindu_metrics.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.argv
-    sys.argv = ["jindu", *args]
-    code = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    finally:
-        sys.argv = old
-    return code, out.getvalue(), err.getvalue()
-
-
 @settings(max_examples=12 if not BIG else 200, deadline=None, database=None, derandomize=not BIG,
           suppress_health_check=list(HealthCheck))
 @given(case, st.sampled_from(["validate-json", "validate", "compute-csv", "compute-json", "report", "explain"]))
-def test_cli_on_mutated_files_exits_0_1_2_without_traceback(c, command):
+def test_cli_on_mutated_files_exits_0_1_2_without_traceback(jindu, c, command):
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d) / "in"
         folder.mkdir()
@@ -391,7 +371,7 @@ def test_cli_on_mutated_files_exits_0_1_2_without_traceback(c, command):
             "report": ["report", *period, *paths],
             "explain": ["explain", "newly_found", *period, *paths],
         }[command]
-        code, out, err = run_cli(args)
+        code, out, err = jindu(args)
     assert code in (0, 1, 2), (args, code, err)
     assert "Traceback" not in err and "Traceback" not in out
     assert "内部错误" not in err, err  # an unexpected exception reached the boundary
