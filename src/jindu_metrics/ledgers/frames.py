@@ -47,7 +47,11 @@ def coerce(kind: str, df: pd.DataFrame) -> pd.DataFrame:
         else:
             s = pd.Series([None] * n, index=df.index, dtype=object)
         if dtype == "datetime64[ns]":
-            s = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
+            s = pd.to_datetime(s, errors="coerce")
+            if s.dtype != "datetime64[ns]":
+                # pandas 3 keeps years beyond the nanosecond range (1677–2262) in a coarser unit; the reader
+                # has already reported such dates (date_out_of_range), so they become empty here.
+                s = s.where((s >= pd.Timestamp.min) & (s <= pd.Timestamp.max)).astype("datetime64[ns]")
         elif dtype == "boolean":
             s = s.astype("boolean")
         elif dtype == "float64":
