@@ -389,3 +389,18 @@ def test_fuzz_inputs_really_mutate(tmp_path):
     assert "公民身份號碼" in (folder / "查处台帐.csv").read_text("utf-8").splitlines()[0]
     big = zipfile.ZipFile(io.BytesIO(mutate_zip_member(base_xlsx(), 3 / 13, ("none", 0.0, 0), "dimension")))
     assert b'ref="A1:XFD1048576"' in big.read("xl/worksheets/sheet1.xml")
+
+
+@pytest.mark.parametrize("container", ["csv", "xlsx"])
+@pytest.mark.parametrize("value", [dt.date(7225, 4, 25), dt.date(1000, 1, 1), "9999-12-31", "0001-01-01", 2958465])
+def test_dates_beyond_pandas_range_are_findings(tmp_path, container, value):
+    """Found by the fuzz run: a year beyond 2262 raised OutOfBoundsDatetime from frames.coerce."""
+    c = {"container": container, "ops": [("cell", "persons", 0, 6, value), ("cell", "contacts", 3, 0, value)],
+         "encoding": "utf-8", "damage": ("none", 0.0, 0), "member": 0.0, "xml_edit": None, "suffix": ".csv",
+         "unit": None, "by": "所属村居", "compare": True, "period": "2018-01..2018-10"}
+    (tmp_path / "a").mkdir()
+    assert run_pipeline(c, tmp_path / "a") == "ok"
+    from jindu_metrics.ledgers import load_ledgers
+
+    codes = {f.code for f in load_ledgers(write_case(c, tmp_path)).findings}
+    assert codes & {"date_out_of_range", "unreadable_date"}
