@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..errors import InputError
 
@@ -40,6 +41,10 @@ class RawSheet:
     rows: list[list]  # rows[i] is Excel row i + 1
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # 0-based inclusive
     text: bool = False  # CSV: every cell is text
+    # Fast path: `rows` holds the head only; body(start) -> (columns, n) of the data rows from 0-based row
+    # `start` (one array per column, absolute column index), or None to read the sheet by python-calamine.
+    body: Callable[[int], tuple[list, int] | None] | None = None
+    source: Path | None = None
 
 
 def _fail(path: str, reason: str) -> InputError:
@@ -79,7 +84,29 @@ def read_file(path: Path, label: str | None = None) -> list[RawSheet]:
         if _looks_like_text(path):
             return [read_csv(path, name)]
         raise _fail(name, "不是表格文件（支持 xlsx、xlsm、xls、ods、csv）")
+    if head.startswith(ZIP_MAGIC) and suffix in FAST_SUFFIXES:
+        from . import fastxlsx
+
+        if fastxlsx.available():
+            try:
+                sheets = fastxlsx.read(path, name)
+            except fastxlsx.Unsupported:
+                sheets = None
+            if sheets:
+                for s in sheets:
+                    s.source = path
+                return sheets
     return _read_calamine(path, name)
+
+
+FAST_SUFFIXES = {".xlsx", ".xlsm"}
+
+
+def calamine_sheet(path: Path, name: str, sheet: str) -> RawSheet:
+    """One sheet read by python-calamine (the fast path's fallback), rows from A1."""
+    for s in _read_calamine(path, name, only=sheet):
+        return s
+    raise _fail(name, f"找不到工作表「{sheet}」")
 
 
 def _looks_like_text(path: Path) -> bool:
@@ -189,7 +216,7 @@ def _calamine_reason(exc: BaseException) -> str:
     return f"文件损坏，无法读取（{short}）"
 
 
-def _read_calamine(path: Path, name: str) -> list[RawSheet]:
+def _read_calamine(path: Path, name: str, only: str | None = None) -> list[RawSheet]:
     import python_calamine as pc
 
     try:
@@ -206,7 +233,7 @@ def _read_calamine(path: Path, name: str) -> list[RawSheet]:
         raise _fail(name, _calamine_reason(exc)) from None
     sheets = []
     for meta in metas:
-        if "WorkSheet" not in str(meta.typ):
+        if "WorkSheet" not in str(meta.typ) or (only is not None and meta.name != only):
             continue  # chart sheets, dialog sheets
         try:
             sh = wb.get_sheet_by_name(meta.name)

@@ -282,14 +282,25 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
     for name in header.missing:
         findings.append(Finding("missing_column", file, sheet, header.row + 1, name,
                                 detail=f"第{header.row + 1}行是表头"))
-    if raw.merged:
-        _fill_merged_data(raw.rows, start, raw.merged)
-    body = raw.rows[start:]
-    width = max([len(r) for r in body[:1]] + [max(header.labels, default=-1) + 1, max(header.columns, default=-1) + 1])
-    if body and not raw.text:
-        width = max(width, max(len(r) for r in body))
-    cols = _columns(body, width)
-    n = len(body)
+    fast = raw.body(start) if raw.body is not None else None
+    if raw.body is not None and fast is None:  # the fast path refused this sheet: read it exactly
+        from .formats import calamine_sheet
+
+        raw = calamine_sheet(raw.source, file, raw.name)
+    if fast is not None:
+        cols, n = fast
+        width = max(len(cols), max(header.labels, default=-1) + 1, max(header.columns, default=-1) + 1)
+        cols = cols + [np.full(n, None, dtype=object) for _ in range(width - len(cols))]
+    else:
+        if raw.merged:
+            _fill_merged_data(raw.rows, start, raw.merged)
+        body = raw.rows[start:]
+        width = max([len(r) for r in body[:1]] + [max(header.labels, default=-1) + 1,
+                                                   max(header.columns, default=-1) + 1])
+        if body and not raw.text:
+            width = max(width, max(len(r) for r in body))
+        cols = _columns(body, width)
+        n = len(body)
     rownum = np.arange(start + 1, start + 1 + n, dtype=np.int64)
 
     # Rows that are entirely empty, and totals / footnote rows (first three cells).
@@ -377,6 +388,12 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
         if ci in header.columns or ci >= len(cols) or not label or label in out:
             continue
         arr = cols[ci][idx]
+        if arr.dtype.kind == "M":  # fast path: typed dates, shown as calamine shows them
+            ts = pd.Series(arr)
+            arr = np.where(ts.isna(), None, ts.dt.strftime("%Y-%m-%d").where(
+                ts.dt.normalize() == ts, ts.dt.strftime("%Y-%m-%d %H:%M:%S"))).astype(object)
+        elif arr.dtype.kind != "O":
+            arr = arr.astype(object)
         out[label] = pd.Series([cell_text(v) or None for v in arr] if len(arr) < 50_000 else arr, dtype=object)
     m = len(idx)
     out[schema.ORIGIN_FILE] = pd.Series(np.full(m, file, dtype=object), dtype=object)

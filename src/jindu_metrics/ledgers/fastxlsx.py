@@ -1,0 +1,297 @@
+"""Fast path for .xlsx/.xlsm: header rows from a streamed peek at the sheet XML, data columns from fastexcel
+(calamine + Arrow, one parse per sheet, no Python rows).
+
+Exactness first: a sheet takes the fast path only when fastexcel returns each data column with one type
+(dtype_coercion="strict"), no merged range touches the data rows and nothing lies left of the header's
+first column. Otherwise that sheet is read by python-calamine exactly as before (formats._read_calamine),
+so a mixed ID column (numbers and text) still yields id_stored_as_number.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import zipfile
+from pathlib import PurePosixPath
+
+HEAD_ROWS = 50  # rows peeked for header detection (detect() scans 20, the emptiness check 50)
+_CHUNK = 1 << 20
+
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b([^>]*?)/?>")
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+_REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*?)/?>")
+_ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_V = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
+_T = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>", re.S)
+_RPH = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
+_SI = re.compile(rb"<(?:\w+:)?si>(.*?)</(?:\w+:)?si>|<(?:\w+:)?si/>", re.S)
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+_REF = re.compile(r"([A-Z]+)(\d+)")
+_XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+class Unsupported(Exception):
+    """This workbook or sheet is not for the fast path (the caller uses python-calamine)."""
+
+
+def _attrs(raw: bytes) -> dict[str, str]:
+    return {k.decode().split(":")[-1]: html.unescape(v.decode("utf-8")) for k, v in _ATTR.findall(raw)}
+
+
+def _col(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def _text(raw: bytes) -> str:
+    s = html.unescape(b"".join(_T.findall(_RPH.sub(b"", raw))).decode("utf-8"))
+    return _XESC.sub(lambda m: chr(int(m.group(1), 16)), s) if "_x" in s else s
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(sheet name, zip member) of every worksheet, in workbook order."""
+    wb = zf.read("xl/workbook.xml")
+    rels = {}
+    for m in _REL.finditer(zf.read("xl/_rels/workbook.xml.rels")):
+        a = _attrs(m.group(1))
+        if a.get("Type", "").endswith("/worksheet"):
+            t = a["Target"]
+            rels[a["Id"]] = t.lstrip("/") if t.startswith("/") else str(PurePosixPath("xl") / t)
+    out = []
+    for m in _SHEET.finditer(wb):
+        a = _attrs(m.group(1))
+        if a.get("id") in rels:
+            out.append((a["name"], rels[a["id"]]))
+    return out
+
+
+class _Strings:
+    """Shared strings, parsed lazily up to the highest index asked for."""
+
+    def __init__(self, zf: zipfile.ZipFile):
+        try:
+            self.data = zf.read("xl/sharedStrings.xml")
+        except KeyError:
+            self.data = b""
+        self.it = _SI.finditer(self.data)
+        self.items: list[str] = []
+
+    def __getitem__(self, i: int) -> str:
+        while len(self.items) <= i:
+            m = next(self.it, None)
+            if m is None:
+                raise Unsupported("shared string index out of range")
+            self.items.append(_text(m.group(1)) if m.group(1) is not None else "")
+        return self.items[i]
+
+
+def _value(attrs: dict, body: bytes | None, sst: _Strings):
+    """A cell as python-calamine would give it, for header purposes ('' when empty)."""
+    if not body:
+        return ""
+    t = attrs.get("t", "n")
+    if t == "inlineStr":
+        return _text(body)
+    m = _V.search(body)
+    if m is None:
+        return ""
+    v = m.group(1).decode("utf-8")
+    if t == "s":
+        return sst[int(v)]
+    if t in ("str", "d"):
+        return html.unescape(v)
+    if t == "b":
+        return v.strip() == "1"
+    if t == "e":
+        return ""
+    try:
+        return float(v)
+    except ValueError:
+        return html.unescape(v)
+
+
+def _col_letters(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def peek(zf: zipfile.ZipFile, member: str, sst: _Strings) -> tuple[list[list], list]:
+    """(first HEAD_ROWS rows as cell values, padded from A1; merged ranges, 0-based inclusive) of a sheet.
+
+    The member is streamed once: only the head is parsed; merged ranges sit after the cell data.
+    """
+    head = b""
+    head_done = False
+    carry = b""
+    merge_data: bytes | None = None
+    beyond = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+    with zf.open(member) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            if not head_done:
+                head += chunk
+                last = None
+                for m in beyond.finditer(head, max(0, len(head) - len(chunk) - 64)):
+                    last = int(m.group(1))
+                if (last is not None and last > HEAD_ROWS) or b"</sheetData>" in head or b"<sheetData/>" in head:
+                    head_done = True
+                    chunk = head
+                else:
+                    continue
+            if merge_data is not None:
+                merge_data += chunk
+                continue
+            window = carry + chunk
+            k = window.find(b"<mergeCell")
+            if k >= 0:
+                merge_data = window[k:]
+            carry = window[-16:]
+    rows = _parse_head(head, sst)
+    merged = []
+    for m in _MERGE.finditer(merge_data or b""):
+        c0, r0 = _col(m.group(1).decode()), int(m.group(2)) - 1
+        c1, r1 = (_col(m.group(3).decode()), int(m.group(4)) - 1) if m.group(3) else (c0, r0)
+        merged.append(((r0, c0), (r1, c1)))
+    return rows, merged
+
+
+def _parse_head(data: bytes, sst: _Strings) -> list[list]:
+    cells: dict[int, dict[int, object]] = {}
+    for rm in _ROW.finditer(data):
+        ra = _attrs(rm.group(1))
+        if "r" not in ra:
+            raise Unsupported("row without r")
+        r = int(ra["r"]) - 1
+        if r >= HEAD_ROWS:
+            break
+        for cm in _CELL.finditer(rm.group(2) or b""):
+            ca = _attrs(cm.group(1))
+            ref = _REF.fullmatch(ca.get("r", ""))
+            if not ref:
+                raise Unsupported("cell without r")
+            v = _value(ca, cm.group(2), sst)
+            if v != "":
+                cells.setdefault(r, {})[_col(ref.group(1))] = v
+    if not cells:
+        return []
+    height = max(cells) + 1
+    width = max(max(c) for c in cells.values()) + 1
+    out = [[""] * width for _ in range(height)]
+    for r, cs in cells.items():
+        for c, v in cs.items():
+            out[r][c] = v
+    return out
+
+
+def available() -> bool:
+    try:
+        import fastexcel  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def read(path, name: str) -> list:
+    """RawSheets whose `rows` hold the head only and whose `body(start)` gives the data columns.
+
+    `body(start)` returns None when the fast path refuses the sheet (the caller then reads it by calamine).
+    Raises Unsupported when the workbook's structure is not understood (the caller reads it all by calamine).
+    """
+    import logging
+
+    import fastexcel
+
+    from .formats import MAX_CELLS, RawSheet
+
+    # fastexcel logs (in English) when an all-empty column has no type; that is not the user's concern
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            sst = _Strings(zf)
+            parts = [(n, *peek(zf, m, sst)) for n, m in sheet_parts(zf)]
+        reader = fastexcel.read_excel(str(path))
+    except Unsupported:
+        raise
+    except Exception as exc:  # noqa: BLE001 - anything odd: calamine reads it and words the error
+        raise Unsupported(str(exc)) from None
+    if not parts or set(reader.sheet_names) != {n for n, _, _ in parts}:
+        raise Unsupported("sheet list differs")
+    sheets = []
+    for sheet_name, head, merged in parts:
+        sheets.append(RawSheet(sheet_name, head, merged,
+                               body=_Body(reader, sheet_name, head, merged, MAX_CELLS)))
+    return sheets
+
+
+class _Body:
+    """Loads a sheet's data rows (from 0-based row `start`) as one array per column, absolute column index."""
+
+    def __init__(self, reader, sheet: str, head: list[list], merged: list, max_cells: int):
+        self.reader, self.sheet, self.head, self.merged = reader, sheet, head, merged
+        self.max_cells = max_cells
+
+    def __call__(self, start: int):
+        try:
+            return self._fast(start)
+        except Unsupported:
+            pass
+        return None  # the caller reads this sheet through python-calamine
+
+    def _fast(self, start: int):
+        import numpy as np
+        import pyarrow as pa
+
+        if any(r1 >= start for (r0, c0), (r1, c1) in self.merged):
+            raise Unsupported("merged cells in the data rows")
+        head = self.head
+        used = [i for i, row in enumerate(head) if any(v != "" for v in row)]
+        if not used or start - 1 >= len(head):
+            raise Unsupported("no header in the head")
+        row0 = used[0]
+        col0 = min(next(c for c, v in enumerate(row) if v != "") for row in head if any(v != "" for v in row))
+        hdr = head[start - 1]
+        try:
+            sheet = self.reader.load_sheet(self.sheet, header_row=start - 1 - row0, schema_sample_rows=None,
+                                           dtype_coercion="strict")
+            if sheet.height * max(sheet.width, 1) > self.max_cells:
+                raise Unsupported("too large")  # calamine words the size error
+            table = sheet.to_arrow()
+        except Unsupported:
+            raise
+        except Exception as exc:  # noqa: BLE001 - mixed types and the like: the exact path decides
+            raise Unsupported(str(exc)) from None
+        names = table.column_names
+        # alignment check: every text header cell must be the column fastexcel named after it
+        matched = 0
+        for c, v in enumerate(hdr):
+            if isinstance(v, str) and v.strip() and c >= col0:
+                j = c - col0
+                if j >= len(names) or not (names[j] == v or names[j].startswith(v + "_")):
+                    raise Unsupported("header alignment")
+                matched += 1
+        if not matched:
+            raise Unsupported("no text header")
+        cols = [np.full(table.num_rows, None, dtype=object) for _ in range(col0)]
+        for arr in table.columns:
+            arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+            t = arr.type
+            if pa.types.is_timestamp(t) or pa.types.is_date(t):
+                cols.append(arr.to_numpy(zero_copy_only=False))
+            elif pa.types.is_floating(t) or pa.types.is_integer(t):
+                cols.append(arr.cast(pa.float64()).to_numpy(zero_copy_only=False))
+            elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_boolean(t) \
+                    or pa.types.is_null(t):
+                cols.append(arr.to_numpy(zero_copy_only=False).astype(object, copy=False))
+            else:
+                raise Unsupported(f"column type {t}")
+        return cols, table.num_rows

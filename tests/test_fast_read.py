@@ -1,0 +1,83 @@
+"""The fastexcel fast path reads every workbook exactly as the python-calamine path does (frames, findings,
+sheets), and refuses (falls back) where it could not be exact: mixed-type columns, merged data cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from builders import ID_A, ID_B, PERSON_HEADER, person_rows, write_xlsx
+
+from jindu_metrics.ledgers import fastxlsx, formats, load_ledgers
+
+pytest.importorskip("fastexcel")
+
+
+def both(path, monkeypatch):
+    fast = load_ledgers([path])
+    with monkeypatch.context() as m:
+        m.setattr(fastxlsx, "available", lambda: False)
+        exact = load_ledgers([path])
+    return fast, exact
+
+
+def assert_same(fast, exact):
+    for kind, df in exact.frames.items():
+        pd.testing.assert_frame_equal(fast.frames[kind], df, check_dtype=True)
+    assert [f.to_dict() for f in fast.findings] == [f.to_dict() for f in exact.findings]
+    assert fast.sheets == exact.sheets
+
+
+def spy(monkeypatch):
+    """Count sheets that were read by python-calamine after the fast path refused them."""
+    calls = []
+    real = formats.calamine_sheet
+    monkeypatch.setattr(formats, "calamine_sheet", lambda *a: calls.append(a[2]) or real(*a))
+    return calls
+
+
+VARIANTS = {
+    "canonical": ([PERSON_HEADER] + person_rows(), None),
+    "title_merged": ([["乐平镇吸毒人员登记台帐"], [], ["填报单位：乐平镇"], PERSON_HEADER] + person_rows(), ["A1:H1"]),
+    "leading_blank_column": ([[None] + r for r in [PERSON_HEADER] + person_rows()], None),
+    "id_numbers_and_text": ([PERSON_HEADER] + [person_rows()[0], [*person_rows()[1][:1], 440607199001011234,
+                                                                     *person_rows()[1][2:]]], None),
+    "all_ids_numbers": ([PERSON_HEADER] + [[r[0], float(r[1][:15]), *r[2:]] for r in person_rows()], None),
+    "text_and_real_dates": ([PERSON_HEADER] + [person_rows()[0], [*person_rows()[1][:5], "2017年3月1日",
+                                                                   *person_rows()[1][6:]]], None),
+    "merged_village": ([PERSON_HEADER] + person_rows(), ["C2:C3"]),
+    "totals_and_notes": ([PERSON_HEADER] + person_rows() + [["合计", 3], ["备注：无"]], None),
+    "text_totals": ([PERSON_HEADER] + person_rows() + [["合计：3人"], ["备注：无"]], None),
+    "extra_column": ([PERSON_HEADER + ["备注日期"]] + [r + [dt.datetime(2018, 1, 2)] for r in person_rows()], None),
+}
+FALLBACK = {"id_numbers_and_text", "text_and_real_dates", "merged_village", "totals_and_notes"}  # mixed types
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_fast_path_equals_calamine(tmp_path, monkeypatch, variant):
+    rows, merges = VARIANTS[variant]
+    p = write_xlsx(tmp_path / f"{variant}.xlsx", {"吸毒人员": rows}, merges={"吸毒人员": merges} if merges else None)
+    calls = spy(monkeypatch)
+    fast, exact = both(p, monkeypatch)
+    assert_same(fast, exact)
+    assert len(fast["persons"]) >= 2
+    assert bool(calls) == (variant in FALLBACK), calls
+
+
+def test_numeric_ids_still_flagged(tmp_path, monkeypatch):
+    rows = [PERSON_HEADER] + [[r[0], 440607198503121234, *r[2:]] for r in person_rows()]
+    p = write_xlsx(tmp_path / "n.xlsx", {"S": rows})
+    s = load_ledgers([p])
+    assert {f.code for f in s.findings} >= {"id_stored_as_number"}
+
+
+def test_several_sheets_one_file(tmp_path, monkeypatch):
+    seiz = [["查处日期", "公民身份号码", "姓名", "所属村居", "所属镇街", "新发现", "处置方式"],
+            [dt.datetime(2018, 5, 1), ID_A, "张三", "乐平村", "乐平镇", "是", "强制隔离戒毒"],
+            [dt.datetime(2018, 6, 1), ID_B, "李四", "南边村", "乐平镇", "否", "社区戒毒"]]
+    p = write_xlsx(tmp_path / "s.xlsx", {"吸毒人员": [PERSON_HEADER] + person_rows(), "查处": seiz})
+    calls = spy(monkeypatch)
+    fast, exact = both(p, monkeypatch)
+    assert_same(fast, exact)
+    assert len(fast["seizures"]) == 2 and not calls
