@@ -45,17 +45,50 @@ def find_workspace(start: Path | None = None) -> Workspace | None:
     return None
 
 
+def _line_of(text: str, key: str) -> int | None:
+    """1-based line of `key = ...` or of a `[key]` / `[workspace.key]` table header (for error messages)."""
+    import re
+
+    pat = re.compile(rf"^\s*\[*\s*(workspace\.)?\"?{re.escape(key)}\"?\s*[\]=]")
+    for n, raw in enumerate(text.splitlines(), start=1):
+        if pat.match(raw):
+            return n
+    return None
+
+
 def load_workspace(cfg: Path) -> Workspace:
+    """Read jindu.toml strictly: unknown keys or tables, wrong types and unknown levels → ConfigError naming
+    the line (the file may come from another office)."""
+    import re
+
     try:
-        data = tomllib.loads(cfg.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        text = cfg.read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"工作区配置无法读取：{exc}", file=str(cfg)) from None
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        raise ConfigError(f"工作区配置不是有效的 TOML：{re.sub(r' *[(]at line.*', '', str(exc))}", file=str(cfg),
+                          row=int(m.group(1)) if m else None) from None
+
+    def fail(message: str, key: str) -> ConfigError:
+        return ConfigError(message, file=str(cfg), row=_line_of(text, key))
+
+    if "workspace" in data:
+        for key in data:
+            if key != "workspace":
+                raise fail(f"未知的配置节「{key}」，配置都写在 [workspace] 下", key)
     section = data.get("workspace", data)
     for key, value in section.items():
         if key not in _KEYS:
-            raise ConfigError(f"未知的配置项「{key}」，允许的配置项：{'、'.join(_KEYS)}", file=str(cfg))
+            raise fail(f"未知的配置项「{key}」，允许的配置项：{'、'.join(_KEYS)}", key)
         if not isinstance(value, _KEYS[key]):
-            raise ConfigError(f"配置项「{key}」的类型不对", file=str(cfg))
+            raise fail(f"配置项「{key}」的类型不对", key)
+    if section.get("level", "镇街") not in LEVELS:
+        raise fail(f"层级「{section['level']}」无效，可选：{'、'.join(LEVELS)}", "level")
+    for name, target in section.get("targets", {}).items():
+        if isinstance(target, bool) or not isinstance(target, (str, int, float)):
+            raise fail(f"目标值「{name}」应为文字（如 \"95%\"）或数字", name)
     root = cfg.parent
 
     def path(key: str) -> Path | None:
