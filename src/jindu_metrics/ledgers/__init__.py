@@ -54,8 +54,12 @@ def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
     findings: list[Finding] = []
     sheets: list[SheetInfo] = []
     for path, label in expand_inputs(paths):
-        for raw in read_file(path, label):
-            header = detect(raw.rows, raw.name, raw.merged)
+        raws = read_file(path, label)
+        headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
+        for raw, header in zip(raws, headers):  # fast path: parse the next sheet while this one is normalised
+            if header is not None and getattr(raw.body, "prefetch", None):
+                raw.body.prefetch(header.row + 1)
+        for raw, header in zip(raws, headers):
             if header is None:
                 nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
                 findings.append(Finding("sheet_unrecognized", label, raw.name,

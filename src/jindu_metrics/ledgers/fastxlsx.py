@@ -25,7 +25,7 @@ _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _V = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
 _T = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>", re.S)
 _RPH = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
-_SI = re.compile(rb"<(?:\w+:)?si>(.*?)</(?:\w+:)?si>|<(?:\w+:)?si/>", re.S)
+_SI_SPLIT = re.compile(rb"<(?:\w+:)?si(?=[\s/>])")
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 _REF = re.compile(r"([A-Z]+)(\d+)")
 _XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -69,22 +69,23 @@ def sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
 
 
 class _Strings:
-    """Shared strings, parsed lazily up to the highest index asked for."""
+    """Shared strings: split once, each item decoded when first asked for."""
 
     def __init__(self, zf: zipfile.ZipFile):
         try:
-            self.data = zf.read("xl/sharedStrings.xml")
+            data = zf.read("xl/sharedStrings.xml")
         except KeyError:
-            self.data = b""
-        self.it = _SI.finditer(self.data)
-        self.items: list[str] = []
+            data = b""
+        self.raw = _SI_SPLIT.split(data)[1:]  # items after each <si>; a self-closed <si/> is an empty string
+        self.items: dict[int, str] = {}
 
     def __getitem__(self, i: int) -> str:
-        while len(self.items) <= i:
-            m = next(self.it, None)
-            if m is None:
+        if i not in self.items:
+            if i >= len(self.raw):
                 raise Unsupported("shared string index out of range")
-            self.items.append(_text(m.group(1)) if m.group(1) is not None else "")
+            item = self.raw[i]
+            self.items[i] = "" if item.startswith(b"/") else _text(item.split(b"</si>")[0]
+                                                                  if b"</si>" in item else item)
         return self.items[i]
 
 
@@ -233,6 +234,9 @@ def read(path, name: str) -> list:
     return sheets
 
 
+_POOL = None
+
+
 class _Body:
     """Loads a sheet's data rows (from 0-based row `start`) as one array per column, absolute column index."""
 
@@ -240,12 +244,29 @@ class _Body:
         self.reader, self.sheet, self.head, self.merged = reader, sheet, head, merged
         self.max_cells = max_cells
 
-    def __call__(self, start: int):
+        self._pending = None
+
+    def prefetch(self, start: int) -> None:
+        """Start loading in a background thread: fastexcel parses without the GIL, so the next sheet is
+        parsed while this one is normalised."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        global _POOL
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jindu-read")
+        self._pending = (start, _POOL.submit(self._safe, start))
+
+    def _safe(self, start: int):
         try:
             return self._fast(start)
         except Unsupported:
-            pass
-        return None  # the caller reads this sheet through python-calamine
+            return None  # the caller reads this sheet through python-calamine
+
+    def __call__(self, start: int):
+        if self._pending is not None and self._pending[0] == start:
+            fut, self._pending = self._pending[1], None
+            return fut.result()
+        return self._safe(start)
 
     def _fast(self, start: int):
         import numpy as np

@@ -184,28 +184,36 @@ def _conv_id_text(v: str):
     return s, None, ""
 
 
-@lru_cache(maxsize=4096)
 def area_problem(area: str, birth_year: int) -> str | None:
     """Why an area code is doubtful (unknown to stdnum's table, or created after the birth year), or None.
 
     Reads stdnum's code table directly: `ric.get_birth_place` also refuses codes abolished before the
     birth year, which real people legitimately carry (a number is issued at registration, not birth).
     """
+    start = _area_start(area)
+    if start is None:
+        return "地址码不在行政区划代码表中"
+    if start > birth_year:
+        return f"地址码设立于{start}年，晚于出生年份"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _area_start(area: str) -> int | None:
+    """The year an area code was first valid (0: from the table's beginning), None when unknown."""
     from stdnum import numdb
 
     info = {k: v for _, props in numdb.get("cn/loc").info(area) for k, v in props.items()}
     county = info.get("county", "")
     if not county:
-        return "地址码不在行政区划代码表中"
+        return None
     starts = []
     for part in county.split(","):
         m = re.match(r"\[(\d*)-(\d*)\]", part)
         if not m or not m.group(1):
-            return None  # a name without dates, or one valid from the beginning of the table
+            return 0  # a name without dates, or one valid from the beginning of the table
         starts.append(int(m.group(1)))
-    if min(starts) > birth_year:
-        return f"地址码设立于{min(starts)}年，晚于出生年份"
-    return None
+    return min(starts)
 
 
 # --- the sheet ---------------------------------------------------------------------------------------

@@ -6,7 +6,24 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import zhconv
+
+def _import_zhconv():
+    """zhconv finds its dictionary through pkg_resources when importable (≈0.12 s of imports) and by its
+    own path otherwise; the path is enough, so pkg_resources is hidden while zhconv is imported."""
+    import sys
+
+    if "zhconv" in sys.modules or "pkg_resources" in sys.modules:
+        import zhconv
+        return zhconv
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # makes `import pkg_resources` fail
+    try:
+        import zhconv
+    finally:
+        del sys.modules["pkg_resources"]
+    return zhconv
+
+
+zhconv = _import_zhconv()
 
 _WS = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 

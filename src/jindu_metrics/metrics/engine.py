@@ -475,12 +475,15 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
     windows = {}
     if compare:
         earliest = _earliest(base)
+        done: dict = {}  # for a whole year, 环比 and 同比 are the same window: evaluated once
         for name, w in (("previous", period.previous()), ("yoy", period.year_earlier())):
             todo = [i for i in indicators if _covered(i, w, earliest)]
             if todo:
-                wp = prepare(base, w, unit)
-                windows[name] = (w, {i.id for i in todo},
-                                 {lvl: aggregate(wp, _measures(todo), lvl) for lvl in levels})
+                key = (w.start, w.end, tuple(i.id for i in todo))
+                if key not in done:
+                    wp = prepare(base, w, unit)
+                    done[key] = {lvl: aggregate(wp, _measures(todo), lvl) for lvl in levels}
+                windows[name] = (w, {i.id for i in todo}, done[key])
     groups: list[str] = []
     if by:
         seen = set()
