@@ -302,17 +302,30 @@ class _Body:
                 matched += 1
         if not matched:
             raise Unsupported("no text header")
-        cols = [np.full(table.num_rows, None, dtype=object) for _ in range(col0)]
+        cols: list = [np.full(table.num_rows, None, dtype=object) for _ in range(col0)]
         for arr in table.columns:
             arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
             t = arr.type
-            if pa.types.is_timestamp(t) or pa.types.is_date(t):
-                cols.append(arr.to_numpy(zero_copy_only=False))
-            elif pa.types.is_floating(t) or pa.types.is_integer(t):
-                cols.append(arr.cast(pa.float64()).to_numpy(zero_copy_only=False))
-            elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_boolean(t) \
-                    or pa.types.is_null(t):
-                cols.append(arr.to_numpy(zero_copy_only=False).astype(object, copy=False))
-            else:
+            if not (pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_floating(t)
+                    or pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
+                    or pa.types.is_boolean(t) or pa.types.is_null(t)):
                 raise Unsupported(f"column type {t}")
+            if pa.types.is_integer(t):
+                arr = arr.cast(pa.float64())  # calamine gives numbers as float
+            if pa.types.is_null(t):
+                cols.append((np.full(len(arr), -1, dtype=np.int64), np.empty(0, dtype=object)))
+                continue
+            # dictionary-encoded here, in the reader thread (Arrow works without the GIL): the
+            # normaliser converts each distinct value once
+            enc = arr.dictionary_encode()
+            codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            uniq = enc.dictionary.to_numpy(zero_copy_only=False)
+            if uniq.dtype.kind == "M":  # as calamine gives them: date at midnight, else datetime
+                us = uniq.astype("datetime64[us]")
+                day = us.astype("datetime64[D]")
+                obj = us.astype(object)
+                midnight = us == day
+                obj[midnight] = day[midnight].astype(object)
+                uniq = obj
+            cols.append((codes, uniq.astype(object, copy=False)))
         return cols, table.num_rows

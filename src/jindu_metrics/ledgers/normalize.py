@@ -159,6 +159,36 @@ def conv_id(v: object):
     return _conv_id_text(str(v))
 
 
+_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+_ID_CHECK = np.array([ord(c) for c in "10X98765432"], dtype=np.uint32)
+
+
+def _convert_all(conv, uniq: np.ndarray) -> list:
+    """conv() of every unique value ((None, None, "") for empty ones). Clean 18-character IDs, the bulk of
+    an ID column, are checked with array operations (digits, check digit, birth date) instead of one by one."""
+    n = len(uniq)
+    res: list = [None] * n
+    if conv is conv_id and n:
+        is18 = np.fromiter((type(u) is str and len(u) == 18 for u in uniq), dtype=bool, count=n)
+        pos = np.nonzero(is18)[0]
+        if len(pos):
+            sub = uniq[pos].astype("U18")
+            c = sub.view(np.uint32).reshape(-1, 18)
+            d = c[:, :17].astype(np.int64) - 48
+            ok = ((d >= 0) & (d <= 9)).all(axis=1)
+            last = c[:, 17]
+            ok &= ((last >= 48) & (last <= 57)) | (last == 88)
+            ok &= _ID_CHECK[(np.where(ok[:, None], d, 0) * _ID_WEIGHTS).sum(axis=1) % 11] == last
+            birth = pd.to_datetime(pd.Series(sub).str.slice(6, 14), format="%Y%m%d", errors="coerce")
+            ok &= birth.notna().to_numpy()
+            for k in pos[ok]:
+                res[k] = (uniq[k], None, "")
+    for k, u in enumerate(uniq):
+        if res[k] is None:
+            res[k] = conv(u) if not _is_empty(u) else (None, None, "")
+    return res
+
+
 @lru_cache(maxsize=1 << 18)
 def _conv_id_text(v: str):
     s = v.strip()
@@ -315,7 +345,8 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
     empty_all = np.ones(n, dtype=bool)
     factor: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for i, arr in enumerate(cols):
-        codes, uniq = _factorize(arr)
+        # the fast reader hands over columns already dictionary-encoded (codes, uniques)
+        codes, uniq = arr if isinstance(arr, tuple) else _factorize(arr)
         emp_u = _empty_uniques(uniq)
         emp = np.where(codes < 0, True, emp_u[np.maximum(codes, 0)] if len(uniq) else True)
         factor[i] = (codes, uniq, emp)
@@ -344,7 +375,7 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
         codes = codes[idx]
         emp = emp[idx]
         conv = _converter(kind, col)
-        res = [conv(u) if not _is_empty(u) else (None, None, "") for u in uniq]
+        res = _convert_all(conv, uniq)
         values = np.empty(len(uniq) + 1, dtype=object)
         values[:-1] = [r[0] for r in res]
         values[-1] = None
@@ -395,7 +426,11 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
     for ci, label in header.labels.items():
         if ci in header.columns or ci >= len(cols) or not label or label in out:
             continue
-        arr = cols[ci][idx]
+        arr = cols[ci]
+        if isinstance(arr, tuple):
+            c, u = arr
+            arr = np.append(u, None).astype(object)[np.where(c < 0, len(u), c)]
+        arr = arr[idx]
         if arr.dtype.kind == "M":  # fast path: typed dates, shown as calamine shows them
             ts = pd.Series(arr)
             arr = np.where(ts.isna(), None, ts.dt.strftime("%Y-%m-%d").where(
