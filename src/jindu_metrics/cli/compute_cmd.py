@@ -142,9 +142,9 @@ def compute_cmd(
         raise UsageError(f"--format 只能是 table、json、csv、xlsx（收到「{fmt}」）。")
     if fmt == "xlsx" and output is None:
         raise UsageError("xlsx 格式须用 --output 指定输出文件。")
-    from ..metrics.engine import compute
-
     ws, cat, paths, ledgers, findings = _context(inputs, catalog)
+    from ..metrics.engine import compute  # after reading: pandas' import overlaps the reader thread
+
     p, default_used = _period(period, ledgers)
     result = compute(ledgers, cat, p, by=by, metrics=metric)
     code = _findings_line(findings, paths)

@@ -41,37 +41,50 @@ def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
     findings. Seizure/community/contact rows missing 姓名/所属村居/所属镇街 get them from persons; 所属镇街
     empty everywhere → `unit`.
     """
-    import pandas as pd
-
     from .. import schema
     from ..findings import Finding
-    from . import frames
     from .formats import read_file
     from .header import detect
-    from .normalize import normalize_sheet
 
-    parts: dict[str, list[pd.DataFrame]] = {k: [] for k in schema.KINDS}
+    parts: dict[str, list] = {k: [] for k in schema.KINDS}
     findings: list[Finding] = []
     sheets: list[SheetInfo] = []
     for path, label in expand_inputs(paths):
         raws = read_file(path, label)
         headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
-        for raw, header in zip(raws, headers):  # fast path: parse the next sheet while this one is normalised
-            if header is not None and getattr(raw.body, "prefetch", None):
-                raw.body.prefetch(header.row + 1)
-        for raw, header in zip(raws, headers):
+        # Fast path: a reader thread parses the sheets, largest first, while this thread imports pandas and
+        # normalises each sheet as soon as it is parsed; the smallest sheet is parsed last.
+        order = sorted(range(len(raws)), key=lambda i: -getattr(raws[i].body, "size", 0))
+        for i in order:
+            if headers[i] is not None and getattr(raws[i].body, "prefetch", None):
+                raws[i].body.prefetch(headers[i].row + 1)
+        from .normalize import normalize_sheet, warm_area_table
+
+        if any(h is not None and "公民身份号码" in h.columns.values() for h in headers):
+            warm_area_table()
+        done: dict[int, tuple] = {}
+        for i in order:
+            raw, header = raws[i], headers[i]
             if header is None:
                 nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
-                findings.append(Finding("sheet_unrecognized", label, raw.name,
-                                        detail="工作表为空" if not nonempty else "未找到可识别的表头"))
-                sheets.append(SheetInfo(label, raw.name, None, None, 0))
+                done[i] = (None, [Finding("sheet_unrecognized", label, raw.name,
+                                          detail="工作表为空" if not nonempty else "未找到可识别的表头")],
+                           SheetInfo(label, raw.name, None, None, 0))
                 continue
             df, fs, _ = normalize_sheet(raw, header, label)
-            findings.extend(fs)
-            parts[header.kind].append(df)
-            sheets.append(SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
-                                    {header.labels.get(i, name): name for i, name in header.columns.items()}))
+            done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
+                                         {header.labels.get(c, name): name for c, name in header.columns.items()}))
             del raw.rows
+        for i in range(len(raws)):  # results in workbook order
+            df, fs, info = done[i]
+            findings.extend(fs)
+            sheets.append(info)
+            if df is not None:
+                parts[headers[i].kind].append(df)
+    import pandas as pd
+
+    from . import frames
+
     out = {}
     for kind, dfs in parts.items():
         dfs = [d for d in dfs if len(d)] or dfs[:1]

@@ -219,18 +219,19 @@ def read(path, name: str) -> list:
     try:
         with zipfile.ZipFile(path) as zf:
             sst = _Strings(zf)
-            parts = [(n, *peek(zf, m, sst)) for n, m in sheet_parts(zf)]
+            parts = [(n, *peek(zf, m, sst), zf.getinfo(m).file_size) for n, m in sheet_parts(zf)]
         reader = fastexcel.read_excel(str(path))
     except Unsupported:
         raise
     except Exception as exc:  # noqa: BLE001 - anything odd: calamine reads it and words the error
         raise Unsupported(str(exc)) from None
-    if not parts or set(reader.sheet_names) != {n for n, _, _ in parts}:
+    if not parts or set(reader.sheet_names) != {p[0] for p in parts}:
         raise Unsupported("sheet list differs")
     sheets = []
-    for sheet_name, head, merged in parts:
-        sheets.append(RawSheet(sheet_name, head, merged,
-                               body=_Body(reader, sheet_name, head, merged, MAX_CELLS)))
+    for sheet_name, head, merged, size in parts:
+        body = _Body(reader, sheet_name, head, merged, MAX_CELLS)
+        body.size = size
+        sheets.append(RawSheet(sheet_name, head, merged, body=body))
     return sheets
 
 
