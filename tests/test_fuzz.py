@@ -29,7 +29,7 @@ from jindu_metrics import schema
 from jindu_metrics.errors import JinduError
 
 BIG = int(os.environ.get("JINDU_FUZZ_EXAMPLES", "0"))
-EXAMPLES = BIG or 150
+EXAMPLES = BIG or 100
 ROWS = 20
 
 # Values a hand-kept or hostile ledger holds where something else is expected.
@@ -354,7 +354,7 @@ def test_pipeline_never_raises_anything_but_jindu_errors():
 
 
 # ------------------------------------------------------------------------------------------- the CLI
-@settings(max_examples=12 if not BIG else 200, deadline=None, database=None, derandomize=not BIG,
+@settings(max_examples=8 if not BIG else 200, deadline=None, database=None, derandomize=not BIG,
           suppress_health_check=list(HealthCheck))
 @given(case, st.sampled_from(["validate-json", "validate", "compute-csv", "compute-json", "report", "explain"]))
 def test_cli_on_mutated_files_exits_0_1_2_without_traceback(jindu, c, command):

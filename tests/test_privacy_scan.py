@@ -121,7 +121,6 @@ def runs(tmp_path_factory):
         d = out / tag
         d.mkdir()
         run(f"{tag} compute table", ["--debug", "compute", "-p", PERIOD, "--by", "所属村居", inp])
-        run(f"{tag} compute json", ["compute", "-p", PERIOD, "--by", "所属村居", "-f", "json", inp])
         for fmt in ("csv", "xlsx", "json"):
             f = d / f"c.{fmt}"
             run(f"{tag} compute {fmt} file", ["compute", "-p", PERIOD, "--by", "所属村居", "-f", fmt, "-o", f, inp],
@@ -132,16 +131,17 @@ def runs(tmp_path_factory):
         b = d / "batch"
         inputs = [SAMPLE] if tag == "sample" else sorted(MESSY.glob("*.xlsx"))
         run(f"{tag} batch", ["batch", "-p", PERIOD, "-j", "1", "-o", b, *inputs], ["<batch>", b])
-        run(f"{tag} batch docx", ["batch", "-p", PERIOD, "-j", "1", "-f", "docx", "-o", d / "bd", *inputs],
-            ["<batch>", d / "bd"])
+        if tag == "sample":
+            run(f"{tag} batch docx", ["batch", "-p", PERIOD, "-j", "1", "-f", "docx", "-o", d / "bd", *inputs],
+                ["<batch>", d / "bd"])
         # person-level outputs
         run(f"{tag} validate table", ["--debug", "validate", inp])
         run(f"{tag} validate json", ["validate", "-f", "json", inp])
         run(f"{tag} validate json pii", ["validate", "-f", "json", "--show-pii", inp])
-        for m in ("seizures", "newly_found"):
-            run(f"{tag} explain {m}", ["--debug", "explain", m, "-p", PERIOD, inp])
-            run(f"{tag} explain {m} json", ["explain", m, "-p", PERIOD, "-f", "json", inp])
-            run(f"{tag} explain {m} pii", ["explain", m, "-p", PERIOD, "--show-pii", inp])
+        run(f"{tag} explain seizures", ["--debug", "explain", "seizures", "-p", PERIOD, inp])
+        run(f"{tag} explain seizures json", ["explain", "seizures", "-p", PERIOD, "-f", "json", inp])
+        run(f"{tag} explain seizures pii", ["explain", "seizures", "-p", PERIOD, "--show-pii", inp])
+        run(f"{tag} explain newly_found", ["explain", "newly_found", "-p", PERIOD, inp])
     # a ledger whose findings point at people: a wrong check digit, and a seizure of an unregistered person
     from jindu_metrics.ledgers.ids import make_id
 
@@ -178,7 +178,7 @@ def test_commands_ran(runs):
     for label, (code, out, err, _) in runs.items():
         assert code in (0, 1), (label, code, err)
         assert "Traceback" not in err, label
-    assert len(_files(runs["sample batch"])) >= 4 and len(_files(runs["messy batch docx"])) >= 4
+    assert len(_files(runs["sample batch"])) >= 4 and len(_files(runs["sample batch docx"])) >= 4
 
 
 def test_aggregate_outputs_hold_no_name_or_id(runs, pii):
