@@ -81,3 +81,49 @@ def test_several_sheets_one_file(tmp_path, monkeypatch):
     fast, exact = both(p, monkeypatch)
     assert_same(fast, exact)
     assert len(fast["seizures"]) == 2 and not calls
+
+
+CSV_VARIANTS = {
+    "plain": ([PERSON_HEADER] + person_rows(), {}),
+    "title_and_blank_lines": ([["乐平镇吸毒人员登记台帐", "", "", "", "", "", "", ""], [], PERSON_HEADER] + person_rows()
+                              + [[], ["合计：3人"]], {}),
+    "gbk_semicolon": ([PERSON_HEADER] + person_rows(), {"encoding": "gb18030", "delimiter": ";"}),
+    "quoted_newline": ([PERSON_HEADER] + [[r[0] + "\n", *r[1:]] for r in person_rows()], {}),
+    "ragged_longer_rows": ([PERSON_HEADER[:4]] + person_rows(), {}),  # the C parser refuses: csv module
+}
+
+
+@pytest.mark.parametrize("variant", sorted(CSV_VARIANTS))
+def test_csv_fast_path_equals_csv_module(tmp_path, monkeypatch, variant):
+    from builders import write_csv
+
+    rows, kw = CSV_VARIANTS[variant]
+    p = write_csv(tmp_path / f"{variant}.csv", rows * 1, **kw)
+    monkeypatch.setattr(formats, "CSV_FAST_MIN_CHARS", 0)
+    fast = load_ledgers([p])
+    monkeypatch.setattr(formats, "CSV_FAST_MIN_CHARS", 10**12)
+    exact = load_ledgers([p])
+    assert_same(fast, exact)
+    assert len(exact["persons"]) == 3
+
+
+def test_parquet_reads_like_csv(tmp_path):
+    from builders import write_csv
+
+    rows = [PERSON_HEADER] + person_rows()
+    csv_path = write_csv(tmp_path / "c" / "p.csv", rows)
+    df = pd.DataFrame(rows[1:], columns=rows[0])
+    (tmp_path / "q").mkdir()
+    df.to_parquet(tmp_path / "q" / "p.parquet", index=False)
+    a, b = load_ledgers([tmp_path / "q"]), load_ledgers([csv_path])
+    pd.testing.assert_frame_equal(a["persons"].drop(columns="_file"), b["persons"].drop(columns="_file"))
+    assert a.sheets[0].kind == "persons" and a.sheets[0].rows == 3
+
+
+def test_damaged_parquet_is_a_chinese_error(tmp_path):
+    from jindu_metrics.errors import InputError
+
+    p = tmp_path / "x.parquet"
+    p.write_bytes(b"PAR1" + b"\x00" * 64)
+    with pytest.raises(InputError, match="Parquet"):
+        load_ledgers([p])

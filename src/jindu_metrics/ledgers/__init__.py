@@ -30,7 +30,7 @@ def expand_inputs(paths: list) -> list[tuple[Path, str]]:
         else:
             raise InputError("文件或文件夹不存在", file=str(p))
     if not out:
-        raise InputError("文件夹中没有台帐文件（支持 xlsx、xlsm、xls、ods、csv）", file=", ".join(map(str, paths)))
+        raise InputError("文件夹中没有台帐文件（支持 xlsx、xlsm、xls、ods、csv、parquet）", file=", ".join(map(str, paths)))
     return out
 
 

@@ -304,29 +304,49 @@ class _Body:
         if not matched:
             raise Unsupported("no text header")
         cols: list = [np.full(table.num_rows, None, dtype=object) for _ in range(col0)]
-        for arr in table.columns:
-            arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-            t = arr.type
-            if not (pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_floating(t)
-                    or pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
-                    or pa.types.is_boolean(t) or pa.types.is_null(t)):
-                raise Unsupported(f"column type {t}")
-            if pa.types.is_integer(t):
-                arr = arr.cast(pa.float64())  # calamine gives numbers as float
-            if pa.types.is_null(t):
-                cols.append((np.full(len(arr), -1, dtype=np.int64), np.empty(0, dtype=object)))
-                continue
-            # dictionary-encoded here, in the reader thread (Arrow works without the GIL): the
-            # normaliser converts each distinct value once
-            enc = arr.dictionary_encode()
-            codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-            uniq = enc.dictionary.to_numpy(zero_copy_only=False)
-            if uniq.dtype.kind == "M":  # as calamine gives them: date at midnight, else datetime
-                us = uniq.astype("datetime64[us]")
-                day = us.astype("datetime64[D]")
-                obj = us.astype(object)
-                midnight = us == day
-                obj[midnight] = day[midnight].astype(object)
-                uniq = obj
-            cols.append((codes, uniq.astype(object, copy=False)))
+        cols.extend(encode_columns(table))
         return cols, table.num_rows
+
+
+def encode_columns(table, *, strict: bool = True) -> list:
+    """(codes, uniques) of every Arrow column: dictionary-encoded by Arrow (without the GIL); uniques as
+    the Python values calamine would give (str, float, bool, datetime, or date at midnight).
+    Other Arrow types raise Unsupported, or are read as text when `strict` is False."""
+    import numpy as np
+    import pyarrow as pa
+
+    cols = []
+    for arr in table.columns:
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        t = arr.type
+        if pa.types.is_dictionary(t):
+            arr = arr.dictionary_decode()
+            t = arr.type
+        if pa.types.is_large_string(t):
+            arr = arr.cast(pa.string())
+            t = arr.type
+        if not (pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_floating(t)
+                or pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_boolean(t)
+                or pa.types.is_null(t)):
+            if strict:
+                raise Unsupported(f"column type {t}")
+            arr = arr.cast(pa.string())
+        if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+            arr = arr.cast(pa.float64())  # calamine gives numbers as float
+        if pa.types.is_timestamp(arr.type) and arr.type.tz is not None:
+            arr = arr.cast(pa.timestamp(arr.type.unit))
+        if pa.types.is_null(arr.type):
+            cols.append((np.full(len(arr), -1, dtype=np.int64), np.empty(0, dtype=object)))
+            continue
+        enc = arr.dictionary_encode()
+        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        uniq = enc.dictionary.to_numpy(zero_copy_only=False)
+        if uniq.dtype.kind == "M":
+            us = uniq.astype("datetime64[us]")
+            day = us.astype("datetime64[D]")
+            obj = us.astype(object)
+            midnight = us == day
+            obj[midnight] = day[midnight].astype(object)
+            uniq = obj
+        cols.append((codes, uniq.astype(object, copy=False)))
+    return cols

@@ -21,7 +21,9 @@ from ..errors import InputError
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".xltx", ".xltm", ".et"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
-LEDGER_SUFFIXES = WORKBOOK_SUFFIXES | TEXT_SUFFIXES
+PARQUET_SUFFIXES = {".parquet"}
+LEDGER_SUFFIXES = WORKBOOK_SUFFIXES | TEXT_SUFFIXES | PARQUET_SUFFIXES
+PARQUET_MAGIC = b"PAR1"
 
 MAX_FILE_BYTES = 512 * 1024 * 1024  # workbooks; CSV files may be larger (read by pandas' C parser)
 MAX_UNCOMPRESSED = 768 * 1024 * 1024  # sum of a zip package's uncompressed sizes (zip bombs)
@@ -63,6 +65,10 @@ def read_file(path: Path, label: str | None = None) -> list[RawSheet]:
     if size == 0:
         raise _fail(name, "文件为空（0 字节），不是表格文件")
     suffix = path.suffix.lower()
+    if head.startswith(PARQUET_MAGIC):
+        return [read_parquet(path, name)]
+    if suffix in PARQUET_SUFFIXES:
+        raise _fail(name, "文件损坏（扩展名为 .parquet 但内容不是 Parquet 文件）")
     if suffix in TEXT_SUFFIXES and not head.startswith((ZIP_MAGIC, OLE_MAGIC)):
         if size > MAX_CSV_BYTES:
             raise _fail(name, "文件超出大小上限（4 GB）")
@@ -83,7 +89,7 @@ def read_file(path: Path, label: str | None = None) -> list[RawSheet]:
     else:
         if _looks_like_text(path):
             return [read_csv(path, name)]
-        raise _fail(name, "不是表格文件（支持 xlsx、xlsm、xls、ods、csv）")
+        raise _fail(name, "不是表格文件（支持 xlsx、xlsm、xls、ods、csv、parquet）")
     if head.startswith(ZIP_MAGIC) and suffix in FAST_SUFFIXES:
         from . import fastxlsx
 
@@ -326,8 +332,66 @@ def read_csv(path: Path, name: str) -> RawSheet:
     sample = "\n".join(text[:65536].splitlines()[:30])
     counts = {d: sum(line.count(d) for line in sample.splitlines()) for d in (",", ";", "\t", "|")}
     delim = max(counts, key=lambda d: (counts[d], d == ","))
+    fast = _read_csv_fast(text, delim)
+    if fast is not None:
+        fast.name = path.stem
+        return fast
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     except csv.Error as exc:
         raise _fail(name, f"CSV 文件格式错误（{exc}）") from None
     return RawSheet(path.stem, rows, text=True)
+
+
+CSV_FAST_MIN_CHARS = 200_000  # small files: the csv module is as fast and its rows are exact
+
+
+def _read_csv_fast(text: str, delim: str) -> RawSheet | None:
+    """Large CSV files through pandas' C parser, every column dictionary-encoded (categorical) as it is
+    parsed: no Python row lists. None (use the csv module) when the file is small or the parser refuses
+    it (e.g. a row with more fields than the first line)."""
+    if len(text) < CSV_FAST_MIN_CHARS:
+        return None
+    import numpy as np
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(io.StringIO(text, newline=""), sep=delim, header=None, dtype="category", na_filter=False,
+                         skip_blank_lines=False, engine="c", quotechar='"', doublequote=True)
+    except Exception:  # noqa: BLE001 - ragged or odd files: the csv module reads them exactly
+        return None
+    cols = []
+    for j in range(df.shape[1]):
+        c = df.iloc[:, j].array
+        cols.append((np.asarray(c.codes, dtype=np.int64), np.asarray(c.categories, dtype=object)))
+    n = len(df)
+    del df
+    head = [[u[c[i]] for c, u in cols] for i in range(min(50, n))]
+
+    def body(start: int):
+        return [(c[start:], u) for c, u in cols], n - start
+
+    return RawSheet("", head, text=True, body=body)
+
+
+def read_parquet(path: Path, name: str) -> RawSheet:
+    """A Parquet file as one sheet (one ledger kind, classified by its column names like a CSV): the
+    column names are row 1, the columns are handed over dictionary-encoded (no Python rows)."""
+    from . import fastxlsx
+
+    try:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+    except Exception as exc:  # noqa: BLE001 - any pyarrow failure is a damaged file to the user
+        raise _fail(name, f"文件损坏，无法读取 Parquet 文件（{str(exc)[:80]}）") from None
+    cols = fastxlsx.encode_columns(table, strict=False)
+    n = table.num_rows
+    del table
+    names = [str(c) for c in pq.read_schema(path).names]
+    head = [names] + [[u[c[i]] if c[i] >= 0 else "" for c, u in cols] for i in range(min(49, n))]
+
+    def body(start: int):
+        return [(c[start - 1:], u) for c, u in cols], n - (start - 1)
+
+    return RawSheet(path.stem, head, body=body)
