@@ -1,0 +1,159 @@
+"""Whole-process benchmark of `jindu compute`, side by side with the reading floor, in one run (issue 7).
+
+    python benchmarks/bench_compute.py [--repeat 3] [--rows 1e4,1e5,1e6] [--formats csv,parquet] [--skip-openpyxl]
+
+Every figure is the median of --repeat runs of a fresh subprocess (wall time), interleaved run by run so
+that all commands see the same machine load. Peak RSS: one extra run per command under /usr/bin/time -v (else getrusage of a wrapper's child).
+Times per row are *marginal*: (t(N) − t(base)) / N, where t(base) is the same command on a 100-row
+input of the same format — the fixed cost of a run (interpreter, imports, catalog) taken out.
+Prints Markdown tables (for the README's 性能 section) and the machine.
+Data come from benchmarks/generate.py (written under benchmarks/data/ when absent; not timed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+
+PY = sys.executable
+JINDU = [PY, "-m", "jindu_metrics"]
+FLOOR = ("import sys, fastexcel; r = fastexcel.read_excel(sys.argv[1]); "
+         "print(sum(len(r.load_sheet(n).to_pandas()) for n in r.sheet_names))")
+NAIVE = ("import sys, pandas as pd; d = pd.read_excel(sys.argv[1], sheet_name=None, engine='openpyxl'); "
+         "print(sum(len(x) for x in d.values()))")
+
+
+def run(cmd: list[str]) -> float:
+    """Wall seconds of one subprocess; output discarded, failure raises."""
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - t
+    if proc.returncode not in (0, 1):  # 1 = findings present, still a complete result
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr.decode()[-2000:]}")
+    return wall
+
+
+def rss(cmd: list[str]) -> int:
+    """Peak RSS of one command alone, via /usr/bin/time -v when present, else a wrapper process."""
+    if Path("/usr/bin/time").exists():
+        proc = subprocess.run(["/usr/bin/time", "-v", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True)
+        for line in proc.stderr.splitlines():
+            if "Maximum resident set size" in line:
+                return int(line.split(":")[1]) * 1024
+    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
+            "stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([PY, "-c", code, *cmd], capture_output=True, text=True)
+    return int(out.stdout.strip()) * 1024
+
+
+def medians(cmds: dict[str, list[str]], repeat: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(repeat):  # interleaved: each round runs every command once
+        for name, cmd in cmds.items():
+            times[name].append(run(cmd))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor()
+    import pandas as pd
+
+    try:
+        import fastexcel
+
+        fx = fastexcel.__version__
+    except Exception:  # noqa: BLE001
+        fx = "—"
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = float("nan")
+    return (f"{os.cpu_count()} CPU（{model}），Python {platform.python_version()}，pandas {pd.__version__}，"
+            f"fastexcel {fx}，{platform.system()} {platform.release()}；开始时 1 分钟负载 {load:.2f}")
+
+
+def fmt_s(x: float) -> str:
+    return f"{x:.2f} s"
+
+
+def fmt_mb(b: int) -> str:
+    return f"{b / 2**20:.0f} MB"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rows", default="1e4,1e5,1e6", help="total ledger rows of the scaled inputs")
+    ap.add_argument("--formats", default="csv,parquet")
+    ap.add_argument("--skip-openpyxl", action="store_true", help="leave out the slow naive openpyxl read")
+    args = ap.parse_args()
+
+    print(f"机器：{machine()}\n")
+    county = generate.county_xlsx()
+    period = ["--period", "2018", "--format", "json"]
+
+    # 1. County workbook: jindu vs the floor vs the naive read; jindu --help
+    cmds = {
+        "jindu compute --format json": [*JINDU, "compute", str(county), *period],
+        "fastexcel → pandas（下限）": [PY, "-c", FLOOR, str(county)],
+    }
+    if not args.skip_openpyxl:
+        cmds["pandas.read_excel(openpyxl)（手写脚本）"] = [PY, "-c", NAIVE, str(county)]
+    cmds["jindu --help"] = ["jindu", "--help"] if shutil.which("jindu") else [*JINDU, "--help"]
+    med = medians(cmds, args.repeat)
+    floor = med["fastexcel → pandas（下限）"]
+    size = county.stat().st_size / 1e6
+    print(f"县级台帐 {county.name}（{size:.1f} MB；{generate.COUNTY_ROWS:,} 行：吸毒人员 15k、查处 20k、社区戒毒康复 3k、"
+          f"帮教 150k），整进程墙钟时间，{args.repeat} 次中位数\n")
+    print("| 命令 | 时间 | 相对下限 | 峰值内存 |")
+    print("|---|---:|---:|---:|")
+    for name, t in med.items():
+        ratio = "—" if name == "jindu --help" else f"{t / floor:.2f}×"
+        print(f"| {name} | {fmt_s(t)} | {ratio} | {fmt_mb(rss(cmds[name]))} |")
+    print()
+
+    # 2. Scale: CSV / Parquet folders at 1e4..1e6 rows, marginal time per row
+    rows = [float(x) for x in args.rows.split(",")]
+    for fmt in args.formats.split(","):
+        base = generate.scaled(100, fmt)
+        folders = {int(r): generate.scaled(r, fmt) for r in rows}
+        cmds = {"base": [*JINDU, "compute", str(base), *period]}
+        cmds.update({str(n): [*JINDU, "compute", str(f), *period] for n, f in folders.items()})
+        med = medians(cmds, args.repeat)
+        t0 = med["base"]
+        print(f"规模：{fmt.upper()} 文件夹（每类台帐一个文件），`jindu compute --period 2018 --format json`，"
+              f"{args.repeat} 次中位数；每行时间 = (t(N) − t(100 行)) / N，t(100 行) = {fmt_s(t0)}\n")
+        print("| 行数 N | 整进程时间 | 每行时间（边际） | 相对 10⁴ 行 | 峰值内存 |")
+        print("|---:|---:|---:|---:|---:|")
+        first = None
+        for n in folders:
+            t = med[str(n)]
+            per = (t - t0) / n
+            first = first if first is not None else per
+            print(f"| {n:,} | {fmt_s(t)} | {per * 1e6:.1f} µs | {per / first:.2f}× | {fmt_mb(rss(cmds[str(n)]))} |")
+        print()
+
+
+if __name__ == "__main__":
+    main()
