@@ -127,3 +127,17 @@ def test_damaged_parquet_is_a_chinese_error(tmp_path):
     p.write_bytes(b"PAR1" + b"\x00" * 64)
     with pytest.raises(InputError, match="Parquet"):
         load_ledgers([p])
+
+
+def test_area_table_matches_stdnum_numdb():
+    from stdnum import numdb
+
+    from jindu_metrics.ledgers.normalize import _loc_table
+
+    db = numdb.get("cn/loc")
+    table = _loc_table()
+    assert len(table) > 3000
+    probes = sorted(table)[::7] + ["440607", "440600", "999999", "110199", "441900", "000000", "449999"]
+    for area in probes:
+        info = {k: v for _, props in db.info(area) for k, v in props.items()}
+        assert table.get(area, "") == info.get("county", ""), area

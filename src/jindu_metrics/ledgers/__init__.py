@@ -65,6 +65,20 @@ def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
         done: dict[int, tuple] = {}
         for i in order:
             raw, header = raws[i], headers[i]
+            if raw.body is not None and raw.source is not None:  # a workbook on the fast path
+                fast = raw.body(header.row + 1) if header is not None else None
+                merged = getattr(raw.body, "merged", None) or []
+                if fast is not None and merged and detect(raw.rows, raw.name, merged) != header:
+                    fast = None  # merged header cells change the reading: the exact path decides
+                if fast is None:  # refused (or no header found without merge info): read by calamine
+                    from .formats import calamine_sheet
+
+                    raw = calamine_sheet(raw.source, label, raw.name)
+                    header = headers[i] = detect(raw.rows, raw.name, raw.merged)
+                else:
+                    raw.fast = fast
+            elif raw.body is not None and header is not None:
+                raw.fast = raw.body(header.row + 1)
             if header is None:
                 nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
                 done[i] = (None, [Finding("sheet_unrecognized", label, raw.name,

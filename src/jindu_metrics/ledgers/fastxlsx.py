@@ -123,46 +123,48 @@ def _col_letters(i: int) -> str:
     return s
 
 
-def peek(zf: zipfile.ZipFile, member: str, sst: _Strings) -> tuple[list[list], list]:
-    """(first HEAD_ROWS rows as cell values, padded from A1; merged ranges, 0-based inclusive) of a sheet.
-
-    The member is streamed once: only the head is parsed; merged ranges sit after the cell data.
-    """
+def peek(zf: zipfile.ZipFile, member: str, sst: _Strings) -> list[list]:
+    """The first HEAD_ROWS rows of a sheet as cell values, padded from A1 (only the head is inflated)."""
     head = b""
-    head_done = False
-    carry = b""
-    merge_data: bytes | None = None
     beyond = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
     with zf.open(member) as fh:
+        while True:
+            chunk = fh.read(_CHUNK // 4)
+            if not chunk:
+                break
+            head += chunk
+            last = None
+            for m in beyond.finditer(head, max(0, len(head) - len(chunk) - 64)):
+                last = int(m.group(1))
+            if (last is not None and last > HEAD_ROWS) or b"</sheetData>" in head or b"<sheetData/>" in head:
+                break
+    return _parse_head(head, sst)
+
+
+def merged_ranges(path, member: str) -> list:
+    """Merged ranges of a sheet, 0-based inclusive. They follow the cell data, so the whole member is
+    inflated (zlib runs without the GIL: this is done in the reader thread)."""
+    carry = b""
+    found: bytes | None = None
+    with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
         while True:
             chunk = fh.read(_CHUNK)
             if not chunk:
                 break
-            if not head_done:
-                head += chunk
-                last = None
-                for m in beyond.finditer(head, max(0, len(head) - len(chunk) - 64)):
-                    last = int(m.group(1))
-                if (last is not None and last > HEAD_ROWS) or b"</sheetData>" in head or b"<sheetData/>" in head:
-                    head_done = True
-                    chunk = head
-                else:
-                    continue
-            if merge_data is not None:
-                merge_data += chunk
+            if found is not None:
+                found += chunk
                 continue
             window = carry + chunk
             k = window.find(b"<mergeCell")
             if k >= 0:
-                merge_data = window[k:]
+                found = window[k:]
             carry = window[-16:]
-    rows = _parse_head(head, sst)
     merged = []
-    for m in _MERGE.finditer(merge_data or b""):
+    for m in _MERGE.finditer(found or b""):
         c0, r0 = _col(m.group(1).decode()), int(m.group(2)) - 1
         c1, r1 = (_col(m.group(3).decode()), int(m.group(4)) - 1) if m.group(3) else (c0, r0)
         merged.append(((r0, c0), (r1, c1)))
-    return rows, merged
+    return merged
 
 
 def _parse_head(data: bytes, sst: _Strings) -> list[list]:
@@ -219,7 +221,7 @@ def read(path, name: str) -> list:
     try:
         with zipfile.ZipFile(path) as zf:
             sst = _Strings(zf)
-            parts = [(n, *peek(zf, m, sst), zf.getinfo(m).file_size) for n, m in sheet_parts(zf)]
+            parts = [(n, peek(zf, m, sst), m, zf.getinfo(m).file_size) for n, m in sheet_parts(zf)]
         reader = fastexcel.read_excel(str(path))
     except Unsupported:
         raise
@@ -228,10 +230,10 @@ def read(path, name: str) -> list:
     if not parts or set(reader.sheet_names) != {p[0] for p in parts}:
         raise Unsupported("sheet list differs")
     sheets = []
-    for sheet_name, head, merged, size in parts:
-        body = _Body(reader, sheet_name, head, merged, MAX_CELLS)
+    for sheet_name, head, member, size in parts:
+        body = _Body(reader, sheet_name, head, (path, member), MAX_CELLS)
         body.size = size
-        sheets.append(RawSheet(sheet_name, head, merged, body=body))
+        sheets.append(RawSheet(sheet_name, head, [], body=body))
     return sheets
 
 
@@ -241,9 +243,10 @@ _POOL = None
 class _Body:
     """Loads a sheet's data rows (from 0-based row `start`) as one array per column, absolute column index."""
 
-    def __init__(self, reader, sheet: str, head: list[list], merged: list, max_cells: int):
-        self.reader, self.sheet, self.head, self.merged = reader, sheet, head, merged
+    def __init__(self, reader, sheet: str, head: list[list], member: tuple, max_cells: int):
+        self.reader, self.sheet, self.head, self.member = reader, sheet, head, member
         self.max_cells = max_cells
+        self.merged: list | None = None  # known once the body was loaded; the caller re-checks the header
 
         self._pending = None
 
@@ -273,6 +276,11 @@ class _Body:
         import numpy as np
         import pyarrow as pa
 
+        if self.merged is None:
+            try:
+                self.merged = merged_ranges(*self.member)
+            except Exception as exc:  # noqa: BLE001 - calamine words the damage
+                raise Unsupported(str(exc)) from None
         if any(r1 >= start for (r0, c0), (r1, c1) in self.merged):
             raise Unsupported("merged cells in the data rows")
         head = self.head

@@ -46,7 +46,8 @@ class RawSheet:
     # Fast path: `rows` holds the head only; body(start) -> (columns, n) of the data rows from 0-based row
     # `start` (one array per column, absolute column index), or None to read the sheet by python-calamine.
     body: Callable[[int], tuple[list, int] | None] | None = None
-    source: Path | None = None
+    source: Path | None = None  # the workbook, when body() may refuse and calamine must read the sheet
+    fast: tuple | None = None  # body(start)'s result, set by load_ledgers
 
 
 def _fail(path: str, reason: str) -> InputError:

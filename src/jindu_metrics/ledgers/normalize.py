@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -229,19 +230,35 @@ def area_problem(area: str, birth_year: int) -> str | None:
 
 
 def warm_area_table() -> None:
-    """Load stdnum's area code table (≈0.2 s) now, e.g. while the reader thread parses a workbook."""
-    from stdnum import numdb
+    """Read the area code table now (e.g. while the reader thread parses a workbook)."""
+    _loc_table()
 
-    numdb.get("cn/loc")
+
+@lru_cache(maxsize=1)
+def _loc_table() -> dict[str, str]:
+    """6-digit area code -> stdnum's county text ("[2002-]三水区", "[2001-2009]襄阳区,[2010-]襄州区").
+
+    The file python-stdnum ships (cn/loc.dat) holds province lines ("44 province=…") and, indented under
+    them, county lines ("  0607 county=…"), nothing else; reading it directly takes milliseconds where
+    stdnum.numdb's general parser takes ≈0.2 s. tests/test_fast_read.py checks it against numdb.
+    """
+    import stdnum
+
+    text = (Path(stdnum.__file__).parent / "cn" / "loc.dat").read_text(encoding="utf-8")
+    table: dict[str, str] = {}
+    province = ""
+    for m in re.finditer(r'^(?:(\d{2}) province="[^"\n]*"|  (\d{4}) county="([^"\n]*)")$', text, re.M):
+        if m.group(1):
+            province = m.group(1)
+        else:
+            table.setdefault(province + m.group(2), m.group(3))
+    return table
 
 
 @lru_cache(maxsize=4096)
 def _area_start(area: str) -> int | None:
     """The year an area code was first valid (0: from the table's beginning), None when unknown."""
-    from stdnum import numdb
-
-    info = {k: v for _, props in numdb.get("cn/loc").info(area) for k, v in props.items()}
-    county = info.get("county", "")
+    county = _loc_table().get(area, "")
     if not county:
         return None
     starts = []
@@ -327,11 +344,7 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
     for name in header.missing:
         findings.append(Finding("missing_column", file, sheet, header.row + 1, name,
                                 detail=f"第{header.row + 1}行是表头"))
-    fast = raw.body(start) if raw.body is not None else None
-    if raw.body is not None and fast is None:  # the fast path refused this sheet: read it exactly
-        from .formats import calamine_sheet
-
-        raw = calamine_sheet(raw.source, file, raw.name)
+    fast = raw.fast  # columns from the fast readers (load_ledgers asked raw.body for them)
     if fast is not None:
         cols, n = fast
         width = max(len(cols), max(header.labels, default=-1) + 1, max(header.columns, default=-1) + 1)
