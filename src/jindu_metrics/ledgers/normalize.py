@@ -425,12 +425,16 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
             emp = emp | silent[np.where(codes < 0, len(uniq), codes)]
             for j in np.nonzero(emp)[0]:
                 findings.append(Finding("required_empty", file, sheet, int(rows_kept[j]), name))
+        # typed columns: convert the distinct values, then take them with the codes (no per-row objects)
+        pick = np.where(codes < 0, len(uniq), codes)
         if col.type == schema.DATE:
-            series = pd.Series(pd.to_datetime(pd.Series(taken, dtype=object), errors="coerce"))
+            series = pd.Series(pd.to_datetime(pd.Series(values, dtype=object), errors="coerce").to_numpy()[pick])
         elif col.type == schema.FLAG:
-            series = pd.Series(taken, dtype=object).astype("boolean")
+            na = np.array([v is None for v in values], dtype=bool)
+            truth = np.array([v is True for v in values], dtype=bool)
+            series = pd.Series(pd.arrays.BooleanArray(truth[pick], na[pick]))
         elif col.type == schema.NUMBER:
-            series = pd.Series(taken, dtype=object).astype("float64")
+            series = pd.Series(pd.Series(values, dtype=object).astype("float64").to_numpy()[pick])
         else:
             series = pd.Series(taken, dtype=object)
         out[name] = series
