@@ -141,3 +141,32 @@ def test_area_table_matches_stdnum_numdb():
     for area in probes:
         info = {k: v for _, props in db.info(area) for k, v in props.items()}
         assert table.get(area, "") == info.get("county", ""), area
+
+
+def test_area_findings_match_a_row_by_row_reference():
+    import random
+
+    import numpy as np
+
+    from jindu_metrics.ledgers import normalize as nz
+    from jindu_metrics.ledgers.ids import make_id
+
+    rnd = random.Random(5)
+    ids = sorted({make_id(rnd.choice(["440607", "440600", "110101", "999999", "440604"]),
+                          f"{rnd.randint(1940, 2005)}0{rnd.randint(1, 9)}1{rnd.randint(0, 9)}", i) for i in range(3000)})
+    uniq = np.array(ids + ["bad", 4.4e17], dtype=object)
+    res = [nz.conv_id(x) for x in uniq]
+    codes = np.array([rnd.randrange(-1, len(uniq)) for _ in range(10000)])
+    rows = np.arange(2, 10002)
+    expect: dict[str, list] = {}
+    for j, k in enumerate(codes):  # reference: row by row
+        if k < 0 or res[k][1] is not None or not isinstance(res[k][0], str):
+            continue
+        why = nz.area_problem(res[k][0][:6], int(res[k][0][6:10]))
+        if why:
+            e = expect.setdefault(res[k][0][:6], [int(rows[j]), 0, why])
+            e[1] += 1
+    got = nz._area_findings(res, codes, rows, "f", "s", "c")
+    assert {f.value: (f.row, f.detail) for f in got} == {
+        a: (r, f"{w}；本表共{n}行使用地址码{a}") for a, (r, n, w) in expect.items()}
+    assert len(got) >= 2

@@ -477,9 +477,10 @@ def _area_findings(res: list, codes: np.ndarray, rows: np.ndarray, file: str, sh
     ks = [k for k, (value, code, _) in enumerate(res) if code is None and isinstance(value, str) and len(value) == 18]
     if not ks:
         return []
-    vals = pd.Series([res[k][0] for k in ks], dtype=object)
-    area = vals.str.slice(0, 6)
-    year = vals.str.slice(6, 10).astype(np.int64)
+    ids_u = np.array([res[k][0] for k in ks], dtype="U18")  # valid 18-character IDs: fixed-width text
+    digits = ids_u.view(np.uint32).reshape(-1, 18)[:, 6:10].astype(np.int64) - 48
+    area = pd.Series(ids_u.astype("U6").astype(object))
+    year = pd.Series(digits @ np.array([1000, 100, 10, 1], dtype=np.int64))
     whys: dict[str, str] = {}
     bad = np.zeros(len(ks), dtype=bool)
     for a, grp in year.groupby(area.to_numpy(), sort=False):  # a handful of area codes per county
