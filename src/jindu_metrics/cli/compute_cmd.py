@@ -143,7 +143,7 @@ def compute_cmd(
     if fmt == "xlsx" and output is None:
         raise UsageError("xlsx 格式须用 --output 指定输出文件。")
     ws, cat, paths, ledgers, findings = _context(inputs, catalog)
-    from ..metrics.engine import compute  # after reading: pandas' import overlaps the reader thread
+    from ..metrics.engine import compute
 
     p, default_used = _period(period, ledgers)
     result = compute(ledgers, cat, p, by=by, metrics=metric)

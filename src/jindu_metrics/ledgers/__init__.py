@@ -52,18 +52,10 @@ def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
     for path, label in expand_inputs(paths):
         raws = read_file(path, label)
         headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
-        # Fast path: a reader thread parses the sheets, largest first, while this thread imports pandas and
-        # normalises each sheet as soon as it is parsed; the smallest sheet is parsed last.
-        order = sorted(range(len(raws)), key=lambda i: -getattr(raws[i].body, "size", 0))
-        for i in order:
-            if headers[i] is not None and getattr(raws[i].body, "prefetch", None):
-                raws[i].body.prefetch(headers[i].row + 1)
-        from .normalize import normalize_sheet, warm_area_table
+        from .normalize import normalize_sheet
 
-        if any(h is not None and "公民身份号码" in h.columns.values() for h in headers):
-            warm_area_table()
         done: dict[int, tuple] = {}
-        for i in order:
+        for i in range(len(raws)):
             raw, header = raws[i], headers[i]
             if raw.body is not None and raw.source is not None:  # a workbook on the fast path
                 fast = raw.body(header.row + 1) if header is not None else None
@@ -89,7 +81,7 @@ def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
             done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
                                          {header.labels.get(c, name): name for c, name in header.columns.items()}))
             del raw.rows
-        for i in range(len(raws)):  # results in workbook order
+        for i in range(len(raws)):
             df, fs, info = done[i]
             findings.extend(fs)
             sheets.append(info)

@@ -208,112 +208,120 @@ def read(path, name: str) -> list:
 
     `body(start)` returns None when the fast path refuses the sheet (the caller then reads it by calamine).
     Raises Unsupported when the workbook's structure is not understood (the caller reads it all by calamine).
+    fastexcel itself is imported when the first sheet is loaded.
     """
-    import logging
-
-    import fastexcel
-
     from .formats import MAX_CELLS, RawSheet
-
-    # fastexcel logs (in English) when an all-empty column has no type; that is not the user's concern
-    logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
     try:
         with zipfile.ZipFile(path) as zf:
             sst = _Strings(zf)
-            parts = [(n, peek(zf, m, sst), m, zf.getinfo(m).file_size) for n, m in sheet_parts(zf)]
-        reader = fastexcel.read_excel(str(path))
+            parts = [(n, peek(zf, m, sst), m) for n, m in sheet_parts(zf)]
     except Unsupported:
         raise
     except Exception as exc:  # noqa: BLE001 - anything odd: calamine reads it and words the error
         raise Unsupported(str(exc)) from None
-    if not parts or set(reader.sheet_names) != {p[0] for p in parts}:
-        raise Unsupported("sheet list differs")
+    if not parts:
+        raise Unsupported("no worksheets")
+    book = _Book(path, MAX_CELLS)
     sheets = []
-    for sheet_name, head, member, size in parts:
-        body = _Body(reader, sheet_name, head, (path, member), MAX_CELLS)
-        body.size = size
+    for sheet_name, head, member in parts:
+        body = _Body(book, sheet_name, head, member)
         sheets.append(RawSheet(sheet_name, head, [], body=body))
     return sheets
 
 
-_POOL = None
+def _open_reader(path):
+    import logging
+
+    import fastexcel
+
+    # fastexcel logs (in English) when an all-empty column has no type; that is not the user's concern
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)
+    return fastexcel.read_excel(str(path))
+
+
+def load_table(reader, path, member: str, sheet: str, head: list[list], start: int, max_cells: int):
+    """(Arrow table of the data rows from 0-based row `start`, first column index, merged ranges), or
+    Unsupported when the sheet cannot be read exactly this way."""
+    try:
+        merged = merged_ranges(path, member)
+    except Exception as exc:  # noqa: BLE001 - calamine words the damage
+        raise Unsupported(str(exc)) from None
+    if any(r1 >= start for (r0, c0), (r1, c1) in merged):
+        raise Unsupported("merged cells in the data rows")
+    used = [i for i, row in enumerate(head) if any(v != "" for v in row)]
+    if not used or start - 1 >= len(head):
+        raise Unsupported("no header in the head")
+    row0 = used[0]
+    col0 = min(next(c for c, v in enumerate(row) if v != "") for row in head if any(v != "" for v in row))
+    hdr = head[start - 1]
+    try:
+        if sheet not in reader.sheet_names:
+            raise Unsupported("sheet list differs")
+        loaded = reader.load_sheet(sheet, header_row=start - 1 - row0, schema_sample_rows=None,
+                                   dtype_coercion="strict")
+        if loaded.height * max(loaded.width, 1) > max_cells:
+            raise Unsupported("too large")  # calamine words the size error
+        table = loaded.to_arrow()
+    except Unsupported:
+        raise
+    except Exception as exc:  # noqa: BLE001 - mixed types and the like: the exact path decides
+        raise Unsupported(str(exc)) from None
+    names = table.column_names
+    # alignment check: every text header cell must be the column fastexcel named after it
+    matched = 0
+    for c, v in enumerate(hdr):
+        if isinstance(v, str) and v.strip() and c >= col0:
+            j = c - col0
+            if j >= len(names) or not (names[j] == v or names[j].startswith(v + "_")):
+                raise Unsupported("header alignment")
+            matched += 1
+    if not matched:
+        raise Unsupported("no text header")
+    return table, col0, merged
+
+
+def _columns_of(table, col0: int) -> tuple[list, int]:
+    import numpy as np
+
+    cols: list = [np.full(table.num_rows, None, dtype=object) for _ in range(col0)]
+    cols.extend(encode_columns(table))
+    return cols, table.num_rows
+
+
+class _Book:
+    """One workbook on the fast path: the fastexcel reader, opened when the first sheet is loaded.
+
+    Sheets are parsed one after the other in this process. A reader thread or a forked reader process
+    was measured and dropped: calamine holds the GIL, and on the 2-vCPU machine the benchmark runs on the
+    second process slowed this one as much as it saved (see README, 性能).
+    """
+
+    def __init__(self, path, max_cells: int):
+        self.path, self.max_cells = path, max_cells
+        self.reader = None
+
+    def fetch(self, body, start: int):
+        if self.reader is None:
+            self.reader = _open_reader(self.path)
+        table, col0, merged = load_table(self.reader, self.path, body.member, body.sheet, body.head, start,
+                                         self.max_cells)
+        body.merged = merged
+        return _columns_of(table, col0)
 
 
 class _Body:
     """Loads a sheet's data rows (from 0-based row `start`) as one array per column, absolute column index."""
 
-    def __init__(self, reader, sheet: str, head: list[list], member: tuple, max_cells: int):
-        self.reader, self.sheet, self.head, self.member = reader, sheet, head, member
-        self.max_cells = max_cells
+    def __init__(self, book: _Book, sheet: str, head: list[list], member: str):
+        self.book, self.sheet, self.head, self.member = book, sheet, head, member
         self.merged: list | None = None  # known once the body was loaded; the caller re-checks the header
 
-        self._pending = None
-
-    def prefetch(self, start: int) -> None:
-        """Start loading in a background thread: fastexcel parses without the GIL, so the next sheet is
-        parsed while this one is normalised."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        global _POOL
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jindu-read")
-        self._pending = (start, _POOL.submit(self._safe, start))
-
-    def _safe(self, start: int):
+    def __call__(self, start: int):
         try:
-            return self._fast(start)
+            return self.book.fetch(self, start)
         except Unsupported:
             return None  # the caller reads this sheet through python-calamine
-
-    def __call__(self, start: int):
-        if self._pending is not None and self._pending[0] == start:
-            fut, self._pending = self._pending[1], None
-            return fut.result()
-        return self._safe(start)
-
-    def _fast(self, start: int):
-        import numpy as np
-        import pyarrow as pa
-
-        if self.merged is None:
-            try:
-                self.merged = merged_ranges(*self.member)
-            except Exception as exc:  # noqa: BLE001 - calamine words the damage
-                raise Unsupported(str(exc)) from None
-        if any(r1 >= start for (r0, c0), (r1, c1) in self.merged):
-            raise Unsupported("merged cells in the data rows")
-        head = self.head
-        used = [i for i, row in enumerate(head) if any(v != "" for v in row)]
-        if not used or start - 1 >= len(head):
-            raise Unsupported("no header in the head")
-        row0 = used[0]
-        col0 = min(next(c for c, v in enumerate(row) if v != "") for row in head if any(v != "" for v in row))
-        hdr = head[start - 1]
-        try:
-            sheet = self.reader.load_sheet(self.sheet, header_row=start - 1 - row0, schema_sample_rows=None,
-                                           dtype_coercion="strict")
-            if sheet.height * max(sheet.width, 1) > self.max_cells:
-                raise Unsupported("too large")  # calamine words the size error
-            table = sheet.to_arrow()
-        except Unsupported:
-            raise
-        except Exception as exc:  # noqa: BLE001 - mixed types and the like: the exact path decides
-            raise Unsupported(str(exc)) from None
-        names = table.column_names
-        # alignment check: every text header cell must be the column fastexcel named after it
-        matched = 0
-        for c, v in enumerate(hdr):
-            if isinstance(v, str) and v.strip() and c >= col0:
-                j = c - col0
-                if j >= len(names) or not (names[j] == v or names[j].startswith(v + "_")):
-                    raise Unsupported("header alignment")
-                matched += 1
-        if not matched:
-            raise Unsupported("no text header")
-        cols: list = [np.full(table.num_rows, None, dtype=object) for _ in range(col0)]
-        cols.extend(encode_columns(table))
-        return cols, table.num_rows
 
 
 def encode_columns(table, *, strict: bool = True) -> list:

@@ -229,11 +229,6 @@ def area_problem(area: str, birth_year: int) -> str | None:
     return None
 
 
-def warm_area_table() -> None:
-    """Read the area code table now (e.g. while the reader thread parses a workbook)."""
-    _loc_table()
-
-
 @lru_cache(maxsize=1)
 def _loc_table() -> dict[str, str]:
     """6-digit area code -> stdnum's county text ("[2002-]三水区", "[2001-2009]襄阳区,[2010-]襄州区").
