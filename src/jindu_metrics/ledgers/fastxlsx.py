@@ -320,8 +320,10 @@ class _Body:
     def __call__(self, start: int):
         try:
             return self.book.fetch(self, start)
-        except Unsupported:
-            return None  # the caller reads this sheet through python-calamine
+        except (KeyboardInterrupt, MemoryError):
+            raise
+        except Exception:  # noqa: BLE001 - Unsupported, or anything odd: python-calamine reads the sheet
+            return None  # and words any error itself
 
 
 def encode_columns(table, *, strict: bool = True) -> list:
