@@ -10,7 +10,6 @@ import io
 import json
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -30,7 +29,7 @@ def _records(village_map: dict, town: str | None = None) -> dict:
     out = {}
     for kind, rows in recs.items():
         new = []
-        for r in rows:
+        for r in rows[::6]:  # every 6th record: every village present, small enough to be quick
             r = dict(r)
             if r.get("所属村居") in village_map:
                 r["所属村居"] = village_map[r["所属村居"]]

@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +108,8 @@ def test_inputs_unchanged_outputs_atomic_and_byte_identical(inputs, tmp_path, wh
     first = None
     for round_ in (1, 2):
         for args in _commands(inp, out, full=which == "sample"):
+            if round_ == 2 and "-o" not in args:
+                continue  # the second round only re-makes outputs
             code, _, err, opens = _run_watched(args)
             assert code in (0, 1), (args, err)
             assert _digests([inputs]) == before, f"{args} changed an input"
@@ -157,7 +158,7 @@ def test_failed_write_leaves_previous_file_whole(tmp_path, monkeypatch, small, f
     previous = b"PK\x03\x04 the previous run's output " * 100
     path.write_bytes(previous)
 
-    import jindu_metrics.export as export
+    from jindu_metrics import export
 
     if fault == "replace":
         def boom(*a, **k):
@@ -187,7 +188,7 @@ def test_failed_write_leaves_previous_file_whole(tmp_path, monkeypatch, small, f
                 return getattr(self.fh, name)
 
         monkeypatch.setattr(export.os, "fdopen", lambda fd, *a, **k: Half(real_fdopen(fd, *a, **k)))
-    code, out, err = run_cli([str(a) for a in args(tmp_path, small)])
+    code, _out, err = run_cli([str(a) for a in args(tmp_path, small)])
     assert "Traceback" not in err
     if fault == "interrupt":  # Ctrl-C: click turns it into an abort, exit 130
         assert code in (1, 130), (code, err)
