@@ -12,11 +12,16 @@ HEADER_SCAN_ROWS = 20
 
 
 @lru_cache(maxsize=8192)
+def _folded(header: str) -> str:
+    return fold_header(header)  # once per text, not once per ledger kind
+
+
+@lru_cache(maxsize=8192)
 def canonical(kind_id: str, header: str) -> str | None:
     """The canonical column of `kind_id` a raw header names, or None."""
     kind = schema.KINDS[kind_id]
     names = set(kind.column_names)
-    h = fold_header(header)
+    h = _folded(header)
     if not h:
         return None
     cands = [h]

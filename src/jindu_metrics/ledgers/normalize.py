@@ -491,8 +491,10 @@ def _area_findings(res: list, codes: np.ndarray, rows: np.ndarray, file: str, sh
     lookup[ks_arr[bad]] = np.nonzero(bad)[0]
     pos = lookup[np.where(codes < 0, len(res), codes)]
     mask = pos >= 0
-    frame = pd.DataFrame({"area": area.to_numpy()[pos[mask]], "row": rows[mask]})
-    agg = frame.groupby("area", sort=True).agg(row=("row", "min"), n=("row", "size"))
-    return [Finding("id_area_unknown", file, sheet, int(r.row), column, a,
-                    detail=f"{whys[a]}；本表共{int(r.n)}行使用地址码{a}")
-            for a, r in agg.iterrows()]
+    labels, inv = np.unique(ids_u.astype("U6")[pos[mask]], return_inverse=True)  # sorted by area
+    first = np.full(len(labels), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, inv, rows[mask].astype(np.int64))
+    counts = np.bincount(inv, minlength=len(labels))
+    return [Finding("id_area_unknown", file, sheet, int(first[j]), column, str(a),
+                    detail=f"{whys[str(a)]}；本表共{int(counts[j])}行使用地址码{a}")
+            for j, a in enumerate(labels)]
