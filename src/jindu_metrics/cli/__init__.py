@@ -35,21 +35,32 @@ def _register() -> None:
 _register()
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C. Not KeyboardInterrupt: click would turn that into an English "Aborted!" with exit 1."""
+
+
+def _on_sigint(signum, frame) -> None:
+    raise _Interrupted
+
+
 def main() -> None:
     """Console entry point: run the app, turning library errors into Chinese messages and exit codes."""
+    import signal
+
     from ..errors import EXIT_UNUSABLE, JinduError
 
     debug = "--debug" in sys.argv or os.environ.get("JINDU_DEBUG") == "1"
+    previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
         app()
+    except (_Interrupted, KeyboardInterrupt):
+        common.err("已中断。")
+        sys.exit(130)
     except JinduError as exc:
         if debug:
             raise
         common.err(f"错误：{exc}")
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        common.err("已中断。")
-        sys.exit(130)
     except MemoryError:
         common.err("错误：内存不足，输入文件过大。")
         sys.exit(EXIT_UNUSABLE)
@@ -58,3 +69,5 @@ def main() -> None:
             raise
         common.err(f"内部错误：{type(exc).__name__}: {exc}。请加 --debug 重新运行并把输出报告给开发者。")
         sys.exit(EXIT_UNUSABLE)
+    finally:
+        signal.signal(signal.SIGINT, previous)
