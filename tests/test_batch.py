@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+
 from jindu_metrics.ledgers.ids import make_id
 from jindu_metrics.workbook import write_canonical
 

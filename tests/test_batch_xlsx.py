@@ -69,7 +69,7 @@ def test_workbook_sheets_formats_and_charts(tmp_path):
     probs = wb["数据问题"]
     values = [c.value for c in probs["H"]]
     assert "'=1+1" in values and "440607********123X" in values
-    assert any("坏.xlsx" == c.value for c in probs["B"])
+    assert any(c.value == "坏.xlsx" for c in probs["B"])
     assert wb["考评得分"]["B4"].value == 10.0
     charts = wb["趋势"]._charts
     assert len(charts) == 1 and type(charts[0]).__name__ == "LineChart"

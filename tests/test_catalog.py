@@ -5,13 +5,7 @@ import pytest
 from jindu_metrics.errors import ConfigError, UsageError
 from jindu_metrics.metrics.catalog import load_catalog, parse_target
 
-SPEC_IDS = """seizures criminal_detentions detention_ratio newly_found newly_found_share rehab_due compulsory_rehab
-rehab_rate sick_found sick_treated_rate new_per_10k registered current_users in_society grid_included
-grid_inclusion_rate managed managed_level_1 managed_level_2 managed_level_3 abstinent_3y abstinent_3y_rate
-abstinent_1y_rate abstinent_3y_of_1y separated_found_rate outsider_met_rate outsider_filed_rate worker_ratio
-community_orders community_reported community_execution_rate visited visit_rate urine_coverage hair_tests
-hair_positive_rate hair_sampling_rate_l12 led_items outdoor_events posters leaflets media_items campaigns
-lectures testimonies leader_attendance audience""".split()
+SPEC_IDS = ["seizures", "criminal_detentions", "detention_ratio", "newly_found", "newly_found_share", "rehab_due", "compulsory_rehab", "rehab_rate", "sick_found", "sick_treated_rate", "new_per_10k", "registered", "current_users", "in_society", "grid_included", "grid_inclusion_rate", "managed", "managed_level_1", "managed_level_2", "managed_level_3", "abstinent_3y", "abstinent_3y_rate", "abstinent_1y_rate", "abstinent_3y_of_1y", "separated_found_rate", "outsider_met_rate", "outsider_filed_rate", "worker_ratio", "community_orders", "community_reported", "community_execution_rate", "visited", "visit_rate", "urine_coverage", "hair_tests", "hair_positive_rate", "hair_sampling_rate_l12", "led_items", "outdoor_events", "posters", "leaflets", "media_items", "campaigns", "lectures", "testimonies", "leader_attendance", "audience"]
 
 
 def test_default_catalog_has_every_indicator_of_the_spec():

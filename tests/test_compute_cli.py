@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from jindu_metrics.cli import app
-from jindu_metrics.cli import compute_cmd
+from jindu_metrics.cli import app, compute_cmd
 from jindu_metrics.findings import Finding
 from jindu_metrics.ledgers.frames import ledger_set
 from jindu_metrics.ledgers.ids import make_id

@@ -1,7 +1,8 @@
 from decimal import Decimal
 from fractions import Fraction
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jindu_metrics.metrics.display import format_change, format_number, format_value, round_half_up
 

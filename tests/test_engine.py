@@ -1,6 +1,7 @@
 """Every indicator pinned on small hand-built ledgers, with the boundaries of metrics.md."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jindu_metrics.ledgers.frames import ledger_set
 from jindu_metrics.ledgers.ids import make_id

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import re
 import shutil
+import signal
 import sys
 from pathlib import Path
 

@@ -10,7 +10,7 @@ HEAVY = ("pandas", "numpy", "pyarrow", "fastexcel", "python_calamine", "openpyxl
 
 
 def imported_after(code: str) -> set[str]:
-    probe = code + "\nimport sys\nprint(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in %r)))" % (HEAVY,)
+    probe = code + f"\nimport sys\nprint(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     return set(out.stdout.split())
 

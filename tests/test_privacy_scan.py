@@ -193,7 +193,7 @@ AGGREGATE = ("compute", "report", "batch", "metrics", "init")
 
 
 def test_commands_ran(runs):
-    for label, (code, out, err, _) in runs.items():
+    for label, (code, _out, err, _) in runs.items():
         assert code in (0, 1), (label, code, err)
         assert "Traceback" not in err, label
     assert len(_files(runs["sample batch"])) >= 4 and len(_files(runs["messy batch"])) >= 3
@@ -214,7 +214,7 @@ def test_aggregate_outputs_hold_no_name_or_id(runs, pii):
 
 def test_validate_and_explain_mask_unless_show_pii(runs, pii):
     planted = (PLANTED["names"], PLANTED["ids"])
-    for label, (code, out, err, _) in runs.items():
+    for label, (_code, out, err, _) in runs.items():
         if not set(label.split()) & {"validate", "explain"}:
             continue
         leaks = _leaks(out + err, planted if label.startswith("planted") else pii)

@@ -6,8 +6,18 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from builders import (ID_A, ID_B, ID_C, PERSON_HEADER, canonical_persons, comparable, person_rows, write_csv,
-                      write_ods, write_xlsx)
+from builders import (
+    ID_A,
+    ID_B,
+    ID_C,
+    PERSON_HEADER,
+    canonical_persons,
+    comparable,
+    person_rows,
+    write_csv,
+    write_ods,
+    write_xlsx,
+)
 
 from jindu_metrics.ledgers import load_ledgers
 from jindu_metrics.ledgers.ids import upgrade15
@@ -220,13 +230,13 @@ def test_id_lowercase_x(tmp_path):
     from jindu_metrics.ledgers.ids import check_digit
 
     body = next(b for b in (f"44060719800101{n:03d}" for n in range(1000)) if check_digit(b) == "X")
-    df, s = _with_id(tmp_path, body + "x")
+    df, _s = _with_id(tmp_path, body + "x")
     assert df["公民身份号码"].iloc[0] == body + "X"
 
 
 def test_id_15_digits_upgraded(tmp_path):
     id15 = "440607850312011"
-    df, s = _with_id(tmp_path, id15)
+    df, _s = _with_id(tmp_path, id15)
     assert df["公民身份号码"].iloc[0] == upgrade15(id15)
     assert len(df["公民身份号码"].iloc[0]) == 18
 

@@ -8,7 +8,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jindu_metrics.errors import ConfigError, UsageError
 from jindu_metrics.metrics.model import Comparison, MetricRow

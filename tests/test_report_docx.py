@@ -13,10 +13,10 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+from test_report import render
 
 from jindu_metrics.errors import UsageError
 from jindu_metrics.report.docx import docx_bytes, parse_blocks, write_docx
-from test_report import render
 
 D = date(2018, 11, 15)
 

@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from jindu_metrics.errors import ConfigError, UsageError
 from jindu_metrics.metrics.model import MetricRow
 from jindu_metrics.scoring import (
-    competition_ranks, example_scheme_path, load_scheme, parse_threshold, rank_rows, score_units,
+    competition_ranks,
+    example_scheme_path,
+    load_scheme,
+    parse_threshold,
+    rank_rows,
+    score_units,
 )
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
 
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, JinduError, UsageError
 
@@ -67,8 +67,8 @@ def split_by_town(ledgers, towns: list[str]) -> tuple[dict, dict[str, int]]:
     """
     import pandas as pd
 
-    from .ledgers.model import LedgerSet
     from . import schema
+    from .ledgers.model import LedgerSet
 
     persons = ledgers["persons"]
     known = persons[persons[TOWN].notna() & persons[ID].notna()]
@@ -80,7 +80,7 @@ def split_by_town(ledgers, towns: list[str]) -> tuple[dict, dict[str, int]]:
         for v, t in sorted(zip(pairs[VILLAGE].astype(str), pairs[TOWN].astype(str)), reverse=True):
             village_town[v] = t  # sorted reverse so the alphabetically first town wins when ambiguous
 
-    assigned: dict[str, "pd.Series"] = {}
+    assigned: dict[str, pd.Series] = {}
     unplaced: dict[str, int] = {}
     for kind, df in ledgers.frames.items():
         town = pd.Series([None] * len(df), index=df.index, dtype=object)
@@ -198,7 +198,7 @@ def process_file(job: dict) -> list[dict]:
         return [_failed(name, None, exc)]
     except MemoryError:
         return [_failed(name, None, InputError("内存不足，文件过大。", file=name))]
-    except Exception as exc:  # a file the reader could not cope with fails only its own unit
+    except Exception as exc:  # noqa: BLE001 - a file the reader could not cope with fails only its own unit
         return [_failed(name, None, InputError(f"文件无法处理（{type(exc).__name__}）。", file=name))]
 
     try:
@@ -220,7 +220,7 @@ def process_file(job: dict) -> list[dict]:
         return out
     except JinduError as exc:
         return [_failed(name, None, exc)]
-    except Exception as exc:  # keep the run going; the message names the file
+    except Exception as exc:  # noqa: BLE001 - keep the run going; the message names the file
         return [_failed(name, None, InputError(f"计算时出错（{type(exc).__name__}: {exc}）。", file=name))]
 
 

@@ -106,4 +106,4 @@ def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity == ERROR for f in findings)
 
 
-__all__ = ["Finding", "FindingKind", "KINDS", "ERROR", "WARNING", "NOTE", "summarize", "has_errors", "asdict"]
+__all__ = ["ERROR", "KINDS", "NOTE", "WARNING", "Finding", "FindingKind", "asdict", "has_errors", "summarize"]

@@ -81,10 +81,10 @@ class Period:
     def contains(self, d: date) -> bool:
         return self.start <= d <= self.end
 
-    def year_to_date(self) -> "Period":
+    def year_to_date(self) -> Period:
         return Period(date(self.end.year, 1, 1), self.end)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         """The window of equal length just before (whole months: the same number of whole months)."""
         if self.whole_months:
             y, m = _add_months(self.start.year, self.start.month, -self.months)
@@ -94,7 +94,7 @@ class Period:
         end = self.start - timedelta(days=1)
         return Period(end - timedelta(days=days - 1), end)
 
-    def year_earlier(self) -> "Period":
+    def year_earlier(self) -> Period:
         def back(d: date) -> date:
             last = calendar.monthrange(d.year - 1, d.month)[1]
             return date(d.year - 1, d.month, min(d.day, last))
@@ -181,7 +181,7 @@ DATA_DATE_COLUMNS = {
 }
 
 
-def latest_data_date(ledgers: "LedgerSet", today: date | None = None) -> date | None:
+def latest_data_date(ledgers: LedgerSet, today: date | None = None) -> date | None:
     """The latest event date in the ledgers, ignoring dates after today (those are findings)."""
     import pandas as pd
 
@@ -202,7 +202,7 @@ def latest_data_date(ledgers: "LedgerSet", today: date | None = None) -> date | 
     return best
 
 
-def default_period(ledgers: "LedgerSet", today: date | None = None) -> Period:
+def default_period(ledgers: LedgerSet, today: date | None = None) -> Period:
     """January to the latest month with data (1至N月)."""
     d = latest_data_date(ledgers, today)
     if d is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache
 
 from .ledgers.ids import make_id, upgrade15
 
@@ -38,7 +38,7 @@ TOWNSHIP_PARTS = ("东", "西", "南", "北", "青", "白", "金", "银", "丰",
                   "福", "云", "石", "龙", "凤", "河", "湖", "山", "岗")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _valid_areas(pool: tuple[str, ...], year: int) -> tuple[str, ...]:
     from stdnum.cn import ric
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable
 
 from .errors import ConfigError, JinduError
 from .metrics.model import MetricRow

@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from . import schema
 from .export import atomic_write_bytes, deterministic_zip, neutralize
@@ -260,9 +260,9 @@ def messy_value(col: schema.Column, value: object, rng, id15: Mapping[str, str] 
         if r < 0.25:
             return f" {v} "
         return v.lower() if v.endswith("X") and r < 0.6 else v
-    if col.type == schema.CATEGORY and value in MESSY_VARIANTS and col.name != "类别" and rng.random() < 0.5:
-        if col.name in ("处置结果", "人员状态", "管控等级"):
-            return MESSY_VARIANTS[value]
+    if (col.type == schema.CATEGORY and value in MESSY_VARIANTS and col.name != "类别" and rng.random() < 0.5
+            and col.name in ("处置结果", "人员状态", "管控等级")):
+        return MESSY_VARIANTS[value]
     return value
 
 

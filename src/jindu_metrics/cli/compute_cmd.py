@@ -142,7 +142,7 @@ def compute_cmd(
         raise UsageError(f"--format 只能是 table、json、csv、xlsx（收到「{fmt}」）。")
     if fmt == "xlsx" and output is None:
         raise UsageError("xlsx 格式须用 --output 指定输出文件。")
-    ws, cat, paths, ledgers, findings = _context(inputs, catalog)
+    _ws, cat, paths, ledgers, findings = _context(inputs, catalog)
     from ..metrics.engine import compute
 
     p, default_used = _period(period, ledgers)
@@ -201,7 +201,7 @@ def explain_cmd(
 
     if fmt not in ("text", "json"):
         raise UsageError(f"--format 只能是 text 或 json（收到「{fmt}」）。")
-    ws, cat, paths, ledgers, findings = _context(inputs, catalog)
+    _ws, cat, paths, ledgers, findings = _context(inputs, catalog)
     cat.get(metric)  # unknown names fail before any work
     p, default_used = _period(period, ledgers)
     ex = explain(ledgers, cat, metric, p, unit=unit)

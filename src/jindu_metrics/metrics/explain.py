@@ -12,7 +12,7 @@ from ..ledgers.model import LedgerSet
 from ..periods import Period
 from ..privacy import mask_id, mask_name
 from .catalog import Catalog, Indicator
-from .engine import ID, Prepared, aggregate, has_counts, mask, normalise, prepare, whole_unit_name, _display
+from .engine import ID, Prepared, _display, aggregate, has_counts, mask, normalise, prepare, whole_unit_name
 
 # Source columns behind each derived column: what `explain` shows as the deciding values.
 DERIVED_SOURCES = {

@@ -40,7 +40,7 @@ KNOWN_IDS = (
 class Comparison:
     """A 同比/环比 figure; falsy (and every field "—") when the data do not cover the earlier window."""
 
-    __slots__ = ("start", "end", "value", "display", "numerator", "denominator", "change", "change_display")
+    __slots__ = ("change", "change_display", "denominator", "display", "end", "numerator", "start", "value")
 
     def __init__(self, c=None):
         self.start = getattr(c, "start", None)
@@ -62,10 +62,35 @@ class Comparison:
 class Indicator:
     """One indicator's figures for one unit; prints as its display text ("24.49%", "49", "—")."""
 
-    __slots__ = ("id", "name", "unit", "area", "kind", "format", "decimals", "direction", "definition",
-                 "pending", "value", "exact", "display", "numerator", "denominator", "reason", "target",
-                 "target_text", "met", "gap", "gap_text", "problem", "unit_label", "previous", "yoy",
-                 "extra", "lagging")
+    __slots__ = (
+        "area",
+        "decimals",
+        "definition",
+        "denominator",
+        "direction",
+        "display",
+        "exact",
+        "extra",
+        "format",
+        "gap",
+        "gap_text",
+        "id",
+        "kind",
+        "lagging",
+        "met",
+        "name",
+        "numerator",
+        "pending",
+        "previous",
+        "problem",
+        "reason",
+        "target",
+        "target_text",
+        "unit",
+        "unit_label",
+        "value",
+        "yoy",
+    )
 
     def __init__(self, row=None, spec=None, unit: str = ""):
         self.id = getattr(row, "metric", None) or getattr(spec, "id", None)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from datetime import date as Date, datetime
+from datetime import date as Date
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import UsageError
