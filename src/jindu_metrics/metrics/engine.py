@@ -35,6 +35,7 @@ ENDED_STATES = ("期满解除", "提前解除", "严重违反协议", "死亡", 
 COVERAGE_COLUMNS = {"seizures": "查处日期", "contacts": "日期", "publicity": "日期", "community": "决定日期",
                     "persons": "初次发现日期"}
 FLOW_DATE = {"seizures": "查处日期", "contacts": "日期", "publicity": "日期"}
+NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 
 
 # ---------------------------------------------------------------- results
@@ -178,47 +179,94 @@ def _latest_by_id(df: pd.DataFrame, col: str, mask: pd.Series) -> pd.Series:
 
 def _derive_persons(base: dict[str, pd.DataFrame], last: pd.Timestamp) -> pd.DataFrame:
     p = base["persons"].copy()
-    seiz, cont = base["seizures"], base["contacts"]
-    ids = p[ID]
-    own = p["末次查获日期"].where(p["末次查获日期"] <= last)
-    s_last = _lookup(ids, _latest_by_id(seiz, "查处日期", seiz["查处日期"] <= last))
-    pos = (cont["结果"] == "阳性") & cont["方式"].isin(TESTS) & (cont["日期"] <= last)
-    c_last = _lookup(ids, _latest_by_id(cont, "日期", pos))
-    latest = pd.concat([own, pd.to_datetime(s_last), pd.to_datetime(c_last)], axis=1).max(axis=1)
-    first = p["初次发现日期"]
-    latest = latest.where(latest.notna(), first.where(first <= last))
-    p["末次检出日期"] = latest.astype("datetime64[ns]")
-    s_first = _lookup(ids, seiz.dropna(subset=[ID, "查处日期"]).groupby(ID)["查处日期"].min())
-    known_from = pd.concat([first, s_first], axis=1).min(axis=1)
-    known = known_from.isna() | (known_from <= last)
-    status = p["人员状态"]
-    registered = known & ~status.isin(NOT_REGISTERED)
-    abroad = (status == "出境").fillna(False).astype(bool)
-    inside = status.isin(IN_FACILITY)
-    # Vectorised "+N years" with the civil-code rule (Feb 29 + 1 year -> Feb 28).
-    plus3 = latest + pd.DateOffset(years=3)
-    plus1 = latest + pd.DateOffset(years=1)
-    p["在册"] = registered
-    p["出境"] = abroad
-    p["在所"] = inside
-    p["社会面"] = registered & (status.isin(SOCIAL) | status.isna())
-    p["三年未复吸"] = registered & ~abroad & ~inside & (plus3 <= last).fillna(False)
-    p["戒断一年以上"] = registered & (plus1 <= last).fillna(False)
-    p["管控"] = p["社会面"] & ~p["三年未复吸"]
+    for col, v in _persons_windows(base, [last])[0].items():
+        p[col] = v
     return p
+
+
+def _latest_codes(codes: np.ndarray, dates: np.ndarray, lasts: list, n: int) -> list[np.ndarray]:
+    """Per ID code, the latest date on or before each of `lasts` (int64 ns; NaT, the smallest int64, if none)."""
+    out = []
+    for last in lasts:
+        vals = np.where(dates <= last.value, dates, NAT)
+        vals[dates == NAT] = NAT
+        res = np.full(n, NAT, dtype=np.int64)
+        np.maximum.at(res, codes, vals)
+        out.append(res)
+    return out
+
+
+def _ns(s: pd.Series) -> np.ndarray:
+    return s.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def _persons_windows(base: dict[str, pd.DataFrame], lasts: list) -> list[dict[str, pd.Series]]:
+    """The persons' derived stock columns as of each last day, with one pass over seizures and contacts."""
+    p, seiz, cont = base["persons"], base["seizures"], base["contacts"]
+    pos = ((cont["结果"] == "阳性") & cont["方式"].isin(TESTS)).fillna(False).to_numpy(dtype=bool)
+    codes, uniq = pd.factorize(pd.concat([p[ID], seiz[ID], cont[ID][pos]], ignore_index=True))
+    n, ns = len(p), len(seiz)
+    n_ids = len(uniq) + 1
+    codes = np.where(codes < 0, n_ids - 1, codes)  # missing IDs share one slot that no person reads
+    p_codes, s_codes, c_codes = codes[:n], codes[n:n + ns], codes[n + ns:]
+    p_codes = np.where(p[ID].isna().to_numpy(), -1, p_codes)
+    s_dates, c_dates = _ns(seiz["查处日期"]), _ns(cont["日期"])[pos]
+    s_last = _latest_codes(s_codes, s_dates, lasts, n_ids)
+    c_last = _latest_codes(c_codes, c_dates, lasts, n_ids)
+    s_first_code = np.full(n_ids, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(s_first_code, s_codes, np.where(s_dates == NAT, np.iinfo(np.int64).max, s_dates))
+    s_first_code[n_ids - 1] = np.iinfo(np.int64).max
+    s_first = np.where(p_codes >= 0, s_first_code[p_codes], np.iinfo(np.int64).max)
+    own = _ns(p["末次查获日期"])
+    first = _ns(p["初次发现日期"])
+    first_known = np.where(first == NAT, np.iinfo(np.int64).max, first)
+    known_from = np.minimum(first_known, s_first)  # max int: no date known
+    status = p["人员状态"]
+    not_registered = status.isin(NOT_REGISTERED).to_numpy(dtype=bool)
+    abroad = (status == "出境").fillna(False).astype(bool).to_numpy()
+    inside = status.isin(IN_FACILITY).to_numpy(dtype=bool)
+    social = (status.isin(SOCIAL) | status.isna()).to_numpy(dtype=bool)
+    out = []
+    for k, last in enumerate(lasts):
+        lv = last.value
+        own_k = np.where(own <= lv, own, NAT)
+        own_k[own == NAT] = NAT
+        latest = np.maximum(own_k, np.where(p_codes >= 0, np.maximum(s_last[k][np.maximum(p_codes, 0)],
+                                                                     c_last[k][np.maximum(p_codes, 0)]), NAT))
+        first_k = np.where((first != NAT) & (first <= lv), first, NAT)
+        latest = np.where(latest == NAT, first_k, latest)
+        latest_s = pd.Series(latest.view("datetime64[ns]"), index=p.index)
+        known = (known_from == np.iinfo(np.int64).max) | (known_from <= lv)
+        registered = known & ~not_registered
+        # Vectorised "+N years" with the civil-code rule (Feb 29 + 1 year -> Feb 28).
+        plus3 = (latest_s + pd.DateOffset(years=3) <= last).fillna(False).to_numpy(dtype=bool)
+        plus1 = (latest_s + pd.DateOffset(years=1) <= last).fillna(False).to_numpy(dtype=bool)
+        social_k = registered & social
+        three = registered & ~abroad & ~inside & plus3
+        out.append({"末次检出日期": latest_s, "在册": pd.Series(registered, index=p.index),
+                    "出境": pd.Series(abroad, index=p.index), "在所": pd.Series(inside, index=p.index),
+                    "社会面": pd.Series(social_k, index=p.index), "三年未复吸": pd.Series(three, index=p.index),
+                    "戒断一年以上": pd.Series(registered & plus1, index=p.index),
+                    "管控": pd.Series(social_k & ~three, index=p.index)})
+    return out
 
 
 def _derive_community(c: pd.DataFrame, last: pd.Timestamp) -> pd.DataFrame:
     c = c.copy()
+    for col, v in _community_window(c, last).items():
+        c[col] = v
+    return c
+
+
+def _community_window(c: pd.DataFrame, last: pd.Timestamp) -> dict[str, pd.Series]:
     decided = c["决定日期"]
     end = c["解除日期"]
     ended = (end < last) | (end.isna() & c["执行状态"].isin(ENDED_STATES))
     reported = c["报到日期"] <= last
-    c["在册"] = ((decided <= last) & ~ended).fillna(False).astype(bool)
-    c["已报到建档"] = (reported & _flag(c["已建档"])).astype(bool)
     window_start = last - pd.Timedelta(days=REPORTING_DAYS - 1)
-    c["报到期内"] = ((decided >= window_start) & (decided <= last) & ~reported).fillna(False).astype(bool)
-    return c
+    return {"在册": ((decided <= last) & ~ended).fillna(False).astype(bool),
+            "已报到建档": (reported & _flag(c["已建档"])).astype(bool),
+            "报到期内": ((decided >= window_start) & (decided <= last) & ~reported).fillna(False).astype(bool)}
 
 
 # ---------------------------------------------------------------- filters
@@ -358,6 +406,215 @@ def _units_sum(prep: Prepared, m: Measure, by: str | None) -> dict[str, Fraction
     return {}
 
 
+# ---------------------------------------------------------------- several windows in one pass
+PERSONS_DERIVED = ("末次检出日期", "在册", "出境", "在所", "社会面", "三年未复吸", "戒断一年以上", "管控")
+COMMUNITY_DERIVED = ("在册", "已报到建档", "报到期内")
+
+
+class Windows:
+    """The main window and the comparison windows evaluated together: flows are not cut per window but
+    masked, conditions on recorded columns are evaluated once for all windows, and only the derived stock
+    columns (as of each window's last day) and `has` differ per window. IDs are integer codes shared by
+    all ledgers, so distinct-person counts are array operations."""
+
+    def __init__(self, base: dict[str, pd.DataFrame], periods: list[Period], unit: str):
+        self.base, self.periods, self.unit = base, periods, unit
+        lasts = [pd.Timestamp(w.end) for w in periods]
+        self.in_window: dict[str, list[np.ndarray]] = {}
+        for kind, col in FLOW_DATE.items():
+            d = _ns(base[kind][col])
+            self.in_window[kind] = [(d != NAT) & (d >= pd.Timestamp(w.start).value) & (d <= last.value)
+                                    for w, last in zip(periods, lasts)]
+        self.derived: dict[str, list[dict]] = {
+            "persons": _persons_windows(base, lasts),
+            "community": [_community_window(base["community"], last) for last in lasts],
+        }
+        kinds = [k for k in ("persons", "seizures", "community", "contacts", "publicity") if ID in base[k].columns]
+        ids = pd.concat([base[k][ID] for k in kinds], ignore_index=True)
+        codes, uniq = pd.factorize(ids)  # missing IDs: -1
+        self.n_ids = len(uniq)
+        self.ids: dict[str, np.ndarray] = {}
+        at = 0
+        for k in kinds:
+            self.ids[k] = codes[at:at + len(base[k])]
+            at += len(base[k])
+        self._static: dict = {}
+        self._masks: dict = {}
+        self._has: dict = {}
+        self._cols: dict = {}
+        self._groups: dict = {}
+
+    def _depends(self, ledger: str, conds: tuple) -> bool:
+        """Whether the conditions read a derived column or another ledger's window (so differ per window)."""
+        derived = PERSONS_DERIVED if ledger == "persons" else COMMUNITY_DERIVED if ledger == "community" else ()
+        for c in conds:
+            op = c[0]
+            if op in ("eq", "in") and c[1] in derived:
+                return True
+            if op == "has":
+                return True
+            if op == "not" and self._depends(ledger, c[1]):
+                return True
+            if op == "any" and any(self._depends(ledger, sub) for sub in c[1]):
+                return True
+        return False
+
+    def column(self, ledger: str, col: str, k: int) -> pd.Series:
+        d = self.derived.get(ledger)
+        if d is not None and col in d[k]:
+            return d[k][col]
+        return self.base[ledger][col]
+
+    def mask(self, ledger: str, conds: tuple, k: int) -> np.ndarray:
+        """Rows of the whole ledger matching `conds` in window k (the flow's own window not applied)."""
+        if not self._depends(ledger, conds):
+            key = (ledger, conds)
+            if key not in self._static:
+                self._static[key] = self._eval(ledger, conds, 0)
+            return self._static[key]
+        key = (ledger, conds, k)
+        if key not in self._masks:
+            self._masks[key] = self._eval(ledger, conds, k)
+        return self._masks[key]
+
+    def _eval(self, ledger: str, conds: tuple, k: int) -> np.ndarray:
+        m = np.ones(len(self.base[ledger]), dtype=bool)
+        for c in conds:
+            m &= self._cond(ledger, c, k)
+        return m
+
+    def _is_derived(self, ledger: str, col: str, k: int) -> bool:
+        d = self.derived.get(ledger)
+        return d is not None and col in d[k]
+
+    def _flag_of(self, ledger: str, col: str, k: int) -> np.ndarray:
+        key = (ledger, col, k if self._is_derived(ledger, col, k) else None)
+        if key not in self._cols:
+            s = self.column(ledger, col, k)
+            self._cols[key] = s.to_numpy() if s.dtype == bool else _flag(s).to_numpy()
+        return self._cols[key]
+
+    def _codes_of(self, ledger: str, col: str) -> tuple[np.ndarray, np.ndarray]:
+        """A recorded column's codes and distinct values, so that = and in compare distinct values only."""
+        key = (ledger, col, "codes")
+        if key not in self._cols:
+            codes, uniq = pd.factorize(self.base[ledger][col])
+            self._cols[key] = (codes, pd.Series(np.asarray(uniq, dtype=object)))
+        return self._cols[key]
+
+    def _cond(self, ledger: str, c: tuple, k: int) -> np.ndarray:
+        op = c[0]
+        if op == "eq":
+            col, v = c[1], c[2]
+            if isinstance(v, bool):
+                b = self._flag_of(ledger, col, k)
+                return b if v else ~b
+            if self._is_derived(ledger, col, k):
+                return (self.column(ledger, col, k) == v).fillna(False).to_numpy(dtype=bool)
+            codes, uniq = self._codes_of(ledger, col)
+            hit = np.append((uniq == v).fillna(False).to_numpy(dtype=bool), False)  # code -1: empty
+            return hit[codes]
+        if op == "in":
+            if self._is_derived(ledger, c[1], k):
+                return self.column(ledger, c[1], k).isin(list(c[2])).to_numpy(dtype=bool)
+            codes, uniq = self._codes_of(ledger, c[1])
+            return np.append(uniq.isin(list(c[2])).to_numpy(dtype=bool), False)[codes]
+        if op == "not":
+            return ~self.mask(ledger, c[1], k)
+        if op == "any":
+            out = np.zeros(len(self.base[ledger]), dtype=bool)
+            for sub in c[1]:
+                out |= self.mask(ledger, sub, k)
+            return out
+        if op == "has":
+            ids = self.ids[ledger]
+            has = self.has(c[1], c[2], k)
+            return (ids >= 0) & has[np.maximum(ids, 0)]
+        raise ValueError(op)
+
+    def rows(self, ledger: str, conds: tuple, k: int) -> np.ndarray:
+        """The measure's rows in window k: its conditions and, for a flow, the window's dates."""
+        m = self.mask(ledger, conds, k)
+        if ledger in self.in_window:
+            m = m & self.in_window[ledger][k]
+        return m
+
+    def has(self, ledger: str, conds: tuple, k: int) -> np.ndarray:
+        """Per ID code: the person has a row of `ledger` in window k matching `conds`."""
+        key = (ledger, conds, k)
+        if key not in self._has:
+            ids = self.ids[ledger][self.rows(ledger, conds, k)]
+            out = np.zeros(self.n_ids, dtype=bool)
+            out[ids[ids >= 0]] = True
+            self._has[key] = out
+        return self._has[key]
+
+    def aggregate(self, measures: list[Measure], by: str | None) -> list[dict[tuple, dict[str, Fraction]]]:
+        """For each window, {measure key: {group: value}} (the shape `aggregate` gives for one window)."""
+        out: list[dict] = [{} for _ in self.periods]
+        seen: dict[tuple, Measure] = {}
+        for m in measures:
+            seen.setdefault(m.key(), m)
+        units_prep = Prepared(self.periods[0], {"units": self.base["units"]}, self.base, self.unit)
+        groups: dict[str, tuple] = {}
+        for key, m in seen.items():
+            if m.ledger == "units":
+                v = _units_sum(units_prep, m, by)
+                for res in out:
+                    res[key] = v
+                continue
+            if m.ledger not in groups:
+                df = self.base[m.ledger]
+                gcodes, gnames = pd.factorize(_group_series(df, by))
+                groups[m.ledger] = (gcodes, [str(x) for x in gnames])
+            gcodes, gnames = groups[m.ledger]
+            n_groups = len(gnames)
+            for k in range(len(self.periods)):
+                rows = self.rows(m.ledger, m.where, k)
+                present = self._present(m.ledger, k, gcodes, n_groups, m.agg, by)
+                if m.agg == "rows":
+                    counts = np.bincount(gcodes[rows], minlength=n_groups)
+                elif m.agg == "persons":
+                    ids = self.ids[m.ledger]
+                    sel = rows & (ids >= 0)
+                    if n_groups == 1:  # one group: mark each person once
+                        hit = np.zeros(self.n_ids, dtype=bool)
+                        hit[ids[sel]] = True
+                        counts = np.array([hit.sum()])
+                    else:
+                        pairs = np.unique(gcodes[sel].astype(np.int64) * self.n_ids + ids[sel])
+                        counts = np.bincount(pairs // self.n_ids, minlength=n_groups)
+                else:
+                    counts = self._sum(m, k, rows, gcodes, n_groups)
+                out[k][key] = {gnames[g]: _exact(counts[g]) for g in np.flatnonzero(present)}
+        return out
+
+    def _present(self, ledger: str, k: int, gcodes: np.ndarray, n_groups: int, agg: str, by) -> np.ndarray:
+        """Groups a one-window group-by would list: those with rows in the window (with an ID, for persons)."""
+        key = (ledger, k, agg == "persons", by)
+        if key not in self._groups:
+            self._groups[key] = self._present_groups(ledger, k, gcodes, n_groups, agg)
+        return self._groups[key]
+
+    def _present_groups(self, ledger: str, k: int, gcodes: np.ndarray, n_groups: int, agg: str) -> np.ndarray:
+        sel = self.in_window[ledger][k] if ledger in self.in_window else np.ones(len(gcodes), dtype=bool)
+        if agg == "persons":
+            sel = sel & (self.ids[ledger] >= 0)
+        return np.bincount(gcodes[sel], minlength=n_groups) > 0
+
+    def _sum(self, m: Measure, k: int, rows: np.ndarray, gcodes: np.ndarray, n_groups: int) -> np.ndarray:
+        # Summed over exactly the window's rows, in order, by pandas (compensated sums): the same floats
+        # as the one-window path gives.
+        df = self.base[m.ledger]
+        win = self.in_window[m.ledger][k] if m.ledger in self.in_window else np.ones(len(df), dtype=bool)
+        vals = rows[win] * df[m.column].fillna(0).to_numpy()[win]
+        per = pd.Series(vals).groupby(gcodes[win]).sum()
+        counts = np.zeros(n_groups, dtype=object)
+        for g, v in per.items():
+            counts[g] = v
+        return counts
+
+
 # ---------------------------------------------------------------- rows
 def _measures(indicators: list[Indicator]) -> list[Measure]:
     out = []
@@ -469,28 +726,33 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
     unit = whole_unit_name(ledgers)
     base = normalise(ledgers)
     measures = _measures(indicators)
-    prep = prepare(base, period, unit)
     levels = [None] + ([by] if by else [])
-    aggs = {lvl: aggregate(prep, measures, lvl) for lvl in levels}
-    windows = {}
+    # The main window and the comparison windows (环比, 同比; for a whole year they coincide) in one pass.
+    periods = [period]
+    wanted: list[tuple[str, Period, set]] = []
     if compare:
         earliest = _earliest(base)
-        done: dict = {}  # for a whole year, 环比 and 同比 are the same window: evaluated once
         for name, w in (("previous", period.previous()), ("yoy", period.year_earlier())):
-            todo = [i for i in indicators if _covered(i, w, earliest)]
+            todo = {i.id for i in indicators if _covered(i, w, earliest)}
             if todo:
-                key = (w.start, w.end, tuple(i.id for i in todo))
-                if key not in done:
-                    wp = prepare(base, w, unit)
-                    done[key] = {lvl: aggregate(wp, _measures(todo), lvl) for lvl in levels}
-                windows[name] = (w, {i.id for i in todo}, done[key])
+                if w not in periods:
+                    periods.append(w)
+                wanted.append((name, w, todo))
+    win = Windows(base, periods, unit)
+    per_level = {lvl: win.aggregate(measures, lvl) for lvl in levels}
+    aggs = {lvl: per_level[lvl][0] for lvl in levels}
+    windows = {name: (w, todo, {lvl: per_level[lvl][periods.index(w)] for lvl in levels})
+               for name, w, todo in wanted}
     groups: list[str] = []
     if by:
         seen = set()
         for led in ("persons", "seizures", "community", "contacts", "publicity", "units"):
-            df = prep.frames[led] if led in FLOW_DATE else base[led]
+            df = base[led]
             if by in df.columns and len(df):
-                seen.update(_group_series(df, by).unique())
+                g = _group_series(df, by)
+                if led in win.in_window:
+                    g = g[win.in_window[led][0]]
+                seen.update(g.unique())
         for per_measure in aggs[by].values():
             seen.update(per_measure)
         groups = sorted(str(g) for g in seen)
