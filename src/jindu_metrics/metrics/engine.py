@@ -90,14 +90,19 @@ def _fill_units(df: pd.DataFrame, persons: pd.DataFrame, unit: str | None) -> pd
     """Fill 所属村居/所属镇街 missing on a row from the person's entry, then 所属镇街 from the unit."""
     if not len(df):
         return df
-    df = df.copy()
+    df = df.copy(deep=False)  # columns are replaced whole below, never written into
     if ID in df.columns and len(persons):
-        p = persons.dropna(subset=[ID]).drop_duplicates(ID).set_index(ID)
+        table = None
+        has_id = df[ID].notna()
         for col in schema.UNIT_COLUMNS + ("姓名",):
-            if col in df.columns and col in p.columns:
+            if col in df.columns and col in persons.columns:
                 miss = df[col].isna()
-                if miss.any():
-                    df.loc[miss, col] = _lookup(df.loc[miss, ID], p[col]).to_numpy()
+                if (miss & has_id).any():
+                    if table is None:
+                        table = persons.dropna(subset=[ID]).drop_duplicates(ID).set_index(ID)
+                    filled = df[col].astype(object).copy()
+                    filled[miss] = _lookup(df.loc[miss, ID], table[col]).to_numpy()
+                    df[col] = filled
     if unit and "所属镇街" in df.columns:
         df["所属镇街"] = df["所属镇街"].where(df["所属镇街"].notna(), unit)
     for col in schema.UNIT_COLUMNS:
