@@ -549,7 +549,7 @@ class Windows:
         key = (ledger, conds, k)
         if key not in self._has:
             ids = self.ids[ledger][self.rows(ledger, conds, k)]
-            out = np.zeros(self.n_ids, dtype=bool)
+            out = np.zeros(self.n_ids + 1, dtype=bool)  # + 1: never empty, so code 0 can be looked up
             out[ids[ids >= 0]] = True
             self._has[key] = out
         return self._has[key]
@@ -587,8 +587,9 @@ class Windows:
                         hit[ids[sel]] = True
                         counts = np.array([hit.sum()])
                     else:
-                        pairs = np.unique(gcodes[sel].astype(np.int64) * self.n_ids + ids[sel])
-                        counts = np.bincount(pairs // self.n_ids, minlength=n_groups)
+                        width = max(self.n_ids, 1)
+                        pairs = np.unique(gcodes[sel].astype(np.int64) * width + ids[sel])
+                        counts = np.bincount(pairs // width, minlength=n_groups)
                 else:
                     counts = self._sum(m, k, rows, gcodes, n_groups)
                 out[k][key] = {gnames[g]: _exact(counts[g]) for g in np.flatnonzero(present)}
