@@ -37,7 +37,7 @@ BASE = np.datetime64("2010-01-01")
 def sizes(rows: float) -> dict[str, int]:
     """Rows per kind for a total of `rows`, in the county workbook's proportions."""
     f = rows / COUNTY_ROWS
-    return {k: max(1, int(round(v * f))) for k, v in COUNTY.items()}
+    return {k: max(1, round(v * f)) for k, v in COUNTY.items()}
 
 
 def frames(n: dict[str, int]):

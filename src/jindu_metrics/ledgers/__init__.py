@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .model import LedgerSet, SheetInfo
 
-__all__ = ["load_ledgers", "LedgerSet", "SheetInfo", "expand_inputs"]
+__all__ = ["LedgerSet", "SheetInfo", "expand_inputs", "load_ledgers"]
 
 
 def expand_inputs(paths: list) -> list[tuple[Path, str]]:

@@ -8,14 +8,15 @@ Chinese reason (加密 / 文件损坏 / 不是表格文件 / 超出大小上限 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..errors import InputError
 
@@ -256,10 +257,8 @@ def _read_calamine(path: Path, name: str, only: str | None = None) -> list[RawSh
         except BaseException as exc:  # noqa: BLE001
             raise InputError(_calamine_reason(exc), file=name, sheet=meta.name) from None
         sheets.append(RawSheet(meta.name, rows, merged))
-    try:
+    with contextlib.suppress(Exception):  # closing is best effort
         wb.close()
-    except Exception:  # noqa: BLE001 - closing is best effort
-        pass
     if not metas:
         raise _fail(name, "文件损坏（工作簿中没有工作表）")
     return sheets

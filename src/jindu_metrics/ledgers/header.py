@@ -35,10 +35,13 @@ def canonical(kind_id: str, header: str) -> str | None:
         for table in (None, kind.aliases, schema.COMMON_ALIASES):
             name = c if table is None else table.get(c)
             if name in names:
-                if h.startswith("是否") and not c.startswith("是否"):
-                    # a leading 是否 is only accepted on flag columns
-                    if kind.column(name).type != schema.FLAG:
-                        continue
+                # a leading 是否 is only accepted on flag columns
+                if (
+                    h.startswith("是否")
+                    and not c.startswith("是否")
+                    and kind.column(name).type != schema.FLAG
+                ):
+                    continue
                 return name
     return None
 

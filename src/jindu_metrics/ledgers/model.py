@@ -34,12 +34,12 @@ class LedgerSet:
     sub-status such as 社会面戒断三年未复吸, or None).
     """
 
-    frames: dict[str, "pd.DataFrame"]
+    frames: dict[str, pd.DataFrame]
     findings: list[Finding] = field(default_factory=list)
     sheets: list[SheetInfo] = field(default_factory=list)
     unit: str | None = None  # default 所属镇街 (workspace unit or inferred)
 
-    def __getitem__(self, kind: str) -> "pd.DataFrame":
+    def __getitem__(self, kind: str) -> pd.DataFrame:
         return self.frames[kind]
 
     @property

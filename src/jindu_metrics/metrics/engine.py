@@ -661,7 +661,7 @@ def _gap(ind: Indicator, v: _Value) -> int | None:
         k = t.value * v.den - v.num if t.op == ">=" else v.num - t.value * v.den
     else:
         k = t.value - v.num if t.op == ">=" else v.num - t.value
-    return max(int(ceil(k)), 0)
+    return max(ceil(k), 0)
 
 
 def _target_applies(ind: Indicator, period: Period) -> bool:
@@ -799,4 +799,4 @@ def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, 
     )
 
 
-__all__ = ["compute", "ComputeResult", "prepare", "normalise", "aggregate", "mask", "DASH"]
+__all__ = ["DASH", "ComputeResult", "aggregate", "compute", "mask", "normalise", "prepare"]
