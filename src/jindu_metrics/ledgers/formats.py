@@ -344,6 +344,7 @@ def read_csv(path: Path, name: str) -> RawSheet:
 
 
 CSV_FAST_MIN_CHARS = 200_000  # small files: the csv module is as fast and its rows are exact
+CSV_FAST_MAX_COLUMNS = 200  # a ledger has a few dozen columns at most
 
 
 def _read_csv_fast(text: str, delim: str) -> RawSheet | None:
@@ -351,6 +352,11 @@ def _read_csv_fast(text: str, delim: str) -> RawSheet | None:
     parsed: no Python row lists. None (use the csv module) when the file is small or the parser refuses
     it (e.g. a row with more fields than the first line)."""
     if len(text) < CSV_FAST_MIN_CHARS:
+        return None
+    # the C parser's cost goes with the number of columns (one categorical each): a wide, short file
+    # (thousands of columns, a few rows: not a ledger) takes seconds there and milliseconds in the csv module
+    first = text[: text.find("\n") if "\n" in text else len(text)]
+    if first.count(delim) >= CSV_FAST_MAX_COLUMNS or text.count("\n") < 20 * (first.count(delim) + 1):
         return None
     import numpy as np
     import pandas as pd
