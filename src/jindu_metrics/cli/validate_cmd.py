@@ -61,8 +61,19 @@ def render_table(ledgers, findings, show_pii: bool) -> None:
         label = schema.KINDS[s.kind].name if s.kind else "未识别"
         console.print(f"读取：{s.file} ｜ {s.sheet} ｜ {label} ｜ {s.rows} 行")
     groups: dict[tuple, list] = {}
+    skipped: dict[str, list] = {}  # sheets that are no ledger: one short table per file, not one each
     for f in findings:
-        groups.setdefault((f.file, f.sheet or ""), []).append(f)
+        if f.code == "sheet_unrecognized":
+            skipped.setdefault(f.file, []).append(f)
+        else:
+            groups.setdefault((f.file, f.sheet or ""), []).append(f)
+    for file, items in skipped.items():
+        table = Table(title=f"{file} ｜ 未识别的工作表（已跳过；如为台帐，请检查表头列名）", title_justify="left")
+        table.add_column("工作表", overflow="fold")
+        table.add_column("原因", overflow="fold")
+        for f in items:
+            table.add_row(f.sheet or "", f.detail or "")
+        console.print(table)
     for (file, sheet), items in groups.items():
         kind = kinds.get((file, sheet))
         title = f"{file} ｜ {sheet or '（整个文件）'}" + (f"（{schema.KINDS[kind].name}）" if kind else "")
