@@ -52,35 +52,41 @@ def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
     for path, label in expand_inputs(paths):
         raws = read_file(path, label)
         headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
+        prefetch = _Prefetch(raws, headers)  # starts before pandas is imported: both take a while
         from .normalize import normalize_sheet
 
         done: dict[int, tuple] = {}
-        for i in range(len(raws)):
-            raw, header = raws[i], headers[i]
-            if raw.body is not None and raw.source is not None:  # a workbook on the fast path
-                fast = raw.body(header.row + 1) if header is not None else None
-                merged = getattr(raw.body, "merged", None) or []
-                if fast is not None and merged and detect(raw.rows, raw.name, merged) != header:
-                    fast = None  # merged header cells change the reading: the exact path decides
-                if fast is None:  # refused (or no header found without merge info): read by calamine
-                    from .formats import calamine_sheet
+        try:
+            for i in prefetch.order(len(raws)):
+                raw, header = raws[i], headers[i]
+                if raw.body is not None and raw.source is not None:  # a workbook on the fast path
+                    fast = prefetch.take(i)
+                    merged = getattr(raw.body, "merged", None) or []
+                    if fast is not None and merged and detect(raw.rows, raw.name, merged) != header:
+                        fast = None  # merged header cells change the reading: the exact path decides
+                    if header is None and not raw.body.book.has_merged(raw.body.member):
+                        pass  # no header in the head, and no merged cells that could make one
+                    elif fast is None:  # refused, or no header found without merge info: read by calamine
+                        from .formats import calamine_sheet
 
-                    raw = calamine_sheet(raw.source, label, raw.name)
-                    header = headers[i] = detect(raw.rows, raw.name, raw.merged)
-                else:
-                    raw.fast = fast
-            elif raw.body is not None and header is not None:
-                raw.fast = raw.body(header.row + 1)
-            if header is None:
-                nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
-                done[i] = (None, [Finding("sheet_unrecognized", label, raw.name,
-                                          detail="工作表为空" if not nonempty else "未找到可识别的表头")],
-                           SheetInfo(label, raw.name, None, None, 0))
-                continue
-            df, fs, _ = normalize_sheet(raw, header, label)
-            done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
-                                         {header.labels.get(c, name): name for c, name in header.columns.items()}))
-            del raw.rows
+                        raw = calamine_sheet(raw.source, label, raw.name)
+                        header = headers[i] = detect(raw.rows, raw.name, raw.merged)
+                    else:
+                        raw.fast = fast
+                elif raw.body is not None and header is not None:
+                    raw.fast = raw.body(header.row + 1)
+                if header is None:
+                    nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
+                    done[i] = (None, [Finding("sheet_unrecognized", label, raw.name,
+                                              detail="工作表为空" if not nonempty else "未找到可识别的表头")],
+                               SheetInfo(label, raw.name, None, None, 0))
+                    continue
+                df, fs, _ = normalize_sheet(raw, header, label)
+                done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
+                                             {header.labels.get(c, name): name for c, name in header.columns.items()}))
+                del raw.rows
+        finally:
+            prefetch.close()
         for i in range(len(raws)):
             df, fs, info = done[i]
             findings.extend(fs)
@@ -103,6 +109,47 @@ def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
     unit = _fill_unit(out, unit)
     findings.sort(key=lambda f: f.sort_key())
     return LedgerSet(frames=out, findings=findings, sheets=sheets, unit=unit)
+
+
+class _Prefetch:
+    """Loads the data columns of a workbook's fast-path sheets in one background thread.
+
+    fastexcel parses without holding the GIL, so on two cores the sheets are parsed while this thread
+    imports pandas and normalises the sheets already loaded. The biggest sheet goes first, so that what
+    is left after the last parse is the normalising of a small sheet. Results do not depend on timing:
+    each body is computed exactly as if called here (body() itself turns any failure into None).
+    """
+
+    def __init__(self, raws: list, headers: list):
+        jobs = [(i, raw.body, h.row + 1) for i, (raw, h) in enumerate(zip(raws, headers))
+                if raw.body is not None and raw.source is not None and h is not None]
+        self.futures: dict = {}
+        self.pool = None
+        # every workbook of these sheets, closed with the prefetch (scan threads, open zip)
+        self.books: list = list({id(b): b for b in (getattr(r.body, "book", None) for r in raws) if b}.values())
+        if jobs:
+            from concurrent.futures import ThreadPoolExecutor
+
+            jobs.sort(key=lambda j: (-getattr(j[1], "size", 0), j[0]))
+            for book in self.books:
+                book.scan([b.member for _, b, _ in jobs if getattr(b, "book", None) is book])
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jindu-read")
+            self.futures = {i: self.pool.submit(body, start) for i, body, start in jobs}
+
+    def order(self, n: int) -> list[int]:
+        """The order to handle n sheets in: those not loaded here first, then as they are loaded."""
+        return [i for i in range(n) if i not in self.futures] + list(self.futures)
+
+    def take(self, i: int):
+        """body(start) of sheet i; None when it has no header."""
+        f = self.futures.pop(i, None)
+        return None if f is None else f.result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        for book in self.books:
+            book.close()
 
 
 def _fill_from_persons(frames_: dict) -> None:

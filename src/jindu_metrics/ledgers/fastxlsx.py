@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 HEAD_ROWS = 50  # rows peeked for header detection (detect() scans 20, the emptiness check 50)
@@ -141,12 +142,15 @@ def peek(zf: zipfile.ZipFile, member: str, sst: _Strings) -> list[list]:
     return _parse_head(head, sst)
 
 
-def merged_ranges(path, member: str) -> list:
+def merged_ranges(path, member: str, zf: zipfile.ZipFile | None = None) -> list:
     """Merged ranges of a sheet, 0-based inclusive. They follow the cell data, so the whole member is
-    inflated (zlib runs without the GIL: this is done in the reader thread)."""
+    inflated (zlib runs without the GIL). `zf`: the workbook already open (many sheets to scan)."""
+    if zf is None:
+        with zipfile.ZipFile(path) as own:
+            return merged_ranges(path, member, own)
     carry = b""
     found: bytes | None = None
-    with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
+    with zf.open(member) as fh:
         while True:
             chunk = fh.read(_CHUNK)
             if not chunk:
@@ -215,7 +219,7 @@ def read(path, name: str) -> list:
     try:
         with zipfile.ZipFile(path) as zf:
             sst = _Strings(zf)
-            parts = [(n, peek(zf, m, sst), m) for n, m in sheet_parts(zf)]
+            parts = [(n, peek(zf, m, sst), m, zf.getinfo(m).file_size) for n, m in sheet_parts(zf)]
     except Unsupported:
         raise
     except Exception as exc:  # noqa: BLE001 - anything odd: calamine reads it and words the error
@@ -224,8 +228,8 @@ def read(path, name: str) -> list:
         raise Unsupported("no worksheets")
     book = _Book(path, MAX_CELLS)
     sheets = []
-    for sheet_name, head, member in parts:
-        body = _Body(book, sheet_name, head, member)
+    for sheet_name, head, member, size in parts:
+        body = _Body(book, sheet_name, head, member, size)
         sheets.append(RawSheet(sheet_name, head, [], body=body))
     return sheets
 
@@ -240,15 +244,21 @@ def _open_reader(path):
     return fastexcel.read_excel(str(path))
 
 
-def load_table(reader, path, member: str, sheet: str, head: list[list], start: int, max_cells: int):
+def load_table(reader, path, member: str, sheet: str, head: list[list], start: int, max_cells: int,
+               merged_of: Callable[[], list] | None = None):
     """(Arrow table of the data rows from 0-based row `start`, first column index, merged ranges), or
-    Unsupported when the sheet cannot be read exactly this way."""
-    try:
-        merged = merged_ranges(path, member)
-    except Exception as exc:  # noqa: BLE001 - calamine words the damage
-        raise Unsupported(str(exc)) from None
-    if any(r1 >= start for (r0, c0), (r1, c1) in merged):
-        raise Unsupported("merged cells in the data rows")
+    Unsupported when the sheet cannot be read exactly this way. `merged_of()` gives the sheet's merged
+    ranges (default: scanned here, before the load)."""
+    def merged_checked() -> list:
+        try:
+            merged = merged_of() if merged_of is not None else merged_ranges(path, member)
+        except Exception as exc:  # noqa: BLE001 - calamine words the damage
+            raise Unsupported(str(exc)) from None
+        if any(r1 >= start for (r0, c0), (r1, c1) in merged):
+            raise Unsupported("merged cells in the data rows")
+        return merged
+
+    merged = merged_checked() if merged_of is None else None
     used = [i for i, row in enumerate(head) if any(v != "" for v in row)]
     if not used or start - 1 >= len(head):
         raise Unsupported("no header in the head")
@@ -278,6 +288,8 @@ def load_table(reader, path, member: str, sheet: str, head: list[list], start: i
             matched += 1
     if not matched:
         raise Unsupported("no text header")
+    if merged is None:
+        merged = merged_checked()
     return table, col0, merged
 
 
@@ -292,20 +304,53 @@ def _columns_of(table, col0: int) -> tuple[list, int]:
 class _Book:
     """One workbook on the fast path: the fastexcel reader, opened when the first sheet is loaded.
 
-    Sheets are parsed one after the other in this process. A reader thread or a forked reader process
-    was measured and dropped: calamine holds the GIL, and on the 2-vCPU machine the benchmark runs on the
-    second process slowed this one as much as it saved (see README, 性能).
+    Sheets are parsed one after the other. When the caller loads them ahead in a thread of its own
+    (ledgers._Prefetch), it first calls scan(): the merged-range scans, which only inflate the zip
+    (zlib runs without the GIL), then run in a second thread instead of before each parse.
     """
 
     def __init__(self, path, max_cells: int):
         self.path, self.max_cells = path, max_cells
         self.reader = None
+        self.scans: dict = {}
+        self.pool = None
+        self.zf: zipfile.ZipFile | None = None
+
+    def scan(self, members: list[str]) -> None:
+        """Start scanning these sheets' merged ranges, in this order, in a background thread."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if not members:
+            return
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jindu-merged")
+        for m in members:
+            if m not in self.scans:
+                self.scans[m] = self.pool.submit(merged_ranges, self.path, m)
+
+    def has_merged(self, member: str) -> bool:
+        """Whether a sheet has merged cells (True when that cannot be told). One open zip for all sheets:
+        a workbook may hold a thousand."""
+        try:
+            if self.zf is None:
+                self.zf = zipfile.ZipFile(self.path)
+            return bool(merged_ranges(self.path, member, self.zf))
+        except Exception:  # noqa: BLE001 - damaged: python-calamine reads the sheet and words the error
+            return True
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.zf is not None:
+            self.zf.close()
+            self.zf = None
 
     def fetch(self, body, start: int):
         if self.reader is None:
             self.reader = _open_reader(self.path)
+        scan = self.scans.get(body.member)
         table, col0, merged = load_table(self.reader, self.path, body.member, body.sheet, body.head, start,
-                                         self.max_cells)
+                                         self.max_cells, merged_of=scan.result if scan is not None else None)
         body.merged = merged
         return _columns_of(table, col0)
 
@@ -313,8 +358,9 @@ class _Book:
 class _Body:
     """Loads a sheet's data rows (from 0-based row `start`) as one array per column, absolute column index."""
 
-    def __init__(self, book: _Book, sheet: str, head: list[list], member: str):
+    def __init__(self, book: _Book, sheet: str, head: list[list], member: str, size: int = 0):
         self.book, self.sheet, self.head, self.member = book, sheet, head, member
+        self.size = size  # bytes of the sheet's XML: how long it takes to parse, roughly
         self.merged: list | None = None  # known once the body was loaded; the caller re-checks the header
 
     def __call__(self, start: int):
