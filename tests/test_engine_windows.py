@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from jindu_metrics import schema
 from jindu_metrics.ledgers.frames import ledger_set
 from jindu_metrics.metrics.catalog import load_catalog
-from jindu_metrics.metrics.engine import compute
+from jindu_metrics.metrics.engine import compute, exact_values
 from jindu_metrics.periods import parse_period
 
 CATALOG = load_catalog()
@@ -89,3 +89,15 @@ def test_comparison_checked_on_a_real_case():
     row = res.get("seizures")
     assert row.numerator == 1 and row.yoy is not None and row.yoy.numerator == 1
     assert row.previous is not None and row.previous.numerator == 0
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(LEDGERS, st.lists(PERIODS, min_size=1, max_size=4))
+def test_exact_values_equal_compute_period_by_period(ledgers, texts):
+    """The one-pass trend values (batch charts) are what compute() gives for each period on its own."""
+    periods = [parse_period(t) for t in texts]
+    got = exact_values(ledgers, CATALOG, periods)
+    for k, period in enumerate(periods):
+        alone = compute(ledgers, CATALOG, period, compare=False)
+        for row in alone.rows:
+            assert got[row.metric][k] == row.exact, (row.metric, texts[k])

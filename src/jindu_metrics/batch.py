@@ -144,17 +144,12 @@ def _trend_periods(period) -> list:
 
 def trend_values(ledgers, catalog, period, metric_ids: list[str]) -> dict[str, list]:
     """Each key rate's exact value at each month of the year to date (stock: that month's end; flow: Jan..m)."""
-    from .metrics.engine import compute
+    from .metrics.engine import exact_values
 
-    out: dict[str, list] = {m: [] for m in metric_ids}
     if not metric_ids:
-        return out
-    for p in _trend_periods(period):
-        res = compute(ledgers, catalog, p, metrics=list(metric_ids), compare=False)
-        got = {r.metric: r.exact for r in res.rows}
-        for m in metric_ids:
-            out[m].append(got.get(m))
-    return out
+        return {}
+    got = exact_values(ledgers, catalog, _trend_periods(period), metrics=list(metric_ids))
+    return {m: got[m] for m in metric_ids}
 
 
 def _unit_result(file: str, unit: str, ledgers, findings: list[dict], job: dict) -> dict:

@@ -775,6 +775,16 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
     return ComputeResult(period=period, unit=unit, by=by, rows=rows, whole_rows=whole, groups=groups)
 
 
+def exact_values(ledgers: LedgerSet, catalog: Catalog, periods: list[Period], *,
+                 metrics: list[str] | None = None) -> dict[str, list]:
+    """Each selected indicator's exact value (Fraction, or None when 分母为0) for each period, for the whole
+    input: what compute() gives period by period, in one pass (trend lines over the months of a year)."""
+    indicators = catalog.select(metrics)
+    distinct = list(dict.fromkeys(periods))
+    aggs = Windows(normalise(ledgers), distinct, whole_unit_name(ledgers)).aggregate(_measures(indicators), None)
+    return {ind.id: [_value(ind, aggs[distinct.index(p)], WHOLE).exact for p in periods] for ind in indicators}
+
+
 def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, windows: dict, lvl) -> MetricRow:
     v = _value(ind, agg, group)
     applies = _target_applies(ind, period)
