@@ -53,6 +53,7 @@ def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
         raws = read_file(path, label)
         headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
         prefetch = _Prefetch(raws, headers)  # starts before pandas is imported: both take a while
+        from . import frames
         from .normalize import normalize_sheet
 
         done: dict[int, tuple] = {}
@@ -82,6 +83,7 @@ def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
                                SheetInfo(label, raw.name, None, None, 0))
                     continue
                 df, fs, _ = normalize_sheet(raw, header, label)
+                df = frames.coerce(header.kind, df)  # here, while the next sheet is still being parsed
                 done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
                                              {header.labels.get(c, name): name for c, name in header.columns.items()}))
                 del raw.rows
@@ -102,9 +104,10 @@ def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
         dfs = [d for d in dfs if len(d)] or dfs[:1]
         if not dfs:
             out[kind] = frames.empty_frame(kind)
-            continue
-        df = dfs[0] if len(dfs) == 1 else pd.concat(dfs, ignore_index=True, sort=False)
-        out[kind] = frames.coerce(kind, df)
+        elif len(dfs) == 1:
+            out[kind] = dfs[0]  # coerced as it was read
+        else:
+            out[kind] = frames.coerce(kind, pd.concat(dfs, ignore_index=True, sort=False))
     _fill_from_persons(out)
     unit = _fill_unit(out, unit)
     findings.sort(key=lambda f: f.sort_key())

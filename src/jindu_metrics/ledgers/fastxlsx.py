@@ -200,11 +200,11 @@ def _parse_head(data: bytes, sst: _Strings) -> list[list]:
 
 
 def available() -> bool:
-    try:
-        import fastexcel  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether fastexcel is installed. Not imported here: it pulls in pyarrow, and the reader thread
+    imports it while this one imports pandas."""
+    from importlib.util import find_spec
+
+    return find_spec("fastexcel") is not None
 
 
 def read(path, name: str) -> list:
