@@ -202,6 +202,43 @@ def test_failed_write_leaves_previous_file_whole(tmp_path, monkeypatch, small, f
     assert not leftovers, leftovers
 
 
+_KILL_MID_WRITE = """
+import os, signal, sys
+from jindu_metrics import export
+real_fdopen = os.fdopen
+class Half:
+    def __init__(self, fh): self.fh = fh
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.fh.close()
+    def __getattr__(self, name): return getattr(self.fh, name)
+    def write(self, data):
+        self.fh.write(data[: len(data) // 2]); self.fh.flush(); os.fsync(self.fh.fileno())
+        os.kill(os.getpid(), signal.SIGKILL)  # the process dies here: no handler, no cleanup
+export.os.fdopen = lambda fd, *a, **k: Half(real_fdopen(fd, *a, **k))
+sys.argv = ["jindu", *sys.argv[1:]]
+from jindu_metrics.cli import run
+run()
+"""
+
+
+@pytest.mark.parametrize("label,args,target", [WRITERS[0], WRITERS[2], WRITERS[4]], ids=["xlsx", "docx", "batch"])
+def test_killed_process_mid_write_leaves_previous_file_whole(tmp_path, small, label, args, target):
+    """A real SIGKILL of the jindu process in the middle of writing an output file."""
+    import subprocess
+
+    path = tmp_path / target
+    path.parent.mkdir(parents=True, exist_ok=True)
+    previous = b"PK\x03\x04 the previous run's output " * 100
+    path.write_bytes(previous)
+    r = subprocess.run([sys.executable, "-c", _KILL_MID_WRITE, *[str(a) for a in args(tmp_path, small)]],
+                       capture_output=True, timeout=300)
+    assert r.returncode == -signal.SIGKILL, (r.returncode, r.stderr[-500:])
+    assert path.read_bytes() == previous, "the previous file was damaged"
+    # what the killed process could not clean up is a hidden temporary, never the output's own name
+    half = [p for p in tmp_path.rglob("*.tmp")]
+    assert half and all(p.name.startswith(".") for p in half), half
+
+
 def test_atomic_write_keeps_mode_and_replaces(tmp_path):
     from jindu_metrics.export import atomic_write_bytes
 

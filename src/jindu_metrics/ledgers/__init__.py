@@ -83,7 +83,7 @@ def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
                                SheetInfo(label, raw.name, None, None, 0))
                     continue
                 df, fs, _ = normalize_sheet(raw, header, label)
-                df = frames.coerce(header.kind, df)  # here, while the next sheet is still being parsed
+                df = frames.coerce(header.kind, df, none_for_empty=True)  # while the next sheet is parsed
                 done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
                                              {header.labels.get(c, name): name for c, name in header.columns.items()}))
                 del raw.rows

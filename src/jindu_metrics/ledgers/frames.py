@@ -35,8 +35,12 @@ def empty_frame(kind: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns_of(kind).items()})
 
 
-def coerce(kind: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Add missing canonical columns and cast every column to its canonical dtype (values already clean)."""
+def coerce(kind: str, df: pd.DataFrame, *, none_for_empty: bool = False) -> pd.DataFrame:
+    """Add missing canonical columns and cast every column to its canonical dtype (values already clean).
+
+    `none_for_empty`: the text columns already hold None for empty cells, never NaN (the reader's own
+    frames), so the NaN → None pass over them (≈0.1 s on 150k rows) is skipped.
+    """
     out = {}
     n = len(df)
     for col, dtype in columns_of(kind).items():
@@ -58,7 +62,7 @@ def coerce(kind: str, df: pd.DataFrame) -> pd.DataFrame:
             s = pd.to_numeric(s, errors="coerce").astype("float64")
         elif dtype == "int64":
             s = s.astype("int64")
-        else:
+        elif s.dtype != object or not none_for_empty:
             s = s.astype(object).where(s.notna(), None)
         out[col] = s
     extra = [c for c in df.columns if c not in out]
