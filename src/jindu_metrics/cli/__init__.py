@@ -7,10 +7,11 @@ import sys
 
 import typer
 
-from . import common
+from . import chinese, common
 
 app = typer.Typer(
     name="jindu",
+    cls=chinese.Group,
     help="禁毒工作台帐指标工具：读取与校验台帐、计算考评指标、解释每个数字、生成通报、县区批量汇总。",
     no_args_is_help=True,
     add_completion=False,
@@ -52,7 +53,8 @@ def main() -> None:
     debug = "--debug" in sys.argv or os.environ.get("JINDU_DEBUG") == "1"
     previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
-        app()
+        # not standalone: usage errors come here to be worded in Chinese; Exit(code) comes back as code
+        code = app(standalone_mode=False, prog_name="jindu")
     except (_Interrupted, KeyboardInterrupt):
         common.err("已中断。")
         sys.exit(130)
@@ -65,12 +67,20 @@ def main() -> None:
         common.err("错误：内存不足，输入文件过大。")
         sys.exit(EXIT_UNUSABLE)
     except Exception as exc:  # the one boundary where anything unexpected becomes a message
+        if chinese.is_usage_error(exc):
+            if type(exc).__name__ != "NoArgsIsHelpError":  # that one has shown the help already
+                common.err(chinese.usage_message(exc))
+            sys.exit(EXIT_UNUSABLE)
+        if type(exc).__name__ == "Abort":  # click's Ctrl-C inside a prompt
+            common.err("已中断。")
+            sys.exit(130)
         if debug:
             raise
         common.err(f"内部错误：{type(exc).__name__}: {exc}。请加 --debug 重新运行并把输出报告给开发者。")
         sys.exit(EXIT_UNUSABLE)
     finally:
         signal.signal(signal.SIGINT, previous)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def run() -> None:

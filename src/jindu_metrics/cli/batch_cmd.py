@@ -8,15 +8,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app
+from . import app, chinese
 from .common import Catalog, Period, err
 
 
-@app.command("batch")
+@app.command("batch", cls=chinese.Command)
 def batch(
     inputs: Annotated[list[Path], typer.Argument(
         help="各镇街的台帐文件，或存放它们的文件夹（只读第一层）；全县一个文件时按“所属镇街”拆分。",
-        show_default=False)],
+        show_default=False, metavar="台帐")],
     out: Annotated[Path, typer.Option("--out", "-o", help="输出文件夹（各镇街通报、汇总.xlsx、summary.json、全县通报）。",
                                       show_default=False)],
     period: Period = None,

@@ -13,7 +13,7 @@ STATE: dict = {"debug": False}
 Inputs = Annotated[
     Optional[list[Path]],
     typer.Argument(help="台帐文件或文件夹（xlsx/xlsm/xls/ods/csv）；在工作区内省略时读取工作区的台帐文件夹。",
-                   show_default=False),
+                   show_default=False, metavar="台帐"),
 ]
 ShowPii = Annotated[bool, typer.Option("--show-pii", help="显示完整姓名和身份证号（默认脱敏）。")]
 Period = Annotated[

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app, common
+from . import app, chinese, common
 
 Format = Annotated[str, typer.Option("--format", "-f", help="输出格式：table（表格）、json、csv、xlsx。")]
 By = Annotated[Optional[str], typer.Option("--by", help="按单位分组：所属村居 或 所属镇街。", show_default=False)]
@@ -125,7 +125,7 @@ def render_table(result, catalog, default_used: bool, console) -> None:
         console.print(f"注：{f}")
 
 
-@app.command("compute")
+@app.command("compute", cls=chinese.Command)
 def compute_cmd(
     inputs: common.Inputs = None,
     period: common.Period = None,
@@ -185,9 +185,9 @@ def _emit(result, cat, fmt, output, default_used) -> None:
         common.err(f"已写入 {output}")
 
 
-@app.command("explain")
+@app.command("explain", cls=chinese.Command)
 def explain_cmd(
-    metric: Annotated[str, typer.Argument(help="指标 id 或名称，如 送戒率 或 rehab_rate。")],
+    metric: Annotated[str, typer.Argument(help="指标 id 或名称，如 送戒率 或 rehab_rate。", metavar="指标")],
     inputs: common.Inputs = None,
     period: common.Period = None,
     unit: Unit = None,
@@ -253,7 +253,7 @@ def render_explanation(ex, show_pii: bool, default_used: bool, console) -> None:
         console.print(f"注：{n}")
 
 
-@app.command("metrics")
+@app.command("metrics", cls=chinese.Command)
 def metrics_cmd(catalog: common.Catalog = None) -> None:
     """列出指标目录（id、名称、口径、目标）。"""
     from rich.table import Table

@@ -7,15 +7,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app
+from . import app, chinese
 
 LEDGER_FOLDER = "台帐"
 LEDGER_FILE = "台帐.xlsx"
 
 
-@app.command("init")
+@app.command("init", cls=chinese.Command)
 def init(
-    folder: Annotated[Path, typer.Argument(help="要新建的工作区文件夹（不存在时自动创建）。", show_default=False)],
+    folder: Annotated[Path, typer.Argument(help="要新建的工作区文件夹（不存在时自动创建）。", show_default=False,
+                                              metavar="文件夹")],
     unit: Annotated[Optional[str], typer.Option("--unit", help="本单位名称（所属镇街），如 乐平镇。",
                                                 show_default=False)] = None,
     level: Annotated[str, typer.Option("--level", help="层级：镇街 / 县区 / 县 / 区 / 市 / 村居。")] = "镇街",

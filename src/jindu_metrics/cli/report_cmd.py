@@ -7,11 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app
+from . import app, chinese
 from .common import Catalog, Inputs, Output, Period
 
 
-@app.command("report")
+@app.command("report", cls=chinese.Command)
 def report(
     inputs: Inputs = None,
     period: Period = None,

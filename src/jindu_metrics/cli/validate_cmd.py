@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from . import app, common
+from . import app, chinese, common
 
 
-@app.command("validate")
+@app.command("validate", cls=chinese.Command)
 def validate_command(
     inputs: common.Inputs = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：table（表格，默认）或 json。")] = "table",
