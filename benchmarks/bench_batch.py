@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--towns", type=int, default=30)
-    ap.add_argument("--persons", type=int, default=200)
+    ap.add_argument("--persons", type=int, default=400)  # about 乐平镇 (374 in register)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 

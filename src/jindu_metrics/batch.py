@@ -187,7 +187,7 @@ def process_file(job: dict) -> list[dict]:
         from .ledgers import load_ledgers
         from .validate import validate
 
-        ledgers = load_ledgers([path])
+        ledgers = load_ledgers([path], threads=job.get("threads", True))
         findings = validate(ledgers)
     except JinduError as exc:
         return [_failed(name, None, exc)]
@@ -249,7 +249,8 @@ class BatchResult:
 
 def run_units(files: list[Path], job: dict, jobs: int, progress: Callable[[str], None] | None = None) -> list[dict]:
     """Process every file (in a pool when jobs > 1); results sorted by (unit, file) whatever the order."""
-    jobs_list = [{**job, "file": str(f)} for f in files]
+    # one level of parallelism: files in a pool, or one file's sheets in a reader thread, not both
+    jobs_list = [{**job, "file": str(f), "threads": jobs <= 1} for f in files]
     results: list[dict] = []
     if jobs <= 1 or len(files) <= 1:
         for j in jobs_list:
@@ -257,7 +258,7 @@ def run_units(files: list[Path], job: dict, jobs: int, progress: Callable[[str],
             if progress:
                 progress(Path(j["file"]).name)
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(files))) as pool:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(files)), mp_context=_pool_context()) as pool:
             futures = {pool.submit(process_file, j): j for j in jobs_list}
             for fut in as_completed(futures):
                 results.extend(fut.result())
@@ -265,6 +266,25 @@ def run_units(files: list[Path], job: dict, jobs: int, progress: Callable[[str],
                     progress(Path(futures[fut]["file"]).name)
     results.sort(key=lambda r: (r["unit"] is None, r["unit"] or "", r["file"]))
     return results
+
+
+def _pool_context():
+    """Linux: fork workers after the heavy modules are imported here, so that each worker starts with
+    pandas, the reader and the engine loaded (≈0.8 s each otherwise) and this process, which needs them
+    afterwards for the county total, does not import them once the workers are done. No Python thread
+    runs here at that point (the reader's threads are joined per file; OpenBLAS's pool is fork-safe).
+    Elsewhere: the platform's default start method."""
+    import multiprocessing
+    import sys
+
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    from . import validate  # noqa: F401
+    from .ledgers import normalize  # noqa: F401
+    from .metrics import engine  # noqa: F401
+    from .report import render  # noqa: F401
+
+    return multiprocessing.get_context("fork")
 
 
 def _union(frames_list: list[dict], unit: str):

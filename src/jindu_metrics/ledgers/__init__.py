@@ -34,8 +34,11 @@ def expand_inputs(paths: list) -> list[tuple[Path, str]]:
     return out
 
 
-def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
+def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True) -> LedgerSet:
     """Read files and/or folders into a LedgerSet.
+
+    `threads`: parse a workbook's sheets in a background thread (False in a process pool's workers,
+    where the other cores are busy already).
 
     Raises InputError (Chinese, naming the file) when a file cannot be read at all; per-cell problems become
     findings. Seizure/community/contact rows missing 姓名/所属村居/所属镇街 get them from persons; 所属镇街
@@ -52,7 +55,7 @@ def load_ledgers(paths: list, unit: str | None = None) -> LedgerSet:
     for path, label in expand_inputs(paths):
         raws = read_file(path, label)
         headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
-        prefetch = _Prefetch(raws, headers)  # starts before pandas is imported: both take a while
+        prefetch = _Prefetch(raws, headers, threads)  # starts before pandas is imported: both take a while
         from . import frames
         from .normalize import normalize_sheet
 
@@ -123,14 +126,16 @@ class _Prefetch:
     each body is computed exactly as if called here (body() itself turns any failure into None).
     """
 
-    def __init__(self, raws: list, headers: list):
+    def __init__(self, raws: list, headers: list, threads: bool = True):
         jobs = [(i, raw.body, h.row + 1) for i, (raw, h) in enumerate(zip(raws, headers))
                 if raw.body is not None and raw.source is not None and h is not None]
         self.futures: dict = {}
         self.pool = None
         # every workbook of these sheets, closed with the prefetch (scan threads, open zip)
         self.books: list = list({id(b): b for b in (getattr(r.body, "book", None) for r in raws) if b}.values())
-        if jobs:
+        if jobs and not threads:  # loaded when taken, in this thread, in sheet order
+            self.futures = {i: _Now(body, start) for i, body, start in jobs}
+        elif jobs:
             from concurrent.futures import ThreadPoolExecutor
 
             jobs.sort(key=lambda j: (-getattr(j[1], "size", 0), j[0]))
@@ -153,6 +158,16 @@ class _Prefetch:
             self.pool.shutdown(wait=True, cancel_futures=True)
         for book in self.books:
             book.close()
+
+
+class _Now:
+    """A body loaded when its result is asked for (the Future interface _Prefetch uses)."""
+
+    def __init__(self, body, start: int):
+        self.body, self.start = body, start
+
+    def result(self):
+        return self.body(self.start)
 
 
 def _fill_from_persons(frames_: dict) -> None:
