@@ -170,3 +170,15 @@ def test_area_findings_match_a_row_by_row_reference():
     assert {f.value: (f.row, f.detail) for f in got} == {
         a: (r, f"{w}；本表共{n}行使用地址码{a}") for a, (r, n, w) in expect.items()}
     assert len(got) >= 2
+
+
+def test_reader_thread_changes_nothing():
+    """Sheets parsed ahead in a thread (biggest first) or one by one here: the same frames and findings."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "sample_ledgers" / "乐平镇台帐.xlsx"
+    a, b = load_ledgers([sample], threads=True), load_ledgers([sample], threads=False)
+    assert [f.to_dict(True) for f in a.findings] == [f.to_dict(True) for f in b.findings]
+    assert [s.rows for s in a.sheets] == [s.rows for s in b.sheets] and sum(s.rows for s in a.sheets) > 500
+    for kind, df in a.frames.items():
+        pd.testing.assert_frame_equal(df, b.frames[kind], check_exact=True)
