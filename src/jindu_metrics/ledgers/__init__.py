@@ -46,58 +46,16 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True) 
     """
     from .. import schema
     from ..findings import Finding
-    from .formats import read_file
-    from .header import detect
 
     parts: dict[str, list] = {k: [] for k in schema.KINDS}
     findings: list[Finding] = []
     sheets: list[SheetInfo] = []
     for path, label in expand_inputs(paths):
-        raws = read_file(path, label)
-        headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
-        prefetch = _Prefetch(raws, headers, threads)  # starts before pandas is imported: both take a while
-        from . import frames
-        from .normalize import normalize_sheet
-
-        done: dict[int, tuple] = {}
-        try:
-            for i in prefetch.order(len(raws)):
-                raw, header = raws[i], headers[i]
-                if raw.body is not None and raw.source is not None:  # a workbook on the fast path
-                    fast = prefetch.take(i)
-                    merged = getattr(raw.body, "merged", None) or []
-                    if fast is not None and merged and detect(raw.rows, raw.name, merged) != header:
-                        fast = None  # merged header cells change the reading: the exact path decides
-                    if header is None and not raw.body.book.has_merged(raw.body.member):
-                        pass  # no header in the head, and no merged cells that could make one
-                    elif fast is None:  # refused, or no header found without merge info: read by calamine
-                        from .formats import calamine_sheet
-
-                        raw = calamine_sheet(raw.source, label, raw.name)
-                        header = headers[i] = detect(raw.rows, raw.name, raw.merged)
-                    else:
-                        raw.fast = fast
-                elif raw.body is not None and header is not None:
-                    raw.fast = raw.body(header.row + 1)
-                if header is None:
-                    nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
-                    done[i] = (None, [Finding("sheet_unrecognized", label, raw.name,
-                                              detail="工作表为空" if not nonempty else "未找到可识别的表头")],
-                               SheetInfo(label, raw.name, None, None, 0))
-                    continue
-                df, fs, _ = normalize_sheet(raw, header, label)
-                df = frames.coerce(header.kind, df, none_for_empty=True)  # while the next sheet is parsed
-                done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
-                                             {header.labels.get(c, name): name for c, name in header.columns.items()}))
-                del raw.rows
-        finally:
-            prefetch.close()
-        for i in range(len(raws)):
-            df, fs, info = done[i]
+        for df, fs, info, kind in _read_file_sheets(path, label, threads):
             findings.extend(fs)
             sheets.append(info)
             if df is not None:
-                parts[headers[i].kind].append(df)
+                parts[kind].append(df)
     import pandas as pd
 
     from . import frames
@@ -115,6 +73,55 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True) 
     unit = _fill_unit(out, unit)
     findings.sort(key=lambda f: f.sort_key())
     return LedgerSet(frames=out, findings=findings, sheets=sheets, unit=unit)
+
+
+def _read_file_sheets(path, label: str, threads: bool) -> list[tuple]:
+    """(typed frame or None, findings, SheetInfo, kind) of every sheet of one file, in sheet order."""
+    from ..findings import Finding
+    from .formats import read_file
+    from .header import detect
+
+    raws = read_file(path, label)
+    headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
+    prefetch = _Prefetch(raws, headers, threads)  # starts before pandas is imported: both take a while
+    from . import frames
+    from .normalize import normalize_sheet
+
+    done: dict[int, tuple] = {}
+    try:
+        for i in prefetch.order(len(raws)):
+            raw, header = raws[i], headers[i]
+            if raw.body is not None and raw.source is not None:  # a workbook on the fast path
+                fast = prefetch.take(i)
+                merged = getattr(raw.body, "merged", None) or []
+                if fast is not None and merged and detect(raw.rows, raw.name, merged) != header:
+                    fast = None  # merged header cells change the reading: the exact path decides
+                if header is None and not raw.body.book.has_merged(raw.body.member):
+                    pass  # no header in the head, and no merged cells that could make one
+                elif fast is None:  # refused, or no header found without merge info: read by calamine
+                    from .formats import calamine_sheet
+
+                    raw = calamine_sheet(raw.source, label, raw.name)
+                    header = headers[i] = detect(raw.rows, raw.name, raw.merged)
+                else:
+                    raw.fast = fast
+            elif raw.body is not None and header is not None:
+                raw.fast = raw.body(header.row + 1)
+            if header is None:
+                nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
+                done[i] = (None, [Finding("sheet_unrecognized", label, raw.name,
+                                          detail="工作表为空" if not nonempty else "未找到可识别的表头")],
+                           SheetInfo(label, raw.name, None, None, 0), None)
+                continue
+            df, fs, _ = normalize_sheet(raw, header, label)
+            df = frames.coerce(header.kind, df, none_for_empty=True)  # while the next sheet is parsed
+            done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
+                                         {header.labels.get(c, name): name for c, name in header.columns.items()}),
+                       header.kind)
+            del raw.rows
+    finally:
+        prefetch.close()
+    return [done[i] for i in range(len(raws))]
 
 
 class _Prefetch:
