@@ -119,7 +119,7 @@ def _param_label(param, exc) -> str:
 def _value_reason(text: str) -> str:
     """Typer's coercion messages (pydantic's English) reduced to what a user needs."""
     low = text.lower()
-    if "valid integer" in low or "integer" in low:
+    if "integer" in low:
         return "应为整数"
     if "valid number" in low or "float" in low:
         return "应为数字"

@@ -244,21 +244,10 @@ def _open_reader(path):
     return fastexcel.read_excel(str(path))
 
 
-def load_table(reader, path, member: str, sheet: str, head: list[list], start: int, max_cells: int,
-               merged_of: Callable[[], list] | None = None):
+def load_table(reader, sheet: str, head: list[list], start: int, max_cells: int, merged_of: Callable[[], list]):
     """(Arrow table of the data rows from 0-based row `start`, first column index, merged ranges), or
     Unsupported when the sheet cannot be read exactly this way. `merged_of()` gives the sheet's merged
-    ranges (default: scanned here, before the load)."""
-    def merged_checked() -> list:
-        try:
-            merged = merged_of() if merged_of is not None else merged_ranges(path, member)
-        except Exception as exc:  # noqa: BLE001 - calamine words the damage
-            raise Unsupported(str(exc)) from None
-        if any(r1 >= start for (r0, c0), (r1, c1) in merged):
-            raise Unsupported("merged cells in the data rows")
-        return merged
-
-    merged = merged_checked() if merged_of is None else None
+    ranges; they are checked after the load (a refusal there is rare, and the scan may still be running)."""
     used = [i for i, row in enumerate(head) if any(v != "" for v in row)]
     if not used or start - 1 >= len(head):
         raise Unsupported("no header in the head")
@@ -288,8 +277,12 @@ def load_table(reader, path, member: str, sheet: str, head: list[list], start: i
             matched += 1
     if not matched:
         raise Unsupported("no text header")
-    if merged is None:
-        merged = merged_checked()
+    try:
+        merged = merged_of()
+    except Exception as exc:  # noqa: BLE001 - calamine words the damage
+        raise Unsupported(str(exc)) from None
+    if any(r1 >= start for (r0, c0), (r1, c1) in merged):
+        raise Unsupported("merged cells in the data rows")
     return table, col0, merged
 
 
@@ -349,8 +342,8 @@ class _Book:
         if self.reader is None:
             self.reader = _open_reader(self.path)
         scan = self.scans.get(body.member)
-        table, col0, merged = load_table(self.reader, self.path, body.member, body.sheet, body.head, start,
-                                         self.max_cells, merged_of=scan.result if scan is not None else None)
+        merged_of = scan.result if scan is not None else (lambda: merged_ranges(self.path, body.member))
+        table, col0, merged = load_table(self.reader, body.sheet, body.head, start, self.max_cells, merged_of)
         body.merged = merged
         return _columns_of(table, col0)
 

@@ -355,8 +355,8 @@ def _read_csv_fast(text: str, delim: str) -> RawSheet | None:
         return None
     # the C parser's cost goes with the number of columns (one categorical each): a wide, short file
     # (thousands of columns, a few rows: not a ledger) takes seconds there and milliseconds in the csv module
-    first = text[: text.find("\n") if "\n" in text else len(text)]
-    if first.count(delim) >= CSV_FAST_MAX_COLUMNS or text.count("\n") < 20 * (first.count(delim) + 1):
+    columns = text[: text.find("\n") if "\n" in text else len(text)].count(delim) + 1
+    if columns > CSV_FAST_MAX_COLUMNS or text.count("\n") < 20 * columns:
         return None
     import numpy as np
     import pandas as pd
