@@ -48,13 +48,19 @@ def main() -> None:
     """Console entry point: run the app, turning library errors into Chinese messages and exit codes."""
     import signal
 
+    from typer.main import get_command
+
     from ..errors import EXIT_UNUSABLE, JinduError
+    from . import readahead
 
     debug = "--debug" in sys.argv or os.environ.get("JINDU_DEBUG") == "1"
     previous = signal.signal(signal.SIGINT, _on_sigint)
+    reading = False
     try:
+        command = get_command(app)
+        reading = readahead.start(command, sys.argv[1:])
         # not standalone: usage errors come here to be worded in Chinese; Exit(code) comes back as code
-        code = app(standalone_mode=False, prog_name="jindu")
+        code = command.main(sys.argv[1:], prog_name="jindu", standalone_mode=False)
     except (_Interrupted, KeyboardInterrupt):
         common.err("已中断。")
         sys.exit(130)
@@ -80,6 +86,10 @@ def main() -> None:
         sys.exit(EXIT_UNUSABLE)
     finally:
         signal.signal(signal.SIGINT, previous)
+        if reading:  # the command stopped before it read the file (a usage error, say)
+            from ..ledgers import discard_read_ahead
+
+            discard_read_ahead()
     sys.exit(code if isinstance(code, int) else 0)
 
 

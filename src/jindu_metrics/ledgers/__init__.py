@@ -6,7 +6,10 @@ from pathlib import Path
 
 from .model import LedgerSet, SheetInfo
 
-__all__ = ["LedgerSet", "SheetInfo", "expand_inputs", "load_ledgers"]
+__all__ = ["LedgerSet", "SheetInfo", "discard_read_ahead", "expand_inputs", "load_ledgers", "read_ahead"]
+
+# Workbooks whose reading read_ahead() began, by _ahead_key: (raws, headers, _Prefetch).
+_AHEAD: dict = {}
 
 
 def expand_inputs(paths: list) -> list[tuple[Path, str]]:
@@ -50,12 +53,15 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True) 
     parts: dict[str, list] = {k: [] for k in schema.KINDS}
     findings: list[Finding] = []
     sheets: list[SheetInfo] = []
-    for path, label in expand_inputs(paths):
-        for df, fs, info, kind in _read_file_sheets(path, label, threads):
-            findings.extend(fs)
-            sheets.append(info)
-            if df is not None:
-                parts[kind].append(df)
+    try:
+        for path, label in expand_inputs(paths):
+            for df, fs, info, kind in _read_file_sheets(path, label, threads):
+                findings.extend(fs)
+                sheets.append(info)
+                if df is not None:
+                    parts[kind].append(df)
+    finally:
+        discard_read_ahead()  # one not taken up here named another file, or one that changed
     import pandas as pd
 
     from . import frames
@@ -81,9 +87,13 @@ def _read_file_sheets(path, label: str, threads: bool) -> list[tuple]:
     from .formats import read_file
     from .header import detect
 
-    raws = read_file(path, label)
-    headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
-    prefetch = _Prefetch(raws, headers, threads)  # starts before pandas is imported: both take a while
+    started = _AHEAD.pop(_ahead_key(path, label), None)
+    if started is not None:
+        raws, headers, prefetch = started
+    else:
+        raws = read_file(path, label)
+        headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
+        prefetch = _Prefetch(raws, headers, threads)  # starts before pandas is imported: both take a while
     from . import frames
     from .normalize import normalize_sheet
 
@@ -122,6 +132,53 @@ def _read_file_sheets(path, label: str, threads: bool) -> list[tuple]:
     finally:
         prefetch.close()
     return [done[i] for i in range(len(raws))]
+
+
+def read_ahead(paths: list) -> bool:
+    """Begin reading the first of `paths` in the background, when it is a workbook on the fast path.
+
+    For a caller with other work to do before it can call load_ledgers (the command line parses its options
+    and imports pandas meanwhile: about 0.3 s before reading could start). load_ledgers takes the started
+    reading up when it reads the same file, unchanged; what it does not take up it closes. Reading ahead
+    changes nothing but time: the same sheets, headers and loads as load_ledgers' own. Any failure is left
+    for load_ledgers to report, in its context. True when a reading was started.
+    """
+    from .formats import FAST_SUFFIXES, ZIP_MAGIC, read_file
+    from .header import detect
+
+    discard_read_ahead()
+    try:
+        path, label = expand_inputs(paths)[0]
+        if path.suffix.lower() not in FAST_SUFFIXES:
+            return False
+        with open(path, "rb") as fh:
+            if fh.read(4) != ZIP_MAGIC:
+                return False
+        key = _ahead_key(path, label)
+        raws = read_file(path, label)
+        headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
+        _AHEAD[key] = (raws, headers, _Prefetch(raws, headers, True))
+    except Exception:  # noqa: BLE001 - load_ledgers reads again and reports it
+        return False
+    return True
+
+
+def discard_read_ahead() -> None:
+    """Close any reading read_ahead() began that load_ledgers did not take up."""
+    while _AHEAD:
+        _, (_, _, prefetch) = _AHEAD.popitem()
+        prefetch.close()
+
+
+def _ahead_key(path, label: str) -> tuple | None:
+    """Which file, as given, in which state: a file changed since read_ahead() is read again."""
+    import os
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (label, os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 class _Prefetch:
