@@ -48,10 +48,11 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]], *, merges: dict[str, l
     return path
 
 
-def write_csv(path: Path, rows: list[list], *, encoding: str = "utf-8", delimiter: str = ",") -> Path:
+def write_csv(path: Path, rows: list[list], *, encoding: str = "utf-8", delimiter: str = ",",
+              lineterminator: str = "\r\n") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding=encoding, newline="") as fh:
-        w = csv.writer(fh, delimiter=delimiter)
+        w = csv.writer(fh, delimiter=delimiter, lineterminator=lineterminator)
         for row in rows:
             w.writerow(["" if v is None else (v.strftime("%Y-%m-%d") if isinstance(v, dt.date) else v) for v in row])
     return path
