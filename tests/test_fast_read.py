@@ -8,6 +8,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 from builders import ID_A, ID_B, PERSON_HEADER, person_rows, write_xlsx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jindu_metrics.ledgers import fastxlsx, formats, load_ledgers
 
@@ -167,8 +169,8 @@ def test_area_findings_match_a_row_by_row_reference():
     rnd = random.Random(5)
     ids = sorted({make_id(rnd.choice(["440607", "440600", "110101", "999999", "440604"]),
                           f"{rnd.randint(1940, 2005)}0{rnd.randint(1, 9)}1{rnd.randint(0, 9)}", i) for i in range(3000)})
-    uniq = np.array(ids + ["bad", 4.4e17], dtype=object)
-    res = [nz.conv_id(x) for x in uniq]
+    uniq = np.array(ids + ["bad", 4.4e17, "", " 4406071985031211", "440607850312111"], dtype=object)
+    res = [(None, None, "") if nz._is_empty(x) else nz.conv_id(x) for x in uniq]  # empty cells: no finding here
     codes = np.array([rnd.randrange(-1, len(uniq)) for _ in range(10000)])
     rows = np.arange(2, 10002)
     expect: dict[str, list] = {}
@@ -179,7 +181,12 @@ def test_area_findings_match_a_row_by_row_reference():
         if why:
             e = expect.setdefault(res[k][0][:6], [int(rows[j]), 0, why])
             e[1] += 1
-    got = nz._area_findings(res, codes, rows, "f", "s", "c")
+    values, problems, valid = nz._convert_all(nz.conv_id, uniq)
+    # the array conversion is conv_id's, value by value
+    assert values[:-1].tolist() == [r[0] for r in res] and values[-1] is None
+    assert problems == [(k, r[1], r[2]) for k, r in enumerate(res) if r[1]]
+    assert valid.tolist() == [r[1] is None and isinstance(r[0], str) and len(r[0]) == 18 for r in res]
+    got = nz._area_findings(values, valid, codes, rows, "f", "s", "c")
     assert {f.value: (f.row, f.detail) for f in got} == {
         a: (r, f"{w}；本表共{n}行使用地址码{a}") for a, (r, n, w) in expect.items()}
     assert len(got) >= 2
@@ -195,3 +202,46 @@ def test_reader_thread_changes_nothing():
     assert [s.rows for s in a.sheets] == [s.rows for s in b.sheets] and sum(s.rows for s in a.sheets) > 500
     for kind, df in a.frames.items():
         pd.testing.assert_frame_equal(df, b.frames[kind], check_exact=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789", min_size=8, max_size=8), min_size=1, max_size=50))
+def test_valid_dates_agree_with_datetime_date(days):
+    """The array check of an ID's birth date takes exactly the dates datetime.date takes."""
+    import numpy as np
+
+    from jindu_metrics.ledgers.normalize import _valid_dates
+
+    def real(s):
+        try:
+            dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
+        except ValueError:
+            return False
+        return True
+
+    digits = np.array([[int(c) for c in s] for s in days], dtype=np.int64)
+    assert _valid_dates(digits).tolist() == [real(s) for s in days]
+
+
+_TEXTS = st.one_of(st.text(max_size=6), st.sampled_from(
+    ["合计", " 合计：3人", "\u3000备注", "\u2028注：", "\x85總計", "\u00a0小计", "张三", "", " ", "小计"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(
+    st.lists(st.one_of(_TEXTS, st.floats(allow_nan=True), st.none()), min_size=1, max_size=30),
+    st.lists(_TEXTS, min_size=1, max_size=30),  # text only: the Arrow path
+))
+def test_marker_candidates_hold_every_marker_value(values):
+    """Totals/footnote rows are looked for only among the candidates: none that the full check finds is missed."""
+    import numpy as np
+
+    from jindu_metrics import schema
+    from jindu_metrics.ledgers.normalize import _MARKER_FIRST, _marker_candidates
+    from jindu_metrics.ledgers.textnorm import fold_compact
+
+    markers = schema.TOTAL_MARKERS + tuple(fold_compact(m) for m in schema.FOOTNOTE_MARKERS)
+    uniq = np.array(list(dict.fromkeys(values)), dtype=object)
+    hits = {k for k, u in enumerate(uniq) if isinstance(u, str) and u.lstrip()[:1] in _MARKER_FIRST
+            and fold_compact(u).startswith(markers)}
+    assert hits <= set(_marker_candidates(uniq).tolist())

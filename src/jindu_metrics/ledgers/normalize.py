@@ -164,30 +164,74 @@ _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dt
 _ID_CHECK = np.array([ord(c) for c in "10X98765432"], dtype=np.uint32)
 
 
-def _convert_all(conv, uniq: np.ndarray) -> list:
-    """conv() of every unique value ((None, None, "") for empty ones). Clean 18-character IDs, the bulk of
-    an ID column, are checked with array operations (digits, check digit, birth date) instead of one by one."""
+def _convert_all(conv, uniq: np.ndarray) -> tuple[np.ndarray, list, np.ndarray | None]:
+    """conv() of every unique value, as arrays: (values, problems, valid_ids).
+
+    values: the canonical values, one slot more than `uniq` (None: empty, unreadable, or the extra slot that
+    code −1 takes); problems: (k, finding code, detail) of the values conv() refused; valid_ids (ID columns
+    only): which values are well-formed 18-character IDs. Clean 18-character IDs, the bulk of an ID column,
+    are checked with array operations (digits, check digit, birth date) instead of one by one.
+    """
     n = len(uniq)
-    res: list = [None] * n
-    if conv is conv_id and n:
-        is18 = np.fromiter((type(u) is str and len(u) == 18 for u in uniq), dtype=bool, count=n)
+    values = np.empty(n + 1, dtype=object)  # all None
+    todo = np.ones(n, dtype=bool)
+    valid_ids = None
+    if conv is conv_id:
+        valid_ids = np.zeros(n, dtype=bool)
+        text = _as_arrow_text(uniq)
+        if text is not None:  # the usual column: text only, lengths without a Python loop
+            import pyarrow.compute as pc
+
+            is18 = pc.equal(pc.utf8_length(text), 18).to_numpy(zero_copy_only=False)
+        else:
+            is18 = np.fromiter((type(u) is str and len(u) == 18 for u in uniq), dtype=bool, count=n)
         pos = np.nonzero(is18)[0]
         if len(pos):
-            sub = uniq[pos].astype("U18")
-            c = sub.view(np.uint32).reshape(-1, 18)
+            c = uniq[pos].astype("U18").view(np.uint32).reshape(-1, 18)
             d = c[:, :17].astype(np.int64) - 48
             ok = ((d >= 0) & (d <= 9)).all(axis=1)
             last = c[:, 17]
             ok &= ((last >= 48) & (last <= 57)) | (last == 88)
             ok &= _ID_CHECK[(np.where(ok[:, None], d, 0) * _ID_WEIGHTS).sum(axis=1) % 11] == last
-            birth = pd.to_datetime(pd.Series(sub).str.slice(6, 14), format="%Y%m%d", errors="coerce")
-            ok &= birth.notna().to_numpy()
-            for k in pos[ok]:
-                res[k] = (uniq[k], None, "")
-    for k, u in enumerate(uniq):
-        if res[k] is None:
-            res[k] = conv(u) if not _is_empty(u) else (None, None, "")
-    return res
+            ok &= _valid_dates(np.where(ok[:, None], d[:, 6:14], 0))
+            clean = pos[ok]
+            values[clean] = uniq[clean]
+            todo[clean] = False
+            valid_ids[clean] = True
+    problems: list = []
+    for k in np.flatnonzero(todo).tolist():
+        u = uniq[k]
+        if _is_empty(u):
+            continue
+        v, code, detail = conv(u)
+        values[k] = v
+        if code:
+            problems.append((k, code, detail))
+        elif valid_ids is not None and type(v) is str and len(v) == 18:
+            valid_ids[k] = True  # e.g. a 15-digit ID upgraded, or one typed with spaces
+    return values, problems, valid_ids
+
+
+def _as_arrow_text(uniq: np.ndarray):
+    """The values as an Arrow string array when every one is a str (else None): string work in C, in memory
+    that goes with the text's length (a fixed-width NumPy array would go with the longest value's)."""
+    if not len(uniq) or any(t is not str for t in set(map(type, uniq))):
+        return None
+    import pyarrow as pa
+
+    return pa.array(uniq, type=pa.string())
+
+
+def _valid_dates(d: np.ndarray) -> np.ndarray:
+    """Which rows of 8 digits (YYYYMMDD, one digit per column) are real calendar dates (years 1–9999, as
+    datetime.date takes them)."""
+    y = d[:, :4] @ np.array([1000, 100, 10, 1])
+    m = d[:, 4:6] @ np.array([10, 1])
+    day = d[:, 6:8] @ np.array([10, 1])
+    ok = (y >= 1) & (m >= 1) & (m <= 12) & (day >= 1)
+    month = ((y - 1970) * 12 + np.clip(m, 1, 12) - 1).astype("datetime64[M]")
+    length = ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64)
+    return ok & (day <= length)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -276,6 +320,27 @@ def _columns(rows: list[list], width: int) -> list[np.ndarray]:
     arr = np.empty((len(rows), width), dtype=object)
     arr[:] = rows  # one C-level copy; much faster than zip(*rows)
     return [arr[:, i] for i in range(width)]
+
+
+def _marker_candidates(uniq: np.ndarray) -> np.ndarray:
+    """Positions of the values that may begin with a totals/footnote marker: text whose first character is
+    a marker's or whitespace (every position when the column is not text only)."""
+    text = _as_arrow_text(uniq)
+    if text is None:
+        return np.arange(len(uniq))
+    import pyarrow.compute as pc
+
+    first = pc.utf8_slice_codeunits(text, 0, 1)
+    return np.flatnonzero(pc.is_in(first, value_set=_marker_or_space()).to_numpy(zero_copy_only=False))
+
+
+@lru_cache(maxsize=1)
+def _marker_or_space():
+    """Arrow set of the characters a marker value may begin with: a marker's first, or whitespace."""
+    import pyarrow as pa
+
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()]  # str.isspace has none beyond U+3000
+    return pa.array(sorted(_MARKER_FIRST | set(spaces)), type=pa.string())
 
 
 def _factorize(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -370,9 +435,10 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
     markers = schema.TOTAL_MARKERS + tuple(fold_compact(m) for m in schema.FOOTNOTE_MARKERS)
     for i in range(min(3, len(cols))):
         codes, uniq, _ = factor[i]
-        hit_u = np.fromiter((isinstance(u, str) and u.lstrip()[:1] in _MARKER_FIRST
-                             and fold_compact(u).startswith(markers) for u in uniq),
-                            dtype=bool, count=len(uniq))
+        hit_u = np.zeros(len(uniq), dtype=bool)
+        for k in _marker_candidates(uniq).tolist():
+            u = uniq[k]
+            hit_u[k] = isinstance(u, str) and u.lstrip()[:1] in _MARKER_FIRST and fold_compact(u).startswith(markers)
         if hit_u.any():
             skip |= (codes >= 0) & hit_u[np.maximum(codes, 0)]
     skip &= ~empty_all
@@ -390,17 +456,13 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
         codes = codes[idx]
         emp = emp[idx]
         conv = _converter(kind, col)
-        res = _convert_all(conv, uniq)
-        values = np.empty(len(uniq) + 1, dtype=object)
-        values[:-1] = [r[0] for r in res]
-        values[-1] = None
-        taken = values[np.where(codes < 0, len(uniq), codes)]
+        values, bad, valid_ids = _convert_all(conv, uniq)
+        pick = np.where(codes < 0, len(uniq), codes)
+        taken = values[pick]
         # findings by unique value
-        bad = [(k, r[1], r[2]) for k, r in enumerate(res) if r[1]]
         if col.type == schema.DATE:
             late_ok = kind.id == "community" and name == "报到日期"  # validate reports reported_in_future
-            for k, r in enumerate(res):
-                ts = r[0]
+            for k, ts in enumerate(values[:-1].tolist()):
                 if ts is not None and (ts < MIN_DATE or (ts > today and not late_ok)):
                     bad.append((k, "date_out_of_range", "早于1950年" if ts < MIN_DATE else "晚于今天"))
         allowed = getattr(conv, "allowed_text", "")
@@ -412,16 +474,16 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
                 code, det = codes_bad[k]
                 findings.append(Finding(code, file, sheet, int(rows_kept[j]), name, cell_text(uniq[k]).strip(),
                                         detail=det, allowed=allowed if code == "value_not_allowed" else ""))
-        if col.type == schema.ID:
-            findings.extend(_area_findings(res, codes, rows_kept, file, sheet, name))
+        if valid_ids is not None:
+            findings.extend(_area_findings(values, valid_ids, codes, rows_kept, file, sheet, name))
         if col.required:
             # empty cells, and cells that fold to nothing (whitespace, stray quotes) without another finding
-            silent = np.array([r[0] is None and not r[1] for r in res] + [True], dtype=bool)
-            emp = emp | silent[np.where(codes < 0, len(uniq), codes)]
+            silent = np.fromiter((v is None for v in values.tolist()), dtype=bool, count=len(values))
+            silent[[k for k, _, _ in bad]] = False
+            emp = emp | silent[pick]
             for j in np.nonzero(emp)[0]:
                 findings.append(Finding("required_empty", file, sheet, int(rows_kept[j]), name))
         # typed columns: convert the distinct values, then take them with the codes (no per-row objects)
-        pick = np.where(codes < 0, len(uniq), codes)
         if col.type == schema.DATE:
             series = pd.Series(pd.to_datetime(pd.Series(values, dtype=object), errors="coerce").to_numpy()[pick])
         elif col.type == schema.FLAG:
@@ -458,21 +520,28 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
             arr = arr.astype(object)
         out[label] = pd.Series([cell_text(v) or None for v in arr] if len(arr) < 50_000 else arr, dtype=object)
     m = len(idx)
-    out[schema.ORIGIN_FILE] = pd.Series(np.full(m, file, dtype=object), dtype=object)
-    out[schema.ORIGIN_SHEET] = pd.Series(np.full(m, sheet, dtype=object), dtype=object)
+    out[schema.ORIGIN_FILE] = pd.Series(_repeat(file, m), dtype=object)
+    out[schema.ORIGIN_SHEET] = pd.Series(_repeat(sheet, m), dtype=object)
     out[schema.ORIGIN_ROW] = pd.Series(rows_kept, dtype="int64")
     index = pd.RangeIndex(m)
     df = pd.DataFrame({k: v.set_axis(index) for k, v in out.items()}, index=index)
     return df, findings, int(skip.sum())
 
 
-def _area_findings(res: list, codes: np.ndarray, rows: np.ndarray, file: str, sheet: str,
-                   column: str) -> list[Finding]:
+def _repeat(value: str, m: int) -> np.ndarray:
+    """An object array of m references to one str (np.full would make m copies of it: 10⁶ rows, ~100 MB)."""
+    arr = np.empty(m, dtype=object)
+    arr.fill(value)
+    return arr
+
+
+def _area_findings(values: np.ndarray, valid_ids: np.ndarray, codes: np.ndarray, rows: np.ndarray, file: str,
+                   sheet: str, column: str) -> list[Finding]:
     """One 警告 per doubtful area code (at its first row), not one per person: nobody can change an ID."""
-    ks = [k for k, (value, code, _) in enumerate(res) if code is None and isinstance(value, str) and len(value) == 18]
-    if not ks:
+    ks = np.flatnonzero(valid_ids)
+    if not len(ks):
         return []
-    ids_u = np.array([res[k][0] for k in ks], dtype="U18")  # valid 18-character IDs: fixed-width text
+    ids_u = values[ks].astype("U18")  # valid 18-character IDs: fixed-width text
     digits = ids_u.view(np.uint32).reshape(-1, 18)[:, 6:10].astype(np.int64) - 48
     area = pd.Series(ids_u.astype("U6").astype(object))
     year = pd.Series(digits @ np.array([1000, 100, 10, 1], dtype=np.int64))
@@ -486,10 +555,10 @@ def _area_findings(res: list, codes: np.ndarray, rows: np.ndarray, file: str, sh
             whys[a] = area_problem(a, int(grp[hit].iloc[0]))  # the reason depends on the area only
     if not bad.any():
         return []
-    lookup = np.full(len(res) + 1, -1, dtype=np.int64)  # unique index -> position in ks when doubtful
-    ks_arr = np.asarray(ks, dtype=np.int64)
-    lookup[ks_arr[bad]] = np.nonzero(bad)[0]
-    pos = lookup[np.where(codes < 0, len(res), codes)]
+    n = len(valid_ids)
+    lookup = np.full(n + 1, -1, dtype=np.int64)  # unique index -> position in ks when doubtful
+    lookup[ks[bad]] = np.nonzero(bad)[0]
+    pos = lookup[np.where(codes < 0, n, codes)]
     mask = pos >= 0
     labels, inv = np.unique(ids_u.astype("U6")[pos[mask]], return_inverse=True)  # sorted by area
     first = np.full(len(labels), np.iinfo(np.int64).max, dtype=np.int64)
