@@ -60,12 +60,17 @@ def rss(cmd: list[str]) -> int:
     return int(out.stdout.strip()) * 1024
 
 
-def medians(cmds: dict[str, list[str]], repeat: int) -> dict[str, float]:
+def timings(cmds: dict[str, list[str]], repeat: int) -> dict[str, list[float]]:
+    """Every run's wall seconds, by command; interleaved: each round runs every command once."""
     times: dict[str, list[float]] = {k: [] for k in cmds}
-    for _ in range(repeat):  # interleaved: each round runs every command once
+    for _ in range(repeat):
         for name, cmd in cmds.items():
             times[name].append(run(cmd))
-    return {k: statistics.median(v) for k, v in times.items()}
+    return times
+
+
+def medians(cmds: dict[str, list[str]], repeat: int) -> dict[str, float]:
+    return {k: statistics.median(v) for k, v in timings(cmds, repeat).items()}
 
 
 def machine() -> str:
@@ -121,8 +126,10 @@ def main() -> None:
     if not args.skip_openpyxl:
         cmds["pandas.read_excel(openpyxl)（手写脚本）"] = [PY, "-c", NAIVE, str(county)]
     cmds["jindu --help"] = ["jindu", "--help"] if shutil.which("jindu") else [*JINDU, "--help"]
-    med = medians(cmds, args.repeat)
+    times = timings(cmds, args.repeat)
+    med = {k: statistics.median(v) for k, v in times.items()}
     floor = med["fastexcel → pandas（下限）"]
+    rounds = sorted(a / b for a, b in zip(times["jindu compute --format json"], times["fastexcel → pandas（下限）"]))
     size = county.stat().st_size / 1e6
     print(f"县级台帐 {county.name}（{size:.1f} MB；{generate.COUNTY_ROWS:,} 行：吸毒人员 15k、查处 20k、社区戒毒康复 3k、"
           f"帮教 150k），整进程墙钟时间，{args.repeat} 次中位数\n")
@@ -131,7 +138,7 @@ def main() -> None:
     for name, t in med.items():
         ratio = "—" if name == "jindu --help" else f"{t / floor:.2f}×"
         print(f"| {name} | {fmt_s(t)} | {ratio} | {fmt_mb(rss(cmds[name]))} |")
-    print()
+    print(f"\n逐轮比值（同一轮内 jindu ÷ 下限，由小到大）：{'、'.join(f'{r:.2f}×' for r in rounds)}\n")
 
     # 2. Scale: CSV / Parquet folders at 1e4..1e6 rows. Whole-process time, and the time after the imports
     # (pipeline_time.py): the interpreter's start and imports are ~0.9 s of noise in every run, more than
