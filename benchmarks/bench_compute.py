@@ -5,8 +5,9 @@
 Every figure is the median of --repeat runs of a fresh subprocess (wall time), interleaved run by run so
 that all commands see the same machine load. Peak RSS: one extra run per command under /usr/bin/time -v (else getrusage of a wrapper's child).
 Times per row are *marginal*: (t(N) − t(base)) / N, where t is the time jindu takes once its imports are
-done (benchmarks/pipeline_time.py, a fresh process each run) and t(base) the same on a 100-row input of the
-same format: the fixed cost of a run (interpreter, imports, catalog) taken out.
+done (benchmarks/pipeline_time.py: repeated in one fresh process with jindu's caches emptied before each
+run, the fastest run taken) and t(base) the same on a 100-row input of the same format: the fixed cost of a
+run (interpreter, imports, catalog) taken out.
 Prints Markdown tables (for the README's 性能 section) and the machine.
 Data come from benchmarks/generate.py (written under benchmarks/data/ when absent; not timed).
 """
@@ -144,7 +145,7 @@ def main() -> None:
     # (pipeline_time.py): the interpreter's start and imports are ~0.9 s of noise in every run, more than
     # what 10⁴ rows cost, so the time per row is taken from the latter.
     rows = [float(x) for x in args.rows.split(",")]
-    small = max(args.repeat, 9)  # the small inputs' differences are a few hundredths of a second
+    small = max(args.repeat, 15)  # the small inputs' differences are a few hundredths of a second
     for fmt in [f for f in args.formats.split(",") if f]:  # --formats "": the county workbook only
         base = generate.scaled(100, fmt)
         folders = {int(r): generate.scaled(r, fmt) for r in rows}
@@ -152,9 +153,10 @@ def main() -> None:
         inner = {"base": pipeline(base, period, small)}
         inner.update({str(n): pipeline(f, period, small if n <= 10_000 else args.repeat) for n, f in folders.items()})
         t0 = inner["base"]
-        print(f"规模：{fmt.upper()} 文件夹（每类台帐一个文件），`jindu compute --period 2018 --format json`，中位数"
-              f"（整进程 {args.repeat} 次；导入后 ≤10⁴ 行 {small} 次，其余 {args.repeat} 次）。"
-              f"导入后 = 解释器启动和导入完成之后 jindu 的读取、校验、计算和输出（benchmarks/pipeline_time.py）；"
+        print(f"规模：{fmt.upper()} 文件夹（每类台帐一个文件），`jindu compute --period 2018 --format json`。"
+              f"整进程时间取 {args.repeat} 次中位数；导入后时间 = 解释器启动和导入完成之后 jindu 的读取、校验、计算和输出，"
+              f"在同一进程内重复（≤10⁴ 行 {small} 次，其余 {args.repeat} 次）、每次先清空 jindu 的缓存，取最快一次"
+              f"（共享机器上的干扰只会让时间变长；benchmarks/pipeline_time.py）；"
               f"每行时间 = (t(N) − t(100 行)) / N，t 取导入后时间，t(100 行) = {fmt_s(t0)}\n")
         print("| 行数 N | 整进程时间 | 导入后时间 | 每行时间（边际） | 相对 10⁴ 行 | 峰值内存 |")
         print("|---:|---:|---:|---:|---:|---:|")
@@ -169,15 +171,14 @@ def main() -> None:
 
 
 def pipeline(folder: Path, period: list[str], repeat: int) -> float:
-    """Median seconds of `jindu compute FOLDER` after its imports, each run in a fresh process."""
-    cmd = [PY, str(HERE / "pipeline_time.py"), "compute", str(folder), *period]
-    out = []
-    for _ in range(repeat):
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
-        out.append(float(proc.stdout.strip()))
-    return statistics.median(out)
+    """Seconds of `jindu compute FOLDER` after its imports, the fastest of `repeat` runs in one fresh process,
+    each with jindu's caches emptied (pipeline_time.py). The fastest, as timeit takes it: on a shared machine
+    noise only ever adds time, and the differences measured at 10⁴ rows are a few hundredths of a second."""
+    cmd = [PY, str(HERE / "pipeline_time.py"), "--repeat", str(repeat), "compute", str(folder), *period]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+    return min(float(x) for x in proc.stdout.split())
 
 if __name__ == "__main__":
     main()
