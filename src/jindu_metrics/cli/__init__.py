@@ -53,6 +53,9 @@ def main() -> None:
     from ..errors import EXIT_UNUSABLE, JinduError
     from . import readahead
 
+    # typer converts option values with pydantic, whose first use looks through the entry points of every
+    # installed package for pydantic plugins (≈10 ms, more in a crowded environment); jindu uses none
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     debug = "--debug" in sys.argv or os.environ.get("JINDU_DEBUG") == "1"
     previous = signal.signal(signal.SIGINT, _on_sigint)
     reading = False
