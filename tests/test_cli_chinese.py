@@ -6,6 +6,8 @@ import re
 
 import pytest
 from conftest import run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 COMMANDS = ["init", "validate", "compute", "explain", "metrics", "report", "batch"]
 ENGLISH = re.compile(r"Usage:|Options|Arguments|Commands|Show this message|\[required\]|\[default|OPTIONS|Try '")
@@ -38,3 +40,37 @@ def test_usage_errors_are_chinese_and_exit_2(args, message, hint):
     assert err.startswith("错误：") and message in err, err
     assert "查看帮助：" in err and hint in err
     assert not re.search(r"[A-Za-z]{4,} [a-z]{3,} ", err.replace(hint, "")), err  # no English sentence
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_page_lists_every_option_whole(command, monkeypatch):
+    """The help page names each option with what it takes, and its description is not cut short."""
+    from typer.main import get_command
+
+    from jindu_metrics.cli import app
+    from jindu_metrics.cli.help import width_of
+
+    monkeypatch.setenv("COLUMNS", "72")
+    code, out, _ = run_cli([command, "-h"])
+    assert code == 0 and "选项：" in out and "示例：" in out
+    assert all(width_of(line) <= 72 for line in out.splitlines()), out
+    flat = re.sub(r"\s+", "", out)
+    for param in get_command(app).commands[command].params:
+        if param.param_type_name == "option":
+            assert param.opts[0] in out
+        help_text = re.sub(r"\s+", "", getattr(param, "help", None) or "")
+        assert help_text in flat, help_text  # whole, however it wrapped
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("禁毒办台帐，。、（）“”abc-12 .:/")), max_size=200),
+       st.integers(min_value=8, max_value=60))
+def test_wrap_keeps_the_text_within_the_width(text, width):
+    from jindu_metrics.cli.help import _NO_LINE_START, width_of, wrap
+
+    lines = wrap(text, width)
+    assert all(width_of(line) <= width for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "").strip()
+    # a closing mark starts no line, unless a run of them is wider than a line (then it must be cut)
+    assert all(not line or line[0] not in _NO_LINE_START or width_of(line) >= width - 1
+               or i == 0 for i, line in enumerate(lines))

@@ -29,7 +29,12 @@ def batch(
     fmt: Annotated[str, typer.Option("--format", "-f", help="各镇街通报格式：txt 或 docx。")] = "txt",
     catalog: Catalog = None,
 ) -> None:
-    """县区批量：各镇街分别读取、校验、计算、出通报；全县合计、排名、考评打分，写出汇总工作簿。"""
+    """县区批量：各镇街分别读取、校验、计算、出通报；全县合计、排名、考评打分，写出汇总工作簿。
+
+    示例：
+      jindu batch 各镇街台帐/ --period 2018-10 --out 2018年10月通报/
+      jindu batch 全县台帐.xlsx --period 2018 --scoring 考评方案.toml --out 汇总/ --jobs 2
+    """
     from ..batch import run_batch
     from ..workspace import find_workspace
 

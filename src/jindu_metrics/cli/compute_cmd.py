@@ -135,7 +135,12 @@ def compute_cmd(
     fmt: Format = "table",
     output: common.Output = None,
 ) -> None:
-    """计算考评指标（分子、分母、数值、目标、差距、环比、同比）。"""
+    """计算考评指标（分子、分母、数值、目标、差距、环比、同比）。
+
+    示例：
+      jindu compute 乐平镇台帐.xlsx --period 2018-10
+      jindu compute 台帐/ --period 2018-Q3 --by 所属村居 --format json
+    """
     from ..errors import UsageError
 
     if fmt not in ("table", "json", "csv", "xlsx"):
@@ -195,7 +200,11 @@ def explain_cmd(
     show_pii: common.ShowPii = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：text 或 json。")] = "text",
 ) -> None:
-    """逐行解释一个指标：口径、计入分子的行、在分母但未计入分子的行。"""
+    """逐行解释一个指标：口径、计入分子的行、在分母但未计入分子的行。
+
+    示例：
+      jindu explain 送戒率 乐平镇台帐.xlsx --period 2018-01..2018-10
+    """
     from ..errors import UsageError
     from ..metrics.explain import explain
 
@@ -255,7 +264,12 @@ def render_explanation(ex, show_pii: bool, default_used: bool, console) -> None:
 
 @app.command("metrics", cls=chinese.Command)
 def metrics_cmd(catalog: common.Catalog = None) -> None:
-    """列出指标目录（id、名称、口径、目标）。"""
+    """列出指标目录（id、名称、口径、目标）。
+
+    示例：
+      jindu metrics
+      jindu metrics --catalog 指标目录.toml
+    """
     from rich.table import Table
 
     from ..metrics.catalog import load_catalog

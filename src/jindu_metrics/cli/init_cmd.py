@@ -23,7 +23,11 @@ def init(
     office: Annotated[Optional[str], typer.Option("--office", help="落款单位，默认为“<单位>禁毒委员会办公室”。",
                                                   show_default=False)] = None,
 ) -> None:
-    """新建工作区：写入 jindu.toml 配置和一个空白台帐工作簿（表头、下拉选项、日期和身份证格式都已设好）。"""
+    """新建工作区：写入 jindu.toml 配置和一个空白台帐工作簿（表头、下拉选项、日期和身份证格式都已设好）。
+
+    示例：
+      jindu init 乐平镇禁毒办 --unit 乐平镇
+    """
     from ..errors import UsageError
     from ..workbook import write_template
     from ..workspace import CONFIG_NAME, LEVELS, write_config

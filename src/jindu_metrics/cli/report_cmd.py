@@ -27,7 +27,12 @@ def report(
                                                 show_default=False)] = None,
     catalog: Catalog = None,
 ) -> None:
-    """生成通报：按统计期计算指标并套用模板，写出通报（--period 2018-10 即1至10月累计，存量看10月31日）。"""
+    """生成通报：按统计期计算指标并套用模板，写出通报（--period 2018-10 即1至10月累计，存量看10月31日）。
+
+    示例：
+      jindu report --period 2018-10（在 jindu init 建的工作区内）
+      jindu report 乐平镇台帐.xlsx --period 2018-10 --format docx --output 通报.docx
+    """
     from datetime import date
 
     from ..errors import UsageError

@@ -15,7 +15,12 @@ def validate_command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：table（表格，默认）或 json。")] = "table",
     show_pii: common.ShowPii = False,
 ) -> None:
-    """校验台帐：列出每个问题所在的文件、工作表、行、列及修改方法。无错误时退出码为 0，有错误为 1，文件无法读取为 2。"""
+    """校验台帐：列出每个问题所在的文件、工作表、行、列及修改方法。无错误时退出码为 0，有错误为 1，文件无法读取为 2。
+
+    示例：
+      jindu validate 乐平镇台帐.xlsx
+      jindu validate 台帐/ --format json
+    """
     from ..errors import UsageError
     from ..findings import has_errors
     from ..ledgers import load_ledgers

@@ -1,0 +1,136 @@
+"""The help page of `jindu` and its commands: usage, description, then 参数 / 选项 / 命令 as two-column lists.
+
+Drawn here rather than by typer's rich panels, which cut long descriptions short and import markdown and
+syntax-highlighting modules (≈0.1 s on every `jindu --help`). Lines wrap by display width (a Chinese
+character takes two columns), never inside a number or an English word, and never begin with a closing
+punctuation mark nor end with an opening one (避头尾).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import shutil
+import unicodedata
+
+USAGE_PREFIX = "用法："
+MAX_WIDTH = 100
+NAME_MAX = 26  # a longer option name puts its description on the next line
+GAP = 3
+_NO_LINE_START = set("，。、；：？！）》」』】〉”’%·…—,.;:?!)]}")
+_NO_LINE_END = set("（《「『【〈“‘([{")
+# what an option's value is, by parameter name, for options declared without a metavar
+METAVARS = {"period": "统计期", "by": "字段", "metric": "指标", "unit": "单位", "fmt": "格式", "catalog": "文件",
+            "output": "文件", "template": "文件", "scoring": "文件", "out": "文件夹", "report_date": "日期",
+            "jobs": "N", "level": "层级", "office": "落款单位"}
+# a token: an unbroken run of ASCII (a number, a word, a path), or any one other character
+_TOKEN = re.compile(r"[!-~]+|\s+|.", re.S)
+
+
+def width_of(text: str) -> int:
+    """Display columns: East Asian wide and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` columns (a single token wider than that is cut)."""
+    tokens: list[str] = []
+    for tok in _TOKEN.findall(text):
+        if tokens and (tok[0] in _NO_LINE_START or tokens[-1][-1] in _NO_LINE_END) and not tok.isspace():
+            tokens[-1] += tok  # keep punctuation with its neighbour
+        else:
+            tokens.append(tok)
+    lines, line = [], ""
+    for tok in tokens:
+        if tok.isspace():
+            if line:
+                line += " "
+            continue
+        if line and width_of(line) + width_of(tok) > width:
+            lines.append(line.rstrip())
+            line = ""
+        while width_of(tok) > width:  # longer than a line: cut it
+            cut = 1
+            while cut < len(tok) and width_of(tok[:cut + 1]) <= width:
+                cut += 1
+            lines.append(tok[:cut])
+            tok = tok[cut:]
+        line += tok
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return lines
+
+
+def render_help(command, ctx) -> str:
+    """The help text of a click/typer command in its context."""
+    width = max(min(shutil.get_terminal_size((MAX_WIDTH, 24)).columns, MAX_WIDTH) - 1, 40)
+    out = wrap(f"{USAGE_PREFIX}{ctx.command_path} {' '.join(command.collect_usage_pieces(ctx))}".rstrip(), width)
+    for paragraph in _paragraphs(command.help or ""):
+        out.append("")
+        for raw in paragraph.splitlines():
+            indent = "  " + " " * (len(raw) - len(raw.lstrip()))
+            out.extend(indent + line for line in wrap(raw.strip(), width - len(indent)))
+    for title, rows in _sections(command, ctx):
+        if rows:
+            out += ["", f"{title}："] + _two_columns(rows, width)
+    return "\n".join(out) + "\n"
+
+
+def _two_columns(rows: list[tuple[str, str]], width: int) -> list[str]:
+    col = min(max(width_of(name) for name, _ in rows), NAME_MAX)
+    text_width = max(width - 2 - col - GAP, 20)
+    out = []
+    for name, text in rows:
+        lines = wrap(text, text_width) if text else [""]
+        if width_of(name) > col:
+            out.append(f"  {name}")
+            first = 0
+        else:
+            out.append(f"  {name}{' ' * (col - width_of(name) + GAP)}{lines[0]}".rstrip())
+            first = 1
+        out.extend(f"  {' ' * (col + GAP)}{line}" for line in lines[first:])
+    return out
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Docstring paragraphs: lines joined, except in a paragraph whose later lines are indented (examples)."""
+    out = []
+    for block in inspect.cleandoc(text).split("\n\n"):
+        lines = block.splitlines()
+        if any(line.startswith(" ") for line in lines[1:]):
+            out.append(block)
+        else:
+            out.append("".join(line.strip() for line in lines))
+    return [p for p in out if p.strip()]
+
+
+def _sections(command, ctx) -> list[tuple[str, list[tuple[str, str]]]]:
+    arguments, options = [], []
+    for param in command.get_params(ctx):
+        if getattr(param, "hidden", False):
+            continue
+        if param.param_type_name == "argument":
+            arguments.append(((param.metavar or param.name or "").strip("[]."), _text(param)))
+        else:
+            names = ", ".join(sorted(param.opts, key=len) + list(param.secondary_opts))
+            if not (param.is_flag or param.count):
+                names += f" {param.metavar or METAVARS.get(param.name, '值')}"
+            options.append((names, _text(param)))
+    commands = []
+    for name in getattr(command, "list_commands", lambda c: [])(ctx):
+        sub = command.get_command(ctx, name)
+        if sub is not None and not sub.hidden:
+            commands.append((name, sub.short_help or next(iter(_paragraphs(sub.help or "")), "")))
+    return [("参数", arguments), ("选项", options), ("命令", commands)]
+
+
+def _text(param) -> str:
+    """A parameter's help with its default and whether it is required."""
+    text = (getattr(param, "help", None) or "").strip()
+    default = param.default
+    if getattr(param, "show_default", True) and default not in (None, False, (), []) \
+            and not getattr(param, "is_flag", False) and not callable(default):
+        text += f"（默认：{default}）"
+    if param.required:
+        text += "（必填）"
+    return text
