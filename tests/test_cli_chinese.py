@@ -66,11 +66,26 @@ def test_help_page_lists_every_option_whole(command, monkeypatch):
 @given(st.text(alphabet=st.sampled_from(list("禁毒办台帐，。、（）“”abc-12 .:/")), max_size=200),
        st.integers(min_value=8, max_value=60))
 def test_wrap_keeps_the_text_within_the_width(text, width):
-    from jindu_metrics.cli.help import _NO_LINE_START, width_of, wrap
+    from jindu_metrics.cli.help import width_of, wrap
 
     lines = wrap(text, width)
     assert all(width_of(line) <= width for line in lines)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "").strip()
-    # a closing mark starts no line, unless a run of them is wider than a line (then it must be cut)
-    assert all(not line or line[0] not in _NO_LINE_START or width_of(line) >= width - 1
-               or i == 0 for i, line in enumerate(lines))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["禁", "毒", "台帐", "2018-10", "jindu.toml", " ", "，", "。", "、", "（", "）",
+                                 "“", "”"]), max_size=80),
+       st.integers(min_value=30, max_value=80))
+def test_wrap_never_starts_a_line_with_a_closing_mark(pieces, width):
+    """避头尾, wherever every unbreakable run fits in a line (a longer one must be cut somewhere)."""
+    from hypothesis import assume
+
+    from jindu_metrics.cli.help import _NO_LINE_END, _NO_LINE_START, wrap
+
+    text = "".join(pieces)
+    assume(not re.search(r"[，。、）”]{3}|[（“]{3}", text))
+    assume(all(len(run) <= 20 for run in re.findall(r"[!-~]+", text)))
+    lines = wrap(text, width)
+    assert all(line[0] not in _NO_LINE_START for line in lines[1:] if line)
+    assert all(line[-1] not in _NO_LINE_END for line in lines[:-1] if line)

@@ -11,8 +11,10 @@ import re
 
 from typer.core import TyperCommand, TyperGroup
 
+from .help import USAGE_PREFIX, render_help
+
 HELP_OPTION_TEXT = "显示本帮助并退出。"
-USAGE_PREFIX = "用法："
+
 
 class _Chinese:
     """Mixin for Typer's command classes."""
@@ -31,8 +33,6 @@ class _Chinese:
         formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix=USAGE_PREFIX)
 
     def format_help(self, ctx, formatter) -> None:
-        from .help import render_help
-
         formatter.write(render_help(self, ctx))
 
 

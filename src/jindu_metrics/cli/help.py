@@ -128,8 +128,9 @@ def _text(param) -> str:
     """A parameter's help with its default and whether it is required."""
     text = (getattr(param, "help", None) or "").strip()
     default = param.default
-    if getattr(param, "show_default", True) and default not in (None, False, (), []) \
-            and not getattr(param, "is_flag", False) and not callable(default):
+    empty = default is None or default is False or default == () or default == []
+    if getattr(param, "show_default", True) and not empty and not getattr(param, "is_flag", False) \
+            and not callable(default):
         text += f"（默认：{default}）"
     if param.required:
         text += "（必填）"

@@ -143,7 +143,7 @@ def read_ahead(paths: list) -> bool:
     changes nothing but time: the same sheets, headers and loads as load_ledgers' own. Any failure is left
     for load_ledgers to report, in its context. True when a reading was started.
     """
-    from .formats import FAST_SUFFIXES, ZIP_MAGIC, read_file
+    from .formats import FAST_SUFFIXES, read_file
     from .header import detect
 
     discard_read_ahead()
@@ -151,9 +151,6 @@ def read_ahead(paths: list) -> bool:
         path, label = expand_inputs(paths)[0]
         if path.suffix.lower() not in FAST_SUFFIXES:
             return False
-        with open(path, "rb") as fh:
-            if fh.read(4) != ZIP_MAGIC:
-                return False
         key = _ahead_key(path, label)
         raws = read_file(path, label)
         headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]

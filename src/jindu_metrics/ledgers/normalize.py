@@ -219,7 +219,10 @@ def _as_arrow_text(uniq: np.ndarray):
         return None
     import pyarrow as pa
 
-    return pa.array(uniq, type=pa.string())
+    try:
+        return pa.array(uniq, type=pa.string())
+    except (UnicodeError, pa.ArrowException):  # e.g. a lone surrogate: the values are handled one by one
+        return None
 
 
 def _valid_dates(d: np.ndarray) -> np.ndarray:
