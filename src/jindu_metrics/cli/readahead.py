@@ -1,6 +1,6 @@
 """Start reading the ledger named on the command line before the options are processed.
 
-Processing the options costs typer about 0.25 s (it imports pydantic to build its converters), and the
+Processing the options costs typer 0.15–0.2 s (it imports pydantic to build its converters), and the
 command then imports pandas: time in which the workbook's sheets can already be parsed in the background
 (ledgers.read_ahead). The files are found here by the command's own parameter declarations; a guess that
 is wrong costs time only, as load_ledgers takes up a reading only for the very file it reads.

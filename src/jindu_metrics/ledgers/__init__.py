@@ -84,16 +84,11 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True) 
 def _read_file_sheets(path, label: str, threads: bool) -> list[tuple]:
     """(typed frame or None, findings, SheetInfo, kind) of every sheet of one file, in sheet order."""
     from ..findings import Finding
-    from .formats import read_file
     from .header import detect
 
     started = _AHEAD.pop(_ahead_key(path, label), None)
-    if started is not None:
-        raws, headers, prefetch = started
-    else:
-        raws = read_file(path, label)
-        headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
-        prefetch = _Prefetch(raws, headers, threads)  # starts before pandas is imported: both take a while
+    # the prefetch starts before pandas is imported: both take a while
+    raws, headers, prefetch = started if started is not None else _begin(path, label, threads)
     from . import frames
     from .normalize import normalize_sheet
 
@@ -143,8 +138,7 @@ def read_ahead(paths: list) -> bool:
     changes nothing but time: the same sheets, headers and loads as load_ledgers' own. Any failure is left
     for load_ledgers to report, in its context. True when a reading was started.
     """
-    from .formats import FAST_SUFFIXES, read_file
-    from .header import detect
+    from .formats import FAST_SUFFIXES
 
     discard_read_ahead()
     try:
@@ -152,12 +146,20 @@ def read_ahead(paths: list) -> bool:
         if path.suffix.lower() not in FAST_SUFFIXES:
             return False
         key = _ahead_key(path, label)
-        raws = read_file(path, label)
-        headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
-        _AHEAD[key] = (raws, headers, _Prefetch(raws, headers, True))
+        _AHEAD[key] = _begin(path, label, True)
     except Exception:  # noqa: BLE001 - load_ledgers reads again and reports it
         return False
     return True
+
+
+def _begin(path, label: str, threads: bool) -> tuple:
+    """(raws, headers, _Prefetch) of one file: its sheets' heads read, headers found, data loads begun."""
+    from .formats import read_file
+    from .header import detect
+
+    raws = read_file(path, label)
+    headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
+    return raws, headers, _Prefetch(raws, headers, threads)
 
 
 def discard_read_ahead() -> None:
