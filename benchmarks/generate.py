@@ -3,11 +3,14 @@
     python benchmarks/generate.py                      # county.xlsx (15k persons, 20k seizures, 3k community,
                                                        # 150k contacts) and CSV/Parquet at 1e4, 1e5, 1e6 rows
     python benchmarks/generate.py --rows 1e4,1e5,1e6,1.88e6 --formats csv,parquet
+    python benchmarks/generate.py --formatted          # also county_formatted.xlsx (below)
 
 Scale is counted in total ledger rows (all four ledgers together), in the county workbook's proportions
 (persons 8%, seizures 10.6%, community 1.6%, contacts 79.8%): county = 188k rows, 10× county = 1.88M.
 CSV: one UTF-8 file per ledger kind in a folder (the reader classifies each file by its header);
 Parquet: the same, one file per kind. Everything lands under benchmarks/data/ (git-ignored).
+county_formatted.xlsx is county.xlsx as WPS/Excel leave it after formatting whole columns: every sheet
+carries styled empty cells down to row 200,000, and one whitespace cell sits at A1,048,576.
 The xlsx is written with xlsxwriter when installed (shared strings, as Excel and WPS write), else openpyxl.
 """
 
@@ -163,6 +166,32 @@ def county_xlsx() -> Path:
     return path
 
 
+FORMATTED_TO = 200_000
+
+
+def county_formatted_xlsx() -> Path:
+    """county.xlsx with formatting down to row FORMATTED_TO on every sheet and a stray ' ' at A1048576."""
+    import re
+    import zipfile
+
+    path = DATA / "county_formatted.xlsx"
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".tmp.xlsx")
+    with zipfile.ZipFile(county_xlsx()) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                top = max(int(r) for r in re.findall(rb'<row r="(\d+)"', data[-4096:]))
+                rows = b"".join(b'<row r="%d" s="1" customFormat="1"><c r="A%d" s="1"/><c r="B%d" s="1"/>'
+                                b'<c r="C%d" s="1"/></row>' % (r, r, r, r) for r in range(top + 1, FORMATTED_TO + 1))
+                rows += b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t> </t></is></c></row>'
+                data = data.replace(b"</sheetData>", rows + b"</sheetData>", 1)
+            zout.writestr(info, data)
+    tmp.replace(path)
+    return path
+
+
 def scaled(rows: float, fmt: str) -> Path:
     folder = DATA / f"{fmt}_{int(rows)}"
     if not (folder / f"{schema.KINDS['contacts'].name}.{fmt}").exists():
@@ -174,9 +203,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", default="1e4,1e5,1e6", help="total rows per scaled input, comma-separated")
     ap.add_argument("--formats", default="csv,parquet")
+    ap.add_argument("--formatted", action="store_true",
+                    help="also county_formatted.xlsx: county.xlsx formatted to row 200,000, a stray cell below")
     args = ap.parse_args()
     t = time.perf_counter()
     print(county_xlsx(), f"{time.perf_counter() - t:.1f}s")
+    if args.formatted:
+        t = time.perf_counter()
+        print(county_formatted_xlsx(), f"{time.perf_counter() - t:.1f}s")
     for r in [float(x) for x in args.rows.split(",")]:
         for fmt in args.formats.split(","):
             t = time.perf_counter()

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
@@ -187,7 +188,7 @@ def process_file(job: dict) -> list[dict]:
         from .ledgers import load_ledgers
         from .validate import validate
 
-        ledgers = load_ledgers([path], threads=job.get("threads", True))
+        ledgers = load_ledgers([path], threads=job.get("threads", True), password=job.get("password"))
         findings = validate(ledgers)
     except JinduError as exc:
         return [_failed(name, None, exc)]
@@ -258,14 +259,34 @@ def run_units(files: list[Path], job: dict, jobs: int, progress: Callable[[str],
             if progress:
                 progress(Path(j["file"]).name)
     else:
+        broken = []
         with ProcessPoolExecutor(max_workers=min(jobs, len(files)), mp_context=_pool_context()) as pool:
             futures = {pool.submit(process_file, j): j for j in jobs_list}
             for fut in as_completed(futures):
-                results.extend(fut.result())
+                try:
+                    results.extend(fut.result())
+                except BrokenProcessPool:  # a worker died (a native reader aborted): retry each alone
+                    broken.append(futures[fut])
+                    continue
                 if progress:
                     progress(Path(futures[fut]["file"]).name)
+        for j in sorted(broken, key=lambda j: j["file"]):
+            results.extend(_isolated(j))
+            if progress:
+                progress(Path(j["file"]).name)
     results.sort(key=lambda r: (r["unit"] is None, r["unit"] or "", r["file"]))
     return results
+
+
+def _isolated(job: dict) -> list[dict]:
+    """process_file in a process of its own: a file that kills its process fails only its own unit."""
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=_pool_context()) as pool:
+            return pool.submit(process_file, job).result()
+    except BrokenProcessPool:
+        name = Path(job["file"]).name
+        return [_failed(name, None, InputError("读取此文件时程序异常终止（文件结构异常或过大），无法读取；"
+                                               "请用 Excel/WPS 打开后另存为 .xlsx", file=name))]
 
 
 def _pool_context():
@@ -324,8 +345,9 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
               scoring: str | Path | None = None, template: str | Path | None = None, fmt: str = "txt",
               catalog: str | Path | None = None, workspace=None, total_unit: str | None = None,
               progress: Callable[[str], None] | None = None, on_start: Callable[[int], None] | None = None,
-              ) -> BatchResult:
-    """Run the whole county and write OUTDIR/<镇街>/通报.txt, 汇总.xlsx, summary.json, 全县通报.txt."""
+              password: str | None = None) -> BatchResult:
+    """Run the whole county and write OUTDIR/<镇街>/通报.txt, 汇总.xlsx, summary.json, 全县通报.txt.
+    `password`: opens every encrypted workbook (decrypted in the workers' memory only)."""
     from .metrics.engine import compute
     from .periods import Period, parse_period
 
@@ -365,7 +387,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
         on_start(len(files))
     job = {"period": period, "catalog": str(catalog) if catalog else None, "targets": targets,
            "template": str(template) if template else None, "workspace": workspace,
-           "trend_metrics": trend_ids, "bulletins": True}
+           "trend_metrics": trend_ids, "bulletins": True, "password": password}
     results = run_units(files, job, jobs, progress)
 
     # A township may come from one file only; later files claiming the same one fail with a clear reason.

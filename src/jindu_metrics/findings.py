@@ -43,6 +43,9 @@ _KINDS = [
     FindingKind("level_contradiction", WARNING, "管控等级与戒断情况矛盾", "请核对管控等级{detail}"),
     FindingKind("gender_mismatch", WARNING, "性别与身份证号不符", "请核对性别或身份证号{detail}"),
     FindingKind("sheet_unrecognized", NOTE, "工作表未识别为任何台帐", "已跳过；如为台帐，请检查表头列名{detail}"),
+    FindingKind("columns_capped", WARNING, "列数超出上限，多余的列未读取",
+                "台帐只读取前256列（A至IV列）；请删除右侧多余的内容{detail}"),
+    FindingKind("format_mismatch", NOTE, "扩展名与文件内容不符", "已按文件的实际格式读取；建议改正扩展名{detail}"),
     FindingKind("row_skipped", NOTE, "合计或备注行已跳过", "此行不是数据行，未计入{detail}"),
 ]
 

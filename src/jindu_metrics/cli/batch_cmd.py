@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, chinese
-from .common import Catalog, Period, err
+from .common import Catalog, Password, Period, err
 
 
 @app.command("batch", cls=chinese.Command)
@@ -28,6 +28,7 @@ def batch(
                                                      show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="各镇街通报格式：txt 或 docx。")] = "txt",
     catalog: Catalog = None,
+    password: Password = None,
 ) -> None:
     """县区批量：各镇街分别读取、校验、计算、出通报；全县合计、排名、考评打分，写出汇总工作簿。
 
@@ -42,7 +43,8 @@ def batch(
     progress_cb, start_cb, finish = _progress()
     try:
         result = run_batch(inputs, period=period, out=out, jobs=jobs, scoring=scoring, template=template,
-                           fmt=fmt, catalog=catalog, workspace=workspace, progress=progress_cb, on_start=start_cb)
+                           fmt=fmt, catalog=catalog, workspace=workspace, progress=progress_cb, on_start=start_cb,
+                           password=password)
     finally:
         finish()
     ok = [u for u in result.units if u["status"] == "ok"]

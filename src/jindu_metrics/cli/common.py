@@ -23,6 +23,12 @@ Period = Annotated[
 ]
 Catalog = Annotated[Optional[Path], typer.Option("--catalog", help="本单位的指标目录文件（TOML），覆盖或补充默认目录。",
                                                  show_default=False)]
+Password = Annotated[
+    Optional[str],
+    typer.Option("--password", envvar="JINDU_PASSWORD", show_envvar=False, metavar="密码", show_default=False,
+                 help="加密台帐的打开密码（所有文件共用）；也可用环境变量 JINDU_PASSWORD。都不给时，在终端中运行会"
+                      "提示输入（不显示、不记录）。"),
+]
 Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="输出文件；省略时输出到屏幕。",
                                                 show_default=False)]
 
@@ -30,3 +36,34 @@ Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="输出�
 def err(message: str) -> None:
     """Print a message to stderr (never PII)."""
     print(message, file=sys.stderr)
+
+
+def password_source(given: str | None):
+    """What the reader opens encrypted workbooks with (formats.Password): the password given (option or
+    JINDU_PASSWORD), else a prompt when stdin is a terminal, else None (an encrypted file is then refused)."""
+    if given:
+        return given
+    if sys.stdin is not None and sys.stdin.isatty():
+        return _Prompt()
+    return None
+
+
+class _Prompt:
+    """Asks for a file's password on the terminal (getpass: not echoed). The last one entered is tried
+    first on the next encrypted file: an office uses one password for its ledgers."""
+
+    def __init__(self):
+        self.last: str | None = None
+
+    def __call__(self, label: str, attempt: int) -> str | None:
+        import getpass
+
+        if attempt == 0 and self.last:
+            return self.last
+        prompt = (f"文件「{label}」设有打开密码，请输入密码：" if attempt == 0 or not self.last
+                  else f"密码不正确，请重新输入文件「{label}」的打开密码：")
+        try:
+            self.last = getpass.getpass(prompt) or None
+        except EOFError:
+            self.last = None
+        return self.last

@@ -25,7 +25,7 @@ def _console(file=None):
     return Console(file=out, width=width, highlight=False, soft_wrap=False)
 
 
-def _context(inputs, catalog_path):
+def _context(inputs, catalog_path, password=None):
     """Workspace, catalog and the loaded ledgers with their findings."""
     from ..metrics.catalog import load_catalog
     from ..workspace import find_workspace, resolve_inputs
@@ -33,16 +33,16 @@ def _context(inputs, catalog_path):
     ws = find_workspace()
     catalog = load_catalog(catalog_path or (ws.catalog if ws else None), targets=ws.targets if ws else None)
     paths = resolve_inputs(inputs, ws)
-    ledgers, findings = load_and_validate(paths, ws.unit if ws else None)
+    ledgers, findings = load_and_validate(paths, ws.unit if ws else None, password)
     return ws, catalog, paths, ledgers, findings
 
 
-def load_and_validate(paths, unit):
-    """Read and check the ledgers (the reader's API); a seam for tests."""
+def load_and_validate(paths, unit, password=None):
+    """Read and check the ledgers (the reader's API); a seam for tests. `password`: the --password option."""
     from ..ledgers import load_ledgers
     from ..validate import validate
 
-    ledgers = load_ledgers(list(paths), unit=unit)
+    ledgers = load_ledgers(list(paths), unit=unit, password=common.password_source(password))
     return ledgers, validate(ledgers)
 
 
@@ -134,6 +134,7 @@ def compute_cmd(
     catalog: common.Catalog = None,
     fmt: Format = "table",
     output: common.Output = None,
+    password: common.Password = None,
 ) -> None:
     """计算考评指标（分子、分母、数值、目标、差距、环比、同比）。
 
@@ -147,7 +148,7 @@ def compute_cmd(
         raise UsageError(f"--format 只能是 table、json、csv、xlsx（收到「{fmt}」）。")
     if fmt == "xlsx" and output is None:
         raise UsageError("xlsx 格式须用 --output 指定输出文件。")
-    _ws, cat, paths, ledgers, findings = _context(inputs, catalog)
+    _ws, cat, paths, ledgers, findings = _context(inputs, catalog, password)
     from ..metrics.engine import compute
 
     p, default_used = _period(period, ledgers)
@@ -199,6 +200,7 @@ def explain_cmd(
     catalog: common.Catalog = None,
     show_pii: common.ShowPii = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：text 或 json。")] = "text",
+    password: common.Password = None,
 ) -> None:
     """逐行解释一个指标：口径、计入分子的行、在分母但未计入分子的行。
 
@@ -210,7 +212,7 @@ def explain_cmd(
 
     if fmt not in ("text", "json"):
         raise UsageError(f"--format 只能是 text 或 json（收到「{fmt}」）。")
-    _ws, cat, paths, ledgers, findings = _context(inputs, catalog)
+    _ws, cat, paths, ledgers, findings = _context(inputs, catalog, password)
     cat.get(metric)  # unknown names fail before any work
     p, default_used = _period(period, ledgers)
     ex = explain(ledgers, cat, metric, p, unit=unit)

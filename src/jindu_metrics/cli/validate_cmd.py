@@ -14,6 +14,7 @@ def validate_command(
     inputs: common.Inputs = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：table（表格，默认）或 json。")] = "table",
     show_pii: common.ShowPii = False,
+    password: common.Password = None,
 ) -> None:
     """校验台帐：列出每个问题所在的文件、工作表、行、列及修改方法。无错误时退出码为 0，有错误为 1，文件无法读取为 2。
 
@@ -31,7 +32,8 @@ def validate_command(
         raise UsageError(f"不支持的输出格式「{fmt}」，可选：table、json")
     workspace = find_workspace() if not inputs else None
     paths = resolve_inputs(inputs, workspace)
-    ledgers = load_ledgers(paths, unit=workspace.unit if workspace else None)
+    ledgers = load_ledgers(paths, unit=workspace.unit if workspace else None,
+                           password=common.password_source(password))
     findings = validate(ledgers)
     if fmt == "json":
         typer.echo(render_json(ledgers, findings, show_pii))

@@ -37,11 +37,13 @@ def expand_inputs(paths: list) -> list[tuple[Path, str]]:
     return out
 
 
-def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True) -> LedgerSet:
+def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True, password=None) -> LedgerSet:
     """Read files and/or folders into a LedgerSet.
 
     `threads`: parse a workbook's sheets in a background thread (False in a process pool's workers,
-    where the other cores are busy already).
+    where the other cores are busy already). `password`: opens encrypted workbooks (one for all), or a
+    function (file label, attempt) -> password or None that asks for it (formats.Password); decrypted
+    workbooks stay in memory.
 
     Raises InputError (Chinese, naming the file) when a file cannot be read at all; per-cell problems become
     findings. Seizure/community/contact rows missing 姓名/所属村居/所属镇街 get them from persons; 所属镇街
@@ -55,7 +57,7 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True) 
     sheets: list[SheetInfo] = []
     try:
         for path, label in expand_inputs(paths):
-            for df, fs, info, kind in _read_file_sheets(path, label, threads):
+            for df, fs, info, kind in _read_file_sheets(path, label, threads, password):
                 findings.extend(fs)
                 sheets.append(info)
                 if df is not None:
@@ -81,14 +83,31 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True) 
     return LedgerSet(frames=out, findings=findings, sheets=sheets, unit=unit)
 
 
-def _read_file_sheets(path, label: str, threads: bool) -> list[tuple]:
-    """(typed frame or None, findings, SheetInfo, kind) of every sheet of one file, in sheet order."""
+def _read_file_sheets(path, label: str, threads: bool, password=None) -> list[tuple]:
+    """(typed frame or None, findings, SheetInfo, kind) of every sheet of one file, in sheet order.
+
+    A panic of a native reader (pyo3's PanicException is a BaseException, not an Exception) becomes an
+    InputError naming the file: in batch, a failed unit rather than a dead run."""
+    from ..errors import InputError
+
+    try:
+        return _read_sheets(path, label, threads, password)
+    except (KeyboardInterrupt, SystemExit, MemoryError, InputError):
+        raise
+    except BaseException as exc:  # see above; ordinary bugs keep their traceback
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise InputError("文件结构异常，读取库出错，无法读取；请用 Excel/WPS 打开后另存为 .xlsx",
+                         file=label) from None
+
+
+def _read_sheets(path, label: str, threads: bool, password) -> list[tuple]:
     from ..findings import Finding
     from .header import detect
 
     started = _AHEAD.pop(_ahead_key(path, label), None)
     # the prefetch starts before pandas is imported: both take a while
-    raws, headers, prefetch = started if started is not None else _begin(path, label, threads)
+    raws, headers, prefetch = started if started is not None else _begin(path, label, threads, password)
     from . import frames
     from .normalize import normalize_sheet
 
@@ -112,13 +131,20 @@ def _read_file_sheets(path, label: str, threads: bool) -> list[tuple]:
                     raw.fast = fast
             elif raw.body is not None and header is not None:
                 raw.fast = raw.body(header.row + 1)
+            notes = raws[i].notes + (raw.notes if raw is not raws[i] else [])
+            if getattr(raw.body, "dropped", 0):
+                from .extent import capped_note
+
+                notes.append(capped_note(raw.body.dropped))
             if header is None:
                 nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
                 done[i] = (None, [Finding("sheet_unrecognized", label, raw.name,
-                                          detail="工作表为空" if not nonempty else "未找到可识别的表头")],
+                                          detail="工作表为空" if not nonempty else "未找到可识别的表头"),
+                                  *(Finding(code, label, raw.name, detail=d) for code, d in notes)],
                            SheetInfo(label, raw.name, None, None, 0), None)
                 continue
             df, fs, _ = normalize_sheet(raw, header, label)
+            fs = [*fs, *(Finding(code, label, raw.name, detail=d) for code, d in notes)]
             df = frames.coerce(header.kind, df, none_for_empty=True)  # while the next sheet is parsed
             done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
                                          {header.labels.get(c, name): name for c, name in header.columns.items()}),
@@ -152,12 +178,12 @@ def read_ahead(paths: list) -> bool:
     return True
 
 
-def _begin(path, label: str, threads: bool) -> tuple:
+def _begin(path, label: str, threads: bool, password=None) -> tuple:
     """(raws, headers, _Prefetch) of one file: its sheets' heads read, headers found, data loads begun."""
     from .formats import read_file
     from .header import detect
 
-    raws = read_file(path, label)
+    raws = read_file(path, label, password)
     headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
     return raws, headers, _Prefetch(raws, headers, threads)
 

@@ -15,6 +15,9 @@ import zipfile
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
+from . import extent
+from .extent import MAX_COLUMNS, Extent, open_zip
+
 HEAD_ROWS = 50  # rows peeked for header detection (detect() scans 20, the emptiness check 50)
 _CHUNK = 1 << 20
 
@@ -142,33 +145,14 @@ def peek(zf: zipfile.ZipFile, member: str, sst: _Strings) -> list[list]:
     return _parse_head(head, sst)
 
 
-def merged_ranges(path, member: str, zf: zipfile.ZipFile | None = None) -> list:
-    """Merged ranges of a sheet, 0-based inclusive. They follow the cell data, so the whole member is
-    inflated (zlib runs without the GIL). `zf`: the workbook already open (many sheets to scan)."""
+def scan_member(source, member: str, sst: _Strings, zf: zipfile.ZipFile | None = None) -> Extent:
+    """A sheet's merged ranges and extent (extent.scan). They follow or span the cell data, so the whole
+    member is inflated (zlib runs without the GIL). `zf`: the workbook already open (many sheets to scan)."""
     if zf is None:
-        with zipfile.ZipFile(path) as own:
-            return merged_ranges(path, member, own)
-    carry = b""
-    found: bytes | None = None
+        with open_zip(source) as own:
+            return scan_member(source, member, sst, own)
     with zf.open(member) as fh:
-        while True:
-            chunk = fh.read(_CHUNK)
-            if not chunk:
-                break
-            if found is not None:
-                found += chunk
-                continue
-            window = carry + chunk
-            k = window.find(b"<mergeCell")
-            if k >= 0:
-                found = window[k:]
-            carry = window[-16:]
-    merged = []
-    for m in _MERGE.finditer(found or b""):
-        c0, r0 = _col(m.group(1).decode()), int(m.group(2)) - 1
-        c1, r1 = (_col(m.group(3).decode()), int(m.group(4)) - 1) if m.group(3) else (c0, r0)
-        merged.append(((r0, c0), (r1, c1)))
-    return merged
+        return extent.scan(fh, sst.__getitem__)
 
 
 def _parse_head(data: bytes, sst: _Strings) -> list[list]:
@@ -185,9 +169,12 @@ def _parse_head(data: bytes, sst: _Strings) -> list[list]:
             ref = _REF.fullmatch(ca.get("r", ""))
             if not ref:
                 raise Unsupported("cell without r")
+            c = _col(ref.group(1))
+            if c >= MAX_COLUMNS:
+                continue  # beyond the column cap: the body's rewrite drops it and reports it
             v = _value(ca, cm.group(2), sst)
             if v != "":
-                cells.setdefault(r, {})[_col(ref.group(1))] = v
+                cells.setdefault(r, {})[c] = v
     if not cells:
         return []
     height = max(cells) + 1
@@ -207,7 +194,7 @@ def available() -> bool:
     return find_spec("fastexcel") is not None
 
 
-def read(path, name: str) -> list:
+def read(source, name: str) -> list:
     """RawSheets whose `rows` hold the head only and whose `body(start)` gives the data columns.
 
     `body(start)` returns None when the fast path refuses the sheet (the caller then reads it by calamine).
@@ -217,7 +204,7 @@ def read(path, name: str) -> list:
     from .formats import MAX_CELLS, RawSheet
 
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(source) as zf:
             sst = _Strings(zf)
             parts = [(n, peek(zf, m, sst), m, zf.getinfo(m).file_size) for n, m in sheet_parts(zf)]
     except Unsupported:
@@ -226,7 +213,7 @@ def read(path, name: str) -> list:
         raise Unsupported(str(exc)) from None
     if not parts:
         raise Unsupported("no worksheets")
-    book = _Book(path, MAX_CELLS)
+    book = _Book(source, MAX_CELLS, sst)
     sheets = []
     for sheet_name, head, member, size in parts:
         body = _Body(book, sheet_name, head, member, size)
@@ -234,14 +221,14 @@ def read(path, name: str) -> list:
     return sheets
 
 
-def _open_reader(path):
+def _open_reader(source):
     import logging
 
     import fastexcel
 
     # fastexcel logs (in English) when an all-empty column has no type; that is not the user's concern
     logging.getLogger("fastexcel").setLevel(logging.ERROR)
-    return fastexcel.read_excel(str(path))
+    return fastexcel.read_excel(source if isinstance(source, bytes) else str(source))
 
 
 def load_table(reader, sheet: str, head: list[list], start: int, max_cells: int, merged_of: Callable[[], list]):
@@ -297,20 +284,22 @@ def _columns_of(table, col0: int) -> tuple[list, int]:
 class _Book:
     """One workbook on the fast path: the fastexcel reader, opened when the first sheet is loaded.
 
-    Sheets are parsed one after the other. When the caller loads them ahead in a thread of its own
-    (ledgers._Prefetch), it first calls scan(): the merged-range scans, which only inflate the zip
-    (zlib runs without the GIL), then run in a second thread instead of before each parse.
+    Sheets are parsed one after the other, each after its scan (extent.scan: merged ranges and how far
+    its cells really reach; a sheet whose cells reach far beyond its data is parsed from a rewritten
+    copy). When the caller loads them ahead in a thread of its own (ledgers._Prefetch), it first calls
+    scan(): the scans, which mostly inflate the zip (zlib runs without the GIL), then run in a second
+    thread, each ahead of its sheet's parse.
     """
 
-    def __init__(self, path, max_cells: int):
-        self.path, self.max_cells = path, max_cells
+    def __init__(self, source, max_cells: int, sst: _Strings):
+        self.source, self.max_cells, self.sst = source, max_cells, sst
         self.reader = None
         self.scans: dict = {}
         self.pool = None
         self.zf: zipfile.ZipFile | None = None
 
     def scan(self, members: list[str]) -> None:
-        """Start scanning these sheets' merged ranges, in this order, in a background thread."""
+        """Start scanning these sheets, in this order, in a background thread."""
         from concurrent.futures import ThreadPoolExecutor
 
         if not members:
@@ -319,15 +308,22 @@ class _Book:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jindu-merged")
         for m in members:
             if m not in self.scans:
-                self.scans[m] = self.pool.submit(merged_ranges, self.path, m)
+                self.scans[m] = self.pool.submit(scan_member, self.source, m, self.sst)
+
+    def extent(self, member: str) -> Extent:
+        """The sheet's scan: the one begun in the background, else done now. One open zip for all sheets:
+        a workbook may hold a thousand."""
+        scan = self.scans.get(member)
+        if scan is not None:
+            return scan.result()
+        if self.zf is None:
+            self.zf = open_zip(self.source)
+        return scan_member(self.source, member, self.sst, self.zf)
 
     def has_merged(self, member: str) -> bool:
-        """Whether a sheet has merged cells (True when that cannot be told). One open zip for all sheets:
-        a workbook may hold a thousand."""
+        """Whether a sheet has merged cells (True when that cannot be told)."""
         try:
-            if self.zf is None:
-                self.zf = zipfile.ZipFile(self.path)
-            return bool(merged_ranges(self.path, member, self.zf))
+            return bool(self.extent(member).merged)
         except Exception:  # noqa: BLE001 - damaged: python-calamine reads the sheet and words the error
             return True
 
@@ -339,11 +335,19 @@ class _Book:
             self.zf = None
 
     def fetch(self, body, start: int):
-        if self.reader is None:
-            self.reader = _open_reader(self.path)
-        scan = self.scans.get(body.member)
-        merged_of = scan.result if scan is not None else (lambda: merged_ranges(self.path, body.member))
-        table, col0, merged = load_table(self.reader, body.sheet, body.head, start, self.max_cells, merged_of)
+        ext = self.extent(body.member)
+        if ext.needs_trim(self.max_cells):
+            # a stray cell far below or right of the data: parse a copy without it (only this sheet)
+            with open_zip(self.source) as zf:
+                xml, dropped = extent.trim(zf.read(body.member), ext, self.sst.__getitem__)
+            body.dropped = dropped
+            reader = _open_reader(extent.rebuild(self.source, {body.member: xml}))
+        else:
+            if self.reader is None:
+                self.reader = _open_reader(self.source)
+            reader = self.reader
+        table, col0, merged = load_table(reader, body.sheet, body.head, start, self.max_cells,
+                                         lambda: ext.merged)
         body.merged = merged
         return _columns_of(table, col0)
 
@@ -355,14 +359,15 @@ class _Body:
         self.book, self.sheet, self.head, self.member = book, sheet, head, member
         self.size = size  # bytes of the sheet's XML: how long it takes to parse, roughly
         self.merged: list | None = None  # known once the body was loaded; the caller re-checks the header
+        self.dropped = 0  # non-blank cells right of extent.MAX_COLUMNS, left out
 
     def __call__(self, start: int):
         try:
             return self.book.fetch(self, start)
-        except (KeyboardInterrupt, MemoryError):
+        except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
-        except Exception:  # noqa: BLE001 - Unsupported, or anything odd: python-calamine reads the sheet
-            return None  # and words any error itself
+        except BaseException:  # noqa: BLE001 - Unsupported, a Rust panic (pyo3 PanicException is a
+            return None  # BaseException), anything odd: python-calamine reads the sheet and words any error
 
 
 def encode_columns(table, *, strict: bool = True) -> list:
@@ -387,9 +392,11 @@ def encode_columns(table, *, strict: bool = True) -> list:
                 or pa.types.is_null(t)):
             if strict:
                 raise Unsupported(f"column type {t}")
-            arr = arr.cast(pa.string())
+            arr = _as_text(arr)
         if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-            arr = arr.cast(pa.float64())  # calamine gives numbers as float
+            # calamine gives numbers as float; an 18-digit ID held as int64 becomes the float Excel would
+            # have stored (a finding, as from Excel), not an error
+            arr = arr.cast(pa.float64(), safe=False)
         if pa.types.is_timestamp(arr.type) and arr.type.tz is not None:
             arr = arr.cast(pa.timestamp(arr.type.unit))
         if pa.types.is_null(arr.type):
@@ -407,3 +414,17 @@ def encode_columns(table, *, strict: bool = True) -> list:
             uniq = obj
         cols.append((codes, uniq.astype(object, copy=False)))
     return cols
+
+
+def _as_text(arr):
+    """An Arrow column of another type (lists, structs, binary, decimals...) as text: cast when Arrow can,
+    else each value written out (a list as [1, 2])."""
+    import json
+
+    import pyarrow as pa
+
+    try:
+        return arr.cast(pa.string())
+    except Exception:  # noqa: BLE001 - nested or undecodable values: by value
+        return pa.array([None if v is None else v if isinstance(v, str)
+                         else json.dumps(v, ensure_ascii=False, default=str) for v in arr.to_pylist()], pa.string())

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import re
+import stat
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -47,19 +49,30 @@ class RawSheet:
     # Fast path: `rows` holds the head only; body(start) -> (columns, n) of the data rows from 0-based row
     # `start` (one array per column, absolute column index), or None to read the sheet by python-calamine.
     body: Callable[[int], tuple[list, int] | None] | None = None
-    source: Path | None = None  # the workbook, when body() may refuse and calamine must read the sheet
+    # the workbook (a path, or its bytes when decrypted or read by content), when body() may refuse and
+    # calamine must read the sheet
+    source: Path | bytes | None = None
     fast: tuple | None = None  # body(start)'s result, set by load_ledgers
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (finding code, detail) about the reading
+
+
+# A password, or a function (file label, attempt 0, 1, 2) -> password or None (the command line's prompt).
+Password = str | Callable[[str, int], str | None] | None
 
 
 def _fail(path: str, reason: str) -> InputError:
     return InputError(reason, file=path)
 
 
-def read_file(path: Path, label: str | None = None) -> list[RawSheet]:
-    """Every sheet of one file. `label` is the file name as the user gave it (for messages)."""
+def read_file(path: Path, label: str | None = None, password: Password = None) -> list[RawSheet]:
+    """Every sheet of one file. `label` is the file name as the user gave it (for messages); `password`
+    opens an encrypted workbook (decrypted in memory only)."""
     name = label or str(path)
     try:
-        size = path.stat().st_size
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block for ever, a device never end
+            raise _fail(name, "不是普通文件（是管道、设备或套接字），不能作为台帐读取")
+        size = st.st_size
         with open(path, "rb") as fh:
             head = fh.read(8)
     except OSError as exc:
@@ -77,12 +90,17 @@ def read_file(path: Path, label: str | None = None) -> list[RawSheet]:
         return [read_csv(path, name)]
     if size > MAX_FILE_BYTES:
         raise _fail(name, f"文件超出大小上限（{MAX_FILE_BYTES // 2**20} MB）")
+    source: Path | bytes = path
+    notes: list[tuple[str, str]] = []
+    if head.startswith(OLE_MAGIC) and _ole_encrypted_package(path):
+        source = decrypt(path, name, password)  # an encrypted xlsx: an OLE box around the zip package
+        head = source[:8]
     if head.startswith(ZIP_MAGIC):
-        _check_zip(path, name)
+        content = _check_zip(source, name) or suffix  # unknown: calamine words what it finds
     elif head.startswith(OLE_MAGIC):
-        _check_ole(path, name)
+        content = ".xls"
     elif head[:2] in BIFF_RAW:
-        return _read_xlrd(path, name)
+        return _read_xlrd(source, name)
     elif suffix in WORKBOOK_SUFFIXES:
         if _looks_like_text(path):
             raise _fail(name, f"扩展名为 {suffix} 但内容不是表格文件（可能是文本或网页导出），"
@@ -92,29 +110,88 @@ def read_file(path: Path, label: str | None = None) -> list[RawSheet]:
         if _looks_like_text(path):
             return [read_csv(path, name)]
         raise _fail(name, "不是表格文件（支持 xlsx、xlsm、xls、ods、csv、parquet）")
-    if head.startswith(ZIP_MAGIC) and suffix in FAST_SUFFIXES:
+    if not _suffix_fits(suffix, content):
+        if isinstance(source, Path):  # calamine picks its reader by the extension; given bytes, by content
+            source = path.read_bytes()
+        notes.append(("format_mismatch", f"扩展名为 {suffix or '（无）'}，内容是 {content} 格式"))
+    sheets = None
+    if content == ".xlsx" and (suffix in FAST_SUFFIXES or not isinstance(source, Path)):
         from . import fastxlsx
 
         if fastxlsx.available():
             try:
-                sheets = fastxlsx.read(path, name)
+                sheets = fastxlsx.read(source, name)
             except fastxlsx.Unsupported:
                 sheets = None
-            if sheets:
-                for s in sheets:
-                    s.source = path
-                return sheets
-    return _read_calamine(path, name)
+            for s in sheets or []:
+                s.source = source
+    if not sheets:
+        sheets = _read_calamine(source, name, password=password)
+    if sheets and notes:
+        sheets[0].notes.extend(notes)
+    return sheets
 
 
 FAST_SUFFIXES = {".xlsx", ".xlsm"}
 
 
-def calamine_sheet(path: Path, name: str, sheet: str) -> RawSheet:
+def _suffix_fits(suffix: str, content: str) -> bool:
+    """Whether calamine, choosing its reader by `suffix`, reads a file whose content is `content`."""
+    return suffix == content or suffix in {".xlsx": (".xlsm", ".xltx", ".xltm"), ".xls": (".et",)}.get(content, ())
+
+
+def calamine_sheet(source, name: str, sheet: str) -> RawSheet:
     """One sheet read by python-calamine (the fast path's fallback), rows from A1."""
-    for s in _read_calamine(path, name, only=sheet):
+    for s in _read_calamine(source, name, only=sheet):
         return s
     raise _fail(name, f"找不到工作表「{sheet}」")
+
+
+def _ole_encrypted_package(path: Path) -> bool:
+    """An OLE2 container holding an encrypted OOXML package (EncryptionInfo / EncryptedPackage streams)."""
+    with open(path, "rb") as fh:
+        data = fh.read(min(path.stat().st_size, 1 << 20))
+    return "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data
+
+
+ENCRYPTED_NO_PASSWORD = ("文件已加密（设有打开密码）：请用 --password 提供密码，或设置环境变量 JINDU_PASSWORD"
+                         "（在终端中运行时会提示输入）")
+
+
+def decrypt(source: Path | bytes, name: str, password: Password) -> bytes:
+    """The decrypted workbook (xlsx or xls), in memory only. `password` as for read_file; a function is
+    asked again after a wrong password, three times at most."""
+    import inspect
+
+    import msoffcrypto
+    from msoffcrypto import exceptions as mx
+
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    for attempt in range(3):
+        given = password(name, attempt) if callable(password) else password
+        if not given:
+            raise _fail(name, ENCRYPTED_NO_PASSWORD)
+        try:
+            office = msoffcrypto.OfficeFile(io.BytesIO(data))
+            if "verify_password" in inspect.signature(office.load_key).parameters:  # OOXML; .xls checks it anyway
+                office.load_key(password=given, verify_password=True)
+            else:
+                office.load_key(password=given)
+            out = io.BytesIO()
+            office.decrypt(out)
+            return out.getvalue()
+        except (mx.InvalidKeyError, mx.DecryptionError) as exc:
+            wrong = isinstance(exc, mx.InvalidKeyError) or "password" in str(exc).lower() \
+                or "key" in str(exc).lower()
+            if not wrong:
+                raise _fail(name, "文件已加密，但无法解密（文件可能已损坏）") from None
+            if not callable(password):
+                break
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - never the exception's text: it could quote the input
+            raise _fail(name, "文件已加密，但无法解密（不支持的加密方式或文件已损坏）") from None
+    raise _fail(name, "打开密码不正确（文件已加密）")
 
 
 def _looks_like_text(path: Path) -> bool:
@@ -132,10 +209,13 @@ def _looks_like_text(path: Path) -> bool:
     return False
 
 
-def _check_zip(path: Path, name: str) -> None:
-    """Zip packages: reject bombs (declared uncompressed size), encrypted ODS, oversized sheets."""
+def _check_zip(source, name: str) -> str | None:
+    """Zip packages: reject bombs (declared uncompressed size), encrypted ODS, ODS repeat bombs. The format
+    of the content: ".xlsx" (xl/workbook.xml), ".ods" (content.xml), else None."""
+    from .extent import open_zip
+
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(source) as zf:
             infos = zf.infolist()
             if not infos:
                 raise _fail(name, "文件损坏（压缩包为空，不是有效的 Excel/ODS 文件）")
@@ -146,31 +226,16 @@ def _check_zip(path: Path, name: str) -> None:
             if "META-INF/manifest.xml" in names:
                 manifest = zf.read("META-INF/manifest.xml")
                 if b"encryption-data" in manifest:
-                    raise _fail(name, "文件已加密（设有打开密码），请在 WPS/LibreOffice 中取消密码后另存")
+                    raise _fail(name, "文件已加密（设有打开密码）：ODS 格式的加密文件无法读取，请在 WPS/LibreOffice "
+                                      "中另存为 .xlsx（可以保留密码，再用 --password 提供）")
             if "content.xml" in names:
                 _check_ods_repeats(zf, name)
-            for info in infos:
-                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                    with zf.open(info) as fh:
-                        head = fh.read(4096)
-                    m = re.search(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"', head)
-                    if m and m.group(3):
-                        rows = int(m.group(4)) - int(m.group(2)) + 1
-                        cols = _col_index(m.group(3)) - _col_index(m.group(1)) + 1
-                        if rows * cols > MAX_CELLS:
-                            raise _fail(name, f"工作表超出大小上限（声明 {rows} 行 × {cols} 列）")
+            return ".xlsx" if "xl/workbook.xml" in names else ".ods" if "content.xml" in names else None
     except InputError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, ValueError,
             NotImplementedError) as exc:
         raise _fail(name, f"文件损坏（压缩包无法解开：{exc}）") from None
-
-
-def _col_index(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ch - 64)
-    return n
 
 
 _ROW_RE = re.compile(rb"<table:table-row\b([^>]*?)(/?)>")
@@ -202,40 +267,79 @@ def _check_ods_repeats(zf: zipfile.ZipFile, name: str) -> None:
                     raise _fail(name, "工作表超出大小上限（重复单元格数量过大，文件可能是恶意构造的）")
 
 
-def _check_ole(path: Path, name: str) -> None:
-    """An OLE2 container: .xls, or an encrypted xlsx (EncryptionInfo / EncryptedPackage streams)."""
-    with open(path, "rb") as fh:
-        data = fh.read(min(path.stat().st_size, 1 << 20))
-    if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
-        raise _fail(name, "文件已加密（设有打开密码），请在 Excel/WPS 中取消密码后另存为 .xlsx")
-
-
 def _calamine_reason(exc: BaseException) -> str:
     import python_calamine as pc
 
     text = str(exc)
     if isinstance(exc, pc.PasswordError):
-        return "文件已加密（设有打开密码），请在 Excel/WPS 中取消密码后另存为 .xlsx"
+        return ENCRYPTED_NO_PASSWORD
     if "limit" in text.lower():
         return "工作表超出大小上限"
     if "Invalid OLE" in text or "not an office document" in text:
         return "不是表格文件或文件损坏（无法识别为 Excel 文件）"
+    if type(exc).__name__ == "PanicException":  # a bug of the Rust reader, met on this file
+        return "文件损坏或结构异常，无法读取（读取库出错）；请用 Excel/WPS 打开后另存为 .xlsx"
     short = text.splitlines()[0][:120] if text else type(exc).__name__
     return f"文件损坏，无法读取（{short}）"
 
 
-def _read_calamine(path: Path, name: str, only: str | None = None) -> list[RawSheet]:
-    import python_calamine as pc
+def _trimmed(source, name: str, only: str | None = None) -> tuple[object, dict[str, int]]:
+    """An .xlsx source whose sheets (or sheet `only`) reach far beyond their data, rewritten without the
+    excess (extent.trim), with the number of non-blank cells dropped right of the column cap, by sheet
+    name; else as it was."""
+    from . import extent
+    from .fastxlsx import _Strings, sheet_parts
 
     try:
-        wb = pc.load_workbook(str(path))
+        with extent.open_zip(source) as zf:
+            sst = _Strings(zf)
+            replaced, dropped = {}, {}
+            for sheet, member in sheet_parts(zf):
+                if only is not None and sheet != only:
+                    continue
+                with zf.open(member) as fh:
+                    ext = extent.scan(fh, sst.__getitem__)
+                if ext.needs_trim(MAX_CELLS):
+                    replaced[member], dropped[sheet] = extent.trim(zf.read(member), ext, sst.__getitem__)
+                    width = min(ext.width, extent.MAX_COLUMNS)
+                    if ext.data_row * width > MAX_CELLS:
+                        raise InputError(f"工作表超出大小上限（有数据的区域为 {ext.data_row} 行 × {width} 列）",
+                                         file=name, sheet=sheet)
+    except InputError:
+        raise
+    except Exception:  # noqa: BLE001 - structure not understood: calamine reads it and words the damage
+        return source, {}
+    return (extent.rebuild(source, replaced) if replaced else source), dropped
+
+
+def _read_calamine(source, name: str, only: str | None = None, password: Password = None) -> list[RawSheet]:
+    import python_calamine as pc
+
+    from .extent import MAX_COLUMNS, capped_note
+
+    dropped: dict[str, int] = {}
+    is_xls = False
+    try:
+        if isinstance(source, bytes):
+            head = source[:8]
+        else:
+            with open(source, "rb") as fh:
+                head = fh.read(8)
+        is_xls = head.startswith(OLE_MAGIC)
+        if head.startswith(ZIP_MAGIC):
+            source, dropped = _trimmed(source, name, only)
+        wb = pc.load_workbook(io.BytesIO(source) if isinstance(source, bytes) else str(source))
         metas = list(wb.sheets_metadata)
+    except InputError:
+        raise
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - pyo3 PanicException derives from BaseException
-        if path.suffix.lower() == ".xls" and not isinstance(exc, pc.PasswordError):
+        if is_xls and isinstance(exc, pc.PasswordError):
+            return _read_calamine(decrypt(source, name, password), name, only)  # an encrypted .xls
+        if is_xls and not isinstance(exc, pc.PasswordError):
             try:
-                return _read_xlrd(path, name)
+                return _read_xlrd(source, name)
             except InputError:
                 pass
         raise _fail(name, _calamine_reason(exc)) from None
@@ -256,7 +360,12 @@ def _read_calamine(path: Path, name: str, only: str | None = None) -> list[RawSh
             raise
         except BaseException as exc:  # noqa: BLE001
             raise InputError(_calamine_reason(exc), file=name, sheet=meta.name) from None
-        sheets.append(RawSheet(meta.name, rows, merged))
+        raw = RawSheet(meta.name, rows, merged)
+        if dropped.get(meta.name):  # an .xlsx, cut before calamine read it
+            raw.notes.append(capped_note(dropped[meta.name]))
+        if w > MAX_COLUMNS:  # xls/ods
+            _cap_columns(raw)
+        sheets.append(raw)
     with contextlib.suppress(Exception):  # closing is best effort
         wb.close()
     if not metas:
@@ -264,14 +373,16 @@ def _read_calamine(path: Path, name: str, only: str | None = None) -> list[RawSh
     return sheets
 
 
-def _read_xlrd(path: Path, name: str) -> list[RawSheet]:
+def _read_xlrd(source, name: str) -> list[RawSheet]:
     """BIFF2–5 workbooks calamine cannot read (xlrd fallback, small old files only)."""
     import datetime as dt
 
     import xlrd
 
     try:
-        book = xlrd.open_workbook(str(path), on_demand=True, formatting_info=False)
+        book = (xlrd.open_workbook(file_contents=source, on_demand=True, formatting_info=False)
+                if isinstance(source, bytes) else
+                xlrd.open_workbook(str(source), on_demand=True, formatting_info=False))
         sheets = []
         for sh in book.sheets():
             if sh.nrows * max(sh.ncols, 1) > MAX_CELLS:
@@ -343,7 +454,22 @@ def read_csv(path: Path, name: str) -> RawSheet:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     except csv.Error as exc:
         raise _fail(name, f"CSV 文件格式错误（{exc}）") from None
-    return RawSheet(path.stem, rows, text=True)
+    sheet = RawSheet(path.stem, rows, text=True)
+    _cap_columns(sheet)
+    return sheet
+
+
+def _cap_columns(sheet: RawSheet) -> None:
+    """Rows cut at extent.MAX_COLUMNS (a ledger has a few dozen columns; 10⁵ would take minutes downstream),
+    with a columns_capped note when a non-blank cell was cut."""
+    from .extent import MAX_COLUMNS, capped_note
+
+    if not any(len(r) > MAX_COLUMNS for r in sheet.rows):
+        return
+    dropped = sum(1 for r in sheet.rows for v in r[MAX_COLUMNS:] if v != "" and str(v).strip())
+    sheet.rows = [r[:MAX_COLUMNS] if len(r) > MAX_COLUMNS else r for r in sheet.rows]
+    if dropped:
+        sheet.notes.append(capped_note(dropped))
 
 
 CSV_FAST_MIN_CHARS = 200_000  # small files: the csv module is as fast and its rows are exact

@@ -65,10 +65,12 @@ def coerce(kind: str, df: pd.DataFrame, *, none_for_empty: bool = False) -> pd.D
         elif s.dtype != object or not none_for_empty:
             s = s.astype(object).where(s.notna(), None)
         out[col] = s
-    extra = [c for c in df.columns if c not in out]
+    extra = {c: df[c] for c in df.columns if c not in out}  # unknown columns are kept and ignored
+    if all(isinstance(v, pd.Series) for v in extra.values()):  # in one go: hundreds may come
+        return pd.DataFrame({**out, **extra}, index=df.index).reset_index(drop=True)
     frame = pd.DataFrame(out, index=df.index)
-    for c in extra:  # unknown columns are kept and ignored
-        frame[c] = df[c]
+    for c, v in extra.items():
+        frame[c] = v
     return frame.reset_index(drop=True)
 
 
