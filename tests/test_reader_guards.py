@@ -429,3 +429,56 @@ def test_a_csv_of_100000_columns_is_capped_with_a_finding(jindu, tmp_path):
     _code, out, _err = jindu(["validate", path, "--format", "json"])
     capped = [f for f in json.loads(out)["findings"] if f["code"] == "columns_capped"]
     assert len(capped) == 1 and f"{2 * (100_003 - 256)} 个单元格" in capped[0]["message"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_prompt_on_a_real_terminal(encrypted, tmp_path):
+    """`jindu compute` with stdin a terminal and no password asks for it (not echoed) and computes."""
+    import pty
+    import select
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env.pop("JINDU_PASSWORD", None)
+    out = tmp_path / "out.json"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: jindu on the terminal
+        os.execve(sys.executable, [sys.executable, "-m", "jindu_metrics", "compute", str(encrypted), "--period",
+                                   PERIOD, "--format", "json", "--output", str(out)], env)
+    seen = b""
+    deadline = time.monotonic() + 120
+    sent = False
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 1)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if not sent and "请输入密码".encode() in seen:
+            os.write(fd, PASSWORD.encode() + b"\n")
+            sent = True
+    _, status = os.waitpid(pid, 0)
+    text = seen.decode("utf-8", "replace")
+    assert sent and str(encrypted) in text, text
+    assert PASSWORD not in text  # not echoed
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert json.loads(out.read_text(encoding="utf-8"))["rows"]
+
+
+def test_cut_rows_streams_up_to_the_last_row_with_data(monkeypatch):
+    """Rows after the last non-blank value are dropped, whatever the chunk boundaries."""
+    rows = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (r, r, r) for r in range(1, 3001))
+    tail = b"".join(b'<row r="%d" s="1"><c r="A%d" s="1"/></row>' % (r, r) for r in range(3001, 9000))
+    xml = (b'<worksheet><sheetData>' + rows + tail + b'<row r="99999"><c r="A99999" t="inlineStr"><is><t> </t>'
+           b'</is></c></row></sheetData><mergeCells><mergeCell ref="A1:B1"/></mergeCells></worksheet>')
+    monkeypatch.setattr(extent, "_CHUNK", 4096)  # many chunks, cells cut at their boundaries
+    ext = extent.scan(io.BytesIO(xml), lambda i: "")
+    assert (ext.last_row, ext.data_row) == (99999, 3000)
+    out = []
+    extent.cut_rows(io.BytesIO(xml), out.append, ext)
+    assert b"".join(out) == (b'<worksheet><sheetData>' + rows + b'</sheetData><mergeCells><mergeCell ref="A1:B1"/>'
+                             b'</mergeCells></worksheet>')

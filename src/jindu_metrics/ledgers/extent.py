@@ -26,8 +26,8 @@ _WIDE_ANY = re.compile(rb'r="[A-Z]{2}')  # a cell at column AA or beyond (row r=
 _WIDE = re.compile(rb'\sr="([A-Z]{2,3})\d')
 _REF = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
 _T = re.compile(rb'\st="(\w+)"')
-_V = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
-_TXT = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>", re.S)
+V_TAG = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)  # a cell's value
+T_TAG = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>", re.S)  # a text run of a string
 _WIDE_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{2,3})(\d+)"[^>]*?(?:/>|>.*?</(?:\w+:)?c>)', re.S)
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
 
@@ -62,6 +62,8 @@ class Extent:
     last_row: int = 0  # 1-based row of the last cell holding any value (where calamine's range ends)
     data_row: int = 0  # 1-based row of the last cell holding a non-blank value
     width: int = 0  # farthest column referenced by any cell (an upper bound of calamine's width)
+    data_pos: int | None = None  # offset in the XML of the last cell holding a non-blank value
+    prefix: bytes = b""  # the namespace prefix of the sheet's elements ("x:"), usually none
 
     def needs_trim(self, max_cells: int) -> bool:
         return (self.width > MAX_COLUMNS or self.last_row * self.width > max_cells
@@ -76,17 +78,19 @@ def scan(fh, strings) -> Extent:
     wide = False
     widest = 0
     tokens = None
+    read = 0  # bytes read before this chunk
     while True:
         chunk = fh.read(_CHUNK)
         if not chunk:
             break
+        read, before = read + len(chunk), read
         if tail is not None:
             tail += chunk
             continue
         window = carry + chunk
         if tokens is None:
             m = _PREFIX.search(window)
-            p = (m.group(1) or b"") if m else b""
+            ext.prefix = p = (m.group(1) or b"") if m else b""
             tokens = (b"</" + p + b"c>", b"<" + p + b"c ")
         if not wide and _WIDE_ANY.search(window):
             wide = True
@@ -94,9 +98,10 @@ def scan(fh, strings) -> Extent:
             found = set(_WIDE.findall(window))
             if found:
                 widest = max(widest, max(col_number(v) for v in found))
-        any_row, data_row = _last_values(window, strings, *tokens)
+        any_row, data_row, at = _last_values(window, strings, *tokens)
         ext.last_row = max(ext.last_row, any_row)
-        ext.data_row = max(ext.data_row, data_row)
+        if data_row and data_row >= ext.data_row:
+            ext.data_row, ext.data_pos = data_row, before - len(carry) + at
         k = window.find(b"<mergeCell")
         if k < 0:
             k = window.find(b":mergeCell ")
@@ -111,18 +116,19 @@ def scan(fh, strings) -> Extent:
     return ext
 
 
-def _last_values(window: bytes, strings, end: bytes, start: bytes) -> tuple[int, int]:
-    """(row of the last cell in `window` holding a value, row of the last holding a non-blank value); 0 when
-    none. Walks back from the end, one cell at a time, only over trailing blank cells."""
+def _last_values(window: bytes, strings, end: bytes, start: bytes) -> tuple[int, int, int]:
+    """(row of the last cell in `window` holding a value, row of the last holding a non-blank value, where
+    that cell starts); rows 0 when none. Walks back from the end, one cell at a time, only over trailing
+    blank cells."""
     any_row = 0
     pos = len(window)
     while True:
         k = window.rfind(end, 0, pos)
         if k < 0:
-            return any_row, 0
+            return any_row, 0, 0
         s = window.rfind(start, 0, k)
         if s < 0:
-            return any_row, 0
+            return any_row, 0, 0
         pos = s
         gt = window.find(b">", s)
         attrs, body = window[s:gt], window[gt + 1:k]
@@ -137,7 +143,7 @@ def _last_values(window: bytes, strings, end: bytes, start: bytes) -> tuple[int,
         if len(ref.group(1)) == 3 and col_number(ref.group(1)) > MAX_COLUMNS:
             continue  # beyond the column cap: dropped by trim(), which reports it
         if not _blank(text):
-            return any_row, row
+            return any_row, row, s
 
 
 def _cell_text(attrs: bytes, body: bytes, strings) -> bytes | None:
@@ -145,8 +151,8 @@ def _cell_text(attrs: bytes, body: bytes, strings) -> bytes | None:
     t = _T.search(attrs)
     kind = t.group(1) if t else b"n"
     if kind == b"inlineStr":
-        return b"".join(_TXT.findall(body))
-    v = _V.search(body)
+        return b"".join(T_TAG.findall(body))
+    v = V_TAG.search(body)
     if v is None:
         return None
     if kind == b"s":
@@ -195,15 +201,70 @@ def trim(xml: bytes, ext: Extent, strings) -> tuple[bytes, int]:
     return _DIMENSION.sub(b"", xml, count=1), dropped
 
 
-def rebuild(source, replaced: dict[str, bytes]) -> bytes:
-    """The workbook `source` (a path or bytes) with some members replaced, as bytes (stored, so that
-    nothing is compressed again)."""
+EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+               b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>')
+
+
+def cut_copy(source, extents: dict, strings, blank=()) -> tuple[bytes, dict[str, int]]:
+    """The workbook `source` (a path or bytes) as bytes, with the worksheets of `extents` ({member:
+    Extent}) cut as trim() says and the members in `blank` left empty; and the non-blank cells dropped
+    right of the column cap, by member. Sheets cut by rows only are streamed (never whole in memory); the
+    copy is deflated at level 1 (its size, not its speed, is what matters)."""
     out = io.BytesIO()
-    with open_zip(source) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
+    dropped: dict[str, int] = {}
+    with open_zip(source) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
         for info in zin.infolist():
-            data = replaced[info.filename] if info.filename in replaced else zin.read(info)
-            zout.writestr(info.filename, data)
-    return out.getvalue()
+            name = info.filename
+            if name in extents:
+                ext = extents[name]
+                with zout.open(name, "w", force_zip64=True) as dst:
+                    if ext.width > MAX_COLUMNS:
+                        xml, dropped[name] = trim(zin.read(info), ext, strings)
+                        dst.write(xml)
+                    else:
+                        with zin.open(info) as src:
+                            cut_rows(src, dst.write, ext)
+            elif name in blank:
+                zout.writestr(name, EMPTY_SHEET)
+            else:
+                zout.writestr(name, zin.read(info))
+    return out.getvalue(), dropped
+
+
+def cut_rows(fh, write, ext: Extent) -> None:
+    """Copy a sheet's XML from `fh` to `write` without the rows after its last row with data."""
+    p = ext.prefix
+    sd_end = b"</" + p + b"sheetData>"
+    if ext.data_pos is None:  # no data: keep <sheetData> itself, nothing in it
+        target, start = b"<" + p + b"sheetData>", 0
+    else:
+        target, start = b"</" + p + b"row>", ext.data_pos
+    pending, offset, phase = b"", 0, 0  # phase 0: copy to the target; 1: skip to </sheetData>; 2: copy
+    while True:
+        chunk = fh.read(_CHUNK)
+        if not chunk:
+            break
+        pending += chunk
+        if phase == 0:
+            k = pending.find(target, max(0, start - offset))
+            if k < 0:
+                keep = max(0, len(pending) - len(target))
+                write(pending[:keep])
+                pending, offset = pending[keep:], offset + keep
+                continue
+            k += len(target)
+            write(pending[:k])
+            pending, offset, phase = pending[k:], offset + k, 1
+        if phase == 1:
+            k = pending.find(sd_end)
+            if k < 0:
+                pending = pending[-len(sd_end):]
+                continue
+            pending, phase = pending[k:], 2
+        write(pending)
+        pending = b""
+    if phase != 2:
+        raise ValueError("sheet XML ends before its data")  # the caller reads the sheet by calamine
 
 
 def open_zip(source) -> zipfile.ZipFile:

@@ -17,6 +17,8 @@ from pathlib import PurePosixPath
 
 from . import extent
 from .extent import MAX_COLUMNS, Extent, open_zip
+from .extent import T_TAG as _T
+from .extent import V_TAG as _V
 
 HEAD_ROWS = 50  # rows peeked for header detection (detect() scans 20, the emptiness check 50)
 _CHUNK = 1 << 20
@@ -26,11 +28,8 @@ _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*?)/?>")
 _ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
 _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_V = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
-_T = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>", re.S)
 _RPH = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
 _SI_SPLIT = re.compile(rb"<(?:\w+:)?si(?=[\s/>])")
-_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 _REF = re.compile(r"([A-Z]+)(\d+)")
 _XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
@@ -116,15 +115,6 @@ def _value(attrs: dict, body: bytes | None, sst: _Strings):
         return float(v)
     except ValueError:
         return html.unescape(v)
-
-
-def _col_letters(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def peek(zf: zipfile.ZipFile, member: str, sst: _Strings) -> list[list]:
@@ -214,6 +204,7 @@ def read(source, name: str) -> list:
     if not parts:
         raise Unsupported("no worksheets")
     book = _Book(source, MAX_CELLS, sst)
+    book.members = [member for _, _, member, _ in parts]
     sheets = []
     for sheet_name, head, member, size in parts:
         body = _Body(book, sheet_name, head, member, size)
@@ -293,7 +284,9 @@ class _Book:
 
     def __init__(self, source, max_cells: int, sst: _Strings):
         self.source, self.max_cells, self.sst = source, max_cells, sst
+        self.members: list[str] = []  # every worksheet's zip member
         self.reader = None
+        self.cut = None  # (reader, dropped) of the cut copy, once a sheet needed it
         self.scans: dict = {}
         self.pool = None
         self.zf: zipfile.ZipFile | None = None
@@ -320,6 +313,18 @@ class _Book:
             self.zf = open_zip(self.source)
         return scan_member(self.source, member, self.sst, self.zf)
 
+    def trimmed(self, member: str):
+        """(fastexcel reader of a copy of the workbook in which every sheet reaching far beyond its data is
+        cut and every other sheet left empty, non-blank cells cut right of the column cap in `member`).
+        One copy for all such sheets; the other sheets are read from the workbook itself."""
+        if self.cut is None:
+            exts = {m: self.extent(m) for m in self.members}
+            cut = {m: e for m, e in exts.items() if e.needs_trim(self.max_cells)}
+            data, dropped = extent.cut_copy(self.source, cut, self.sst.__getitem__, set(exts) - set(cut))
+            self.cut = _open_reader(data), dropped
+        reader, dropped = self.cut
+        return reader, dropped.get(member, 0)
+
     def has_merged(self, member: str) -> bool:
         """Whether a sheet has merged cells (True when that cannot be told)."""
         try:
@@ -337,11 +342,8 @@ class _Book:
     def fetch(self, body, start: int):
         ext = self.extent(body.member)
         if ext.needs_trim(self.max_cells):
-            # a stray cell far below or right of the data: parse a copy without it (only this sheet)
-            with open_zip(self.source) as zf:
-                xml, dropped = extent.trim(zf.read(body.member), ext, self.sst.__getitem__)
-            body.dropped = dropped
-            reader = _open_reader(extent.rebuild(self.source, {body.member: xml}))
+            # a stray cell far below or right of the data: parse a copy without it
+            reader, body.dropped = self.trimmed(body.member)
         else:
             if self.reader is None:
                 self.reader = _open_reader(self.source)

@@ -293,23 +293,26 @@ def _trimmed(source, name: str, only: str | None = None) -> tuple[object, dict[s
     try:
         with extent.open_zip(source) as zf:
             sst = _Strings(zf)
-            replaced, dropped = {}, {}
+            cut, sheets = {}, {}
             for sheet, member in sheet_parts(zf):
                 if only is not None and sheet != only:
                     continue
                 with zf.open(member) as fh:
                     ext = extent.scan(fh, sst.__getitem__)
                 if ext.needs_trim(MAX_CELLS):
-                    replaced[member], dropped[sheet] = extent.trim(zf.read(member), ext, sst.__getitem__)
+                    cut[member], sheets[member] = ext, sheet
                     width = min(ext.width, extent.MAX_COLUMNS)
                     if ext.data_row * width > MAX_CELLS:
                         raise InputError(f"工作表超出大小上限（有数据的区域为 {ext.data_row} 行 × {width} 列）",
                                          file=name, sheet=sheet)
+        if not cut:
+            return source, {}
+        data, dropped = extent.cut_copy(source, cut, sst.__getitem__)
     except InputError:
         raise
     except Exception:  # noqa: BLE001 - structure not understood: calamine reads it and words the damage
         return source, {}
-    return (extent.rebuild(source, replaced) if replaced else source), dropped
+    return data, {sheets[m]: n for m, n in dropped.items()}
 
 
 def _read_calamine(source, name: str, only: str | None = None, password: Password = None) -> list[RawSheet]:
