@@ -102,11 +102,9 @@ def scan(fh, strings) -> Extent:
         ext.last_row = max(ext.last_row, any_row)
         if data_row and data_row >= ext.data_row:
             ext.data_row, ext.data_pos = data_row, before - len(carry) + at
-        k = window.find(b"<mergeCell")
-        if k < 0:
-            k = window.find(b":mergeCell ")
+        k = window.find(b"mergeCell")  # <mergeCell or <x:mergeCell: the merged ranges follow the data
         if k >= 0:
-            tail = window[k:]
+            tail = window[max(0, k - 16):]
         carry = window[-_CARRY:]
     ext.width = widest or 26
     for m in re.finditer(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"', tail or b""):

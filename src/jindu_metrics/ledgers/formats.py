@@ -1,9 +1,12 @@
 """Raw reading of one input file into sheets of Python cell values, with guards against hostile files.
 
 Workbooks (xlsx/xlsm/xlsb/xls/ods) go through python-calamine called with a *path* (through a file handle
-every error becomes "Cannot detect file format"); BIFF2–5 .xls falls back to xlrd. CSV/TXT are decoded as
-UTF-8, UTF-8 with BOM or GB18030 and the delimiter is sniffed. Anything unreadable raises InputError with a
-Chinese reason (加密 / 文件损坏 / 不是表格文件 / 超出大小上限 / 格式过旧).
+every error becomes "Cannot detect file format"), or with the bytes when the file was decrypted (in memory,
+msoffcrypto-tool) or its extension does not match its content (calamine then goes by the content); xlsx
+sheets reaching far beyond their data are cut first (extent.py); BIFF2–5 .xls falls back to xlrd. CSV/TXT
+are decoded as UTF-8, UTF-8 with BOM or GB18030 and the delimiter is sniffed. Only regular files are opened.
+Anything unreadable raises InputError with a Chinese reason (加密 / 密码不正确 / 文件损坏 / 不是表格文件 /
+超出大小上限 / 格式过旧).
 """
 
 from __future__ import annotations
