@@ -53,7 +53,7 @@ def _fake(monkeypatch, findings=()):
                               "初次发现日期": "2017-01-01"} for i in ids],
                     seizures=[{"查处日期": "2018-03-01", "公民身份号码": ids[0], "处置结果": "刑事拘留",
                                "所属村居": "=cmd"}])
-    monkeypatch.setattr(compute_cmd, "load_and_validate", lambda paths, unit: (ls, list(findings)))
+    monkeypatch.setattr(compute_cmd, "load_and_validate", lambda paths, unit, password=None: (ls, list(findings)))
 
 
 def test_findings_line_and_exit_code(monkeypatch, tmp_path):
