@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from . import schema
 from .findings import Finding
 from .ledgers.model import LedgerSet
 
@@ -24,6 +25,20 @@ def _rows(df, code: str, column: str | None, value_col: str | None = None, detai
         d = details[i] if details is not None else ""
         out.append(Finding(code, rec[0], rec[1], int(rec[2]), column, val, detail=d))
     return out
+
+
+_DATED = (("persons", "初次发现日期"), ("persons", "末次查获日期"), ("seizures", "查处日期"), ("community", "决定日期"))
+
+
+def _birth_dates(ids):
+    """The birth dates that 18-character IDs give (NaT for others), computed once per distinct ID."""
+    import pandas as pd
+
+    codes, uniq = pd.factorize(ids)
+    text = pd.Series(uniq, dtype=object)
+    birth = pd.to_datetime(text.where(text.str.len() == 18).str[6:14], format="%Y%m%d", errors="coerce")
+    values = birth.to_numpy(dtype="datetime64[ns]")
+    return pd.Series(values[codes] if len(values) else pd.NaT, index=ids.index).where(codes >= 0)
 
 
 def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Finding]:
@@ -75,7 +90,8 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
         m = p.merge(latest[[ID, "类别", "执行状态"]], on=ID, how="left")
         running = m["执行状态"] == "执行中"
         c1 = running & m["人员状态"].isin(_NOT_IN_COMMUNITY)
-        c2 = m["执行状态"].eq("死亡") & m["人员状态"].notna() & ~m["人员状态"].isin(("死亡", "注销"))
+        c2 = (m["执行状态"].eq("死亡") & m["人员状态"].notna()
+              & ~m["人员状态"].isin(("死亡", "注销", schema.STATUS_UNKNOWN)))
         c3 = (m["人员状态"].isin(("社区戒毒", "社区康复")) & m["类别"].notna() & running
               & (m["人员状态"] != m["类别"]))
         for mask, why in ((c1, "社区台帐中有执行中的{cat}决定，但人员状态为{st}"),
@@ -86,6 +102,18 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
                 d = m[mask]
                 detail = [why.format(cat=c, st=s) for c, s in zip(d["类别"], d["人员状态"])]
                 out += _rows(d, "status_contradiction", "人员状态", "人员状态", detail)
+
+    # dates before the birth date the ID gives (a seizure of someone not yet born: a wrong date or ID)
+    for kind, column in _DATED:
+        df = ledgers[kind]
+        if not len(df) or column not in df.columns:
+            continue
+        birth = _birth_dates(df[ID])
+        before = (df[column] < birth).fillna(False).to_numpy(dtype=bool)
+        if before.any():
+            d = df[before]
+            detail = [f"出生日期为{b:%Y-%m-%d}" for b in birth[before]]
+            out += _rows(d, "date_before_birth", column, column, detail)
 
     # 性别 against the ID's 17th digit (odd = 男)
     if len(persons):

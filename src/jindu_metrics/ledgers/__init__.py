@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .model import LedgerSet, SheetInfo
@@ -66,6 +67,7 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True) 
 
     from . import frames
 
+    findings.extend(_drop_duplicate_files(parts))
     out = {}
     for kind, dfs in parts.items():
         dfs = [d for d in dfs if len(d)] or dfs[:1]
@@ -104,21 +106,28 @@ def _read_file_sheets(path, label: str, threads: bool) -> list[tuple]:
                 if header is None and not raw.body.book.has_merged(raw.body.member):
                     pass  # no header in the head, and no merged cells that could make one
                 elif fast is None:  # refused, or no header found without merge info: read by calamine
+                    from .fastxlsx import merged_ranges
                     from .formats import calamine_sheet
 
-                    raw = calamine_sheet(raw.source, label, raw.name)
+                    source, member = raw.source, raw.body.member
+                    raw = calamine_sheet(source, label, raw.name)
                     header = headers[i] = detect(raw.rows, raw.name, raw.merged)
+                    if header is not None:  # calamine, too, gives error cells as empty: the XML tells
+                        merged_ranges(source, member, None, raw.unknown_cells)
                 else:
                     raw.fast = fast
+                    raw.unknown_cells = raw.body.cells
             elif raw.body is not None and header is not None:
                 raw.fast = raw.body(header.row + 1)
+            notes = [Finding(code, label, raw.name, row, detail=detail) for code, row, detail in raw.notes]
             if header is None:
                 nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
-                done[i] = (None, [Finding("sheet_unrecognized", label, raw.name,
-                                          detail="工作表为空" if not nonempty else "未找到可识别的表头")],
+                done[i] = (None, notes + [Finding("sheet_unrecognized", label, raw.name,
+                                                  detail="工作表为空" if not nonempty else "未找到可识别的表头")],
                            SheetInfo(label, raw.name, None, None, 0), None)
                 continue
             df, fs, _ = normalize_sheet(raw, header, label)
+            fs = notes + fs
             df = frames.coerce(header.kind, df, none_for_empty=True)  # while the next sheet is parsed
             done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
                                          {header.labels.get(c, name): name for c, name in header.columns.items()}),
@@ -231,6 +240,41 @@ class _Now:
 
     def result(self):
         return self.body(self.start)
+
+
+_COPY_NAME = re.compile(r"副本|[(（]\d+[)）]|\bcopy\b|拷贝|复件", re.I)
+
+
+def _drop_duplicate_files(parts: dict) -> list:
+    """Sheets that repeat, row for row, a sheet of the same kind in another file (`台帐 - 副本.xlsx`,
+    `台帐(1).xlsx` beside the original): a 警告 naming both files, and the repeat left out (counted once).
+    Of equal sheets the one whose file name does not look like a copy is kept, else the first."""
+    from .. import schema
+    from ..findings import Finding
+    from .frames import columns_of
+
+    out = []
+    for kind, dfs in parts.items():
+        if len(dfs) < 2:
+            continue
+        cols = [c for c in columns_of(kind) if not c.startswith("_")]
+        file_of = [str(d[schema.ORIGIN_FILE].iloc[0]) if len(d) else "" for d in dfs]
+        order = sorted(range(len(dfs)), key=lambda i: (bool(_COPY_NAME.search(Path(file_of[i]).name)), i))
+        kept: list[int] = []
+        dropped: set[int] = set()
+        for i in order:
+            d = dfs[i]
+            twin = next((k for k in kept if len(dfs[k]) == len(d) and file_of[k] != file_of[i]
+                         and dfs[k][cols].reset_index(drop=True).equals(d[cols].reset_index(drop=True))), None)
+            if len(d) and twin is not None:
+                dropped.add(i)
+                out.append(Finding("duplicate_file", file_of[i], str(d[schema.ORIGIN_SHEET].iloc[0]),
+                                   detail=f"与「{file_of[twin]}」的「{dfs[twin][schema.ORIGIN_SHEET].iloc[0]}」相同，"
+                                          "只计入后者"))
+            else:
+                kept.append(i)
+        parts[kind] = [d for i, d in enumerate(dfs) if i not in dropped]
+    return out
 
 
 def _fill_from_persons(frames_: dict) -> None:

@@ -142,19 +142,27 @@ def peek(zf: zipfile.ZipFile, member: str, sst: _Strings) -> list[list]:
     return _parse_head(head, sst)
 
 
-def merged_ranges(path, member: str, zf: zipfile.ZipFile | None = None) -> list:
+def merged_ranges(path, member: str, zf: zipfile.ZipFile | None = None, cells: dict | None = None) -> list:
     """Merged ranges of a sheet, 0-based inclusive. They follow the cell data, so the whole member is
-    inflated (zlib runs without the GIL). `zf`: the workbook already open (many sheets to scan)."""
+    inflated (zlib runs without the GIL). `zf`: the workbook already open (many sheets to scan). `cells`:
+    filled on the way with the error cells and formulas without a result (cellscan)."""
     if zf is None:
         with zipfile.ZipFile(path) as own:
-            return merged_ranges(path, member, own)
+            return merged_ranges(path, member, own, cells)
     carry = b""
     found: bytes | None = None
+    scan = None
+    if cells is not None:
+        from .cellscan import Scan
+
+        scan = Scan(cells)
     with zf.open(member) as fh:
         while True:
             chunk = fh.read(_CHUNK)
             if not chunk:
                 break
+            if scan is not None:
+                scan.feed(chunk)
             if found is not None:
                 found += chunk
                 continue
@@ -308,6 +316,7 @@ class _Book:
         self.scans: dict = {}
         self.pool = None
         self.zf: zipfile.ZipFile | None = None
+        self.cells: dict[str, dict] = {}  # member -> its unknown cells (cellscan), filled by the scans
 
     def scan(self, members: list[str]) -> None:
         """Start scanning these sheets' merged ranges, in this order, in a background thread."""
@@ -319,7 +328,7 @@ class _Book:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jindu-merged")
         for m in members:
             if m not in self.scans:
-                self.scans[m] = self.pool.submit(merged_ranges, self.path, m)
+                self.scans[m] = self.pool.submit(merged_ranges, self.path, m, None, self.cells.setdefault(m, {}))
 
     def has_merged(self, member: str) -> bool:
         """Whether a sheet has merged cells (True when that cannot be told). One open zip for all sheets:
@@ -342,9 +351,10 @@ class _Book:
         if self.reader is None:
             self.reader = _open_reader(self.path)
         scan = self.scans.get(body.member)
-        merged_of = scan.result if scan is not None else (lambda: merged_ranges(self.path, body.member))
+        cells = self.cells.setdefault(body.member, {})
+        merged_of = scan.result if scan is not None else (lambda: merged_ranges(self.path, body.member, None, cells))
         table, col0, merged = load_table(self.reader, body.sheet, body.head, start, self.max_cells, merged_of)
-        body.merged = merged
+        body.merged, body.cells = merged, cells
         return _columns_of(table, col0)
 
 
@@ -355,6 +365,7 @@ class _Body:
         self.book, self.sheet, self.head, self.member = book, sheet, head, member
         self.size = size  # bytes of the sheet's XML: how long it takes to parse, roughly
         self.merged: list | None = None  # known once the body was loaded; the caller re-checks the header
+        self.cells: dict = {}  # known once the body was loaded: its error cells and formulas without a result
 
     def __call__(self, start: int):
         try:

@@ -49,6 +49,10 @@ class RawSheet:
     body: Callable[[int], tuple[list, int] | None] | None = None
     source: Path | None = None  # the workbook, when body() may refuse and calamine must read the sheet
     fast: tuple | None = None  # body(start)'s result, set by load_ledgers
+    # {(row, column) 0-based: error literal or cellscan.FORMULA_NO_VALUE}: cells the reader gave as empty
+    unknown_cells: dict = field(default_factory=dict)
+    # (finding code, 1-based row, detail) of problems found while reading (e.g. a CSV line's encoding)
+    notes: list = field(default_factory=list)
 
 
 def _fail(path: str, reason: str) -> InputError:
@@ -286,7 +290,9 @@ def _read_xlrd(path: Path, name: str) -> list[RawSheet]:
                             out.append(v.date() if v.time() == dt.time() else v)
                         except Exception:  # noqa: BLE001 - odd date cell: keep the serial
                             out.append(c.value)
-                    elif c.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                    elif c.ctype == xlrd.XL_CELL_ERROR:  # the literal (#N/A …): normalize reports it
+                        out.append(xlrd.error_text_from_code.get(c.value, "#N/A"))
+                    elif c.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
                         out.append("")
                     elif c.ctype == xlrd.XL_CELL_BOOLEAN:
                         out.append(bool(c.value))
@@ -303,21 +309,34 @@ def _read_xlrd(path: Path, name: str) -> list[RawSheet]:
         raise _fail(name, f"格式过旧或文件损坏，无法读取，请用 Excel/WPS 打开后另存为 .xlsx（{str(exc)[:80]}）") from None
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """(text, codec): UTF-8 (with or without BOM), else GB18030 (a superset of GBK/GB2312), else UTF-16
-    with BOM."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+def decode_text(data: bytes) -> tuple[str, str, list[int]]:
+    """(text, codec, 1-based numbers of the lines decoded as GB18030 in a UTF-8 file): UTF-8 (with or
+    without BOM), else GB18030 (a superset of GBK/GB2312), else UTF-16 with BOM.
+
+    A UTF-8 file with a few GBK lines (a name pasted from another file), or a BOM before a GBK body, is
+    decoded line by line: one bad byte never turns the whole file (and its header) into mojibake."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace"), "utf-16"
+        return data.decode("utf-16", errors="replace"), "utf-16", []
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data
     try:
-        return data.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8", []
     except UnicodeDecodeError:
         pass
+    lines = body.split(b"\n")
+    utf8 = [_utf8_line(line) for line in lines]
+    if not any(t is not None and not t.isascii() for t in utf8):  # no line is UTF-8 text: a GBK file
+        return body.decode("gb18030", errors="replace"), "gb18030", []
+    other = [i + 1 for i, t in enumerate(utf8) if t is None]
+    text = "\n".join(t if t is not None else lines[i].decode("gb18030", errors="replace") for i, t in enumerate(utf8))
+    return text, "utf-8+gb18030", other
+
+
+def _utf8_line(line: bytes) -> str | None:
     try:
-        return data.decode("gb18030"), "gb18030"
+        return line.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("gb18030", errors="replace"), "gb18030"
+        return None
 
 
 def read_csv(path: Path, name: str) -> RawSheet:
@@ -328,9 +347,10 @@ def read_csv(path: Path, name: str) -> RawSheet:
         raise _fail(name, f"无法打开文件（{exc.strerror or exc}）") from None
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _fail(name, "不是表格文件（内容为二进制数据）")
-    text, codec = decode_text(data)
+    text, codec, other_lines = decode_text(data)
     utf8 = data if codec == "utf-8" else None  # what pyarrow's reader takes (else the text is encoded)
     del data
+    notes = [("csv_line_encoding", line, "") for line in other_lines]
     sample = "\n".join(text[:65536].splitlines()[:30])
     counts = {d: sum(line.count(d) for line in sample.splitlines()) for d in (",", ";", "\t", "|")}
     delim = max(counts, key=lambda d: (counts[d], d == ","))
@@ -338,12 +358,13 @@ def read_csv(path: Path, name: str) -> RawSheet:
     del utf8
     if fast is not None:
         fast.name = path.stem
+        fast.notes = notes
         return fast
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     except csv.Error as exc:
         raise _fail(name, f"CSV 文件格式错误（{exc}）") from None
-    return RawSheet(path.stem, rows, text=True)
+    return RawSheet(path.stem, rows, text=True, notes=notes)
 
 
 CSV_FAST_MIN_CHARS = 200_000  # small files: the csv module is as fast and its rows are exact

@@ -227,7 +227,7 @@ def _persons_windows(base: dict[str, pd.DataFrame], lasts: list) -> list[dict[st
     first_known = np.where(first == NAT, np.iinfo(np.int64).max, first)
     known_from = np.minimum(first_known, s_first)  # max int: no date known
     status = p["人员状态"]
-    not_registered = status.isin(NOT_REGISTERED).to_numpy(dtype=bool)
+    not_registered = status.isin(NOT_REGISTERED + (schema.STATUS_UNKNOWN,)).to_numpy(dtype=bool)
     abroad = (status == "出境").fillna(False).astype(bool).to_numpy()
     inside = status.isin(IN_FACILITY).to_numpy(dtype=bool)
     social = (status.isin(SOCIAL) | status.isna()).to_numpy(dtype=bool)

@@ -1,0 +1,93 @@
+"""Cells whose value the spreadsheet readers lose: error values (#N/A …) and formulas saved without a result.
+
+python-calamine and fastexcel give both as empty cells, and an empty cell has a meaning (an empty 人员状态 is
+社会面). The worksheet XML says what they are; `Scan` finds them while the sheet's XML is inflated anyway (the
+merged-range scan), by byte searches on each chunk, so a sheet without such cells costs a few `find` calls per
+megabyte. normalize.py puts the literals back into the values, where they become findings.
+"""
+
+from __future__ import annotations
+
+import re
+
+# What Excel, WPS and LibreOffice show for a formula's error (also what a CSV saved from them holds).
+ERROR_VALUES = frozenset({
+    "#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!",
+    "#FIELD!", "#BLOCKED!", "#BUSY!", "#CONNECT!", "#UNKNOWN!", "#EXTERNAL!", "#PYTHON!",
+})
+# A formula cell saved without its result (files written by programs, never opened in Excel): private-use
+# text, which no typed cell holds.
+FORMULA_NO_VALUE = "\ue000formula-without-value\ue000"
+UNKNOWN_CELLS = ERROR_VALUES | {FORMULA_NO_VALUE}
+
+_ERROR_ATTR = b't="e"'
+# How a formula cell ends when no result follows its <f>: nothing, or an empty <v>.
+_NO_RESULT = (b"</f></c>", b"</f><v></v></c>", b"</f><v/></c>", b"/></c>")
+_CELL_OPEN = re.compile(rb"<(?:\w+:)?c\s([^>]*?)>")
+_R = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_T = re.compile(rb'\bt="(\w+)"')
+_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_LOOKBACK = 4096  # a cell's opening tag lies within this many bytes before its end (a formula's text is short)
+
+
+def _index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n - 1
+
+
+class Scan:
+    """Fed the chunks of one worksheet XML in order; `cells` collects {(row, column) 0-based: the error literal
+    or FORMULA_NO_VALUE}."""
+
+    def __init__(self, cells: dict | None = None):
+        self.cells: dict = {} if cells is None else cells
+        self.tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.tail + chunk if self.tail else chunk
+        cut = data.rfind(b"c>") + 2  # after a cell's end: no cell straddles two bodies
+        if cut < 2:
+            self.tail = data[-(1 << 20):]
+            return
+        body, self.tail = data[:cut], data[cut:]
+        if _ERROR_ATTR in body:
+            self._errors(body)
+        if b"</f>" in body or b"/></c>" in body:
+            self._uncached(body)
+
+    def _put(self, attrs: bytes, value: str) -> None:
+        m = _R.search(attrs)
+        if m:  # a cell without a reference cannot be located (generators always write one)
+            self.cells[(int(m.group(2)) - 1, _index(m.group(1)))] = value
+
+    def _errors(self, body: bytes) -> None:
+        pos = body.find(_ERROR_ATTR)
+        while pos >= 0:
+            start = body.rfind(b"<", 0, pos)
+            m = _CELL_OPEN.match(body, start)
+            if m and m.end() > pos:
+                end = body.find(b"c>", m.end())
+                v = _V.search(body, m.end(), end if end >= 0 else len(body))
+                text = v.group(1).decode("utf-8", "replace").strip() if v else ""
+                self._put(m.group(1), text if text in ERROR_VALUES else "#N/A")
+            pos = body.find(_ERROR_ATTR, pos + 1)
+
+    def _uncached(self, body: bytes) -> None:
+        for pattern in _NO_RESULT:
+            pos = body.find(pattern)
+            while pos >= 0:
+                window_start = max(0, pos - _LOOKBACK)
+                opening = None
+                for m in _CELL_OPEN.finditer(body, window_start, pos):  # the last opening tag before the end
+                    opening = m
+                if opening is not None:
+                    inner = body[opening.end():pos + len(pattern)]
+                    t = _T.search(opening.group(1))
+                    kind = t.group(1) if t else b"n"
+                    # t="str" with an empty <v>: a formula whose result is the empty text (cached, not lost)
+                    if (b"<f" in inner and kind not in (b"str", b"e", b"inlineStr")
+                            and not any(v.strip() for v in _V.findall(inner))):
+                        self._put(opening.group(1), FORMULA_NO_VALUE)
+                pos = body.find(pattern, pos + 1)
