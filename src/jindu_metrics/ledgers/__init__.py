@@ -119,6 +119,8 @@ def _read_file_sheets(path, label: str, threads: bool) -> list[tuple]:
                     raw.unknown_cells = raw.body.cells
             elif raw.body is not None and header is not None:
                 raw.fast = raw.body(header.row + 1)
+            elif header is not None and not raw.text and not raw.unknown_cells:
+                _scan_unknown(path, raw)
             notes = [Finding(code, label, raw.name, row, detail=detail) for code, row, detail in raw.notes]
             if header is None:
                 nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
@@ -240,6 +242,29 @@ class _Now:
 
     def result(self):
         return self.body(self.start)
+
+
+def _scan_unknown(path, raw) -> None:
+    """The error cells and formulas without a result of a sheet python-calamine read whole (it gives them as
+    empty, or an ODS error as its cached number), from the workbook's XML. Best effort: the sheet was read."""
+    import zipfile
+
+    from .cellscan import ods_errors
+    from .fastxlsx import merged_ranges, sheet_parts
+
+    try:
+        if not zipfile.is_zipfile(path):
+            return  # .xls: calamine gives error cells as empty (xlrd's fallback gives their literal)
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            if "content.xml" in names:
+                raw.unknown_cells = ods_errors(zf.read("content.xml"), raw.name)
+            elif "xl/workbook.xml" in names:
+                member = dict(sheet_parts(zf)).get(raw.name)
+                if member:
+                    merged_ranges(path, member, zf, raw.unknown_cells)
+    except Exception:  # noqa: BLE001 - a damaged package was read by calamine already; nothing more to learn
+        raw.unknown_cells = {}
 
 
 _COPY_NAME = re.compile(r"副本|[(（]\d+[)）]|\bcopy\b|拷贝|复件", re.I)

@@ -17,7 +17,7 @@ import pandas as pd
 from .. import schema
 from ..findings import Finding
 from . import ids
-from .cellscan import FORMULA_NO_VALUE, UNKNOWN_CELLS
+from .cellscan import FORMULA_NO_VALUE, is_unknown
 from .fastxlsx import _col_letters
 from .formats import RawSheet
 from .header import Header
@@ -227,7 +227,7 @@ def _convert_all(conv, uniq: np.ndarray) -> tuple[np.ndarray, list, np.ndarray |
         u = uniq[k]
         if _is_empty(u):
             continue
-        if u in UNKNOWN_CELLS:  # an error value or a formula without a result: unknown, not empty
+        if is_unknown(u):  # an error value or a formula without a result: unknown, not empty
             problems.append((k, "formula_no_value", "") if u == FORMULA_NO_VALUE else (k, "cell_error", f"单元格显示 {u}"))
             continue
         v, code, detail = conv(u)
