@@ -262,3 +262,34 @@ def test_strict_exit_code_counts_unmet_targets(jindu, seizures_only, tmp_path):
     assert code == 0 and "--strict" not in err
     code, _, err = jindu(["batch", SAMPLE, "--period", "2018-10", "--out", tmp_path / "b", "--strict"])
     assert code == 1 and "--strict：有" in err
+
+
+def test_strict_is_where_the_readme_says(jindu):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    row = next(ln for ln in readme.splitlines() if ln.startswith("| 1 |"))
+    assert "`compute`、`report`、`batch` 加 `--strict`" in row
+    for cmd, has in (("compute", True), ("report", True), ("batch", True), ("validate", False), ("explain", False)):
+        code, out, _ = jindu([cmd, "--help"])
+        assert code == 0 and ("--strict" in out) == has, cmd
+
+
+def test_explain_of_a_missing_figure_says_which_ledger(jindu, seizures_only):
+    code, out, _ = jindu(["explain", "走访管控率", seizures_only, "--period", "2018-01..2018-10"])
+    assert code == 0 and "结果：无台帐" in out and "未提供吸毒人员登记台帐、帮教管控台帐：此指标没有数值" in out
+    code, out, _ = jindu(["explain", "走访管控率", seizures_only, "--period", "2018-01..2018-10", "-f", "json"])
+    d = json.loads(out)
+    assert (d["numerator"], d["denominator"], d["display"], d["numerator_rows"]) == (None, None, "无台帐", [])
+
+
+def test_docs_missing_ledger_example_renders_as_documented(jindu, tmp_path):
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "templates.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## 缺台帐"):]
+    template = tmp_path / "t.j2"
+    template.write_text(re.search(r"```jinja\n(.*?)```", section, re.S).group(1), encoding="utf-8")
+    full, partial = re.findall(r"得到“(.*?)”", section)
+    code, out, _ = jindu(["report", SAMPLE, "--period", "2018-10", "-t", template])
+    assert code == 0 and out.strip() == full
+    code, out, _ = jindu(["report", _only(["吸毒人员登记台帐", "查处台帐", "社区戒毒社区康复台帐", "禁毒宣传台帐", "单位信息"],
+                                                tmp_path / "x.xlsx"), "--period", "2018-10",
+                          "-t", template])
+    assert code == 0 and out.strip() == partial
