@@ -59,6 +59,8 @@ _KINDS = [
     FindingKind("status_contradiction", WARNING, "人员状态与其他台帐矛盾", "请核对人员状态{detail}"),
     FindingKind("level_contradiction", WARNING, "管控等级与戒断情况矛盾", "请核对管控等级{detail}"),
     FindingKind("gender_mismatch", WARNING, "性别与身份证号不符", "请核对性别或身份证号{detail}"),
+    FindingKind("no_ledger", ERROR, "没有可识别的台帐",
+                "所读文件中没有一个工作表能识别为台帐，无法计算指标；请检查是否选错了文件或表头列名{detail}"),
     FindingKind("sheet_unrecognized", NOTE, "工作表未识别为任何台帐", "已跳过；如为台帐，请检查表头列名{detail}"),
     FindingKind("row_skipped", NOTE, "合计或备注行已跳过", "此行不是数据行，未计入{detail}"),
 ]

@@ -73,7 +73,7 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
             out += _rows(d, "duplicate_person", ID, ID, detail)
 
     # rows of other ledgers whose ID is not in persons (only when a persons ledger was read)
-    has_persons = any(s.kind == "persons" for s in ledgers.sheets) or len(persons) > 0
+    has_persons = "persons" in ledgers.kinds_present
     known = pd.Index(persons[ID].dropna().unique()) if len(persons) else pd.Index([])
     if has_persons:
         for kind in ("seizures", "community", "contacts"):
@@ -147,4 +147,6 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
 def validate(ledgers: LedgerSet, today: dt.date | None = None) -> list[Finding]:
     """All findings: the reader's and the cross-ledger checks, sorted by file, sheet, row, column, code."""
     found = list(ledgers.findings) + cross_checks(ledgers, today)
+    if not ledgers.kinds_present:  # no ledger, no figures: compute and report refuse such input (exit 2)
+        found.append(Finding("no_ledger", "、".join(ledgers.files) or "（无文件）", detail=ledgers.unrecognised()))
     return sorted(found, key=lambda f: f.sort_key())

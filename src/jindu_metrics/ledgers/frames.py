@@ -86,7 +86,10 @@ def from_records(kind: str, records: Iterable[Mapping], file: str = "<内存>", 
 
 
 def ledger_set(unit: str | None = None, **frames: pd.DataFrame | Iterable[Mapping]) -> LedgerSet:
-    """A LedgerSet with every kind present; values may be frames or lists of clean records."""
+    """A LedgerSet with a frame for every kind; values may be frames or lists of clean records.
+
+    The kinds given (even empty) are the ledgers present; the others are missing (their figures have no value).
+    """
     out = {}
     for kind in schema.KINDS:
         v = frames.get(kind)
@@ -96,4 +99,4 @@ def ledger_set(unit: str | None = None, **frames: pd.DataFrame | Iterable[Mappin
             out[kind] = coerce(kind, v)
         else:
             out[kind] = from_records(kind, v)
-    return LedgerSet(frames=out, unit=unit)
+    return LedgerSet(frames=out, unit=unit, present=frozenset(k for k in schema.KINDS if frames.get(k) is not None))

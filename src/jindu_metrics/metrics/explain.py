@@ -12,7 +12,19 @@ from ..ledgers.model import LedgerSet
 from ..periods import Period
 from ..privacy import mask_id, mask_name
 from .catalog import Catalog, Indicator
-from .engine import ID, Prepared, _display, aggregate, has_counts, mask, normalise, prepare, whole_unit_name
+from .display import MISSING, missing_reason
+from .engine import (
+    ID,
+    Prepared,
+    _display,
+    aggregate,
+    has_counts,
+    mask,
+    missing_ledgers,
+    normalise,
+    prepare,
+    whole_unit_name,
+)
 
 # Source columns behind each derived column: what `explain` shows as the deciding values.
 DERIVED_SOURCES = {
@@ -122,8 +134,13 @@ def _rows(df: pd.DataFrame, cols: list[str], has_cols: dict) -> list[ExplainRow]
 def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *,
             unit: str | None = None) -> Explanation:
     ind = catalog.get(metric)
-    base = normalise(ledgers)
+    ledgers.require_any()
     whole = whole_unit_name(ledgers)
+    gone = missing_ledgers(ind, ledgers.kinds_present)
+    if gone:
+        return Explanation(ind, period, unit or whole, None, None, MISSING, [],
+                           notes=[f"{missing_reason(gone)}：此指标没有数值（不按0计）。"])
+    base = normalise(ledgers)
     prep = prepare(base, period, whole)
     by = None
     if unit is not None and unit != whole:
