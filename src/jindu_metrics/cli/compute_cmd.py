@@ -245,9 +245,9 @@ def render_explanation(ex, show_pii: bool, default_used: bool, console) -> None:
         for c in ("文件", "工作表", "行", "公民身份号码", "姓名", *cols):
             t.add_column(c, no_wrap=True)
         for r in rows:
-            d = r.to_dict(show_pii)
+            d = r.to_dict(show_pii, ex.names)
             t.add_row(Path(r.file).name, r.sheet, str(r.row), d["公民身份号码"] or "", d["姓名"] or "",
-                      *[r.values.get(c, "") for c in cols])
+                      *[d["values"].get(c, "") for c in cols])
         console.print(t)
 
     label = "计入分子的行" if ind.kind == "ratio" else "计入的行"

@@ -44,11 +44,13 @@ def render_json(ledgers, findings, show_pii: bool) -> str:
     import json
 
     from ..findings import summarize
+    from ..privacy import Names
 
     summary = summarize(findings)
     summary["files"] = ledgers.files
     summary["sheets"] = [{"file": s.file, "sheet": s.sheet, "kind": s.kind, "rows": s.rows} for s in ledgers.sheets]
-    doc = {"findings": [f.to_dict(show_pii) for f in findings], "summary": summary}
+    names = Names.of(ledgers)
+    doc = {"findings": [f.to_dict(show_pii, names) for f in findings], "summary": summary}
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
@@ -58,8 +60,9 @@ def render_table(ledgers, findings, show_pii: bool) -> None:
 
     from .. import schema
     from ..findings import ERROR, WARNING, summarize
-    from ..privacy import mask_value
+    from ..privacy import Names
 
+    names = Names.of(ledgers)
     console = Console(highlight=False, soft_wrap=False)
     kinds = {s.kind and (s.file, s.sheet): s.kind for s in ledgers.sheets}
     for s in ledgers.sheets:
@@ -87,8 +90,9 @@ def render_table(ledgers, findings, show_pii: bool) -> None:
             table.add_column(name, justify=just, overflow="fold")
         for f in items:
             style = "red" if f.severity == ERROR else ("yellow" if f.severity == WARNING else "dim")
-            table.add_row(str(f.row or ""), f.column or "", f"[{style}]{f.severity}[/]",
-                          mask_value(f.column, f.value, show_pii) or "", f.message)
+            d = f.to_dict(show_pii, names)
+            table.add_row(str(f.row or ""), f.column or "", f"[{style}]{f.severity}[/]", d["value"] or "",
+                          d["message"])
         console.print(table)
     s = summarize(findings)
     line = f"共 {s['错误']} 个错误、{s['警告']} 个警告"
