@@ -343,7 +343,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise UsageError("--jobs 应为正整数。")
-    targets = dict(getattr(workspace, "targets", {}) or {})
+    targets = getattr(workspace, "targets", None) or {}  # workspace.Targets keeps the jindu.toml lines
     if catalog is None and workspace is not None and getattr(workspace, "catalog", None):
         catalog = workspace.catalog
     if scoring is None and workspace is not None and getattr(workspace, "scoring", None):
