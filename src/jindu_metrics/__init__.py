@@ -6,9 +6,7 @@ Library entry points (the CLI is a thin layer over these):
     ledgers = load_ledgers(["乐平镇台帐.xlsx"])
 """
 
-from .interrupt import install_early as _install_early
-
-_install_early()  # Ctrl-C while the program is still importing: a message and exit 130, not a traceback
+from . import interrupt as _interrupt  # noqa: F401 - first: Ctrl-C while the program is still importing
 
 __version__ = "0.1.0"
 

@@ -36,3 +36,6 @@ def install_early(force: bool = False) -> None:
     if not (force or _is_program()) or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         return
     signal.signal(signal.SIGINT, _exit_now)
+
+
+install_early()  # at import: jindu_metrics/__init__.py imports this module first
