@@ -36,7 +36,7 @@ def test_period_out_of_range(period):
 
 
 def test_period_edges_in_range_still_work():
-    code, out, err = run_cli(["compute", SAMPLE, "--period", "2100-12", "--format", "json"])
+    code, _out, err = run_cli(["compute", SAMPLE, "--period", "2100-12", "--format", "json"])
     assert code in (0, 1), err
 
 
@@ -164,12 +164,12 @@ def test_init_refuses_control_characters(tmp_path, unit):
 
 @pytest.mark.parametrize("unit", ['乐"平镇', "乐平\\镇", "乐平镇'", "[乐平镇]", "乐平镇 # 注"])
 def test_init_writes_any_printable_name_that_reads_back(tmp_path, unit, monkeypatch):
-    code, out, err = run_cli(["init", tmp_path / "ws", "--unit", unit])
+    code, _out, err = run_cli(["init", tmp_path / "ws", "--unit", unit])
     assert code == 0, err
     data = tomllib.loads((tmp_path / "ws" / "jindu.toml").read_text(encoding="utf-8"))
     assert data["workspace"]["unit"] == unit
     monkeypatch.chdir(tmp_path / "ws")
-    code, out, err = run_cli(["metrics"])
+    code, _out, err = run_cli(["metrics"])
     assert code == 0, err
 
 

@@ -264,7 +264,7 @@ def render_explanation(ex, show_pii: bool, default_used: bool, console) -> None:
 
 @app.command("metrics", cls=chinese.Command)
 def metrics_cmd(catalog: common.Catalog = None) -> None:
-    """列出指标目录（id、名称、口径、目标）。
+    """列出指标目录（id、名称、口径、目标）。各指标的口径和共同约定详见 docs/指标口径.md。
 
     示例：
       jindu metrics

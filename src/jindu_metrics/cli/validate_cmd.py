@@ -16,6 +16,7 @@ def validate_command(
     show_pii: common.ShowPii = False,
 ) -> None:
     """校验台帐：列出每个问题所在的文件、工作表、行、列及修改方法。无错误时退出码为 0，有错误为 1，文件无法读取为 2。
+    台帐的列和可接受的写法见 docs/台帐格式.md。
 
     示例：
       jindu validate 乐平镇台帐.xlsx
