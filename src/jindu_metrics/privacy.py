@@ -45,7 +45,7 @@ def mask_name(value: object) -> str:
 class Names:
     """The persons' names to look for inside any text (exact substrings of two characters or more)."""
 
-    __slots__ = ("_lengths", "_names")
+    __slots__ = ("_lengths", "_memo", "_names")
 
     def __init__(self, names: Iterable[object] = ()) -> None:
         found = set()
@@ -56,6 +56,7 @@ class Names:
                     found.add(n)
         self._names = frozenset(found)
         self._lengths = sorted({len(n) for n in found}, reverse=True)  # longest first: 欧阳修文 before 欧阳
+        self._memo: dict[str, str] = {}  # findings repeat their messages and values: scan each text once
 
     @classmethod
     def of(cls, ledgers) -> Names:
@@ -72,6 +73,14 @@ class Names:
     def mask(self, s: str) -> str:
         if not self._names or len(s) < _MIN_NAME:
             return s
+        done = self._memo.get(s)
+        if done is None:
+            done = self._scan(s)
+            if len(self._memo) < 100_000:
+                self._memo[s] = done
+        return done
+
+    def _scan(self, s: str) -> str:
         out: list[str] = []
         i, n = 0, len(s)
         while i < n:
