@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, JinduError, UsageError
+from .privacy import Names, mask_text
 
 TOWN = "所属镇街"
 VILLAGE = "所属村居"
@@ -197,19 +198,20 @@ def process_file(job: dict) -> list[dict]:
     except Exception as exc:  # noqa: BLE001 - a file the reader could not cope with fails only its own unit
         return [_failed(name, None, InputError(f"文件无法处理（{type(exc).__name__}）。", file=name))]
 
+    names = Names.of(ledgers)  # summary.json and 数据问题 carry findings: mask any name or ID in them
     try:
         towns = towns_of(ledgers)
         if len(towns) <= 1:
             unit = ledgers.unit or (towns[0] if towns else None) or path.stem
-            fdicts = [{"unit": unit, **f.to_dict()} for f in findings]
+            fdicts = [{"unit": unit, **f.to_dict(False, names)} for f in findings]
             return [_unit_result(name, unit, ledgers, fdicts, job)]
         parts, unplaced = split_by_town(ledgers, towns)
         owners = _finding_towns(ledgers, findings)
         out = []
         for t in towns:
-            fdicts = [{"unit": t, **f.to_dict()} for f, o in zip(findings, owners) if o == t]
+            fdicts = [{"unit": t, **f.to_dict(False, names)} for f, o in zip(findings, owners) if o == t]
             out.append(_unit_result(name, t, parts[t], fdicts, job))
-        stray = [{"unit": None, **f.to_dict()} for f, o in zip(findings, owners) if o is None]
+        stray = [{"unit": None, **f.to_dict(False, names)} for f, o in zip(findings, owners) if o is None]
         if stray or unplaced:
             out[0]["file_findings"] = stray
             out[0]["unplaced"] = unplaced
@@ -217,11 +219,12 @@ def process_file(job: dict) -> list[dict]:
     except JinduError as exc:
         return [_failed(name, None, exc)]
     except Exception as exc:  # noqa: BLE001 - keep the run going; the message names the file
-        return [_failed(name, None, InputError(f"计算时出错（{type(exc).__name__}: {exc}）。", file=name))]
+        return [_failed(name, None, InputError(f"计算时出错（{type(exc).__name__}: {mask_text(exc, names)}）。",
+                                               file=name))]
 
 
 def _failed(file: str, unit: str | None, exc: JinduError) -> dict:
-    return {"file": file, "unit": unit, "status": "failed", "error": str(exc), "findings": [], "rows": [],
+    return {"file": file, "unit": unit, "status": "failed", "error": mask_text(exc), "findings": [], "rows": [],
             "raw": {}, "trend": {}, "bulletin": None, "frames": None, "present": []}
 
 
@@ -376,7 +379,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise UsageError("--jobs 应为正整数。")
-    targets = dict(getattr(workspace, "targets", {}) or {})
+    targets = getattr(workspace, "targets", None) or {}  # workspace.Targets keeps the jindu.toml lines
     if catalog is None and workspace is not None and getattr(workspace, "catalog", None):
         catalog = workspace.catalog
     if scoring is None and workspace is not None and getattr(workspace, "scoring", None):

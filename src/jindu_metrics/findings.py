@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .privacy import mask_value
+from .privacy import Names, mask_text, mask_value
 
 ERROR = "错误"
 WARNING = "警告"
@@ -97,7 +97,9 @@ class Finding:
     def sort_key(self) -> tuple:
         return (self.file, self.sheet or "", self.row or 0, self.column or "", self.code)
 
-    def to_dict(self, show_pii: bool = False) -> dict:
+    def to_dict(self, show_pii: bool = False, names: Names | None = None) -> dict:
+        """Plain data for output; the value (and any ID or known name in the message) masked unless show_pii."""
+        message = self.message
         return {
             "code": self.code,
             "severity": self.severity,
@@ -105,8 +107,8 @@ class Finding:
             "sheet": self.sheet,
             "row": self.row,
             "column": self.column,
-            "value": mask_value(self.column, self.value, show_pii),
-            "message": self.message,
+            "value": mask_value(self.column, self.value, show_pii, names),
+            "message": message if show_pii else mask_text(message, names),
         }
 
 

@@ -1,4 +1,4 @@
-"""The ledger data contract (../shared/spec/ledgers.md) as data.
+"""The ledger data contract (docs/台帐格式.md) as data.
 
 Every ledger kind, its canonical columns, their types, allowed values and aliases are declared here once;
 the reader, the validator, `jindu init` and the sample generator all read this module.

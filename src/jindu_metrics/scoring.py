@@ -8,7 +8,6 @@ All arithmetic is exact (Fraction); scores are rounded 四舍五入 only for dis
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -173,11 +172,9 @@ def load_scheme(path: str | Path | None = None, *, text: str | None = None, cata
             text = Path(path).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"考评方案无法读取：{exc}", file=source) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise _err(source, int(m.group(1)) if m else None, f"不是有效的 TOML 格式（{exc}）") from None
+    from .tomlread import loads
+
+    data = loads(text, source if path is not None else None, "考评方案")
 
     for key in data:
         if key not in ("scheme", "item"):

@@ -28,8 +28,11 @@ Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="输出�
 
 
 def err(message: str) -> None:
-    """Print a message to stderr (never PII)."""
-    print(message, file=sys.stderr)
+    """Print a message to stderr; an ID-like number in it (from a cell quoted by an error) is masked."""
+    from ..privacy import mask_text
+
+    print(mask_text(message), file=sys.stderr)
+
 
 Strict = Annotated[bool, typer.Option("--strict", help="有设目标的指标未达标时以退出码 1 结束（缺台帐的指标不算未达标）。")]
 

@@ -251,9 +251,9 @@ def render_explanation(ex, show_pii: bool, default_used: bool, console) -> None:
         for c in ("文件", "工作表", "行", "公民身份号码", "姓名", *cols):
             t.add_column(c, no_wrap=True)
         for r in rows:
-            d = r.to_dict(show_pii)
+            d = r.to_dict(show_pii, ex.names)
             t.add_row(Path(r.file).name, r.sheet, str(r.row), d["公民身份号码"] or "", d["姓名"] or "",
-                      *[r.values.get(c, "") for c in cols])
+                      *[d["values"].get(c, "") for c in cols])
         console.print(t)
 
     label = "计入分子的行" if ind.kind == "ratio" else "计入的行"
@@ -270,7 +270,7 @@ def render_explanation(ex, show_pii: bool, default_used: bool, console) -> None:
 
 @app.command("metrics", cls=chinese.Command)
 def metrics_cmd(catalog: common.Catalog = None) -> None:
-    """列出指标目录（id、名称、口径、目标）。
+    """列出指标目录（id、名称、口径、目标）。各指标的口径和共同约定详见 docs/指标口径.md。
 
     示例：
       jindu metrics

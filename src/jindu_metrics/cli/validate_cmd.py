@@ -16,6 +16,7 @@ def validate_command(
     show_pii: common.ShowPii = False,
 ) -> None:
     """校验台帐：列出每个问题所在的文件、工作表、行、列及修改方法。无错误时退出码为 0，有错误为 1，文件无法读取为 2。
+    台帐的列和可接受的写法见 docs/台帐格式.md。
 
     示例：
       jindu validate 乐平镇台帐.xlsx
@@ -44,11 +45,13 @@ def render_json(ledgers, findings, show_pii: bool) -> str:
     import json
 
     from ..findings import summarize
+    from ..privacy import Names
 
     summary = summarize(findings)
     summary["files"] = ledgers.files
     summary["sheets"] = [{"file": s.file, "sheet": s.sheet, "kind": s.kind, "rows": s.rows} for s in ledgers.sheets]
-    doc = {"findings": [f.to_dict(show_pii) for f in findings], "summary": summary}
+    names = Names.of(ledgers)
+    doc = {"findings": [f.to_dict(show_pii, names) for f in findings], "summary": summary}
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
@@ -58,8 +61,9 @@ def render_table(ledgers, findings, show_pii: bool) -> None:
 
     from .. import schema
     from ..findings import ERROR, WARNING, summarize
-    from ..privacy import mask_value
+    from ..privacy import Names
 
+    names = Names.of(ledgers)
     console = Console(highlight=False, soft_wrap=False)
     kinds = {s.kind and (s.file, s.sheet): s.kind for s in ledgers.sheets}
     for s in ledgers.sheets:
@@ -87,8 +91,9 @@ def render_table(ledgers, findings, show_pii: bool) -> None:
             table.add_column(name, justify=just, overflow="fold")
         for f in items:
             style = "red" if f.severity == ERROR else ("yellow" if f.severity == WARNING else "dim")
-            table.add_row(str(f.row or ""), f.column or "", f"[{style}]{f.severity}[/]",
-                          mask_value(f.column, f.value, show_pii) or "", f.message)
+            d = f.to_dict(show_pii, names)
+            table.add_row(str(f.row or ""), f.column or "", f"[{style}]{f.severity}[/]", d["value"] or "",
+                          d["message"])
         console.print(table)
     s = summarize(findings)
     line = f"共 {s['错误']} 个错误、{s['警告']} 个警告"
