@@ -93,7 +93,8 @@ def test_cli_json_masks_and_exit_1(tmp_path):
     r = jindu("validate", p, "--format", "json")
     assert r.returncode == 1, r.stderr
     doc = json.loads(r.stdout)
-    assert set(doc["findings"][0]) == {"code", "severity", "file", "sheet", "row", "column", "value", "message"}
+    assert set(doc["findings"][0]) == {"code", "severity", "file", "sheet", "row", "column", "column_letter", "value",
+                                      "message"}
     assert ID_A not in r.stdout and "赵六" not in r.stdout
     assert doc["summary"]["错误"] >= 10 and doc["summary"]["files"] == [str(p)]
     assert {"file", "sheet", "kind", "rows"} <= set(doc["summary"]["sheets"][0])

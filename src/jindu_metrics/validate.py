@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .findings import Finding
+from .findings import Finding, locate
 from .ledgers.model import LedgerSet
 
 ID = "公民身份号码"
@@ -105,5 +105,5 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
 
 def validate(ledgers: LedgerSet, today: dt.date | None = None) -> list[Finding]:
     """All findings: the reader's and the cross-ledger checks, sorted by file, sheet, row, column, code."""
-    found = list(ledgers.findings) + cross_checks(ledgers, today)
+    found = list(ledgers.findings) + locate(cross_checks(ledgers, today), ledgers.positions())
     return sorted(found, key=lambda f: f.sort_key())

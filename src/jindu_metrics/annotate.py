@@ -1,0 +1,448 @@
+"""`jindu validate --annotate`: a copy of each input workbook with every finding marked where it is.
+
+Each cell with a finding is filled (错误 red, 警告 amber, 提示 blue) and carries a comment with the finding's
+message and fix; a first sheet 问题清单 lists every finding with a link to its cell, the sheets the reader
+skipped and what of the workbook the copy could not keep. xlsx/xlsm are loaded with openpyxl and saved with
+everything else as it was; .xls, .ods, .xlsb and CSV inputs are rebuilt from their values as .xlsx.
+
+The copy is the user's own ledger (it holds PII by nature): it is written only where asked, atomically,
+never over an input, never into a batch output folder (check_target), and is byte-identical for the same
+input. The reader skips its 问题清单 sheet (is_annotation_sheet), so validating a copy gives the same findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import InputError, UsageError
+from .findings import ERROR, NOTE, WARNING, Finding, excel_column, summarize
+
+SHEET = "问题清单"
+MARK = "jindu 台帐校验问题清单"  # A1 of SHEET: with the sheet's name, what the reader skips
+SUFFIX = "_问题标注"
+OPENPYXL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
+TARGET_SUFFIXES = {".xlsx", ".xlsm"}
+FILLS = {ERROR: "FFFFC7CE", WARNING: "FFFFD966", NOTE: "FFDDEBF7"}  # ARGB, opaque
+FIXED_TIME = "2000-01-01T00:00:00Z"  # dcterms:modified of a copy whose input has none
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what an xlsx string cannot hold as such
+_SEVERITY_RANK = {ERROR: 0, WARNING: 1, NOTE: 2}
+
+
+def is_annotation_sheet(name: str, rows: Sequence) -> bool:
+    """Whether a sheet is the 问题清单 of an annotated copy (the reader skips it without a finding)."""
+    if not name.startswith(SHEET) or not rows or not len(rows[0]):
+        return False
+    first = rows[0][0]
+    return isinstance(first, str) and first.startswith(MARK)
+
+
+def is_copy_of(path: Path, original: Path) -> bool:
+    """Whether `path` is the default-named annotated copy of `original` (`<原名>_问题标注.xlsx`, or with the
+    original's format in the name when two inputs share a name)."""
+    stem = path.stem
+    return path.suffix.lower() in TARGET_SUFFIXES and stem.endswith(SUFFIX) and stem[: -len(SUFFIX)] in (
+        original.stem, f"{original.stem}_{original.suffix.lower().lstrip('.')}")
+
+
+# ---------------------------------------------------------------- where the copies go
+
+def plan_targets(files: list[tuple[Path, str]], annotate: str) -> list[tuple[Path, str, Path]]:
+    """(input path, label, copy path) of every input file.
+
+    `annotate` "" → `<原名>_问题标注.xlsx` beside each input; a name ending in .xlsx/.xlsm → that file (one
+    input only); anything else → a folder (created when missing) holding `<原名>_问题标注.xlsx` of each input.
+    Two inputs that would give the same copy name (台帐.xls and 台帐.csv) get their format in the name.
+    """
+    target = Path(annotate) if annotate else None
+    if target is not None and target.suffix.lower() in TARGET_SUFFIXES and not target.is_dir():
+        if len(files) > 1:
+            raise UsageError(f"有 {len(files)} 个台帐文件，--annotate 请给一个文件夹（每个文件各写一份标注副本），"
+                             "或不写文件名（副本写在各原文件旁）")
+        (path, label), = files
+        return [(path, label, target)]
+    if target is not None and target.suffix and not target.is_dir():
+        raise UsageError(f"标注副本须为 .xlsx 文件（或一个文件夹）：「{annotate}」")
+    names: dict[Path, list[Path]] = {}
+    for path, _ in files:
+        names.setdefault(_copy_name(path, target, False), []).append(path)
+    out = []
+    for path, label in files:
+        name = _copy_name(path, target, False)
+        out.append((path, label, name if len(names[name]) == 1 else _copy_name(path, target, True)))
+    return out
+
+
+def _copy_name(path: Path, folder: Path | None, with_format: bool) -> Path:
+    suffix = ".xlsm" if path.suffix.lower() == ".xlsm" else ".xlsx"
+    stem = f"{path.stem}_{path.suffix.lower().lstrip('.')}" if with_format else path.stem
+    return (folder or path.parent) / f"{stem}{SUFFIX}{suffix}"
+
+
+def check_target(target: Path, inputs: Sequence[Path]) -> None:
+    """Refuse a copy's destination that is an input, a link, a device or a folder, or that lies in a batch
+    output folder (the copy holds names and IDs). The one destination check of annotate."""
+    import os
+
+    from .batch import COUNTY_BULLETIN
+
+    where = f"标注副本「{target}」"
+    if target.is_symlink():
+        raise UsageError(f"{where}是一个链接，不会写入；请换一个文件名")
+    if target.exists():
+        if not target.is_file():
+            raise UsageError(f"{where}已存在且不是普通文件，不会写入；请换一个文件名")
+        for p in inputs:
+            if os.path.samefile(target, p):
+                raise UsageError(f"{where}就是输入的台帐文件，不会覆盖台帐；请换一个文件名")
+        if not is_annotated_copy(target):
+            raise UsageError(f"{where}已存在且不是 jindu 写的标注副本，不会覆盖；请换一个文件名"
+                             f"（要校验它并把副本写在旁边，请把 --annotate 写在文件名之后：jindu validate "
+                             f"{target.name} --annotate）")
+    real = Path(os.path.realpath(target))
+    for p in inputs:
+        if Path(os.path.realpath(p)) == real:
+            raise UsageError(f"{where}就是输入的台帐文件，不会覆盖台帐；请换一个文件名")
+    for folder in list(real.parents)[:2]:
+        if (folder / "summary.json").is_file() and (folder / COUNTY_BULLETIN).is_file():
+            raise UsageError(f"{where}位于批量汇总的输出文件夹「{folder}」中；标注副本含姓名和身份证号，"
+                             "请写到别处")
+
+
+def is_annotated_copy(path: Path) -> bool:
+    """Whether an existing file is an annotated copy (which a new annotation may replace)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return f'name="{SHEET}'.encode() in zf.read("xl/workbook.xml")
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------- the copy
+
+def write_annotated(path: Path, label: str, findings: list[Finding], target: Path) -> None:
+    """Write the annotated copy of one input file (its findings: those whose file is `label`), atomically."""
+    from .export import atomic_write_bytes
+
+    atomic_write_bytes(target, annotated_bytes(path, label, [f for f in findings if f.file == label],
+                                               keep_vba=target.suffix.lower() == ".xlsm"))
+
+
+def annotated_bytes(path: Path, label: str, findings: list[Finding], *, keep_vba: bool = False) -> bytes:
+    """The annotated copy of one input file as xlsx (or xlsm) bytes; the same input gives the same bytes."""
+    import io
+
+    from .export import deterministic_zip
+
+    notes: list[str] = []
+    modified = FIXED_TIME
+    wb = _load(path, label, keep_vba, notes) if _is_openpyxl(path) else None
+    if wb is not None:
+        modified = _core_modified(path) or FIXED_TIME
+        titles = {n: n for n in wb.sheetnames}
+    else:
+        wb, titles = _rebuild(path, label, notes)
+    listed = _mark(wb, findings, titles)
+    _add_list(wb, label, findings, listed, notes)
+    wb.template = False
+    buf = io.BytesIO()
+    wb.save(buf)
+    return deterministic_zip(buf.getvalue(), core_time=modified, only_modified=True)
+
+
+def _is_openpyxl(path: Path) -> bool:
+    if path.suffix.lower() not in OPENPYXL_SUFFIXES:
+        return False
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # an encrypted workbook: the copy would be a decrypted one on disk
+        raise InputError("文件已加密，不生成标注副本（副本会是未加密的台帐）", file=str(path))
+    return head.startswith(b"PK\x03\x04")
+
+
+_LOST = (  # openpyxl's warnings on load -> what the copy could not keep
+    ("Data Validation extension", "部分下拉列表（引用其他工作表的数据验证）"),
+    ("Conditional Formatting extension", "部分条件格式"),
+    ("Slicer", "切片器"),
+    ("extension", "部分扩展内容（如迷你图、切片器）"),
+)
+
+
+def _load(path: Path, label: str, keep_vba: bool, notes: list[str]):
+    import zipfile
+
+    import openpyxl
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            wb = openpyxl.load_workbook(path, keep_vba=keep_vba, rich_text=True)
+        except Exception:  # noqa: BLE001 - what openpyxl cannot load is rebuilt from its values
+            notes.append("原工作簿无法按原样载入，副本只保留了单元格的值和合并单元格，格式、列宽、下拉列表等未保留。")
+            return None
+    lost = []
+    for w in caught:
+        text = str(w.message)
+        for key, what in _LOST:
+            if key.lower() in text.lower():
+                if what not in lost:
+                    lost.append(what)
+                break
+    with zipfile.ZipFile(path) as zf:
+        parts = zf.namelist()
+    if any(p.startswith("xl/drawings/") and not p.startswith("xl/drawings/vmlDrawing") for p in parts):
+        lost.append("图形、文本框（图片和图表一般可保留）")
+    if path.suffix.lower() == ".xlsm" and not keep_vba:
+        lost.append("宏（副本为 .xlsx）")
+    if lost:
+        notes.append("原工作簿中以下内容未能保留在副本中：" + "、".join(lost) + "。请在原文件中修改。")
+    if any(c.data_type == "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row):
+        wb.calculation.fullCalcOnLoad = True
+        notes.append("公式已保留，其结果在 Excel/WPS 打开副本时重新计算（jindu 读取副本时公式单元格按空白处理）。")
+    return wb
+
+
+def _core_modified(path: Path) -> str | None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            core = zf.read("docProps/core.xml").decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    m = re.search(r"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>", core)
+    return m.group(1).strip() if m else None
+
+
+def _rebuild(path: Path, label: str, notes: list[str]):
+    """A new workbook holding the values of every sheet (and merged cells, hidden sheets) of a file that
+    openpyxl does not load: .xls, .ods, .xlsb, CSV. Returns (workbook, reader's sheet name -> title)."""
+    from openpyxl import Workbook
+
+    from .ledgers.formats import read_file
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.creator = "jindu"
+    wb.properties.created = dt.datetime(2000, 1, 1)
+    hidden = _hidden_sheets(path)
+    titles: dict[str, str] = {}
+    renamed = []
+    for raw in read_file(path, label):
+        title = _sheet_title(raw.name or path.stem, set(titles.values()))
+        if title != (raw.name or path.stem):
+            renamed.append(f"「{raw.name}」→「{title}」")
+        titles[raw.name] = title
+        ws = wb.create_sheet(title)
+        rows = raw.rows if raw.body is None else _rows_of(raw)
+        for r, row in enumerate(rows, start=1):
+            for c, v in enumerate(row, start=1):
+                if v is None or v == "":
+                    continue
+                _put(ws.cell(r, c), v)
+        for (r0, c0), (r1, c1) in raw.merged:
+            if (r0, c0) != (r1, c1):
+                ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
+        if raw.name in hidden:
+            ws.sheet_state = "hidden"
+    kind = {".csv": "CSV 文件", ".txt": "文本文件", ".tsv": "文本文件"}.get(path.suffix.lower(),
+                                                                     f"{path.suffix.lower()} 工作簿")
+    notes.append(f"原文件是{kind}，副本为 .xlsx，只保留了单元格的值" + ("、合并单元格和隐藏的工作表" if kind.endswith("工作簿")
+                                                             else "（每个单元格都按文本保存）")
+                 + "；字体、颜色、列宽、下拉列表等格式未保留。请在原文件中修改。")
+    if renamed:
+        notes.append("工作表名称不能在 .xlsx 中使用，已改为：" + "，".join(renamed) + "。")
+    return wb, titles
+
+
+def _rows_of(raw) -> list[list]:
+    """Every row of a sheet the fast readers hand over as columns (codes, uniques) from row 1."""
+    import numpy as np
+
+    cols, n = raw.body(0)
+    full = []
+    for col in cols:
+        if isinstance(col, tuple):
+            codes, uniq = col
+            vals = np.append(np.asarray(uniq, dtype=object), "")[np.where(codes < 0, len(uniq), codes)]
+        else:
+            vals = np.asarray(col, dtype=object)
+        full.append(vals.tolist())
+    return [[c[i] for c in full] for i in range(n)]
+
+
+def _hidden_sheets(path: Path) -> set[str]:
+    try:
+        import python_calamine as pc
+
+        wb = pc.load_workbook(str(path))
+        return {m.name for m in wb.sheets_metadata if "Visible" not in str(m.visible).split(".")[-1]}
+    except BaseException:  # noqa: BLE001 - CSV, or a workbook read otherwise: nothing hidden
+        return set()
+
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    title = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'")[:31] or "Sheet"
+    base, i = title, 1
+    while title in taken:
+        i += 1
+        title = f"{base[:28]}({i})"
+    return title
+
+
+def _put(cell, value) -> None:
+    """A value into a cell as the value it is: text stays text (never a formula or an error value), control
+    characters as the _xHHHH_ escapes Excel reads back."""
+    if isinstance(value, str):
+        cell.value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+        cell.data_type = "s"
+        return
+    cell.value = value
+    if isinstance(value, dt.datetime):
+        cell.number_format = "yyyy-mm-dd hh:mm:ss" if value.time() != dt.time() else "yyyy-mm-dd"
+    elif isinstance(value, dt.date):
+        cell.number_format = "yyyy-mm-dd"
+
+
+# ---------------------------------------------------------------- marks and the list
+
+def _where(ws, f: Finding) -> str | None:
+    """The cell that carries a finding's mark: its own; the header row's first free cell for a missing
+    column; the row's first cell for a finding of a whole row; None for a sheet or a file."""
+    if not f.row:
+        return None
+    if f.column_letter:
+        coord = f"{f.column_letter}{f.row}"
+    elif f.code == "missing_column":
+        last = max((c.column for c in ws[f.row] if c.value not in (None, "")), default=0)
+        coord = f"{excel_column(last)}{f.row}"
+    else:
+        coord = f"{excel_column(ws.min_column - 1)}{f.row}"
+    for rng in ws.merged_cells.ranges:
+        if coord in rng:
+            return rng.start_cell.coordinate
+    return coord
+
+
+def _mark(wb, findings: list[Finding], titles: dict[str, str]) -> list[tuple[Finding, str | None, str | None]]:
+    """Fill and comment every finding's cell; (finding, sheet title, cell) of each, in workbook order."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    listed = []
+    cells: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        if f.code == "sheet_unrecognized":
+            continue
+        title = titles.get(f.sheet) if f.sheet is not None else None
+        coord = _where(wb[title], f) if title in wb.sheetnames else None
+        listed.append((f, title, coord))
+        if coord:
+            cells.setdefault((title, coord), []).append(f)
+    for (title, coord), items in cells.items():
+        cell = wb[title][coord]
+        worst = min((f.severity for f in items), key=_SEVERITY_RANK.__getitem__)
+        cell.fill = PatternFill("solid", fgColor=FILLS[worst])
+        text = "\n".join(f"【{f.severity}】{f.message}" for f in items)
+        if cell.comment is not None and cell.comment.text:
+            text = f"{cell.comment.text.rstrip()}\n——jindu 校验——\n{text}"
+        lines = sum(1 + len(line) // 18 for line in text.splitlines())
+        cell.comment = Comment(_ILLEGAL.sub("", text), "jindu", height=min(400, 24 + 16 * lines), width=300)
+    order = {t: i for i, t in enumerate(wb.sheetnames)}
+
+    def key(item):
+        f, title, coord = item
+        col = _col_number(coord) if coord else 0
+        return (order.get(title, -1), f.row or 0, col, _SEVERITY_RANK[f.severity], f.code)
+
+    return sorted(listed, key=key)
+
+
+def _col_number(coord: str) -> int:
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    return column_index_from_string(coordinate_from_string(coord)[0])
+
+
+def _add_list(wb, label: str, findings: list[Finding], listed: list, notes: list[str]) -> None:
+    """The first sheet: every finding with a link to its cell, the skipped sheets, what was not kept."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    for ws in [w for w in wb.worksheets if w.title.startswith(SHEET) and w["A1"].value
+               and str(w["A1"].value).startswith(MARK)]:
+        wb.remove(ws)  # the list of an earlier annotation of this copy
+    name, i = SHEET, 1
+    while name in wb.sheetnames:
+        i += 1
+        name = f"{SHEET}{i}"
+    ws = wb.create_sheet(name, 0)
+    for other in wb.worksheets:
+        other.sheet_view.tabSelected = False  # only the list is selected (several selected = grouped sheets)
+    wb.active = 0
+    ws.sheet_view.tabSelected = True
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="DDEBF7")
+    link_font = Font(color="0563C1", underline="single")
+    s = summarize(findings)
+    _put(ws.cell(1, 1), f"{MARK}：{Path(label).name}")
+    ws.cell(1, 1).font = Font(bold=True, size=14)
+    _put(ws.cell(2, 1), f"共 {s['错误']} 个错误、{s['警告']} 个警告、{s['提示']} 条提示。点击“单元格”一栏跳到该单元格；"
+                       "有问题的单元格已标色（错误红色、警告黄色、提示蓝色），批注中写明了改法。")
+    r = 4
+    for c, h in enumerate(("级别", "工作表", "单元格", "列名", "说明"), start=1):
+        _put(ws.cell(r, c), h)
+        ws.cell(r, c).font, ws.cell(r, c).fill = bold, head_fill
+    for f, title, coord in listed:
+        r += 1
+        for c, v in enumerate((f.severity, title or f.sheet or "（整个文件）", coord or "", f.column or "",
+                               f.message), start=1):
+            _put(ws.cell(r, c), v)
+        ws.cell(r, 1).fill = PatternFill("solid", fgColor=FILLS[f.severity])
+        if coord:
+            link = ws.cell(r, 3)
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{title.replace(chr(39), chr(39) * 2)}'!{coord}")
+            link.font = link_font
+    if not listed:
+        r += 1
+        _put(ws.cell(r, 1), "未发现问题。")
+    skipped = [f for f in findings if f.code == "sheet_unrecognized"]
+    if skipped:
+        r += 2
+        _put(ws.cell(r, 1), "未读取的工作表")
+        ws.cell(r, 1).font = bold
+        r += 1
+        for c, h in enumerate(("工作表", "原因"), start=1):
+            _put(ws.cell(r, c), h)
+            ws.cell(r, c).font, ws.cell(r, c).fill = bold, head_fill
+        for f in skipped:
+            r += 1
+            _put(ws.cell(r, 1), f.sheet or "")
+            _put(ws.cell(r, 2), f"{f.detail}；{f.kind.fix.format(detail='', column='', allowed='', value='')}"
+                 if f.detail else f.message)
+    wide = [2]
+    if notes:
+        r += 2
+        _put(ws.cell(r, 1), "关于本副本")
+        ws.cell(r, 1).font = bold
+        for note in notes:
+            r += 1
+            _put(ws.cell(r, 1), note)
+            wide.append(r)
+    for col, width in zip("ABCDE", (8, 24, 10, 16, 64)):
+        ws.column_dimensions[col].width = width
+    for row in ws.iter_rows(min_row=5, min_col=5, max_col=5):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    for w in wide:  # a line of text across the table's width, wrapped (row height set: merged rows do not grow)
+        ws.merge_cells(start_row=w, start_column=1, end_row=w, end_column=5)
+        ws.cell(w, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[w].height = 15 * (1 + len(str(ws.cell(w, 1).value)) // 60)
+    ws.freeze_panes = "A5"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
