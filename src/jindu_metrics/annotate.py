@@ -13,6 +13,7 @@ input. The reader skips its 问题清单 sheet (is_annotation_sheet), so validat
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import warnings
 from collections.abc import Sequence
@@ -201,7 +202,15 @@ def _load(path: Path, label: str, keep_vba: bool, notes: list[str]):
         lost.append("宏（副本为 .xlsx）")
     if lost:
         notes.append("原工作簿中以下内容未能保留在副本中：" + "、".join(lost) + "。请在原文件中修改。")
-    if any(c.data_type == "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row):
+    formulas = False
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    formulas = True
+                elif type(c.value) is float:
+                    _set_number(c, c.value)
+    if formulas:
         wb.calculation.fullCalcOnLoad = True
         notes.append("公式已保留，其结果在 Excel/WPS 打开副本时重新计算（jindu 读取副本时公式单元格按空白处理）。")
     return wb
@@ -295,12 +304,27 @@ def _sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
+class _Digits(str):
+    """A number's exact digits: openpyxl writes numbers with 16 significant digits (an ID stored as a number
+    has 18), but writes a str as it is. Only ever the value of a cell typed "n"."""
+
+
+def _set_number(cell, x: float) -> None:
+    if math.isfinite(x) and float(f"{x:.16g}") != x:
+        cell._value, cell.data_type = _Digits(repr(x)), "n"
+    else:
+        cell.value = x
+
+
 def _put(cell, value) -> None:
     """A value into a cell as the value it is: text stays text (never a formula or an error value), control
     characters as the _xHHHH_ escapes Excel reads back."""
     if isinstance(value, str):
         cell.value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
         cell.data_type = "s"
+        return
+    if type(value) is float:
+        _set_number(cell, value)
         return
     cell.value = value
     if isinstance(value, dt.datetime):
