@@ -136,24 +136,32 @@ def write_annotated(path: Path, label: str, findings: list[Finding], target: Pat
 
 def annotated_bytes(path: Path, label: str, findings: list[Finding], *, keep_vba: bool = False) -> bytes:
     """The annotated copy of one input file as xlsx (or xlsm) bytes; the same input gives the same bytes."""
-    import io
-
     from .export import deterministic_zip
 
     notes: list[str] = []
-    modified = FIXED_TIME
     wb = _load(path, label, keep_vba, notes) if _is_openpyxl(path) else None
     if wb is not None:
-        modified = _core_modified(path) or FIXED_TIME
-        titles = {n: n for n in wb.sheetnames}
-    else:
-        wb, titles = _rebuild(path, label, notes)
+        try:
+            return deterministic_zip(_finish(wb, label, findings, {n: n for n in wb.sheetnames}, notes),
+                                     core_time=_core_modified(path) or FIXED_TIME, only_modified=True)
+        except Exception:  # noqa: BLE001 - a workbook openpyxl loads but cannot save: rebuilt from its values
+            notes = [_NOT_LOADED]
+    wb, titles = _rebuild(path, label, notes)
+    return deterministic_zip(_finish(wb, label, findings, titles, notes), core_time=FIXED_TIME,
+                             only_modified=True)
+
+
+def _finish(wb, label: str, findings: list[Finding], titles: dict[str, str], notes: list[str]) -> bytes:
+    """Mark the findings, add the list, save."""
+    import io
+
     listed = _mark(wb, findings, titles)
     _add_list(wb, label, findings, listed, notes)
     wb.template = False
     buf = io.BytesIO()
     wb.save(buf)
-    return deterministic_zip(buf.getvalue(), core_time=modified, only_modified=True)
+    results = getattr(wb, "_jindu_results", None)
+    return _with_results(buf.getvalue(), results, wb.epoch) if results else buf.getvalue()
 
 
 def _is_openpyxl(path: Path) -> bool:
@@ -166,6 +174,7 @@ def _is_openpyxl(path: Path) -> bool:
     return head.startswith(b"PK\x03\x04")
 
 
+_NOT_LOADED = "原工作簿无法按原样载入，副本由单元格的值重建。"
 _LOST = (  # openpyxl's warnings on load -> what the copy could not keep
     ("Data Validation extension", "部分下拉列表（引用其他工作表的数据验证）"),
     ("Conditional Formatting extension", "部分条件格式"),
@@ -184,7 +193,7 @@ def _load(path: Path, label: str, keep_vba: bool, notes: list[str]):
         try:
             wb = openpyxl.load_workbook(path, keep_vba=keep_vba, rich_text=True)
         except Exception:  # noqa: BLE001 - what openpyxl cannot load is rebuilt from its values
-            notes.append("原工作簿无法按原样载入，副本只保留了单元格的值和合并单元格，格式、列宽、下拉列表等未保留。")
+            notes.append(_NOT_LOADED)
             return None
     lost = []
     for w in caught:
@@ -194,6 +203,10 @@ def _load(path: Path, label: str, keep_vba: bool, notes: list[str]):
                 if what not in lost:
                     lost.append(what)
                 break
+    lacking = [n for n in _sheet_names(path) if n not in wb.sheetnames]
+    if lacking:  # e.g. Strict Open XML, whose sheets openpyxl does not see
+        notes.append(_NOT_LOADED)
+        return None
     with zipfile.ZipFile(path) as zf:
         parts = zf.namelist()
     if any(p.startswith("xl/drawings/") and not p.startswith("xl/drawings/vmlDrawing") for p in parts):
@@ -202,18 +215,91 @@ def _load(path: Path, label: str, keep_vba: bool, notes: list[str]):
         lost.append("宏（副本为 .xlsx）")
     if lost:
         notes.append("原工作簿中以下内容未能保留在副本中：" + "、".join(lost) + "。请在原文件中修改。")
-    formulas = False
+    formulas: dict[str, set[str]] = {}
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
                 if c.data_type == "f":
-                    formulas = True
+                    formulas.setdefault(ws.title, set()).add(c.coordinate)
                 elif type(c.value) is float:
                     _set_number(c, c.value)
     if formulas:
         wb.calculation.fullCalcOnLoad = True
-        notes.append("公式已保留，其结果在 Excel/WPS 打开副本时重新计算（jindu 读取副本时公式单元格按空白处理）。")
+        notes.append("公式已保留（连同上次计算的结果），Excel/WPS 打开副本时会重新计算。")
+        wb._jindu_results = _formula_results(path, formulas)
     return wb
+
+
+def _formula_results(path: Path, formulas: dict[str, set[str]]) -> dict[str, dict[str, object]]:
+    """title -> {cell: the formula's last result, as the input stores it} (openpyxl keeps formulas only)."""
+    import openpyxl
+
+    out: dict[str, dict[str, object]] = {}
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        for title, coords in formulas.items():
+            got = out[title] = {}
+            for row in wb[title].iter_rows():
+                for c in row:
+                    coord = getattr(c, "coordinate", None)
+                    if coord in coords and c.value is not None:
+                        got[coord] = ("e", c.value) if c.data_type == "e" else (None, c.value)
+    finally:
+        wb.close()
+    return out
+
+
+def _with_results(data: bytes, results: dict[str, dict[str, object]], epoch) -> bytes:
+    """The saved workbook with each formula's last result back in its <v> (openpyxl writes an empty one):
+    what reads the copy's values, jindu itself among them, sees what it saw in the input."""
+    import io
+    import zipfile
+    from xml.sax.saxutils import escape, unescape
+
+    from openpyxl.utils.datetime import to_excel
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    book = src.read("xl/workbook.xml").decode("utf-8")
+    rels = src.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    targets = {}
+    for m in re.finditer(r"<Relationship\b([^>]*)>", rels):
+        rid, target = re.search(r'Id="([^"]+)"', m.group(1)), re.search(r'Target="([^"]+)"', m.group(1))
+        if rid and target:
+            targets[rid.group(1)] = target.group(1).lstrip("/")
+    parts = {}
+    for m in re.finditer(r'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"', book):
+        target = targets.get(m.group(2), "")
+        parts[target if target.startswith("xl/") else f"xl/{target}"] = unescape(m.group(1), {"&quot;": '"', "&apos;": "'"})
+
+    def value(kind, v):
+        if kind == "e":
+            return ' t="e"', escape(str(v))
+        if isinstance(v, bool):
+            return ' t="b"', "1" if v else "0"
+        if isinstance(v, (dt.datetime, dt.date, dt.time, dt.timedelta)):
+            v = to_excel(v, epoch)
+        if isinstance(v, (int, float)):
+            return "", repr(float(v)) if isinstance(v, float) else str(v)
+        return ' t="str"', escape(_ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", str(v)))
+
+    cell = re.compile(r'<c r="([A-Z]+[0-9]+)"((?: s="[0-9]+")?)>(<f(?: [^>]*)?>[^<]*</f>|<f[^>]*/>)(?:<v\s*/>|<v></v>)')
+
+    def put(m, got: dict):
+        coord, style, formula = m.groups()
+        if coord not in got:
+            return m.group(0)
+        t, text = value(*got[coord])
+        return f'<c r="{coord}"{style}{t}>{formula}<v>{text}</v>'
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            got = results.get(parts.get(info.filename, ""), {})
+            if got:
+                body = cell.sub(lambda m, got=got: put(m, got), body.decode("utf-8")).encode("utf-8")
+            dst.writestr(info, body)
+    return out.getvalue()
 
 
 def _core_modified(path: Path) -> str | None:
@@ -233,7 +319,7 @@ def _rebuild(path: Path, label: str, notes: list[str]):
     openpyxl does not load: .xls, .ods, .xlsb, CSV. Returns (workbook, reader's sheet name -> title)."""
     from openpyxl import Workbook
 
-    from .ledgers.formats import read_file
+    from .ledgers.formats import PARQUET_MAGIC, calamine_sheet, read_file
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -242,13 +328,17 @@ def _rebuild(path: Path, label: str, notes: list[str]):
     hidden = _hidden_sheets(path)
     titles: dict[str, str] = {}
     renamed = []
+    with open(path, "rb") as fh:
+        parquet = fh.read(4) == PARQUET_MAGIC
     for raw in read_file(path, label):
         title = _sheet_title(raw.name or path.stem, set(titles.values()))
         if title != (raw.name or path.stem):
             renamed.append(f"「{raw.name}」→「{title}」")
         titles[raw.name] = title
         ws = wb.create_sheet(title)
-        rows = raw.rows if raw.body is None else _rows_of(raw)
+        if raw.body is not None and raw.source is not None:  # a workbook on the fast path: rows from calamine
+            raw = calamine_sheet(raw.source, label, raw.name)
+        rows = raw.rows if raw.body is None else _rows_of(raw, parquet)
         for r, row in enumerate(rows, start=1):
             for c, v in enumerate(row, start=1):
                 if v is None or v == "":
@@ -259,21 +349,22 @@ def _rebuild(path: Path, label: str, notes: list[str]):
                 ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
         if raw.name in hidden:
             ws.sheet_state = "hidden"
-    kind = {".csv": "CSV 文件", ".txt": "文本文件", ".tsv": "文本文件"}.get(path.suffix.lower(),
-                                                                     f"{path.suffix.lower()} 工作簿")
-    notes.append(f"原文件是{kind}，副本为 .xlsx，只保留了单元格的值" + ("、合并单元格和隐藏的工作表" if kind.endswith("工作簿")
-                                                             else "（每个单元格都按文本保存）")
-                 + "；字体、颜色、列宽、下拉列表等格式未保留。请在原文件中修改。")
+    suffix = path.suffix.lower()
+    text = suffix in (".csv", ".txt", ".tsv") or parquet
+    kept = "单元格的值（每个单元格都按文本保存）" if text and not parquet else "单元格的值、合并单元格和隐藏的工作表"
+    where = "" if suffix in OPENPYXL_SUFFIXES else f"原文件是 {suffix} 文件，副本为 .xlsx，"
+    notes.append(f"{where}副本只保留了{kept}；字体、颜色、列宽、下拉列表等格式未保留。请在原文件中修改。")
     if renamed:
         notes.append("工作表名称不能在 .xlsx 中使用，已改为：" + "，".join(renamed) + "。")
     return wb, titles
 
 
-def _rows_of(raw) -> list[list]:
-    """Every row of a sheet the fast readers hand over as columns (codes, uniques) from row 1."""
+def _rows_of(raw, parquet: bool = False) -> list[list]:
+    """Every row of a sheet the fast readers hand over as columns (codes, uniques): a large CSV from row 1,
+    a Parquet file from its first data row (row 1 holds its column names)."""
     import numpy as np
 
-    cols, n = raw.body(0)
+    cols, n = raw.body(1 if parquet else 0)
     full = []
     for col in cols:
         if isinstance(col, tuple):
@@ -282,17 +373,33 @@ def _rows_of(raw) -> list[list]:
         else:
             vals = np.asarray(col, dtype=object)
         full.append(vals.tolist())
-    return [[c[i] for c in full] for i in range(n)]
+    rows = [[c[i] for c in full] for i in range(n)]
+    return raw.rows[:1] + rows if parquet else rows
 
 
-def _hidden_sheets(path: Path) -> set[str]:
+def _sheet_metadata(path: Path) -> list:
+    """python-calamine's (name, typ, visible) of every sheet; [] for what it does not read (CSV...)."""
     try:
         import python_calamine as pc
 
         wb = pc.load_workbook(str(path))
-        return {m.name for m in wb.sheets_metadata if "Visible" not in str(m.visible).split(".")[-1]}
-    except BaseException:  # noqa: BLE001 - CSV, or a workbook read otherwise: nothing hidden
-        return set()
+        try:
+            return list(wb.sheets_metadata)
+        finally:
+            wb.close()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - pyo3 panics derive from BaseException
+        return []
+
+
+def _sheet_names(path: Path) -> list[str]:
+    """The worksheets of a workbook (not chart sheets), as the reader sees them."""
+    return [m.name for m in _sheet_metadata(path) if "WorkSheet" in str(m.typ)]
+
+
+def _hidden_sheets(path: Path) -> set[str]:
+    return {m.name for m in _sheet_metadata(path) if str(m.visible).split(".")[-1] != "Visible"}
 
 
 def _sheet_title(name: str, taken: set[str]) -> str:
