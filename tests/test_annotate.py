@@ -302,3 +302,39 @@ def test_rebuilt_values_keep_their_types(tmp_path):
     ws = openpyxl.load_workbook(copy)["登记"]
     assert ws["F2"].value == dt.datetime(2018, 10, 5) and ws["B2"].data_type == "s"
     assert ws["B3"].value == "_x0001_控制"  # the control character as the escape Excel reads back
+
+
+def test_formulas_keep_their_results(tmp_path):
+    """A 性别 worked out by formula: the copy keeps the formula and its last result, so the reader sees the
+    same 性别 (and the same gender findings) in the copy as in the input."""
+    import re
+    import zipfile
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "吸毒人员登记台帐"
+    ws.append(PERSON_HEADER + ["性别"])
+    for i, r in enumerate(person_rows(), start=2):
+        ws.append(r + [f'=IF(MOD(MID(B{i},17,1),2)=1,"女","男")'])  # reversed on purpose: every row is wrong
+    raw = tmp_path / "raw.xlsx"
+    wb.save(raw)
+    ids = {f"I{i}": r[1] for i, r in enumerate(person_rows(), start=2)}
+
+    def result(m):  # what the reversed formula gives
+        sex = "女" if int(ids[m.group(1).decode()][16]) % 2 else "男"
+        return b'<c r="%s" t="str"><f>%s</f><v>%s</v>' % (m.group(1), m.group(2), sex.encode())
+
+    p = tmp_path / "台帐.xlsx"  # as Excel saves it: each formula with its result
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(p, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = re.sub(rb'<c r="(I\d+)"><f>([^<]*)</f><v></v>', result, body)
+            dst.writestr(info, body)
+    found = validate(load_ledgers([p]))
+    assert len([f for f in found if f.code == "gender_mismatch"]) == 3
+    copy = tmp_path / "c.xlsx"
+    annotate.write_annotated(p, str(p), found, copy)
+    assert _key(validate(load_ledgers([copy]))) == _key(found)
+    cell = openpyxl.load_workbook(copy)["吸毒人员登记台帐"]["I2"]
+    assert cell.data_type == "f" and cell.value.startswith("=IF(") and "性别与身份证号不符" in cell.comment.text
