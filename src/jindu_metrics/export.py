@@ -85,10 +85,11 @@ def compute_csv(result) -> bytes:
 
 
 def deterministic_zip(data: bytes, *, core_time: str | None = "2000-01-01T00:00:00Z",
-                      drop: frozenset[str] = frozenset()) -> bytes:
+                      drop: frozenset[str] = frozenset(), only_modified: bool = False) -> bytes:
     """Rewrite an OOXML zip with fixed entry times (and core-property times): same input, same bytes.
 
     openpyxl and python-docx stamp 'now' into both. `core_time=None` keeps docProps/core.xml as written;
+    `only_modified`: set dcterms:modified only (a copy of a user's workbook keeps its creation time);
     `drop` removes parts (and their package relationships), e.g. python-docx's stock thumbnail.
     """
     import io
@@ -103,7 +104,8 @@ def deterministic_zip(data: bytes, *, core_time: str | None = "2000-01-01T00:00:
                 continue
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml" and core_time is not None:
-                body = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                which = rb"modified" if only_modified else rb"created|modified"
+                body = re.sub(rb"(<dcterms:(" + which + rb")[^>]*>)[^<]*(</dcterms:\2>)",
                               rb"\g<1>" + core_time.encode() + rb"\g<3>", body)
             elif info.filename == "_rels/.rels":
                 for name in drop:

@@ -78,6 +78,7 @@ class Finding:
     value: str | None = None  # raw value; masked by to_dict() unless show_pii
     detail: str = ""  # extra Chinese text, never PII
     allowed: str = ""
+    column_letter: str | None = None  # the column's letter in the sheet as the user sees it ("C"); see locate()
 
     @property
     def kind(self) -> FindingKind:
@@ -94,6 +95,18 @@ class Finding:
         fix = k.fix.format(column=self.column or "", allowed=self.allowed, detail=detail, value="")
         return f"{k.title}：{fix}"
 
+    @property
+    def column_label(self) -> str:
+        """The column as a user finds it: "公民身份号码（C列）" (the name alone when the letter is unknown)."""
+        if self.column and self.column_letter:
+            return f"{self.column}（{self.column_letter}列）"
+        return self.column or ""
+
+    @property
+    def cell(self) -> str | None:
+        """The finding's cell as Excel names it ("C17"), when both its row and its column are known."""
+        return f"{self.column_letter}{self.row}" if self.column_letter and self.row else None
+
     def sort_key(self) -> tuple:
         return (self.file, self.sheet or "", self.row or 0, self.column or "", self.code)
 
@@ -107,9 +120,38 @@ class Finding:
             "sheet": self.sheet,
             "row": self.row,
             "column": self.column,
+            "column_letter": self.column_letter,
             "value": mask_value(self.column, self.value, show_pii, names),
             "message": message if show_pii else mask_text(message, names),
         }
+
+
+def excel_column(index: int) -> str:
+    """The Excel letter of a 0-based column index: 0 → "A", 26 → "AA"."""
+    out = ""
+    n = index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def locate(findings: list[Finding], positions: dict[tuple, dict[str, int]]) -> list[Finding]:
+    """The findings with the letter of their column filled in, from where each sheet's columns were found.
+
+    `positions`: (file, sheet) -> {canonical column name: 0-based index in the sheet as read}. Findings with
+    no column, a letter already, or a column the sheet lacks (missing_column) are kept as they are.
+    """
+    from dataclasses import replace
+
+    out = []
+    for f in findings:
+        if f.column and f.column_letter is None:
+            i = positions.get((f.file, f.sheet), {}).get(f.column)
+            if i is not None:
+                f = replace(f, column_letter=excel_column(i))
+        out.append(f)
+    return out
 
 
 def summarize(findings: list[Finding]) -> dict:
@@ -127,4 +169,5 @@ def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity == ERROR for f in findings)
 
 
-__all__ = ["ERROR", "KINDS", "NOTE", "WARNING", "Finding", "FindingKind", "asdict", "has_errors", "summarize"]
+__all__ = ["ERROR", "KINDS", "NOTE", "WARNING", "Finding", "FindingKind", "asdict", "excel_column", "has_errors", "locate",
+           "summarize"]

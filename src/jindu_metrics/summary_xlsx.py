@@ -176,7 +176,10 @@ def build_workbook(data: dict) -> bytes:
             ws.cell(r, c, _text(v))
         r += 1
     for f in data.get("findings", []):
-        vals = [f.get("unit") or "（未归属）", f.get("file"), f.get("sheet"), f.get("row"), f.get("column"),
+        column = f.get("column")
+        if column and f.get("column_letter"):
+            column = f"{column}（{f['column_letter']}列）"
+        vals = [f.get("unit") or "（未归属）", f.get("file"), f.get("sheet"), f.get("row"), column,
                 f.get("severity"), f.get("message"), f.get("value")]
         for c, v in enumerate(vals, start=1):
             ws.cell(r, c, _text(v))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from . import schema
-from .findings import Finding
+from .findings import Finding, locate
 from .ledgers.model import LedgerSet
 
 ID = "公民身份号码"
@@ -146,7 +146,7 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
 
 def validate(ledgers: LedgerSet, today: dt.date | None = None) -> list[Finding]:
     """All findings: the reader's and the cross-ledger checks, sorted by file, sheet, row, column, code."""
-    found = list(ledgers.findings) + cross_checks(ledgers, today)
+    found = list(ledgers.findings) + locate(cross_checks(ledgers, today), ledgers.positions())
     if not ledgers.kinds_present:  # no ledger, no figures: compute and report refuse such input (exit 2)
         found.append(Finding("no_ledger", "、".join(ledgers.files) or "（无文件）", detail=ledgers.unrecognised()))
     return sorted(found, key=lambda f: f.sort_key())

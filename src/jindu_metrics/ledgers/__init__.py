@@ -16,6 +16,7 @@ _AHEAD: dict = {}
 def expand_inputs(paths: list) -> list[tuple[Path, str]]:
     """(path, label) of every file to read: files as given; folders non-recursively (ledger files only,
     `~$*` lock files and hidden files skipped), sorted by name for byte-stable output."""
+    from ..annotate import is_copy_of
     from ..errors import InputError
     from .formats import LEDGER_SUFFIXES
 
@@ -28,6 +29,8 @@ def expand_inputs(paths: list) -> list[tuple[Path, str]]:
                 if f.is_file() and f.suffix.lower() in LEDGER_SUFFIXES
                 and not f.name.startswith(("~$", ".", "~"))
             )
+            # an annotated copy (`jindu validate --annotate`) beside its original would count every row twice
+            found = [f for f in found if not any(is_copy_of(f, o) for o in found if o != f)]
             out.extend((f, str(f)) for f in found)
         elif path.exists():
             out.append((path, str(p)))
@@ -49,7 +52,7 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True) 
     empty everywhere → `unit`.
     """
     from .. import schema
-    from ..findings import Finding
+    from ..findings import Finding, locate
 
     parts: dict[str, list] = {k: [] for k in schema.KINDS}
     findings: list[Finding] = []
@@ -58,7 +61,8 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True) 
         for path, label in expand_inputs(paths):
             for df, fs, info, kind in _read_file_sheets(path, label, threads):
                 findings.extend(fs)
-                sheets.append(info)
+                if info is not None:
+                    sheets.append(info)
                 if df is not None:
                     parts[kind].append(df)
     finally:
@@ -79,12 +83,15 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True) 
             out[kind] = frames.coerce(kind, pd.concat(dfs, ignore_index=True, sort=False))
     _fill_from_persons(out)
     unit = _fill_unit(out, unit)
-    findings.sort(key=lambda f: f.sort_key())
-    return LedgerSet(frames=out, findings=findings, sheets=sheets, unit=unit)
+    result = LedgerSet(frames=out, sheets=sheets, unit=unit)
+    result.findings = sorted(locate(findings, result.positions()), key=lambda f: f.sort_key())
+    return result
 
 
 def _read_file_sheets(path, label: str, threads: bool) -> list[tuple]:
-    """(typed frame or None, findings, SheetInfo, kind) of every sheet of one file, in sheet order."""
+    """(typed frame or None, findings, SheetInfo or None, kind) of every sheet of one file, in sheet order
+    (None: the 问题清单 sheet of an annotated copy, skipped)."""
+    from ..annotate import is_annotation_sheet
     from ..findings import Finding
     from .header import detect
 
@@ -98,6 +105,9 @@ def _read_file_sheets(path, label: str, threads: bool) -> list[tuple]:
     try:
         for i in prefetch.order(len(raws)):
             raw, header = raws[i], headers[i]
+            if is_annotation_sheet(raw.name, raw.rows):  # the 问题清单 of an annotated copy: not a ledger
+                done[i] = (None, [], None, None)
+                continue
             if raw.body is not None and raw.source is not None:  # a workbook on the fast path
                 fast = prefetch.take(i)
                 merged = getattr(raw.body, "merged", None) or []
@@ -132,7 +142,8 @@ def _read_file_sheets(path, label: str, threads: bool) -> list[tuple]:
             fs = notes + fs
             df = frames.coerce(header.kind, df, none_for_empty=True)  # while the next sheet is parsed
             done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
-                                         {header.labels.get(c, name): name for c, name in header.columns.items()}),
+                                         {header.labels.get(c, name): name for c, name in header.columns.items()},
+                                         {name: c for c, name in header.columns.items()}),
                        header.kind)
             del raw.rows
     finally:
@@ -165,11 +176,13 @@ def read_ahead(paths: list) -> bool:
 
 def _begin(path, label: str, threads: bool) -> tuple:
     """(raws, headers, _Prefetch) of one file: its sheets' heads read, headers found, data loads begun."""
+    from ..annotate import is_annotation_sheet
     from .formats import read_file
     from .header import detect
 
     raws = read_file(path, label)
-    headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
+    headers = [None if is_annotation_sheet(raw.name, raw.rows) else detect(raw.rows, raw.name, raw.merged)
+               for raw in raws]
     return raws, headers, _Prefetch(raws, headers, threads)
 
 

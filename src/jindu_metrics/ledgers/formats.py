@@ -275,7 +275,8 @@ def _read_xlrd(path: Path, name: str) -> list[RawSheet]:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(str(path), on_demand=True, formatting_info=False)
+        # xlrd writes its warnings to stdout by default: there they would break `--format json`
+        book = xlrd.open_workbook(str(path), on_demand=True, formatting_info=False, logfile=io.StringIO())
         sheets = []
         for sh in book.sheets():
             if sh.nrows * max(sh.ncols, 1) > MAX_CELLS:

@@ -21,6 +21,7 @@ class SheetInfo:
     header_row: int | None  # Excel row number of the (last) header row
     rows: int  # data rows kept
     columns: dict[str, str] = field(default_factory=dict)  # original header -> canonical name
+    positions: dict[str, int] = field(default_factory=dict)  # canonical name -> 0-based column index (A = 0)
 
 
 @dataclass
@@ -44,6 +45,10 @@ class LedgerSet:
 
     def __getitem__(self, kind: str) -> pd.DataFrame:
         return self.frames[kind]
+
+    def positions(self) -> dict[tuple, dict[str, int]]:
+        """(file, sheet) -> {canonical column: 0-based column index}, for findings.locate()."""
+        return {(s.file, s.sheet): s.positions for s in self.sheets if s.positions}
 
     @property
     def files(self) -> list[str]:
