@@ -12,6 +12,8 @@ ID_A = make_id("440607", "19850312", 11)  # odd 17th digit -> 男
 ID_B = make_id("440607", "19900101", 22)
 ID_C = make_id("440607", "19781224", 33)
 
+BAD_SUM = ID_B[:17] + ("0" if ID_B[17] != "0" else "1")
+
 PERSON_HEADER = ["姓名", "公民身份号码", "所属村居", "所属镇街", "人员类别", "初次发现日期", "人员状态", "纳入网格化"]
 
 
@@ -22,6 +24,50 @@ def person_rows() -> list[list]:
         ["李四", ID_B, "南边村", "乐平镇", "外来", dt.datetime(2017, 3, 1), "社区戒毒", "否"],
         ["王五", ID_C, "乐平村", "乐平镇", "本地", dt.datetime(2016, 12, 31), "强制隔离戒毒", "是"],
     ]
+
+
+def planted_sheets() -> dict[str, list[list]]:
+    """A planted fault of every finding kind the reader and validate know, by sheet (see test_validate.EXPECTED)."""
+    ph = PERSON_HEADER + ["性别"]
+    r = [row + [None] for row in person_rows()]
+    persons = [ph,
+               r[0][:4] + ["本地", "2018-13-45", "社会面", "是", "男"],       # 2: unreadable date
+               r[1][:4] + ["外来", dt.datetime(1949, 1, 1), "死亡", "是", "女"],  # 3: date out of range
+               ["王五", BAD_SUM] + r[2][2:],                                   # 4: bad checksum
+               ["赵六", 440607198001011234.0] + r[2][2:],                      # 5: id stored as number
+               ["钱七", "44060719800"] + r[2][2:],                             # 6: bad format
+               ["孙八", ID_A] + r[2][2:],                                      # 7: duplicate person
+               ["周九", ID_C, "乐平村", "乐平镇", "本地人", None, "社会面", "也许", "女"],  # 8: value, flag, gender
+               ["吴十", make_id("440607", "19700101", 5), None, "乐平镇", "本地", None, "社会面", "否", None],  # 9: required empty
+               ]
+    seizures = [["查处日期", "公民身份号码", "处置结果"],
+                [dt.datetime(2018, 5, 1), make_id("440607", "19910101", 7), "强戒"]]             # 2: unknown person
+    community = [["公民身份号码", "类别", "决定日期", "报到日期", "执行状态"],
+                 [ID_B, "社区戒毒", "2018-05-10", "2018-05-01", "执行中"],                       # 2: before + status
+                 [ID_A, "社区康复", "2018-05-10", "2099-01-01", "期满解除"]]                     # 3: future
+    contacts = [["日期", "方式"], ["2018-06-01", "走访"]]                                          # missing ID column
+    return {"吸毒人员登记台帐": persons, "查处台帐": seizures, "社区戒毒社区康复台帐": community,
+            "帮教管控台帐": contacts, "说明": [["填表说明"]]}
+
+
+def write_xls(path: Path, sheets: dict[str, list[list]], *, hidden: tuple[str, ...] = ()) -> Path:
+    """An old BIFF8 .xls (xlwt): dates as date cells, everything else as given."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    date_style = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    for name, rows in sheets.items():
+        ws = wb.add_sheet(name)
+        if name in hidden:
+            ws.visibility = 1
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                if v is None:
+                    continue
+                ws.write(i, j, v, date_style) if isinstance(v, dt.date) else ws.write(i, j, v)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(path))
+    return path
 
 
 def write_xlsx(path: Path, sheets: dict[str, list[list]], *, merges: dict[str, list[str]] | None = None,

@@ -169,7 +169,8 @@ def test_publicity_sums_and_new_per_10k_target_only_for_years():
 
 
 def test_zero_denominators_are_dashes_with_reason():
-    r = run(persons=[person(1)])
+    # the ledgers are given but hold no rows: real zeros and dashes, not missing figures
+    r = run(persons=[person(1)], seizures=[], community=[], contacts=[], publicity=[], units=[])
     for mid in ("detention_ratio", "rehab_rate", "worker_ratio", "community_execution_rate", "hair_positive_rate"):
         row = r.get(mid)
         assert row.display == "—" and row.exact is None and row.met is None and row.reason.startswith("分母为0")
@@ -196,7 +197,8 @@ def test_by_village_and_json_shape():
     d = r.to_dict()
     assert set(d) == {"period", "rows"}
     assert set(d["rows"][0]) == {"unit", "metric", "name", "numerator", "denominator", "value", "display",
-                                 "target", "met", "gap", "previous", "yoy"}
+                                 "target", "met", "gap", "previous", "yoy", "missing_ledger", "reason"}
+    assert d["rows"][0]["missing_ledger"] is None and d["rows"][0]["reason"] is None
     assert d["rows"][0]["unit"] == "乐平镇" and d["rows"][0]["denominator"] is None
 
 
@@ -233,8 +235,8 @@ def test_total_equals_sum_of_parts(ps, ss, cs):
     seizures = [{"查处日期": d, "公民身份号码": pid(i % n), "处置结果": dz, "应送戒": due} for i, d, dz, due in ss]
     contacts = [{"日期": d, "公民身份号码": pid(i % n), "方式": m, "结果": res} for i, d, m, res in cs]
     units = [{"所属村居": v, "禁毒社工": k + 1, "实有人口": 1000 * (k + 1)} for k, v in enumerate(["一村", "二村", "三村"])]
-    r = compute(ledger_set("乐平镇", persons=persons, seizures=seizures, contacts=contacts, units=units), CAT,
-                parse_period("2018"), by="所属村居", compare=False)
+    r = compute(ledger_set("乐平镇", persons=persons, seizures=seizures, contacts=contacts, units=units,
+                           community=[], publicity=[]), CAT, parse_period("2018"), by="所属村居", compare=False)
     for row in r.for_unit(None):
         parts = [p for p in r.rows[r.whole_rows:] if p.metric == row.metric]
         assert row.numerator == sum(p.numerator for p in parts), row.metric

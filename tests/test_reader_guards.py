@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from jindu_metrics.errors import InputError
+from jindu_metrics.findings import excel_column
 from jindu_metrics.ledgers import extent, load_ledgers
 from jindu_metrics.ledgers.formats import read_file
 
@@ -206,7 +207,7 @@ def test_stray_cell_on_the_exact_path_too(tmp_path):
     sheets = formats._read_calamine(path, "stray.xlsx")
     first = sheets[0]
     assert len(first.rows) < 1000 and max(len(r) for r in first.rows) <= extent.MAX_COLUMNS
-    assert [c for c, _ in first.notes] == ["columns_capped"]
+    assert [c for c, _, _ in first.notes] == ["columns_capped"]
 
 
 def test_a_claimed_dimension_of_the_whole_sheet_is_read_not_refused(jindu, tmp_path, clean):
@@ -410,7 +411,7 @@ def test_parquet_int64_ids_and_list_columns(jindu, tmp_path):
 def test_sixteen_thousand_header_columns_are_capped_with_a_finding(jindu, tmp_path):
     def edit(xml: bytes) -> bytes:
         m = re.search(rb'<row r="1"[^>]*>(.*?)</row>', xml, re.S)
-        extra = b"".join(b'<c r="%s1" t="inlineStr"><is><t>c%d</t></is></c>' % (extent.col_letters(i).encode(), i)
+        extra = b"".join(b'<c r="%s1" t="inlineStr"><is><t>c%d</t></is></c>' % (excel_column(i - 1).encode(), i)
                          for i in range(40, 16385))
         return xml[:m.end(1)] + extra + xml[m.end(1):]
     path = patch_sheet(SAMPLE, tmp_path / "wide.xlsx", edit)

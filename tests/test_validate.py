@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
 
 import pytest
-from builders import ID_A, ID_B, ID_C, PERSON_HEADER, person_rows, write_xlsx
+from builders import ID_A, PERSON_HEADER, person_rows, planted_sheets, write_xlsx
 
 from jindu_metrics.ledgers import load_ledgers
-from jindu_metrics.ledgers.ids import make_id
 from jindu_metrics.validate import validate
-
-BAD_SUM = ID_B[:17] + ("0" if ID_B[17] != "0" else "1")
 
 
 def planted(tmp_path):
-    ph = PERSON_HEADER + ["性别"]
-    r = [row + [None] for row in person_rows()]
-    persons = [ph,
-               r[0][:4] + ["本地", "2018-13-45", "社会面", "是", "男"],       # 2: unreadable date
-               r[1][:4] + ["外来", dt.datetime(1949, 1, 1), "死亡", "是", "女"],  # 3: date out of range
-               ["王五", BAD_SUM] + r[2][2:],                                   # 4: bad checksum
-               ["赵六", 440607198001011234.0] + r[2][2:],                      # 5: id stored as number
-               ["钱七", "44060719800"] + r[2][2:],                             # 6: bad format
-               ["孙八", ID_A] + r[2][2:],                                      # 7: duplicate person
-               ["周九", ID_C, "乐平村", "乐平镇", "本地人", None, "社会面", "也许", "女"],  # 8: value, flag, gender
-               ["吴十", make_id("440607", "19700101", 5), None, "乐平镇", "本地", None, "社会面", "否", None],  # 9: required empty
-               ]
-    seizures = [["查处日期", "公民身份号码", "处置结果"],
-                [dt.datetime(2018, 5, 1), make_id("440607", "19910101", 7), "强戒"]]             # 2: unknown person
-    community = [["公民身份号码", "类别", "决定日期", "报到日期", "执行状态"],
-                 [ID_B, "社区戒毒", "2018-05-10", "2018-05-01", "执行中"],                       # 2: before + status
-                 [ID_A, "社区康复", "2018-05-10", "2099-01-01", "期满解除"]]                     # 3: future
-    contacts = [["日期", "方式"], ["2018-06-01", "走访"]]                                          # missing ID column
-    return write_xlsx(tmp_path / "faults.xlsx", {"吸毒人员登记台帐": persons, "查处台帐": seizures,
-                                                   "社区戒毒社区康复台帐": community, "帮教管控台帐": contacts,
-                                                   "说明": [["填表说明"]]})
+    return write_xlsx(tmp_path / "faults.xlsx", planted_sheets())
 
 
 EXPECTED = {
@@ -93,7 +69,8 @@ def test_cli_json_masks_and_exit_1(tmp_path):
     r = jindu("validate", p, "--format", "json")
     assert r.returncode == 1, r.stderr
     doc = json.loads(r.stdout)
-    assert set(doc["findings"][0]) == {"code", "severity", "file", "sheet", "row", "column", "value", "message"}
+    assert set(doc["findings"][0]) == {"code", "severity", "file", "sheet", "row", "column", "column_letter", "value",
+                                      "message"}
     assert ID_A not in r.stdout and "赵六" not in r.stdout
     assert doc["summary"]["错误"] >= 10 and doc["summary"]["files"] == [str(p)]
     assert {"file", "sheet", "kind", "rows"} <= set(doc["summary"]["sheets"][0])

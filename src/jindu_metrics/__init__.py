@@ -6,6 +6,8 @@ Library entry points (the CLI is a thin layer over these):
     ledgers = load_ledgers(["乐平镇台帐.xlsx"])
 """
 
+from . import interrupt as _interrupt  # noqa: F401 - first: Ctrl-C while the program is still importing
+
 __version__ = "0.1.0"
 
 

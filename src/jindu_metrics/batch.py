@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, JinduError, UsageError
+from .privacy import Names, mask_text
 
 TOWN = "所属镇街"
 VILLAGE = "所属村居"
@@ -177,6 +178,7 @@ def _unit_result(file: str, unit: str, ledgers, findings: list[dict], job: dict)
         "trend": trend_values(ledgers, catalog, period, trend_ids),
         "bulletin": bulletin,
         "frames": ledgers.frames if job.get("keep_frames", True) else None,
+        "present": sorted(ledgers.kinds_present),
     }
 
 
@@ -197,19 +199,20 @@ def process_file(job: dict) -> list[dict]:
     except Exception as exc:  # noqa: BLE001 - a file the reader could not cope with fails only its own unit
         return [_failed(name, None, InputError(f"文件无法处理（{type(exc).__name__}）。", file=name))]
 
+    names = Names.of(ledgers)  # summary.json and 数据问题 carry findings: mask any name or ID in them
     try:
         towns = towns_of(ledgers)
         if len(towns) <= 1:
             unit = ledgers.unit or (towns[0] if towns else None) or path.stem
-            fdicts = [{"unit": unit, **f.to_dict()} for f in findings]
+            fdicts = [{"unit": unit, **f.to_dict(False, names)} for f in findings]
             return [_unit_result(name, unit, ledgers, fdicts, job)]
         parts, unplaced = split_by_town(ledgers, towns)
         owners = _finding_towns(ledgers, findings)
         out = []
         for t in towns:
-            fdicts = [{"unit": t, **f.to_dict()} for f, o in zip(findings, owners) if o == t]
+            fdicts = [{"unit": t, **f.to_dict(False, names)} for f, o in zip(findings, owners) if o == t]
             out.append(_unit_result(name, t, parts[t], fdicts, job))
-        stray = [{"unit": None, **f.to_dict()} for f, o in zip(findings, owners) if o is None]
+        stray = [{"unit": None, **f.to_dict(False, names)} for f, o in zip(findings, owners) if o is None]
         if stray or unplaced:
             out[0]["file_findings"] = stray
             out[0]["unplaced"] = unplaced
@@ -217,12 +220,13 @@ def process_file(job: dict) -> list[dict]:
     except JinduError as exc:
         return [_failed(name, None, exc)]
     except Exception as exc:  # noqa: BLE001 - keep the run going; the message names the file
-        return [_failed(name, None, InputError(f"计算时出错（{type(exc).__name__}: {exc}）。", file=name))]
+        return [_failed(name, None, InputError(f"计算时出错（{type(exc).__name__}: {mask_text(exc, names)}）。",
+                                               file=name))]
 
 
 def _failed(file: str, unit: str | None, exc: JinduError) -> dict:
-    return {"file": file, "unit": unit, "status": "failed", "error": str(exc), "findings": [], "rows": [],
-            "raw": {}, "trend": {}, "bulletin": None, "frames": None}
+    return {"file": file, "unit": unit, "status": "failed", "error": mask_text(exc), "findings": [], "rows": [],
+            "raw": {}, "trend": {}, "bulletin": None, "frames": None, "present": []}
 
 
 # ---------------------------------------------------------------- the run
@@ -238,6 +242,8 @@ class BatchResult:
     scores: list = field(default_factory=list)  # scoring.UnitScore, when a scheme is given
     mismatches: list[str] = field(default_factory=list)  # total ≠ summed parts (should never happen)
     summary: dict = field(default_factory=dict)
+    # metric -> townships left out of its county total because they lack a ledger it reads (missing ≠ 0)
+    left_out: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[dict]:
@@ -308,20 +314,54 @@ def _pool_context():
     return multiprocessing.get_context("fork")
 
 
-def _union(frames_list: list[dict], unit: str):
+def _union(parts: list[dict], unit: str):
+    """The townships' ledgers as one LedgerSet; a ledger is present when any of them gave it."""
     import pandas as pd
 
     from .ledgers.model import LedgerSet
 
-    kinds = frames_list[0].keys()
-    frames = {k: pd.concat([f[k] for f in frames_list], ignore_index=True) for k in kinds}
-    return LedgerSet(frames=frames, unit=unit)
+    kinds = parts[0]["frames"].keys()
+    frames = {k: pd.concat([r["frames"][k] for r in parts], ignore_index=True) for k in kinds}
+    return LedgerSet(frames=frames, unit=unit, present=frozenset(k for r in parts for k in r["present"]))
+
+
+def county_total(ok: list[dict], cat, period, unit: str, trend_ids) -> tuple[list, dict, dict[str, list[str]]]:
+    """The county's rows and trend over the townships' union: (rows, trend, {metric: townships left out}).
+
+    Missing is not zero, also when rolled up: an indicator is totalled over the townships that gave every
+    ledger it reads; the others are left out of its total (and named), not added in as 0. No township
+    has them: the total is missing too.
+    """
+    from .metrics.engine import compute, missing_ledgers
+
+    union = _union(ok, unit)
+    res = compute(union, cat, period)
+    rows = [row if row.unit == unit else replace(row, unit=unit) for row in res.rows if row.unit == res.unit]
+    trend = trend_values(union, cat, period, trend_ids)
+    partial: dict[tuple[int, ...], list[str]] = {}  # townships included -> metrics totalled over them
+    for ind in cat.select(None):
+        having = tuple(i for i, r in enumerate(ok) if not missing_ledgers(ind, r["present"]))
+        if having and len(having) < len(ok):
+            partial.setdefault(having, []).append(ind.id)
+    left_out: dict[str, list[str]] = {}
+    for having, ids in partial.items():
+        sub = _union([ok[i] for i in having], unit)
+        got = {r.metric: r for r in compute(sub, cat, period, metrics=ids).rows}
+        rows = [replace(got[r.metric], unit=unit) if r.metric in got else r for r in rows]
+        sub_trend = trend_values(sub, cat, period, [m for m in trend_ids if m in ids])
+        trend.update(sub_trend)
+        names = sorted(r["unit"] for i, r in enumerate(ok) if i not in having)
+        for mid in ids:
+            left_out[mid] = names
+    return rows, trend, left_out
 
 
 def check_rollup(total_rows, unit_rows) -> list[str]:
     """The county total's numerators/denominators must equal the sums of the townships' (metrics.md roll-up)."""
     sums: dict[str, list] = {}
     for r in unit_rows:
+        if r.missing:  # left out of the total as well (county_total)
+            continue
         s = sums.setdefault(r.metric, [0, 0, True])
         if r.numerator is None:
             s[2] = False
@@ -348,7 +388,6 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
               password: str | None = None) -> BatchResult:
     """Run the whole county and write OUTDIR/<镇街>/通报.txt, 汇总.xlsx, summary.json, 全县通报.txt.
     `password`: opens every encrypted workbook (decrypted in the workers' memory only)."""
-    from .metrics.engine import compute
     from .periods import Period, parse_period
 
     if fmt not in ("txt", "docx"):
@@ -362,7 +401,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise UsageError("--jobs 应为正整数。")
-    targets = dict(getattr(workspace, "targets", {}) or {})
+    targets = getattr(workspace, "targets", None) or {}  # workspace.Targets keeps the jindu.toml lines
     if catalog is None and workspace is not None and getattr(workspace, "catalog", None):
         catalog = workspace.catalog
     if scoring is None and workspace is not None and getattr(workspace, "scoring", None):
@@ -404,14 +443,10 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
     units = [r["unit"] for r in ok]
     unit_rows = [row for r in ok for row in r["rows"]]
 
-    total_rows, total_trend, mismatches = [], {}, []
+    total_rows, total_trend, mismatches, left_out = [], {}, [], {}
     if ok:
-        union = _union([r["frames"] for r in ok], total_unit)
-        res = compute(union, cat, period)
-        total_rows = [row if row.unit == total_unit else replace(row, unit=total_unit)
-                      for row in res.rows if row.unit == res.unit]
+        total_rows, total_trend, left_out = county_total(ok, cat, period, total_unit, trend_ids)
         mismatches = check_rollup(total_rows, unit_rows)
-        total_trend = trend_values(union, cat, period, trend_ids)
 
     from .scoring import rank_rows
 
@@ -428,7 +463,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
                 item_scores[(s.unit, it.metric)] = it.display
 
     result = BatchResult(period, total_unit, [_unit_entry(r) for r in results], unit_rows + total_rows, ranks,
-                         scores, mismatches)
+                         scores, mismatches, left_out=left_out)
     result.summary = summary_json(result, item_scores)
 
     # ---- outputs
@@ -467,6 +502,8 @@ def summary_json(result: BatchResult, item_scores: dict) -> dict:
     for row in result.rows:
         d = row.to_dict()
         d["rank"] = result.ranks.get((row.unit, row.metric)) if row.unit != result.total_unit else None
+        if row.unit == result.total_unit and row.metric in result.left_out:
+            d["excluded_units"] = result.left_out[row.metric]  # not in this total: their ledger is missing
         if item_scores:
             d["score"] = item_scores.get((row.unit, row.metric))
         rows.append(d)
@@ -487,7 +524,9 @@ def workbook_data(result: BatchResult, cat, scheme, ok: list[dict], total_trend:
     rows = []
     for row in result.rows:
         rows.append({"unit": row.unit, "metric": row.metric, "exact": row.exact, "met": row.met,
-                     "rank": result.ranks.get((row.unit, row.metric)) if row.unit != result.total_unit else None})
+                     "rank": result.ranks.get((row.unit, row.metric)) if row.unit != result.total_unit else None,
+                     "missing": row.reason if row.missing else None,
+                     "excluded_units": result.left_out.get(row.metric) if row.unit == result.total_unit else None})
     findings = [f for r in ok for f in r["findings"]] + [f for r in ok for f in r.get("file_findings", [])]
     failures = [{"file": u["file"], "unit": u["unit"], "error": u["error"]} for u in result.failed]
     scores = None
@@ -531,22 +570,43 @@ def county_bulletin(result: BatchResult, cat, workspace=None, today: date | None
                  + ("及考评得分" if result.scores else "") + "通报如下：")
     lines.append("")
     lines.append(f"    一、{scope}总体情况")
-    parts = []
+    parts, gone, partial = [], set(), {}
     for ind in cat.indicators:
         r = by.get((result.total_unit, ind.id))
         if r is None:
             continue
+        if r.missing:  # no figure to state: said once below, never as 0
+            gone.update(r.missing)
+            continue
         txt = f"{ind.name}{r.display}" if ind.format != "count" else f"{ind.name}{r.display}{ind.unit_label or ''}"
+        if ind.id in result.left_out:
+            partial.setdefault(tuple(result.left_out[ind.id]), []).append(ind.name)
         if r.met is False and r.target:
             txt += f"（目标{r.target}，未达标）"
         parts.append(txt)
     lines.append("    " + "；".join(parts) + "。" if parts else "    无数据。")
+    if gone:
+        from .metrics.display import missing_reason
+
+        lines.append(f"    （{missing_reason(gone)}，相关指标未统计。）")
+    for towns, names in partial.items():
+        what = f"{names[0]}等{len(names)}项指标" if len(names) > 1 else names[0]
+        lines.append(f"    （{what}的{scope}合计不含{'、'.join(towns)}：未提供所需台帐。）")
     lines.append("")
     n = 2
     if result.scores:
         lines.append(f"    {_cn(n)}、综合考评得分")
         for s in sorted(result.scores, key=lambda s: (s.rank, s.unit)):
-            lines.append(f"    {s.unit}得分{s.display}分，在{scope}排名第{_cn(s.rank)}。")
+            if s.excluded and not s.possible:
+                lines.append(f"    {s.unit}的考评项目均因未提供台帐不计分，不参与排名。")
+                continue
+            note = ""
+            if s.excluded:
+                from .scoring import points_text
+
+                note = (f"（{'、'.join(i.name for i in s.excluded)}因未提供台帐不计分，"
+                        f"按可评分值{points_text(s.possible)}分折算排名）")
+            lines.append(f"    {s.unit}得分{s.display}分{note}，在{scope}排名第{_cn(s.rank)}。")
         lines.append("")
         n += 1
     lines.append(f"    {_cn(n)}、各项指标排名")
@@ -554,13 +614,15 @@ def county_bulletin(result: BatchResult, cat, workspace=None, today: date | None
         if ind.format == "count" and not ind.target:
             continue  # counts without a target are volumes, not performance: not ranked in the text
         ranked = [(result.ranks.get((u, ind.id)), u, by.get((u, ind.id))) for u in ok_units]
-        ranked = [(k, u, r) for k, u, r in ranked if r is not None and r.exact is not None]
+        absent = [u for k, u, r in ranked if r is not None and r.missing]
+        ranked = [(k, u, r) for k, u, r in ranked if r is not None and r.exact is not None and k is not None]
         if not ranked:
             continue
         ranked.sort(key=lambda x: (x[0], x[1]))
         body = "、".join(f"{u}{r.display}（第{_cn(k)}）" for k, u, r in ranked)
         target = f"，目标{ind.target}" if ind.target else ""
-        lines.append(f"    {ind.name}{target}：{body}。")
+        lines.append(f"    {ind.name}{target}：{body}" + (f"；{'、'.join(absent)}未提供台帐，不参与排名" if absent else "")
+                     + "。")
         unmet = [u for k, u, r in ranked if r.met is False]
         if unmet:
             lines.append(f"    未达标：{'、'.join(unmet)}。")

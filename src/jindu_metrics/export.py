@@ -48,7 +48,7 @@ def neutralize(value: object) -> object:
 
 # ---------------------------------------------------------------- compute rows (jindu compute)
 COMPUTE_HEADERS = ("统计期", "单位", "指标代码", "指标", "分子", "分母", "数值", "显示值", "目标", "达标", "差距",
-                   "环比", "环比变化", "同比", "同比变化")
+                   "环比", "环比变化", "同比", "同比变化", "说明")
 _FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 
@@ -66,6 +66,7 @@ def compute_records(result) -> list[list]:
             r.target or "", _met_text(r.met), r.gap,
             r.previous.display if r.previous else "", r.previous.change_display if r.previous else "",
             r.yoy.display if r.yoy else "", r.yoy.change_display if r.yoy else "",
+            r.reason,  # why there is no value: 分母为0：… / 未提供帮教管控台帐 (empty cells then, never 0)
         ])
     return out
 
@@ -84,10 +85,11 @@ def compute_csv(result) -> bytes:
 
 
 def deterministic_zip(data: bytes, *, core_time: str | None = "2000-01-01T00:00:00Z",
-                      drop: frozenset[str] = frozenset()) -> bytes:
+                      drop: frozenset[str] = frozenset(), only_modified: bool = False) -> bytes:
     """Rewrite an OOXML zip with fixed entry times (and core-property times): same input, same bytes.
 
     openpyxl and python-docx stamp 'now' into both. `core_time=None` keeps docProps/core.xml as written;
+    `only_modified`: set dcterms:modified only (a copy of a user's workbook keeps its creation time);
     `drop` removes parts (and their package relationships), e.g. python-docx's stock thumbnail.
     """
     import io
@@ -102,7 +104,8 @@ def deterministic_zip(data: bytes, *, core_time: str | None = "2000-01-01T00:00:
                 continue
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml" and core_time is not None:
-                body = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                which = rb"modified" if only_modified else rb"created|modified"
+                body = re.sub(rb"(<dcterms:(" + which + rb")[^>]*>)[^<]*(</dcterms:\2>)",
                               rb"\g<1>" + core_time.encode() + rb"\g<3>", body)
             elif info.filename == "_rels/.rels":
                 for name in drop:
@@ -139,7 +142,7 @@ def compute_xlsx(result, catalog=None) -> bytes:
         fmt, dec = formats.get(row.metric, ("percent" if row.kind == "ratio" else "count", 1))
         d = "." + "0" * dec if dec else ""
         cell.number_format = {"percent": f"0{d}%", "permyriad": "0.000000", "ratio_n1": "0.00"}.get(fmt, "0")
-    widths = (16, 12, 24, 30, 8, 8, 10, 10, 10, 6, 6, 10, 18, 10, 18)
+    widths = (16, 12, 24, 30, 8, 8, 10, 10, 10, 6, 6, 10, 18, 10, 18, 30)
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w
     ws.freeze_panes = "A2"

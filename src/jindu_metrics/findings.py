@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .privacy import mask_value
+from .privacy import Names, mask_text, mask_value
 
 ERROR = "错误"
 WARNING = "警告"
@@ -31,6 +31,23 @@ _KINDS = [
     FindingKind("id_area_unknown", WARNING, "身份证号地址码未知", "行政区划代码不在代码表中或晚于出生日期，请确认{detail}"),
     FindingKind("id_stored_as_number", ERROR, "身份证号被存为数字，末位已丢失",
                 "请把该列设为文本格式后重新录入完整号码；此行无法与人员匹配{detail}"),
+    FindingKind("id_stored_as_number_15", WARNING, "15位身份证号被存为数字",
+                "15位的数字完整无缺，已按第一代身份证号读取并升为18位；建议把该列设为文本格式{detail}"),
+    FindingKind("id_invisible_chars", WARNING, "身份证号含有看不见的字符",
+                "已去掉后读取；这些字符多由复制粘贴带入，请在台帐中删除{detail}"),
+    FindingKind("id_birth_in_future", ERROR, "身份证号出生日期晚于今天", "请对照证件核对身份证号{detail}"),
+    FindingKind("date_before_birth", ERROR, "日期早于出生日期",
+                "「{column}」早于身份证号中的出生日期，请核对日期或身份证号{detail}"),
+    FindingKind("cell_error", ERROR, "单元格是错误值",
+                "公式出错，此格的值未知，未按空白处理{detail}；请修正公式或改填数值"),
+    FindingKind("formula_no_value", ERROR, "公式没有计算结果",
+                "文件中的公式没有保存计算结果（多见于程序生成、未在 Excel/WPS 中打开保存过的文件），此格的值未知，"
+                "未按空白处理{detail}；请用 Excel/WPS 打开后保存，或改填数值"),
+    FindingKind("duplicate_column", WARNING, "表头列重复", "两列对应同一列名，只读取其中一列{detail}；请删除或改名多余的列"),
+    FindingKind("duplicate_file", WARNING, "重复的台帐文件",
+                "与另一文件中同一种台帐的各行完全相同（常见于“副本”“(1)”文件），只计一次{detail}；请移走多余的文件"),
+    FindingKind("csv_line_encoding", WARNING, "CSV 文件中有编码不同的行",
+                "此行按 GB18030（GBK）解码，文件其余部分为 UTF-8；请核对此行文字，并把文件统一另存为 UTF-8{detail}"),
     FindingKind("duplicate_person", ERROR, "人员重复登记", "同一身份证号在登记台帐中出现多次，请合并为一行{detail}"),
     FindingKind("unknown_person", ERROR, "人员未在登记台帐中", "请先在吸毒人员登记台帐中登记此人，或核对身份证号{detail}"),
     FindingKind("value_not_allowed", ERROR, "取值不在允许范围", "允许的取值：{allowed}{detail}"),
@@ -42,6 +59,8 @@ _KINDS = [
     FindingKind("status_contradiction", WARNING, "人员状态与其他台帐矛盾", "请核对人员状态{detail}"),
     FindingKind("level_contradiction", WARNING, "管控等级与戒断情况矛盾", "请核对管控等级{detail}"),
     FindingKind("gender_mismatch", WARNING, "性别与身份证号不符", "请核对性别或身份证号{detail}"),
+    FindingKind("no_ledger", ERROR, "没有可识别的台帐",
+                "所读文件中没有一个工作表能识别为台帐，无法计算指标；请检查是否选错了文件或表头列名{detail}"),
     FindingKind("sheet_unrecognized", NOTE, "工作表未识别为任何台帐", "已跳过；如为台帐，请检查表头列名{detail}"),
     FindingKind("columns_capped", WARNING, "列数超出上限，多余的列未读取",
                 "台帐只读取前256列（A至IV列）；请删除右侧多余的内容{detail}"),
@@ -62,6 +81,7 @@ class Finding:
     value: str | None = None  # raw value; masked by to_dict() unless show_pii
     detail: str = ""  # extra Chinese text, never PII
     allowed: str = ""
+    column_letter: str | None = None  # the column's letter in the sheet as the user sees it ("C"); see locate()
 
     @property
     def kind(self) -> FindingKind:
@@ -78,10 +98,24 @@ class Finding:
         fix = k.fix.format(column=self.column or "", allowed=self.allowed, detail=detail, value="")
         return f"{k.title}：{fix}"
 
+    @property
+    def column_label(self) -> str:
+        """The column as a user finds it: "公民身份号码（C列）" (the name alone when the letter is unknown)."""
+        if self.column and self.column_letter:
+            return f"{self.column}（{self.column_letter}列）"
+        return self.column or ""
+
+    @property
+    def cell(self) -> str | None:
+        """The finding's cell as Excel names it ("C17"), when both its row and its column are known."""
+        return f"{self.column_letter}{self.row}" if self.column_letter and self.row else None
+
     def sort_key(self) -> tuple:
         return (self.file, self.sheet or "", self.row or 0, self.column or "", self.code)
 
-    def to_dict(self, show_pii: bool = False) -> dict:
+    def to_dict(self, show_pii: bool = False, names: Names | None = None) -> dict:
+        """Plain data for output; the value (and any ID or known name in the message) masked unless show_pii."""
+        message = self.message
         return {
             "code": self.code,
             "severity": self.severity,
@@ -89,9 +123,38 @@ class Finding:
             "sheet": self.sheet,
             "row": self.row,
             "column": self.column,
-            "value": mask_value(self.column, self.value, show_pii),
-            "message": self.message,
+            "column_letter": self.column_letter,
+            "value": mask_value(self.column, self.value, show_pii, names),
+            "message": message if show_pii else mask_text(message, names),
         }
+
+
+def excel_column(index: int) -> str:
+    """The Excel letter of a 0-based column index: 0 → "A", 26 → "AA"."""
+    out = ""
+    n = index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def locate(findings: list[Finding], positions: dict[tuple, dict[str, int]]) -> list[Finding]:
+    """The findings with the letter of their column filled in, from where each sheet's columns were found.
+
+    `positions`: (file, sheet) -> {canonical column name: 0-based index in the sheet as read}. Findings with
+    no column, a letter already, or a column the sheet lacks (missing_column) are kept as they are.
+    """
+    from dataclasses import replace
+
+    out = []
+    for f in findings:
+        if f.column and f.column_letter is None:
+            i = positions.get((f.file, f.sheet), {}).get(f.column)
+            if i is not None:
+                f = replace(f, column_letter=excel_column(i))
+        out.append(f)
+    return out
 
 
 def summarize(findings: list[Finding]) -> dict:
@@ -109,4 +172,5 @@ def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity == ERROR for f in findings)
 
 
-__all__ = ["ERROR", "KINDS", "NOTE", "WARNING", "Finding", "FindingKind", "asdict", "has_errors", "summarize"]
+__all__ = ["ERROR", "KINDS", "NOTE", "WARNING", "Finding", "FindingKind", "asdict", "excel_column", "has_errors", "locate",
+           "summarize"]

@@ -136,8 +136,23 @@ def _ymd(text: str, whole: str) -> date:
         raise _bad(whole, "日期不存在") from None
 
 
+# Periods the tool can count: ledger dates before 1950 are findings, and the comparison windows (a year and
+# three years back) and pandas' timestamps (to 2262) must stay in range.
+MIN_YEAR, MAX_YEAR = 1950, 2100
+
+
 def parse_period(text: str) -> Period:
-    """Parse every period form of metrics.md; UsageError (Chinese) otherwise."""
+    """Parse every period form of metrics.md; UsageError (Chinese) otherwise, also for a year out of range."""
+    try:
+        p = _parse(text)
+    except (ValueError, OverflowError):  # date(0, 1, 1) and the like
+        p = None
+    if p is None or not (p.start.year >= MIN_YEAR and p.end.year <= MAX_YEAR):
+        raise UsageError(f"统计期「{text}」超出范围：年份须在{MIN_YEAR}年至{MAX_YEAR}年之间（如 2018-10）。")
+    return p
+
+
+def _parse(text: str) -> Period:
     t = (text or "").strip().replace("～", "..").replace("~", "..").replace("至", "..")
     t = t.translate(str.maketrans("０１２３４５６７８９－", "0123456789-"))
     if not t:

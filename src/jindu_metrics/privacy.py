@@ -1,6 +1,21 @@
-"""Masking of names and ID numbers wherever output must point at a person."""
+"""Masking of names and ID numbers wherever output must point at a person — the one home of masking.
+
+A value is masked by what it is, not only by the column it sits in: a column shift puts an ID or a name
+under 备注 or 所属村居 just as easily. So every text that comes from a cell and reaches an output goes
+through `mask_value` (column-aware) or `mask_text` (anywhere in the text):
+
+- any run of 15 or more digits (ASCII or full-width, optionally ending in X) is masked like an ID — an
+  18- or 15-character ID anywhere in a value, and any longer run that could contain one;
+- any name of the ledgers' 姓名 columns found inside a value is masked like a name (`Names`).
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_ID_RUN = re.compile(r"[0-9０-９]{14,}[0-9０-９XxＸｘ]")
+_MIN_NAME = 2  # a one-character "name" would mask that character in every text
 
 
 def mask_id(value: object) -> str:
@@ -27,14 +42,84 @@ def mask_name(value: object) -> str:
     return s[0] + "*" * max(len(s) - 1, 1)
 
 
-def mask_value(column: str | None, value: object, show_pii: bool = False) -> str | None:
-    """Mask `value` when `column` holds PII (姓名, 公民身份号码) unless `show_pii`."""
+class Names:
+    """The persons' names to look for inside any text (exact substrings of two characters or more)."""
+
+    __slots__ = ("_lengths", "_memo", "_names")
+
+    def __init__(self, names: Iterable[object] = ()) -> None:
+        found = set()
+        for n in names:
+            if isinstance(n, str):
+                n = n.strip()
+                if len(n) >= _MIN_NAME:
+                    found.add(n)
+        self._names = frozenset(found)
+        self._lengths = sorted({len(n) for n in found}, reverse=True)  # longest first: 欧阳修文 before 欧阳
+        self._memo: dict[str, str] = {}  # findings repeat their messages and values: scan each text once
+
+    @classmethod
+    def of(cls, ledgers) -> Names:
+        """The names in every 姓名 column of a LedgerSet (persons first of all; others hold them too)."""
+        names: set = set()
+        for df in ledgers.frames.values():
+            if "姓名" in df.columns and len(df):
+                names.update(df["姓名"].dropna().unique().tolist())
+        return cls(names)
+
+    def __bool__(self) -> bool:
+        return bool(self._names)
+
+    def mask(self, s: str) -> str:
+        if not self._names or len(s) < _MIN_NAME:
+            return s
+        done = self._memo.get(s)
+        if done is None:
+            done = self._scan(s)
+            if len(self._memo) < 100_000:
+                self._memo[s] = done
+        return done
+
+    def _scan(self, s: str) -> str:
+        out: list[str] = []
+        i, n = 0, len(s)
+        while i < n:
+            for ln in self._lengths:
+                if i + ln <= n and s[i:i + ln] in self._names:
+                    out.append(mask_name(s[i:i + ln]))
+                    i += ln
+                    break
+            else:
+                out.append(s[i])
+                i += 1
+        return "".join(out)
+
+
+NO_NAMES = Names()
+
+
+def mask_text(value: object, names: Names | None = None) -> str:
+    """Mask every ID-like digit run and every known name anywhere in `value`."""
+    if value is None:
+        return ""
+    s = str(value)
+    if any(c.isdigit() for c in s):
+        s = _ID_RUN.sub(lambda m: mask_id(m.group(0)), s)
+    return names.mask(s) if names else s
+
+
+def mask_value(column: str | None, value: object, show_pii: bool = False,
+               names: Names | None = None) -> str | None:
+    """A cell's text for output: masked by its column (姓名, 公民身份号码) and by what it holds, unless `show_pii`."""
     if value is None:
         return None
-    if show_pii or column is None:
+    if show_pii:
         return str(value)
-    if column == "公民身份号码" or column.endswith("身份号码"):
+    if column is not None and (column == "公民身份号码" or column.endswith("身份号码")):
         return mask_id(value)
     if column == "姓名":
         return mask_name(value)
-    return str(value)
+    return mask_text(value, names)
+
+
+__all__ = ["NO_NAMES", "Names", "mask_id", "mask_name", "mask_text", "mask_value"]

@@ -1,4 +1,4 @@
-"""The ledger data contract (../shared/spec/ledgers.md) as data.
+"""The ledger data contract (docs/台帐格式.md) as data.
 
 Every ledger kind, its canonical columns, their types, allowed values and aliases are declared here once;
 the reader, the validator, `jindu init` and the sample generator all read this module.
@@ -106,6 +106,9 @@ DRUGS = ("海洛因", "冰毒", "氯胺酮", "合成毒品", "大麻", "其他")
 # Police-export sub-statuses of 社会面: kept in 人员状态细分 so validation can check them against the dates.
 STATUS_DETAIL_ABSTINENT_3Y = "社会面戒断三年未复吸"
 STATUS_DETAIL_NOT_3Y = "社会面戒断不满三年"
+# 人员状态 of a cell that could not be read (error value, formula without a result, value not allowed): unknown,
+# not empty (empty means 社会面). Such persons are left out of 在册 and of every count by status.
+STATUS_UNKNOWN = "（无法识别）"
 
 PERSONS = Kind(
     id="persons",

@@ -8,7 +8,6 @@ All arithmetic is exact (Fraction); scores are rounded 四舍五入 only for dis
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -85,12 +84,14 @@ def competition_ranks(values: list[Fraction | None], direction: str = HIGHER) ->
 
 
 def rank_rows(rows: Iterable[MetricRow], directions: dict[str, str]) -> dict[tuple[str, str], int]:
-    """Rank every (unit, metric) among the units, per metric, by the catalog's direction."""
+    """Rank every (unit, metric) among the units, per metric, by the catalog's direction; a unit whose figure
+    is missing (its ledger not given) gets no rank for that metric."""
     by_metric: dict[str, list[MetricRow]] = {}
     for r in rows:
         by_metric.setdefault(r.metric, []).append(r)
     out: dict[tuple[str, str], int] = {}
     for metric, group in by_metric.items():
+        group = [r for r in group if not r.missing]  # a missing figure (no ledger) is not ranked at all
         ranks = competition_ranks([r.exact for r in group], directions.get(metric, HIGHER))
         for r, k in zip(group, ranks):
             out[(r.unit, metric)] = k
@@ -171,11 +172,9 @@ def load_scheme(path: str | Path | None = None, *, text: str | None = None, cata
             text = Path(path).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"考评方案无法读取：{exc}", file=source) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise _err(source, int(m.group(1)) if m else None, f"不是有效的 TOML 格式（{exc}）") from None
+    from .tomlread import loads
+
+    data = loads(text, source if path is not None else None, "考评方案")
 
     for key in data:
         if key not in ("scheme", "item"):
@@ -282,7 +281,7 @@ class ItemScore:
     metric: str
     name: str
     points: Fraction
-    score: Fraction
+    score: Fraction | None  # None: not scored (the figure is missing: its ledger was not given)
     display: str  # rounded 四舍五入
     value_display: str
     target: str
@@ -298,8 +297,19 @@ class UnitScore:
     rank: int
     items: tuple[ItemScore, ...] = field(default_factory=tuple)
 
+    @property
+    def possible(self) -> Fraction:
+        """The points of the items scored (all items, unless some figure is missing)."""
+        return sum((i.points for i in self.items if i.score is not None), Fraction(0))
+
+    @property
+    def excluded(self) -> list[ItemScore]:
+        """Items not scored because the figure is missing (its ledger was not given)."""
+        return [i for i in self.items if i.score is None]
+
     def to_dict(self) -> dict:
         return {"unit": self.unit, "score": self.display, "rank": self.rank,
+                "possible": points_text(self.possible), "excluded": [i.metric for i in self.excluded],
                 "items": [{"metric": i.metric, "name": i.name, "points": points_text(i.points), "score": i.display,
                            "value": i.value_display, "target": i.target, "met": i.met, "note": i.note}
                           for i in self.items]}
@@ -321,6 +331,9 @@ def _fmt(x: Fraction, decimals: int) -> str:
 def score_item(item: ScoreItem, row: MetricRow | None, undefined: str, decimals: int) -> ItemScore:
     """One indicator's score for one unit, exactly."""
     t, p = item.target.value, item.points
+    if row is not None and row.missing:  # missing is not zero: left out of the score, and said so
+        return ItemScore(item.metric, item.name, p, None, "—", row.display, item.target.text, None,
+                         f"{row.reason}，不计分")
     if row is None or row.exact is None:
         score = p if undefined == "full" else Fraction(0)
         note = f"无数据（{row.reason if row is not None and row.reason else '分母为0'}），{_UNDEFINED[undefined]}"
@@ -351,7 +364,8 @@ def score_item(item: ScoreItem, row: MetricRow | None, undefined: str, decimals:
 
 
 def score_units(scheme: Scheme, rows: Iterable[MetricRow], units: list[str] | None = None) -> list[UnitScore]:
-    """得分 and 排名 for every unit (in `units` order, default: sorted names), ranked by total score."""
+    """得分 and 排名 for every unit (in `units` order, default: sorted names), ranked by total score (by the
+    share of the scorable points when an item is left out for a missing ledger)."""
     by_unit: dict[str, dict[str, MetricRow]] = {}
     for r in rows:
         by_unit.setdefault(r.unit, {})[r.metric] = r
@@ -361,10 +375,14 @@ def score_units(scheme: Scheme, rows: Iterable[MetricRow], units: list[str] | No
         got = by_unit.get(u, {})
         items = tuple(score_item(i, got.get(i.metric), scheme.undefined, scheme.decimals) for i in scheme.items)
         item_lists.append(items)
-        totals.append(sum((i.score for i in items), Fraction(0)))
-    ranks = competition_ranks(totals, HIGHER)
-    return [UnitScore(u, t, _fmt(t, scheme.decimals), k, items)
-            for u, t, k, items in zip(names, totals, ranks, item_lists)]
+        totals.append(sum((i.score for i in items if i.score is not None), Fraction(0)))
+    # Ranked by the share of the points that could be scored: the same order as by total when every item
+    # was scored, and no unit loses ground for an item left out because its ledger was not given.
+    possible = [sum((i.points for i in items if i.score is not None), Fraction(0)) for items in item_lists]
+    # nothing scorable (every figure missing): no score ("—"), ranked after the others
+    ranks = competition_ranks([t / q if q else None for t, q in zip(totals, possible)], HIGHER)
+    return [UnitScore(u, t, _fmt(t, scheme.decimals) if q else "—", k, items)
+            for u, t, q, k, items in zip(names, totals, possible, ranks, item_lists)]
 
 
 def example_scheme_path() -> Path:

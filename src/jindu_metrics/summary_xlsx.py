@@ -86,7 +86,9 @@ def build_workbook(data: dict) -> bytes:
     ws.title = SHEETS[0]
     ws["A1"] = _text(data.get("title", "指标汇总"))
     ws["A1"].font = title_font
-    ws["A2"] = "排名：1为最好（按指标方向），并列同名次；“—”为分母为0，排在最后。红色底纹：未达到目标。"
+    ws["A2"] = ("排名：1为最好（按指标方向），并列同名次；“—”为分母为0，排在最后；“无台帐”为未提供该指标所需的台帐，"
+                "不参与排名。红色底纹：未达到目标。")
+    left_out = {r["metric"]: r["excluded_units"] for r in data["rows"] if r.get("excluded_units")}
     ws.cell(3, 1, "镇街").font = bold
     ws.cell(4, 1, "")
     for j, ind in enumerate(indicators):
@@ -110,7 +112,8 @@ def build_workbook(data: dict) -> bytes:
             if row is None:
                 continue
             value = _cell_number(row.get("exact", row.get("value")), ind["format"], ind["decimals"])
-            cell = ws.cell(r, c, value if value is not None else "—")
+            # a missing figure (its ledger not given) is no number, and never 0: the cell says so
+            cell = ws.cell(r, c, value if value is not None else ("无台帐" if row.get("missing") else "—"))
             cell.number_format = _number_format(ind["format"], ind["decimals"])
             cell.alignment = Alignment(horizontal="right")
             if row.get("met") is False:
@@ -121,6 +124,10 @@ def build_workbook(data: dict) -> bytes:
                 ws.cell(r, c + 1, row["rank"]).alignment = Alignment(horizontal="center")
         if is_total:
             ws.cell(r, 1).fill = total_fill
+    names = {ind["id"]: ind["name"] for ind in indicators}
+    for k, (mid, towns) in enumerate(sorted(left_out.items(), key=lambda kv: list(names).index(kv[0]))):
+        ws.cell(7 + len(units) + k, 1, _text(f"注：{names.get(mid, mid)}的{total_unit}合计不含"
+                                             f"{'、'.join(towns)}（未提供所需台帐）。"))
     ws.freeze_panes = "B5"
     ws.column_dimensions["A"].width = 14
     for c in range(2, 2 + 2 * len(indicators)):
@@ -142,10 +149,12 @@ def build_workbook(data: dict) -> bytes:
         for i, u in enumerate(scores["units"]):
             r = 4 + i
             ws.cell(r, 1, _text(u["unit"]))
-            ws.cell(r, 2, float(u["score"])).number_format = _number_format("count", scores.get("decimals", 1))
+            score = float(u["score"]) if u["score"] != "—" else "无台帐"  # "—": nothing scorable
+            ws.cell(r, 2, score).number_format = _number_format("count", scores.get("decimals", 1))
             ws.cell(r, 3, u["rank"])
             for k, it in enumerate(u["items"]):
-                cell = ws.cell(r, 4 + k, float(it["score"]))
+                # "—": not scored, its ledger was not given (never 0 points)
+                cell = ws.cell(r, 4 + k, float(it["score"]) if it["score"] != "—" else "无台帐")
                 cell.number_format = _number_format("count", scores.get("decimals", 1))
                 if it.get("met") is False:
                     cell.fill = unmet_fill
@@ -167,7 +176,10 @@ def build_workbook(data: dict) -> bytes:
             ws.cell(r, c, _text(v))
         r += 1
     for f in data.get("findings", []):
-        vals = [f.get("unit") or "（未归属）", f.get("file"), f.get("sheet"), f.get("row"), f.get("column"),
+        column = f.get("column")
+        if column and f.get("column_letter"):
+            column = f"{column}（{f['column_letter']}列）"
+        vals = [f.get("unit") or "（未归属）", f.get("file"), f.get("sheet"), f.get("row"), column,
                 f.get("severity"), f.get("message"), f.get("value")]
         for c, v in enumerate(vals, start=1):
             ws.cell(r, c, _text(v))

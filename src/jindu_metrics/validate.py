@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .findings import Finding
+from . import schema
+from .findings import Finding, locate
 from .ledgers.model import LedgerSet
 
 ID = "公民身份号码"
@@ -26,6 +27,33 @@ def _rows(df, code: str, column: str | None, value_col: str | None = None, detai
     return out
 
 
+_DATED = (("persons", "初次发现日期"), ("persons", "末次查获日期"), ("seizures", "查处日期"), ("community", "决定日期"))
+
+
+def _birth_dates(ids):
+    """The birth dates (datetime64[ns], NaT when unknown) that 18-character IDs give, computed once per
+    distinct ID with array operations."""
+    import numpy as np
+    import pandas as pd
+
+    from .ledgers.normalize import _valid_dates
+
+    codes, uniq = pd.factorize(ids)
+    uniq = np.asarray(uniq, dtype=object)
+    birth = np.full(len(uniq) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")  # the last slot: no ID
+    pos = np.flatnonzero(np.fromiter((type(u) is str and len(u) == 18 for u in uniq), dtype=bool, count=len(uniq)))
+    if len(pos):
+        d = uniq[pos].astype("U18").view(np.uint32).reshape(-1, 18)[:, 6:14].astype(np.int64) - 48
+        ok = ((d >= 0) & (d <= 9)).all(axis=1)
+        d = np.where(ok[:, None], d, 0)
+        ok &= _valid_dates(d)
+        y, m, day = d[:, :4] @ [1000, 100, 10, 1], d[:, 4:6] @ [10, 1], d[:, 6:8] @ [10, 1]
+        ok &= (y >= 1800) & (y <= 2200)  # within datetime64[ns]; the reader reported other years
+        days = ((y - 1970) * 12 + np.clip(m, 1, 12) - 1).astype("datetime64[M]").astype("datetime64[D]") + (day - 1)
+        birth[pos[ok]] = days[ok].astype("datetime64[ns]")
+    return birth[np.where(codes < 0, len(uniq), codes)]
+
+
 def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Finding]:
     import pandas as pd
 
@@ -45,7 +73,7 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
             out += _rows(d, "duplicate_person", ID, ID, detail)
 
     # rows of other ledgers whose ID is not in persons (only when a persons ledger was read)
-    has_persons = any(s.kind == "persons" for s in ledgers.sheets) or len(persons) > 0
+    has_persons = "persons" in ledgers.kinds_present
     known = pd.Index(persons[ID].dropna().unique()) if len(persons) else pd.Index([])
     if has_persons:
         for kind in ("seizures", "community", "contacts"):
@@ -75,7 +103,8 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
         m = p.merge(latest[[ID, "类别", "执行状态"]], on=ID, how="left")
         running = m["执行状态"] == "执行中"
         c1 = running & m["人员状态"].isin(_NOT_IN_COMMUNITY)
-        c2 = m["执行状态"].eq("死亡") & m["人员状态"].notna() & ~m["人员状态"].isin(("死亡", "注销"))
+        c2 = (m["执行状态"].eq("死亡") & m["人员状态"].notna()
+              & ~m["人员状态"].isin(("死亡", "注销", schema.STATUS_UNKNOWN)))
         c3 = (m["人员状态"].isin(("社区戒毒", "社区康复")) & m["类别"].notna() & running
               & (m["人员状态"] != m["类别"]))
         for mask, why in ((c1, "社区台帐中有执行中的{cat}决定，但人员状态为{st}"),
@@ -86,6 +115,18 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
                 d = m[mask]
                 detail = [why.format(cat=c, st=s) for c, s in zip(d["类别"], d["人员状态"])]
                 out += _rows(d, "status_contradiction", "人员状态", "人员状态", detail)
+
+    # dates before the birth date the ID gives (a seizure of someone not yet born: a wrong date or ID)
+    births: dict = {}
+    for kind, column in _DATED:
+        df = ledgers[kind]
+        if not len(df) or column not in df.columns:
+            continue
+        if kind not in births:
+            births[kind] = _birth_dates(df[ID])
+        before = df[column].to_numpy(dtype="datetime64[ns]") < births[kind]  # NaT compares False
+        if before.any():  # the birth date itself is not named: it is the part of the ID that masking hides
+            out += _rows(df[before], "date_before_birth", column, column)
 
     # 性别 against the ID's 17th digit (odd = 男)
     if len(persons):
@@ -105,5 +146,7 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
 
 def validate(ledgers: LedgerSet, today: dt.date | None = None) -> list[Finding]:
     """All findings: the reader's and the cross-ledger checks, sorted by file, sheet, row, column, code."""
-    found = list(ledgers.findings) + cross_checks(ledgers, today)
+    found = list(ledgers.findings) + locate(cross_checks(ledgers, today), ledgers.positions())
+    if not ledgers.kinds_present:  # no ledger, no figures: compute and report refuse such input (exit 2)
+        found.append(Finding("no_ledger", "、".join(ledgers.files) or "（无文件）", detail=ledgers.unrecognised()))
     return sorted(found, key=lambda f: f.sort_key())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +14,19 @@ _KEYS = {
     "unit": str, "level": str, "office": str, "ledgers": str, "catalog": str, "template": str,
     "targets": dict, "scoring": str,
 }
+
+
+class Targets(dict):
+    """[workspace.targets] (metric id or 名称 -> target text), remembering the file and line of each entry so a
+    bad one is reported where it is written."""
+
+    def __init__(self, items=(), file: str | None = None, lines: dict | None = None):
+        super().__init__(items)
+        self.file = file
+        self.lines = dict(lines or {})
+
+    def error(self, message: str, key: str) -> ConfigError:
+        return ConfigError(message, file=self.file, row=self.lines.get(key))
 
 
 @dataclass
@@ -59,17 +71,14 @@ def _line_of(text: str, key: str) -> int | None:
 def load_workspace(cfg: Path) -> Workspace:
     """Read jindu.toml strictly: unknown keys or tables, wrong types and unknown levels → ConfigError naming
     the line (the file may come from another office)."""
-    import re
+
+    from . import tomlread
 
     try:
         text = cfg.read_text(encoding="utf-8-sig")
-        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"工作区配置无法读取：{exc}", file=str(cfg)) from None
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        raise ConfigError(f"工作区配置不是有效的 TOML：{re.sub(r' *[(]at line.*', '', str(exc))}", file=str(cfg),
-                          row=int(m.group(1)) if m else None) from None
+    data = tomlread.loads(text, str(cfg), "工作区配置")
 
     def fail(message: str, key: str) -> ConfigError:
         return ConfigError(message, file=str(cfg), row=_line_of(text, key))
@@ -104,7 +113,7 @@ def load_workspace(cfg: Path) -> Workspace:
         catalog=path("catalog"),
         template=path("template"),
         scoring=path("scoring"),
-        targets=dict(section.get("targets", {})),
+        targets=Targets(section.get("targets", {}), str(cfg), {k: _line_of(text, k) for k in section.get("targets", {})}),
     )
 
 
@@ -120,7 +129,16 @@ def resolve_inputs(inputs: list[Path] | None, workspace: Workspace | None) -> li
 def write_config(root: Path, unit: str | None, level: str, office: str | None) -> Path:
     """Write a commented jindu.toml for a new workspace."""
     def q(s: str | None) -> str:
-        return '"' + (s or "").replace("\\", "\\\\").replace('"', '\\"') + '"'
+        """A TOML basic string: backslash, quote and every control character escaped."""
+        out = []
+        for c in s or "":
+            if c in '"\\':
+                out.append("\\" + c)
+            elif ord(c) < 32 or ord(c) == 127:
+                out.append(f"\\u{ord(c):04x}")
+            else:
+                out.append(c)
+        return '"' + "".join(out) + '"'
 
     text = f"""# jindu 工作区配置。修改后直接生效。
 [workspace]
@@ -135,6 +153,11 @@ ledgers = "台帐"              # 台帐文件夹（相对本文件）
 [workspace.targets]           # 覆盖默认目标值（指标名称或编号 = 目标），如：
 # "纳入率" = "95%"
 """
+    import tomllib
+
+    section = tomllib.loads(text)["workspace"]  # what jindu will read back must be what was given
+    if (section["unit"], section["office"]) != (unit or "", office or ""):
+        raise UsageError("单位名称或落款无法写入配置文件，请去掉其中的特殊字符。")
     path = root / CONFIG_NAME
     from .export import atomic_write_text
 

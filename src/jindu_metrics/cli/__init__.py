@@ -51,6 +51,7 @@ def main() -> None:
     from typer.main import get_command
 
     from ..errors import EXIT_UNUSABLE, JinduError
+    from ..interrupt import EXIT_INTERRUPTED, MESSAGE
     from . import readahead
 
     # typer converts option values with pydantic, whose first use looks through the entry points of every
@@ -65,8 +66,8 @@ def main() -> None:
         # not standalone: usage errors come here to be worded in Chinese; Exit(code) comes back as code
         code = command.main(sys.argv[1:], prog_name="jindu", standalone_mode=False)
     except (_Interrupted, KeyboardInterrupt):
-        common.err("已中断。")
-        sys.exit(130)
+        common.err(MESSAGE)
+        sys.exit(EXIT_INTERRUPTED)
     except JinduError as exc:
         if debug:
             raise
@@ -81,8 +82,8 @@ def main() -> None:
                 common.err(chinese.usage_message(exc))
             sys.exit(EXIT_UNUSABLE)
         if type(exc).__name__ == "Abort":  # click's Ctrl-C inside a prompt
-            common.err("已中断。")
-            sys.exit(130)
+            common.err(MESSAGE)
+            sys.exit(EXIT_INTERRUPTED)
         if debug:
             raise
         common.err(f"内部错误：{type(exc).__name__}: {exc}。请加 --debug 重新运行并把输出报告给开发者。")

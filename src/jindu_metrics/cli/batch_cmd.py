@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, chinese
-from .common import Catalog, Password, Period, err
+from .common import Catalog, Password, Period, Strict, err, missing_line, strict_code
 
 
 @app.command("batch", cls=chinese.Command)
@@ -29,6 +29,7 @@ def batch(
     fmt: Annotated[str, typer.Option("--format", "-f", help="各镇街通报格式：txt 或 docx。")] = "txt",
     catalog: Catalog = None,
     password: Password = None,
+    strict: Strict = False,
 ) -> None:
     """县区批量：各镇街分别读取、校验、计算、出通报；全县合计、排名、考评打分，写出汇总工作簿。
 
@@ -55,7 +56,11 @@ def batch(
     n_findings = sum(len(u["findings"]) for u in ok)
     typer.echo(f"{result.period.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
                f"数据问题{n_findings}条。输出在「{out}」：汇总.xlsx、summary.json、全县通报.txt、各镇街通报。")
-    raise typer.Exit(result.exit_code)
+    from ..schema import KINDS
+
+    need = {k for r in result.rows for k in r.missing}
+    missing_line([k for k in KINDS if k in need])
+    raise typer.Exit(max(result.exit_code, strict_code(result.rows, strict, "项（镇街或全县×指标）")))
 
 
 def _progress():

@@ -34,8 +34,10 @@ Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="输出�
 
 
 def err(message: str) -> None:
-    """Print a message to stderr (never PII)."""
-    print(message, file=sys.stderr)
+    """Print a message to stderr; an ID-like number in it (from a cell quoted by an error) is masked."""
+    from ..privacy import mask_text
+
+    print(mask_text(message), file=sys.stderr)
 
 
 def password_source(given: str | None):
@@ -67,3 +69,27 @@ class _Prompt:
         except EOFError:
             self.last = None
         return self.last
+
+
+Strict = Annotated[bool, typer.Option("--strict", help="有设目标的指标未达标时以退出码 1 结束（缺台帐的指标不算未达标）。")]
+
+
+def missing_line(kinds) -> None:
+    """One stderr line naming the ledgers the input lacks (their indicators show 无台帐, never 0)."""
+    if kinds:
+        from ..schema import KINDS
+
+        names = "、".join(KINDS[k].name for k in kinds)
+        err(f"未找到的台帐：{names}。相关指标显示“无台帐”，不按0计。")
+
+
+def strict_code(rows, strict: bool, what: str = "项指标") -> int:
+    """With --strict: 1 (and a stderr line counting them) when any row with a target is unmet; else 0.
+
+    A missing figure (its ledger not given) is never unmet: its `met` is None.
+    """
+    unmet = sum(1 for r in rows if r.met is False)
+    if not strict or not unmet:
+        return 0
+    err(f"--strict：有 {unmet} {what}未达到目标，退出码为 1。")
+    return 1

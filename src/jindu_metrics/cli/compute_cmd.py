@@ -34,6 +34,7 @@ def _context(inputs, catalog_path, password=None):
     catalog = load_catalog(catalog_path or (ws.catalog if ws else None), targets=ws.targets if ws else None)
     paths = resolve_inputs(inputs, ws)
     ledgers, findings = load_and_validate(paths, ws.unit if ws else None, password)
+    ledgers.require_any()  # no ledger, no figures (before a default period is looked for)
     return ws, catalog, paths, ledgers, findings
 
 
@@ -107,7 +108,7 @@ def render_table(result, catalog, default_used: bool, console) -> None:
                     "" if r.denominator is None else str(r.denominator),
                     r.display, r.target or "", {True: "是", False: "否", None: ""}[r.met],
                     "" if r.gap is None else f"还差{r.gap}{gap_unit}",
-                    _cmp_text(r.previous), _cmp_text(r.yoy),
+                    *(("", "") if r.missing else (_cmp_text(r.previous), _cmp_text(r.yoy))),
                 )
                 for k, v in r.extra.items():
                     if k == "目标说明":
@@ -120,7 +121,8 @@ def render_table(result, catalog, default_used: bool, console) -> None:
                         footnotes.append(note_)
             console.print(t)
     console.print("\n注：* 口径待确认（jindu explain 指标 查看口径与明细）；“—”表示分母为0，无法计算；"
-                  "“无数据”表示台帐未覆盖对比期。")
+                  "“无数据”表示台帐未覆盖对比期。" + ("“无台帐”表示输入中没有该指标所需的台帐，不按0计。"
+                                                     if result.missing_ledgers else ""))
     for f in footnotes:
         console.print(f"注：{f}")
 
@@ -135,6 +137,7 @@ def compute_cmd(
     fmt: Format = "table",
     output: common.Output = None,
     password: common.Password = None,
+    strict: common.Strict = False,
 ) -> None:
     """计算考评指标（分子、分母、数值、目标、差距、环比、同比）。
 
@@ -154,8 +157,9 @@ def compute_cmd(
     p, default_used = _period(period, ledgers)
     result = compute(ledgers, cat, p, by=by, metrics=metric)
     code = _findings_line(findings, paths)
+    common.missing_line(result.missing_ledgers)
     _emit(result, cat, fmt, output, default_used)
-    raise typer.Exit(code)
+    raise typer.Exit(max(code, common.strict_code(result.rows, strict)))
 
 
 def _emit(result, cat, fmt, output, default_used) -> None:
@@ -237,7 +241,9 @@ def render_explanation(ex, show_pii: bool, default_used: bool, console) -> None:
         console.print(f"口径待确认：{ind.pending_note or '此指标的口径尚无公布依据。'}")
     note = "（默认）" if default_used else ""
     console.print(f"统计期：{p.label}（{p.start.isoformat()} 至 {p.end.isoformat()}）{note}  单位：{ex.unit}")
-    if ind.kind == "ratio":
+    if ex.numerator is None:  # its ledger is missing: no value (the note says which)
+        console.print(f"结果：{ex.display}")
+    elif ind.kind == "ratio":
         console.print(f"结果：{ex.numerator} / {ex.denominator} = {ex.display}")
     else:
         console.print(f"结果：{ex.display}{ind.unit_label}")
@@ -247,9 +253,9 @@ def render_explanation(ex, show_pii: bool, default_used: bool, console) -> None:
         for c in ("文件", "工作表", "行", "公民身份号码", "姓名", *cols):
             t.add_column(c, no_wrap=True)
         for r in rows:
-            d = r.to_dict(show_pii)
+            d = r.to_dict(show_pii, ex.names)
             t.add_row(Path(r.file).name, r.sheet, str(r.row), d["公民身份号码"] or "", d["姓名"] or "",
-                      *[r.values.get(c, "") for c in cols])
+                      *[d["values"].get(c, "") for c in cols])
         console.print(t)
 
     label = "计入分子的行" if ind.kind == "ratio" else "计入的行"
@@ -266,7 +272,7 @@ def render_explanation(ex, show_pii: bool, default_used: bool, console) -> None:
 
 @app.command("metrics", cls=chinese.Command)
 def metrics_cmd(catalog: common.Catalog = None) -> None:
-    """列出指标目录（id、名称、口径、目标）。
+    """列出指标目录（id、名称、口径、目标）。各指标的口径和共同约定详见 docs/指标口径.md。
 
     示例：
       jindu metrics

@@ -34,6 +34,9 @@ def init(
 
     if level not in LEVELS:
         raise UsageError(f"层级「{level}」无效，可选：{'、'.join(LEVELS)}")
+    for option, value in (("--unit", unit), ("--office", office)):
+        if value is not None and (not value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value)):
+            raise UsageError(f"{option} 的名称「{value!r}」无效：不能为空，也不能含换行、制表符等控制字符。")
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"「{folder}」已存在且不是文件夹。")
     config = folder / CONFIG_NAME

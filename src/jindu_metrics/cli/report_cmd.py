@@ -8,7 +8,17 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, chinese
-from .common import Catalog, Inputs, Output, Password, Period, password_source
+from .common import (
+    Catalog,
+    Inputs,
+    Output,
+    Password,
+    Period,
+    Strict,
+    missing_line,
+    password_source,
+    strict_code,
+)
 
 
 @app.command("report", cls=chinese.Command)
@@ -27,6 +37,7 @@ def report(
                                                 show_default=False)] = None,
     catalog: Catalog = None,
     password: Password = None,
+    strict: Strict = False,
 ) -> None:
     """生成通报：按统计期计算指标并套用模板，写出通报（--period 2018-10 即1至10月累计，存量看10月31日）。
 
@@ -66,6 +77,7 @@ def report(
     cat = load_catalog(catalog or (workspace.catalog if workspace else None),
                        targets=workspace.targets if workspace else None)
     ledgers = load_ledgers(paths, unit=unit, password=password_source(password))
+    ledgers.require_any()  # no ledger, no figures (before a default period is looked for)
     per = parse_period(period) if period else default_period(ledgers)
     results = bulletin_results(ledgers, cat, per)
     text = render_report(results["result_ytd"], month=results["month"], villages=results["villages"],
@@ -82,4 +94,6 @@ def report(
         from .common import err
 
         err(f"已写出{results['result_ytd'].period.label}通报：{output}")
-    raise typer.Exit(0)
+    ytd = results["result_ytd"]
+    missing_line(ytd.missing_ledgers)
+    raise typer.Exit(strict_code(ytd.for_unit(None), strict))

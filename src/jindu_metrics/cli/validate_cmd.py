@@ -2,26 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
 from . import app, chinese, common
 
 
-@app.command("validate", cls=chinese.Command)
+class _Command(chinese.Command):
+    """`--annotate` may come without a value (typer has no options with an optional value): given last, or
+    before another option, it stands for `--annotate=` (the copy beside each input)."""
+
+    def parse_args(self, ctx, args):
+        args = list(args)
+        for i, a in enumerate(args):
+            if a == "--":
+                break
+            if a == "--annotate" and (i + 1 == len(args) or (args[i + 1].startswith("-") and args[i + 1] != "-")):
+                args[i] = "--annotate="
+        return super().parse_args(ctx, args)
+
+
+@app.command("validate", cls=_Command)
 def validate_command(
     inputs: common.Inputs = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：table（表格，默认）或 json。")] = "table",
     show_pii: common.ShowPii = False,
     password: common.Password = None,
+    annotate: Annotated[Optional[str], typer.Option(
+        "--annotate", metavar="[标注副本]", show_default=False,
+        help="另存一份标出问题的台帐副本（原文件不改）：有问题的单元格标色并加批注，首个工作表“问题清单”可点击跳转。"
+             "不写文件名时存为原文件旁的“<原名>_问题标注.xlsx”；多个台帐文件时可写一个文件夹。副本含姓名和身份证号。")] = None,
 ) -> None:
     """校验台帐：列出每个问题所在的文件、工作表、行、列及修改方法。无错误时退出码为 0，有错误为 1，文件无法读取为 2。
+    台帐的列和可接受的写法见 docs/台帐格式.md。
 
     示例：
       jindu validate 乐平镇台帐.xlsx
       jindu validate 台帐/ --format json
+      jindu validate 乐平镇台帐.xlsx --annotate
     """
+    from ..annotate import is_annotated_copy
     from ..errors import UsageError
     from ..findings import has_errors
     from ..ledgers import load_ledgers
@@ -30,11 +52,16 @@ def validate_command(
 
     if fmt not in ("table", "json"):
         raise UsageError(f"不支持的输出格式「{fmt}」，可选：table、json")
+    if annotate and not inputs and Path(annotate).is_file() and not is_annotated_copy(Path(annotate)):
+        raise UsageError(f"「{annotate}」跟在 --annotate 后面，被当作标注副本的文件名，而没有给要校验的台帐；"
+                         f"要校验它并把副本写在旁边，请写：jindu validate {annotate} --annotate")
     workspace = find_workspace() if not inputs else None
     paths = resolve_inputs(inputs, workspace)
     ledgers = load_ledgers(paths, unit=workspace.unit if workspace else None,
                            password=common.password_source(password))
     findings = validate(ledgers)
+    if annotate is not None:
+        write_copies(paths, findings, annotate)
     if fmt == "json":
         typer.echo(render_json(ledgers, findings, show_pii))
     else:
@@ -42,15 +69,31 @@ def validate_command(
     raise typer.Exit(1 if has_errors(findings) else 0)
 
 
+def write_copies(paths, findings, annotate: str) -> None:
+    """One annotated copy per input file (annotate.py), each checked before any is written; names on stderr."""
+    from ..annotate import check_target, plan_targets, write_annotated
+    from ..ledgers import expand_inputs
+
+    files = expand_inputs(paths)
+    plan = plan_targets(files, annotate)
+    for _, _, target in plan:
+        check_target(target, [p for p, _ in files])
+    for path, label, target in plan:
+        write_annotated(path, label, findings, target)
+        common.err(f"已写出标注副本：{target}")
+
+
 def render_json(ledgers, findings, show_pii: bool) -> str:
     import json
 
     from ..findings import summarize
+    from ..privacy import Names
 
     summary = summarize(findings)
     summary["files"] = ledgers.files
     summary["sheets"] = [{"file": s.file, "sheet": s.sheet, "kind": s.kind, "rows": s.rows} for s in ledgers.sheets]
-    doc = {"findings": [f.to_dict(show_pii) for f in findings], "summary": summary}
+    names = Names.of(ledgers)
+    doc = {"findings": [f.to_dict(show_pii, names) for f in findings], "summary": summary}
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
@@ -60,8 +103,9 @@ def render_table(ledgers, findings, show_pii: bool) -> None:
 
     from .. import schema
     from ..findings import ERROR, WARNING, summarize
-    from ..privacy import mask_value
+    from ..privacy import Names
 
+    names = Names.of(ledgers)
     console = Console(highlight=False, soft_wrap=False)
     kinds = {s.kind and (s.file, s.sheet): s.kind for s in ledgers.sheets}
     for s in ledgers.sheets:
@@ -89,8 +133,9 @@ def render_table(ledgers, findings, show_pii: bool) -> None:
             table.add_column(name, justify=just, overflow="fold")
         for f in items:
             style = "red" if f.severity == ERROR else ("yellow" if f.severity == WARNING else "dim")
-            table.add_row(str(f.row or ""), f.column or "", f"[{style}]{f.severity}[/]",
-                          mask_value(f.column, f.value, show_pii) or "", f.message)
+            d = f.to_dict(show_pii, names)
+            table.add_row(str(f.row or ""), f.column_label, f"[{style}]{f.severity}[/]", d["value"] or "",
+                          d["message"])
         console.print(table)
     s = summarize(findings)
     line = f"共 {s['错误']} 个错误、{s['警告']} 个警告"

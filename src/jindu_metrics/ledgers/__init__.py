@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .model import LedgerSet, SheetInfo
@@ -15,6 +16,7 @@ _AHEAD: dict = {}
 def expand_inputs(paths: list) -> list[tuple[Path, str]]:
     """(path, label) of every file to read: files as given; folders non-recursively (ledger files only,
     `~$*` lock files and hidden files skipped), sorted by name for byte-stable output."""
+    from ..annotate import is_copy_of
     from ..errors import InputError
     from .formats import LEDGER_SUFFIXES
 
@@ -27,6 +29,8 @@ def expand_inputs(paths: list) -> list[tuple[Path, str]]:
                 if f.is_file() and f.suffix.lower() in LEDGER_SUFFIXES
                 and not f.name.startswith(("~$", ".", "~"))
             )
+            # an annotated copy (`jindu validate --annotate`) beside its original would count every row twice
+            found = [f for f in found if not any(is_copy_of(f, o) for o in found if o != f)]
             out.extend((f, str(f)) for f in found)
         elif path.exists():
             out.append((path, str(p)))
@@ -50,7 +54,7 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True, 
     empty everywhere → `unit`.
     """
     from .. import schema
-    from ..findings import Finding
+    from ..findings import Finding, locate
 
     parts: dict[str, list] = {k: [] for k in schema.KINDS}
     findings: list[Finding] = []
@@ -59,7 +63,8 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True, 
         for path, label in expand_inputs(paths):
             for df, fs, info, kind in _read_file_sheets(path, label, threads, password):
                 findings.extend(fs)
-                sheets.append(info)
+                if info is not None:
+                    sheets.append(info)
                 if df is not None:
                     parts[kind].append(df)
     finally:
@@ -68,6 +73,7 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True, 
 
     from . import frames
 
+    findings.extend(_drop_duplicate_files(parts))
     out = {}
     for kind, dfs in parts.items():
         dfs = [d for d in dfs if len(d)] or dfs[:1]
@@ -79,12 +85,14 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True, 
             out[kind] = frames.coerce(kind, pd.concat(dfs, ignore_index=True, sort=False))
     _fill_from_persons(out)
     unit = _fill_unit(out, unit)
-    findings.sort(key=lambda f: f.sort_key())
-    return LedgerSet(frames=out, findings=findings, sheets=sheets, unit=unit)
+    result = LedgerSet(frames=out, sheets=sheets, unit=unit)
+    result.findings = sorted(locate(findings, result.positions()), key=lambda f: f.sort_key())
+    return result
 
 
 def _read_file_sheets(path, label: str, threads: bool, password=None) -> list[tuple]:
-    """(typed frame or None, findings, SheetInfo, kind) of every sheet of one file, in sheet order.
+    """(typed frame or None, findings, SheetInfo or None, kind) of every sheet of one file, in sheet order
+    (None: the 问题清单 sheet of an annotated copy, skipped).
 
     A panic of a native reader (pyo3's PanicException is a BaseException, not an Exception) becomes an
     InputError naming the file: in batch, a failed unit rather than a dead run."""
@@ -102,6 +110,7 @@ def _read_file_sheets(path, label: str, threads: bool, password=None) -> list[tu
 
 
 def _read_sheets(path, label: str, threads: bool, password) -> list[tuple]:
+    from ..annotate import is_annotation_sheet
     from ..findings import Finding
     from .header import detect
 
@@ -115,6 +124,9 @@ def _read_sheets(path, label: str, threads: bool, password) -> list[tuple]:
     try:
         for i in prefetch.order(len(raws)):
             raw, header = raws[i], headers[i]
+            if is_annotation_sheet(raw.name, raw.rows):  # the 问题清单 of an annotated copy: not a ledger
+                done[i] = (None, [], None, None)
+                continue
             if raw.body is not None and raw.source is not None:  # a workbook on the fast path
                 fast = prefetch.take(i)
                 merged = getattr(raw.body, "merged", None) or []
@@ -125,10 +137,12 @@ def _read_sheets(path, label: str, threads: bool, password) -> list[tuple]:
                 elif fast is None:  # refused, or no header found without merge info: read by calamine
                     from .formats import calamine_sheet
 
-                    raw = calamine_sheet(raw.source, label, raw.name)
+                    # the sheet's scan (extent, merged ranges, error cells) is the fast path's, done already
+                    raw = calamine_sheet(raw.source, label, raw.name, raw.body.book.scanned(raw.body.member))
                     header = headers[i] = detect(raw.rows, raw.name, raw.merged)
                 else:
                     raw.fast = fast
+                    raw.unknown_cells = raw.body.cells
             elif raw.body is not None and header is not None:
                 raw.fast = raw.body(header.row + 1)
             notes = raws[i].notes + (raw.notes if raw is not raws[i] else [])
@@ -136,18 +150,19 @@ def _read_sheets(path, label: str, threads: bool, password) -> list[tuple]:
                 from .extent import capped_note
 
                 notes.append(capped_note(raw.body.dropped))
+            notes = [Finding(code, label, raw.name, row, detail=detail) for code, row, detail in notes]
             if header is None:
                 nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
-                done[i] = (None, [Finding("sheet_unrecognized", label, raw.name,
-                                          detail="工作表为空" if not nonempty else "未找到可识别的表头"),
-                                  *(Finding(code, label, raw.name, detail=d) for code, d in notes)],
+                done[i] = (None, notes + [Finding("sheet_unrecognized", label, raw.name,
+                                                  detail="工作表为空" if not nonempty else "未找到可识别的表头")],
                            SheetInfo(label, raw.name, None, None, 0), None)
                 continue
             df, fs, _ = normalize_sheet(raw, header, label)
-            fs = [*fs, *(Finding(code, label, raw.name, detail=d) for code, d in notes)]
+            fs = notes + fs
             df = frames.coerce(header.kind, df, none_for_empty=True)  # while the next sheet is parsed
             done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
-                                         {header.labels.get(c, name): name for c, name in header.columns.items()}),
+                                         {header.labels.get(c, name): name for c, name in header.columns.items()},
+                                         {name: c for c, name in header.columns.items()}),
                        header.kind)
             del raw.rows
     finally:
@@ -180,11 +195,13 @@ def read_ahead(paths: list) -> bool:
 
 def _begin(path, label: str, threads: bool, password=None) -> tuple:
     """(raws, headers, _Prefetch) of one file: its sheets' heads read, headers found, data loads begun."""
+    from ..annotate import is_annotation_sheet
     from .formats import read_file
     from .header import detect
 
     raws = read_file(path, label, password)
-    headers = [detect(raw.rows, raw.name, raw.merged) for raw in raws]
+    headers = [None if is_annotation_sheet(raw.name, raw.rows) else detect(raw.rows, raw.name, raw.merged)
+               for raw in raws]
     return raws, headers, _Prefetch(raws, headers, threads)
 
 
@@ -257,6 +274,41 @@ class _Now:
 
     def result(self):
         return self.body(self.start)
+
+
+_COPY_NAME = re.compile(r"副本|[(（]\d+[)）]|\bcopy\b|拷贝|复件", re.I)
+
+
+def _drop_duplicate_files(parts: dict) -> list:
+    """Sheets that repeat, row for row, a sheet of the same kind in another file (`台帐 - 副本.xlsx`,
+    `台帐(1).xlsx` beside the original): a 警告 naming both files, and the repeat left out (counted once).
+    Of equal sheets the one whose file name does not look like a copy is kept, else the first."""
+    from .. import schema
+    from ..findings import Finding
+    from .frames import columns_of
+
+    out = []
+    for kind, dfs in parts.items():
+        if len(dfs) < 2:
+            continue
+        cols = [c for c in columns_of(kind) if not c.startswith("_")]
+        file_of = [str(d[schema.ORIGIN_FILE].iloc[0]) if len(d) else "" for d in dfs]
+        order = sorted(range(len(dfs)), key=lambda i: (bool(_COPY_NAME.search(Path(file_of[i]).name)), i))
+        kept: list[int] = []
+        dropped: set[int] = set()
+        for i in order:
+            d = dfs[i]
+            twin = next((k for k in kept if len(dfs[k]) == len(d) and file_of[k] != file_of[i]
+                         and dfs[k][cols].reset_index(drop=True).equals(d[cols].reset_index(drop=True))), None)
+            if len(d) and twin is not None:
+                dropped.add(i)
+                out.append(Finding("duplicate_file", file_of[i], str(d[schema.ORIGIN_SHEET].iloc[0]),
+                                   detail=f"与「{file_of[twin]}」的「{dfs[twin][schema.ORIGIN_SHEET].iloc[0]}」相同，"
+                                          "只计入后者"))
+            else:
+                kept.append(i)
+        parts[kind] = [d for i, d in enumerate(dfs) if i not in dropped]
+    return out
 
 
 def _fill_from_persons(frames_: dict) -> None:

@@ -2,11 +2,12 @@
 
 calamine builds a dense range from the first to the farthest cell holding a value, whatever lies between:
 one blank cell at XFD1048576 asks for 512 GB (the process aborts), one whitespace cell at row 1,048,576
-below formatting down to row 200,000 costs seconds and gigabytes. So every worksheet is scanned first
-(streamed, in the pass that also collects its merged ranges): the row of the last non-blank value, the
-farthest column referenced. A sheet whose claimed extent is far beyond its data is rewritten in memory
-(rows after the last row with data dropped, cells right of MAX_COLUMNS dropped and reported, the
-`<dimension>` removed) and read from that copy. Limits are enforced on what is present, never on a claim.
+below formatting down to row 200,000 costs seconds and gigabytes. So every worksheet is scanned first,
+streamed in one pass that also collects its merged ranges and (cellscan.Scan, fed each chunk) its error
+cells and formulas without a result: the row of the last non-blank value, the farthest column referenced.
+A sheet whose claimed extent is far beyond its data is rewritten in memory (rows after the last row with
+data dropped, cells right of MAX_COLUMNS dropped and reported, the `<dimension>` removed) and read from
+that copy. Limits are enforced on what is present, never on a claim.
 """
 
 from __future__ import annotations
@@ -40,25 +41,21 @@ def col_number(letters: bytes) -> int:
     return n
 
 
-def col_letters(n: int) -> str:
-    """Excel column letters of a 1-based column number."""
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
+def capped_note(dropped: int) -> tuple[str, None, str]:
+    """The columns_capped note (code, row None, detail; RawSheet.notes) of a sheet with `dropped` non-blank
+    cells right of the cap."""
+    from ..findings import excel_column
 
-
-def capped_note(dropped: int) -> tuple[str, str]:
-    """The columns_capped finding (code, detail) of a sheet with `dropped` non-blank cells right of the cap."""
-    return "columns_capped", f"{col_letters(MAX_COLUMNS)}列（第{MAX_COLUMNS}列）右侧的 {dropped} 个单元格未读取"
+    return "columns_capped", None, f"{excel_column(MAX_COLUMNS - 1)}列（第{MAX_COLUMNS}列）右侧的 {dropped} 个单元格未读取"
 
 
 @dataclass
 class Extent:
-    """One worksheet as scanned: merged ranges (0-based inclusive) and how far its cells reach."""
+    """One worksheet as scanned: merged ranges (0-based inclusive), unknown cells and how far its cells reach."""
 
     merged: list = field(default_factory=list)
+    # {(row, column) 0-based: error literal or cellscan.FORMULA_NO_VALUE}: cells the readers give as empty
+    cells: dict = field(default_factory=dict)
     last_row: int = 0  # 1-based row of the last cell holding any value (where calamine's range ends)
     data_row: int = 0  # 1-based row of the last cell holding a non-blank value
     width: int = 0  # farthest column referenced by any cell (an upper bound of calamine's width)
@@ -72,7 +69,10 @@ class Extent:
 
 def scan(fh, strings) -> Extent:
     """Stream one worksheet's XML (a binary file object) once. `strings(i)`: shared string i."""
+    from .cellscan import Scan
+
     ext = Extent()
+    cells = Scan(ext.cells)
     carry = b""
     tail: bytes | None = None  # from the first <mergeCell on
     wide = False
@@ -84,6 +84,7 @@ def scan(fh, strings) -> Extent:
         if not chunk:
             break
         read, before = read + len(chunk), read
+        cells.feed(chunk)
         if tail is not None:
             tail += chunk
             continue

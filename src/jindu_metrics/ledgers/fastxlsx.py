@@ -136,8 +136,9 @@ def peek(zf: zipfile.ZipFile, member: str, sst: _Strings) -> list[list]:
 
 
 def scan_member(source, member: str, sst: _Strings, zf: zipfile.ZipFile | None = None) -> Extent:
-    """A sheet's merged ranges and extent (extent.scan). They follow or span the cell data, so the whole
-    member is inflated (zlib runs without the GIL). `zf`: the workbook already open (many sheets to scan)."""
+    """A sheet's merged ranges, unknown cells and extent (extent.scan), in one pass. They follow or span the
+    cell data, so the whole member is inflated (zlib runs without the GIL). `zf`: the workbook already open
+    (many sheets to scan)."""
     if zf is None:
         with open_zip(source) as own:
             return scan_member(source, member, sst, own)
@@ -304,14 +305,29 @@ class _Book:
                 self.scans[m] = self.pool.submit(scan_member, self.source, m, self.sst)
 
     def extent(self, member: str) -> Extent:
-        """The sheet's scan: the one begun in the background, else done now. One open zip for all sheets:
-        a workbook may hold a thousand."""
+        """The sheet's scan: the one begun in the background, else done now (and kept: the header check,
+        the parse and a fallback to calamine all ask). One open zip for all sheets: a workbook may hold a
+        thousand."""
         scan = self.scans.get(member)
-        if scan is not None:
-            return scan.result()
-        if self.zf is None:
-            self.zf = open_zip(self.source)
-        return scan_member(self.source, member, self.sst, self.zf)
+        if scan is None:
+            from concurrent.futures import Future
+
+            scan = Future()
+            try:
+                if self.zf is None:
+                    self.zf = open_zip(self.source)
+                scan.set_result(scan_member(self.source, member, self.sst, self.zf))
+            except Exception as exc:  # noqa: BLE001 - kept, and raised to every caller
+                scan.set_exception(exc)
+            self.scans[member] = scan
+        return scan.result()
+
+    def scanned(self, member: str) -> Extent | None:
+        """The sheet's scan, or None when the sheet could not be scanned (damaged)."""
+        try:
+            return self.extent(member)
+        except Exception:  # noqa: BLE001 - python-calamine reads the sheet and words the damage
+            return None
 
     def trimmed(self, member: str):
         """(fastexcel reader of a copy of the workbook in which every sheet reaching far beyond its data is
@@ -350,7 +366,7 @@ class _Book:
             reader = self.reader
         table, col0, merged = load_table(reader, body.sheet, body.head, start, self.max_cells,
                                          lambda: ext.merged)
-        body.merged = merged
+        body.merged, body.cells = merged, ext.cells
         return _columns_of(table, col0)
 
 
@@ -362,6 +378,7 @@ class _Body:
         self.size = size  # bytes of the sheet's XML: how long it takes to parse, roughly
         self.merged: list | None = None  # known once the body was loaded; the caller re-checks the header
         self.dropped = 0  # non-blank cells right of extent.MAX_COLUMNS, left out
+        self.cells: dict = {}  # known once the body was loaded: its error cells and formulas without a result
 
     def __call__(self, start: int):
         try:

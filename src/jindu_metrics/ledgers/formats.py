@@ -56,7 +56,11 @@ class RawSheet:
     # calamine must read the sheet
     source: Path | bytes | None = None
     fast: tuple | None = None  # body(start)'s result, set by load_ledgers
-    notes: list[tuple[str, str]] = field(default_factory=list)  # (finding code, detail) about the reading
+    # {(row, column) 0-based: error literal or cellscan.FORMULA_NO_VALUE}: cells the reader gave as empty
+    unknown_cells: dict = field(default_factory=dict)
+    # (finding code, 1-based row or None for the whole sheet, detail) of what was found while reading: a CSV
+    # line's encoding, columns cut at the cap, an extension that does not match the content
+    notes: list[tuple[str, int | None, str]] = field(default_factory=list)
 
 
 # A password, or a function (file label, attempt 0, 1, 2) -> password or None (the command line's prompt).
@@ -94,7 +98,7 @@ def read_file(path: Path, label: str | None = None, password: Password = None) -
     if size > MAX_FILE_BYTES:
         raise _fail(name, f"文件超出大小上限（{MAX_FILE_BYTES // 2**20} MB）")
     source: Path | bytes = path
-    notes: list[tuple[str, str]] = []
+    notes: list[tuple[str, int | None, str]] = []
     if head.startswith(OLE_MAGIC) and _ole_encrypted_package(path):
         source = decrypt(path, name, password)  # an encrypted xlsx: an OLE box around the zip package
         head = source[:8]
@@ -116,7 +120,7 @@ def read_file(path: Path, label: str | None = None, password: Password = None) -
     if not _suffix_fits(suffix, content):
         if isinstance(source, Path):  # calamine picks its reader by the extension; given bytes, by content
             source = path.read_bytes()
-        notes.append(("format_mismatch", f"扩展名为 {suffix or '（无）'}，内容是 {content} 格式"))
+        notes.append(("format_mismatch", None, f"扩展名为 {suffix or '（无）'}，内容是 {content} 格式"))
     sheets = None
     if content == ".xlsx" and (suffix in FAST_SUFFIXES or not isinstance(source, Path)):
         from . import fastxlsx
@@ -143,9 +147,10 @@ def _suffix_fits(suffix: str, content: str) -> bool:
     return suffix == content or suffix in {".xlsx": (".xlsm", ".xltx", ".xltm"), ".xls": (".et",)}.get(content, ())
 
 
-def calamine_sheet(source, name: str, sheet: str) -> RawSheet:
-    """One sheet read by python-calamine (the fast path's fallback), rows from A1."""
-    for s in _read_calamine(source, name, only=sheet):
+def calamine_sheet(source, name: str, sheet: str, scanned=None) -> RawSheet:
+    """One sheet read by python-calamine (the fast path's fallback), rows from A1. `scanned`: the sheet's
+    extent.Extent when the fast path has scanned it already (not scanned again)."""
+    for s in _read_calamine(source, name, only=sheet, scanned=scanned):
         return s
     raise _fail(name, f"找不到工作表「{sheet}」")
 
@@ -286,22 +291,36 @@ def _calamine_reason(exc: BaseException) -> str:
     return f"文件损坏，无法读取（{short}）"
 
 
-def _trimmed(source, name: str, only: str | None = None) -> tuple[object, dict[str, int]]:
-    """An .xlsx source whose sheets (or sheet `only`) reach far beyond their data, rewritten without the
-    excess (extent.trim), with the number of non-blank cells dropped right of the column cap, by sheet
-    name; else as it was."""
+def _scanned(source, name: str, only: str | None = None, scanned=None) -> tuple[object, dict, Callable]:
+    """(source, non-blank cells dropped right of the column cap by sheet name, sheet name -> its unknown
+    cells) of a zip workbook before calamine reads it (all its sheets, or sheet `only`). An .xlsx's sheets are scanned
+    once each (extent.scan: extent and error cells; `scanned`, the Extent of sheet `only` when known
+    already); those reaching far beyond their data are cut (extent.cut_copy) and `source` is then that copy.
+    An ODS's error cells come from its content.xml (cellscan.ods_errors)."""
     from . import extent
+    from .cellscan import ods_errors
     from .fastxlsx import _Strings, sheet_parts
 
+    cells: dict[str, dict] = {}
     try:
         with extent.open_zip(source) as zf:
+            names = set(zf.namelist())
+            if "xl/workbook.xml" not in names:
+                content = zf.read("content.xml") if "content.xml" in names else b""
+                if b'value-type="error"' in content:
+                    return source, {}, lambda sheet: ods_errors(content, sheet)
+                return source, {}, lambda sheet: {}
             sst = _Strings(zf)
             cut, sheets = {}, {}
             for sheet, member in sheet_parts(zf):
                 if only is not None and sheet != only:
                     continue
-                with zf.open(member) as fh:
-                    ext = extent.scan(fh, sst.__getitem__)
+                if scanned is not None and only is not None:
+                    ext = scanned
+                else:
+                    with zf.open(member) as fh:
+                        ext = extent.scan(fh, sst.__getitem__)
+                cells[sheet] = ext.cells
                 if ext.needs_trim(MAX_CELLS):
                     cut[member], sheets[member] = ext, sheet
                     width = min(ext.width, extent.MAX_COLUMNS)
@@ -309,21 +328,25 @@ def _trimmed(source, name: str, only: str | None = None) -> tuple[object, dict[s
                         raise InputError(f"工作表超出大小上限（有数据的区域为 {ext.data_row} 行 × {width} 列）",
                                          file=name, sheet=sheet)
         if not cut:
-            return source, {}
+            return source, {}, lambda sheet: cells.get(sheet, {})
         data, dropped = extent.cut_copy(source, cut, sst.__getitem__)
     except InputError:
         raise
     except Exception:  # noqa: BLE001 - structure not understood: calamine reads it and words the damage
-        return source, {}
-    return data, {sheets[m]: n for m, n in dropped.items()}
+        return source, {}, lambda sheet: {}
+    return data, {sheets[m]: n for m, n in dropped.items()}, lambda sheet: cells.get(sheet, {})
 
 
-def _read_calamine(source, name: str, only: str | None = None, password: Password = None) -> list[RawSheet]:
+def _read_calamine(source, name: str, only: str | None = None, password: Password = None,
+                   scanned=None) -> list[RawSheet]:
+    """Sheets read by python-calamine. Error cells and formulas without a result (which it gives as empty)
+    are taken from the XML as the sheets are scanned (_scanned), into RawSheet.unknown_cells."""
     import python_calamine as pc
 
     from .extent import MAX_COLUMNS, capped_note
 
     dropped: dict[str, int] = {}
+    cells_of: Callable[[str], dict] = lambda sheet: {}  # noqa: E731 - .xls: calamine gives error cells as empty
     is_xls = False
     try:
         if isinstance(source, bytes):
@@ -333,7 +356,7 @@ def _read_calamine(source, name: str, only: str | None = None, password: Passwor
                 head = fh.read(8)
         is_xls = head.startswith(OLE_MAGIC)
         if head.startswith(ZIP_MAGIC):
-            source, dropped = _trimmed(source, name, only)
+            source, dropped, cells_of = _scanned(source, name, only, scanned)
         wb = pc.load_workbook(io.BytesIO(source) if isinstance(source, bytes) else str(source))
         metas = list(wb.sheets_metadata)
     except InputError:
@@ -366,7 +389,7 @@ def _read_calamine(source, name: str, only: str | None = None, password: Passwor
             raise
         except BaseException as exc:  # noqa: BLE001
             raise InputError(_calamine_reason(exc), file=name, sheet=meta.name) from None
-        raw = RawSheet(meta.name, rows, merged)
+        raw = RawSheet(meta.name, rows, merged, unknown_cells=cells_of(meta.name))
         if dropped.get(meta.name):  # an .xlsx, cut before calamine read it
             raw.notes.append(capped_note(dropped[meta.name]))
         if w > MAX_COLUMNS:  # xls/ods
@@ -386,9 +409,11 @@ def _read_xlrd(source, name: str) -> list[RawSheet]:
     import xlrd
 
     try:
-        book = (xlrd.open_workbook(file_contents=source, on_demand=True, formatting_info=False)
+        # xlrd writes its warnings to stdout by default: there they would break `--format json`
+        book = (xlrd.open_workbook(file_contents=source, on_demand=True, formatting_info=False,
+                                   logfile=io.StringIO())
                 if isinstance(source, bytes) else
-                xlrd.open_workbook(str(source), on_demand=True, formatting_info=False))
+                xlrd.open_workbook(str(source), on_demand=True, formatting_info=False, logfile=io.StringIO()))
         sheets = []
         for sh in book.sheets():
             if sh.nrows * max(sh.ncols, 1) > MAX_CELLS:
@@ -403,7 +428,9 @@ def _read_xlrd(source, name: str) -> list[RawSheet]:
                             out.append(v.date() if v.time() == dt.time() else v)
                         except Exception:  # noqa: BLE001 - odd date cell: keep the serial
                             out.append(c.value)
-                    elif c.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                    elif c.ctype == xlrd.XL_CELL_ERROR:  # the literal (#N/A …): normalize reports it
+                        out.append(xlrd.error_text_from_code.get(c.value, "#N/A"))
+                    elif c.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
                         out.append("")
                     elif c.ctype == xlrd.XL_CELL_BOOLEAN:
                         out.append(bool(c.value))
@@ -420,21 +447,34 @@ def _read_xlrd(source, name: str) -> list[RawSheet]:
         raise _fail(name, f"格式过旧或文件损坏，无法读取，请用 Excel/WPS 打开后另存为 .xlsx（{str(exc)[:80]}）") from None
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """(text, codec): UTF-8 (with or without BOM), else GB18030 (a superset of GBK/GB2312), else UTF-16
-    with BOM."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+def decode_text(data: bytes) -> tuple[str, str, list[int]]:
+    """(text, codec, 1-based numbers of the lines decoded as GB18030 in a UTF-8 file): UTF-8 (with or
+    without BOM), else GB18030 (a superset of GBK/GB2312), else UTF-16 with BOM.
+
+    A UTF-8 file with a few GBK lines (a name pasted from another file), or a BOM before a GBK body, is
+    decoded line by line: one bad byte never turns the whole file (and its header) into mojibake."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace"), "utf-16"
+        return data.decode("utf-16", errors="replace"), "utf-16", []
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data
     try:
-        return data.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8", []
     except UnicodeDecodeError:
         pass
+    lines = body.split(b"\n")
+    utf8 = [_utf8_line(line) for line in lines]
+    if not any(t is not None and not t.isascii() for t in utf8):  # no line is UTF-8 text: a GBK file
+        return body.decode("gb18030", errors="replace"), "gb18030", []
+    other = [i + 1 for i, t in enumerate(utf8) if t is None]
+    text = "\n".join(t if t is not None else lines[i].decode("gb18030", errors="replace") for i, t in enumerate(utf8))
+    return text, "utf-8+gb18030", other
+
+
+def _utf8_line(line: bytes) -> str | None:
     try:
-        return data.decode("gb18030"), "gb18030"
+        return line.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("gb18030", errors="replace"), "gb18030"
+        return None
 
 
 def read_csv(path: Path, name: str) -> RawSheet:
@@ -445,9 +485,10 @@ def read_csv(path: Path, name: str) -> RawSheet:
         raise _fail(name, f"无法打开文件（{exc.strerror or exc}）") from None
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _fail(name, "不是表格文件（内容为二进制数据）")
-    text, codec = decode_text(data)
+    text, codec, other_lines = decode_text(data)
     utf8 = data if codec == "utf-8" else None  # what pyarrow's reader takes (else the text is encoded)
     del data
+    notes = [("csv_line_encoding", line, "") for line in other_lines]
     sample = "\n".join(text[:65536].splitlines()[:30])
     counts = {d: sum(line.count(d) for line in sample.splitlines()) for d in (",", ";", "\t", "|")}
     delim = max(counts, key=lambda d: (counts[d], d == ","))
@@ -455,12 +496,13 @@ def read_csv(path: Path, name: str) -> RawSheet:
     del utf8
     if fast is not None:
         fast.name = path.stem
+        fast.notes = notes
         return fast
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     except csv.Error as exc:
         raise _fail(name, f"CSV 文件格式错误（{exc}）") from None
-    sheet = RawSheet(path.stem, rows, text=True)
+    sheet = RawSheet(path.stem, rows, text=True, notes=notes)
     _cap_columns(sheet)
     return sheet
 

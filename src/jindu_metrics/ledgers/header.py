@@ -54,6 +54,8 @@ class Header:
     labels: dict[int, str]  # column index -> header text as shown (joined for two-row headers)
     two_row: bool = False
     missing: list[str] = field(default_factory=list)  # required columns absent
+    # (column read, column ignored, canonical name) of header cells naming a column already taken
+    duplicates: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 def _fill_merged(upper: list[str], r: int, merged: list) -> list[str]:
@@ -144,6 +146,7 @@ def detect(rows: list[list], sheet_name: str, merged: list | None = None) -> Hea
     hint_name = fold(sheet_name or "").replace("台账", "台帐")
     best = None
     best_key = None
+    best_upper = None
     for r, row in enumerate(texts):
         if not any(row):
             continue
@@ -164,14 +167,33 @@ def detect(rows: list[list], sheet_name: str, merged: list | None = None) -> Hea
                 if best_key is None or key > best_key:
                     best_key = key
                     best = Header(kind_id, r, cols, labels, two_row=two)
+                    best_upper = upper
     if best is not None:
         kind = schema.KINDS[best.kind]
         present = set(best.columns.values())
         best.missing = [c for c in kind.required if c not in present]
         if best.kind == "units" and not present & {"所属村居", "所属镇街"}:
             best.missing = ["所属村居"]
+        best.duplicates = _duplicates(best, texts[best.row], best_upper)
         # keep the labels of unknown extra columns (kept and ignored downstream)
         for i, lab in enumerate(texts[best.row]):
             if i not in best.labels and lab:
                 best.labels[i] = lab
     return best
+
+
+def _duplicates(header: Header, row: list[str], upper: list[str] | None) -> list[tuple[int, int, str]]:
+    """Header cells that name a column another cell already gave (the first one is read)."""
+    taken = {name: i for i, name in header.columns.items()}
+    cands = _two_row_labels(upper, row) if header.two_row and upper is not None else [[lab] for lab in row]
+    out = []
+    for i, options in enumerate(cands):
+        if i in header.columns:
+            continue
+        for lab in options:
+            name = canonical(header.kind, lab) if lab else None
+            if name in taken:
+                out.append((taken[name], i, name))
+                header.labels.setdefault(i, lab)
+                break
+    return out

@@ -21,6 +21,7 @@ class SheetInfo:
     header_row: int | None  # Excel row number of the (last) header row
     rows: int  # data rows kept
     columns: dict[str, str] = field(default_factory=dict)  # original header -> canonical name
+    positions: dict[str, int] = field(default_factory=dict)  # canonical name -> 0-based column index (A = 0)
 
 
 @dataclass
@@ -38,10 +39,45 @@ class LedgerSet:
     findings: list[Finding] = field(default_factory=list)
     sheets: list[SheetInfo] = field(default_factory=list)
     unit: str | None = None  # default 所属镇街 (workspace unit or inferred)
+    # Ledger kinds the input holds (a sheet of that kind was read, even with no rows); None: derived from
+    # `sheets`, else from the frames that have rows. A kind not present is missing: its figures have no value.
+    present: frozenset[str] | None = None
 
     def __getitem__(self, kind: str) -> pd.DataFrame:
         return self.frames[kind]
 
+    def positions(self) -> dict[tuple, dict[str, int]]:
+        """(file, sheet) -> {canonical column: 0-based column index}, for findings.locate()."""
+        return {(s.file, s.sheet): s.positions for s in self.sheets if s.positions}
+
     @property
     def files(self) -> list[str]:
         return sorted({s.file for s in self.sheets})
+
+    @property
+    def kinds_present(self) -> frozenset[str]:
+        """The ledger kinds given in the input (see `present`): the one test of "missing, not zero"."""
+        if self.present is not None:
+            return frozenset(self.present)
+        found = {s.kind for s in self.sheets if s.kind}
+        if not self.sheets:
+            found = {k for k, df in self.frames.items() if len(df)}
+        return frozenset(found)
+
+    def unrecognised(self) -> str:
+        """What was found where no sheet is any ledger: each file's sheets and why each was skipped."""
+        why = {(f.file, f.sheet): f.detail for f in self.findings if f.code == "sheet_unrecognized"}
+        by_file: dict[str, list[str]] = {}
+        for s in self.sheets:
+            by_file.setdefault(s.file, []).append(f"「{s.sheet}」{why.get((s.file, s.sheet)) or '未识别为台帐'}")
+        parts = [f"文件「{f}」的工作表：{'；'.join(items)}" for f, items in by_file.items()]
+        return "。".join(parts) if parts else "未读到任何工作表"
+
+    def require_any(self) -> None:
+        """No ledger, no figures: raise InputError (exit 2) when no sheet was recognised as any ledger."""
+        if self.kinds_present:
+            return
+        from ..errors import InputError
+
+        raise InputError(f"没有找到任何台帐，无法计算指标。{self.unrecognised()}。"
+                         "请检查是否选错了文件，或表头列名是否为台帐的列名（jindu init 生成的空白台帐带有标准表头）。")

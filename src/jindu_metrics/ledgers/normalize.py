@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from ..findings import Finding
+from ..findings import Finding, excel_column
 from . import ids
+from .cellscan import FORMULA_NO_VALUE, is_unknown
 from .formats import RawSheet
 from .header import Header
 from .textnorm import cell_text, fold, fold_compact
@@ -33,6 +34,14 @@ _SERIAL_RE = re.compile(r"^\d{4,5}(?:\.\d+)?$")
 _NUM_RE = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*[^\d]{0,4}$")
 _ID_CHARS = re.compile(r"^\d{17}[\dX]$")
 _ID15 = re.compile(r"^\d{15}$")
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+?\d{1,2}$")
+# Characters that show as nothing (or as a plain space) in Excel, named for the user.
+_INVISIBLE = {"\u200b": "零宽空格", "\u200c": "零宽不连字符", "\u200d": "零宽连字符（ZWJ）", "\u2060": "零宽不换行符",
+              "\ufeff": "字节顺序标记（BOM）", "\u00ad": "软连字符", "\u00a0": "不换行空格", "\u200e": "从左至右标记",
+              "\u200f": "从右至左标记", "\u202a": "方向控制符", "\u202b": "方向控制符", "\u202c": "方向控制符",
+              "\u202d": "方向控制符", "\u202e": "方向控制符", "\u2066": "方向控制符", "\u2067": "方向控制符",
+              "\u2068": "方向控制符", "\u2069": "方向控制符", "\u180e": "蒙古文元音分隔符"}
+_INVISIBLE_RE = re.compile("[" + "".join(_INVISIBLE) + "]")
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff'‘’`]+")
 
 _MARKER_FIRST = {m[0] for m in schema.TOTAL_MARKERS + schema.FOOTNOTE_MARKERS} | {"總", "備", "註", "製", "審", "説"}
@@ -51,8 +60,10 @@ def _is_empty(v: object) -> bool:
 # --- per-unique converters: value -> (canonical value, finding code or None, detail) -------------------
 
 def conv_date(v: object):
+    """A date cell as a Timestamp at midnight: the time of day of `2018-10-31 09:15` (text or datetime cell)
+    is dropped, because every window and the 三年未复吸 boundary are counted in whole days."""
     if isinstance(v, dt.datetime):
-        return pd.Timestamp(v.replace(tzinfo=None)), None, ""
+        return pd.Timestamp(v.date()), None, ""
     if isinstance(v, dt.date):
         return pd.Timestamp(v), None, ""
     if isinstance(v, (dt.time, dt.timedelta)):
@@ -66,7 +77,8 @@ def conv_date(v: object):
     if m:
         y, mo, d, hh, mi, ss = m.groups()
         try:
-            return pd.Timestamp(dt.datetime(int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0))), None, ""
+            dt.time(int(hh or 0), int(mi or 0), int(ss or 0))  # a time that does not exist: not a date either
+            return pd.Timestamp(dt.date(int(y), int(mo), int(d))), None, ""
         except ValueError:
             return None, "unreadable_date", "不存在的日期"
     if _DATE8_RE.match(s) or _SERIAL_RE.match(s):
@@ -81,7 +93,7 @@ def _from_number(x: float):
             return pd.Timestamp(dt.datetime(int(s[:4]), int(s[4:6]), int(s[6:]))), None, ""
         except ValueError:
             return None, "unreadable_date", "不存在的日期"
-    if 1 <= x < 2958466:
+    if 1 <= x < 2958466:  # a serial's fraction is the time of day: dropped
         return pd.Timestamp(EXCEL_EPOCH + dt.timedelta(days=int(x))), None, ""
     return None, "unreadable_date", ""
 
@@ -154,10 +166,19 @@ def conv_id(v: object):
     if isinstance(v, bool):
         return None, "bad_id_format", ""
     if isinstance(v, (int, float)):
-        if abs(v) >= 1e14:
-            return None, "id_stored_as_number", ""
+        x = float(v)
+        if x.is_integer() and 1e14 <= x < 1e15:
+            # 15 digits fit a double exactly (Excel keeps 15 significant digits): a first-generation ID, intact
+            value, code, detail = _conv_id_text(str(int(x)))
+            return (value, "id_stored_as_number_15", "") if code is None else (value, code, detail)
+        if abs(x) >= 1e15:
+            return None, "id_stored_as_number", "数字只保留15位有效数字"
         return None, "bad_id_format", "位数不对"
     return _conv_id_text(str(v))
+
+
+# Finding codes of ID values that are read nevertheless (warnings): the value is a valid ID.
+_ID_ACCEPTED = frozenset({"id_stored_as_number_15", "id_invisible_chars"})
 
 
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
@@ -193,7 +214,9 @@ def _convert_all(conv, uniq: np.ndarray) -> tuple[np.ndarray, list, np.ndarray |
             last = c[:, 17]
             ok &= ((last >= 48) & (last <= 57)) | (last == 88)
             ok &= _ID_CHECK[(np.where(ok[:, None], d, 0) * _ID_WEIGHTS).sum(axis=1) % 11] == last
-            ok &= _valid_dates(np.where(ok[:, None], d[:, 6:14], 0))
+            birth = np.where(ok[:, None], d[:, 6:14], 0)
+            ok &= _valid_dates(birth)
+            ok &= birth @ (10 ** np.arange(7, -1, -1)) <= _today_number()  # born in the future: per value
             clean = pos[ok]
             values[clean] = uniq[clean]
             todo[clean] = False
@@ -203,11 +226,14 @@ def _convert_all(conv, uniq: np.ndarray) -> tuple[np.ndarray, list, np.ndarray |
         u = uniq[k]
         if _is_empty(u):
             continue
+        if is_unknown(u):  # an error value or a formula without a result: unknown, not empty
+            problems.append((k, "formula_no_value", "") if u == FORMULA_NO_VALUE else (k, "cell_error", f"单元格显示 {u}"))
+            continue
         v, code, detail = conv(u)
         values[k] = v
         if code:
             problems.append((k, code, detail))
-        elif valid_ids is not None and type(v) is str and len(v) == 18:
+        if valid_ids is not None and type(v) is str and len(v) == 18 and (not code or code in _ID_ACCEPTED):
             valid_ids[k] = True  # e.g. a 15-digit ID upgraded, or one typed with spaces
     return values, problems, valid_ids
 
@@ -237,12 +263,33 @@ def _valid_dates(d: np.ndarray) -> np.ndarray:
     return ok & (day <= length)
 
 
+def _today_number() -> int:
+    """Today as the number YYYYMMDD (an ID's birth date compares with it)."""
+    t = dt.date.today()
+    return t.year * 10000 + t.month * 100 + t.day
+
+
 @lru_cache(maxsize=1 << 18)
 def _conv_id_text(v: str):
     s = v.strip()
+    hidden = ""
     if not (len(s) in (15, 18) and s.isascii()):
+        found = _INVISIBLE_RE.findall(v)
+        if found:  # stripped before NFKC (which would make NBSP a space) and named: the user cannot see them
+            hidden = "、".join(dict.fromkeys(_INVISIBLE[c] for c in found))
+            v = _INVISIBLE_RE.sub("", v)
         s = _SPACES.sub("", fold(v))
     s = s.upper()
+    value, code, detail = _check_id(s)
+    if hidden:
+        if code is None:
+            return value, "id_invisible_chars", f"含有{hidden}"
+        detail = (detail + "；" if detail else "") + f"另含有看不见的字符：{hidden}（已去掉）"
+    return value, code, detail
+
+
+def _check_id(s: str):
+    """(ID, finding code or None, detail) of an ID's text, folded and without spaces."""
     if _ID15.match(s):
         try:
             dt.date(1900 + int(s[6:8]), int(s[8:10]), int(s[10:12]))
@@ -250,6 +297,8 @@ def _conv_id_text(v: str):
             return s, "bad_id_format", "出生日期无效"
         return ids.upgrade15(s), None, ""
     if not _ID_CHARS.match(s):
+        if _SCIENTIFIC.match(s):
+            return None, "id_stored_as_number", "单元格中是科学计数法写法（如 4.4E+17）"
         if s.isdigit() or (s[:-1].isdigit() and s[-1:] == "X"):
             return s, "bad_id_format", f"共{len(s)}位"
         return s, "bad_id_format", "含有非数字字符"
@@ -257,6 +306,8 @@ def _conv_id_text(v: str):
         dt.date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
     except ValueError:
         return s, "bad_id_format", "出生日期无效"
+    if int(s[6:14]) > _today_number():
+        return s, "id_birth_in_future", ""
     if ids.check_digit(s[:17]) != s[17]:
         return s, "bad_id_checksum", ""
     return s, None, ""
@@ -407,12 +458,26 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
     for name in header.missing:
         findings.append(Finding("missing_column", file, sheet, header.row + 1, name,
                                 detail=f"第{header.row + 1}行是表头"))
+    for used, ignored, name in header.duplicates:
+        findings.append(Finding(
+            "duplicate_column", file, sheet, header.row + 1, name,
+            detail=f"{excel_column(used)}列「{header.labels.get(used, name)}」与{excel_column(ignored)}列"
+                   f"「{header.labels.get(ignored, name)}」都对应「{name}」，读取的是{excel_column(used)}列"))
     fast = raw.fast  # columns from the fast readers (load_ledgers asked raw.body for them)
+    unknown = {rc: v for rc, v in raw.unknown_cells.items() if rc[1] in header.columns and rc[0] >= start}
     if fast is not None:
         cols, n = fast
         width = max(len(cols), max(header.labels, default=-1) + 1, max(header.columns, default=-1) + 1)
         cols = cols + [np.full(n, None, dtype=object) for _ in range(width - len(cols))]
+        if unknown:
+            cols = _put_unknown(cols, unknown, start, n)
     else:
+        for (r, c), v in unknown.items():  # the readers gave these cells as empty
+            if r < len(raw.rows):
+                row = raw.rows[r]
+                if len(row) <= c:
+                    row.extend([""] * (c + 1 - len(row)))
+                row[c] = v
         if raw.merged:
             _fill_merged_data(raw.rows, start, raw.merged)
         body = raw.rows[start:]
@@ -460,6 +525,11 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
         emp = emp[idx]
         conv = _converter(kind, col)
         values, bad, valid_ids = _convert_all(conv, uniq)
+        if kind.id == "persons" and name == "人员状态":
+            # empty means 社会面; a status that cannot be read is unknown instead (never 社会面 by default):
+            # the engine leaves such persons out of 在册 and every count by status
+            for k, _, _ in bad:
+                values[k] = schema.STATUS_UNKNOWN
         pick = np.where(codes < 0, len(uniq), codes)
         taken = values[pick]
         # findings by unique value
@@ -475,7 +545,8 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
             for j in np.nonzero(mask)[0]:
                 k = int(codes[j])
                 code, det = codes_bad[k]
-                findings.append(Finding(code, file, sheet, int(rows_kept[j]), name, cell_text(uniq[k]).strip(),
+                shown = None if code == "formula_no_value" else cell_text(uniq[k]).strip()
+                findings.append(Finding(code, file, sheet, int(rows_kept[j]), name, shown,
                                         detail=det, allowed=allowed if code == "value_not_allowed" else ""))
         if valid_ids is not None:
             findings.extend(_area_findings(values, valid_ids, codes, rows_kept, file, sheet, name))
@@ -529,6 +600,31 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
     index = pd.RangeIndex(m)
     df = pd.DataFrame({k: v.set_axis(index) for k, v in out.items()}, index=index)
     return df, findings, int(skip.sum())
+
+
+def _put_unknown(cols: list, unknown: dict, start: int, n: int) -> list:
+    """The fast readers' columns with the cells they gave as empty set to their error literal (few cells:
+    each touched column's codes are copied once, its uniques extended)."""
+    by_col: dict[int, list] = {}
+    for (r, c), v in unknown.items():
+        if r - start < n and c < len(cols):
+            by_col.setdefault(c, []).append((r - start, v))
+    cols = list(cols)
+    for c, cells in by_col.items():
+        arr = cols[c]
+        if isinstance(arr, tuple):
+            codes, uniq = arr
+            extra = sorted({v for _, v in cells})
+            codes = codes.copy()
+            for j, v in cells:
+                codes[j] = len(uniq) + extra.index(v)
+            cols[c] = (codes, np.concatenate([uniq, np.array(extra, dtype=object)]))
+        else:
+            arr = arr.astype(object)  # a copy
+            for j, v in cells:
+                arr[j] = v
+            cols[c] = arr
+    return cols
 
 
 def _repeat(value: str, m: int) -> np.ndarray:

@@ -8,7 +8,6 @@ No pandas here (`jindu metrics` must stay light).
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
@@ -320,11 +319,9 @@ def parse_target(text: str, fmt: str, direction: str) -> Target:
 
 # ---------------------------------------------------------------- loading
 def _read_toml(text: str, file: str) -> dict:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(f"TOML 格式错误：{exc}", file=file, row=int(m.group(1)) if m else None) from None
+    from ..tomlread import loads
+
+    return loads(text, file, "指标目录")
 
 
 def _entries(data: dict, loc: _Locator) -> list[dict]:
@@ -349,6 +346,7 @@ def load_catalog(path: str | Path | None = None, *, targets: dict | None = None)
     raw: dict[str, dict] = {}
     origin: dict[str, tuple[_Locator, int]] = {}  # id -> where its (last) definition was written
     for i, e in enumerate(_entries(_read_toml(text, name), base_loc)):
+        _check_unique(e.get("id"), i, origin, base_loc)
         raw[e["id"]] = dict(e)
         origin[e["id"]] = (base_loc, i)
     sources = [name]
@@ -369,7 +367,8 @@ def load_catalog(path: str | Path | None = None, *, targets: dict | None = None)
             iid = e.get("id")
             if not iid:
                 raise loc.error("[[indicator]] 缺少 id", i)
-            if iid in raw:
+            _check_unique(iid, i, origin, loc)
+            if iid in raw:  # an office's entry overrides the default's keys
                 raw[iid] = {**raw[iid], **e}
             else:
                 raw[iid] = dict(e)
@@ -388,17 +387,32 @@ def load_catalog(path: str | Path | None = None, *, targets: dict | None = None)
     for tmap, tloc, what in ((file_targets, target_loc, "[targets]"), (targets or {}, None, "工作区 targets")):
         for key, text_ in tmap.items():
             ind = by_key.get(key)
+
+            def fail(msg: str, key=key, tmap=tmap, tloc=tloc) -> ConfigError:
+                if tloc:
+                    return tloc.error(msg, None, key)
+                if hasattr(tmap, "error"):  # workspace.Targets: the jindu.toml line
+                    return tmap.error(msg, key)
+                return ConfigError(msg)
+
             if ind is None:
-                msg = f"{what} 中的指标「{key}」不存在"
-                raise tloc.error(msg, None, key) if tloc else ConfigError(msg)
+                raise fail(f"{what} 中的指标「{key}」不存在；可用的指标见 jindu metrics 或 docs/指标口径.md")
             try:
                 spec = parse_target(str(text_), ind.format, ind.direction) if str(text_).strip() else None
             except ValueError as exc:
-                raise (tloc.error(str(exc), None, key) if tloc else ConfigError(f"{what}：{exc}")) from None
+                raise fail(f"{what}：{exc}" if not tloc else str(exc)) from None
             new = _replace(ind, target=spec.text if spec else None, target_spec=spec)
             indicators[indicators.index(ind)] = new
             by_key[new.id] = by_key[new.name] = new
     return Catalog(indicators, sources)
+
+
+def _check_unique(iid, i: int, origin: dict, loc: _Locator) -> None:
+    """One id once per file: a second [[indicator]] with the same id would silently win."""
+    if iid in origin and origin[iid][0] is loc:
+        first = loc.line(origin[iid][1], "id")
+        raise loc.error(f"指标 id「{iid}」重复：第{first}行和第{loc.line(i, 'id')}行都定义了它；请删去或改名其中一个",
+                        i, "id")
 
 
 def _replace(ind: Indicator, **kw) -> Indicator:
@@ -487,6 +501,12 @@ def _build(raw: dict[str, dict], origin: dict) -> list[Indicator]:
             if den.ledger != "units" and num.ledger != den.ledger:
                 raise loc.error("分子与分母须来自同一台帐（分子是分母人群的子集）；只有单位信息表的合计可作异表分母",
                                 i, "numerator")
+            if den.ledger != "units" and num.agg != den.agg:
+                words = {"persons": "按人数（count = \"persons\"）", "rows": "按记录数（count = \"rows\"）",
+                         "sum": "按合计（sum）"}
+                raise loc.error(f"分子{words[num.agg]}、分母{words[den.agg]}计：分子须是分母人群的子集，计数方式"
+                                "也须相同，否则比率可能超过100%", i, "numerator",
+                                *(("count",) if isinstance(e["numerator"], dict) and "count" in e["numerator"] else ()))
             if den.ledger == "units" and den.agg != "sum":
                 raise loc.error("单位信息表作分母时须写 sum（如 sum = \"禁毒社工\"）", i, "denominator")
             ledger = num.ledger

@@ -7,6 +7,7 @@ from fractions import Fraction
 from math import floor
 
 DASH = "—"
+MISSING = "无台帐"  # a figure whose ledger was not given: no value (never 0)
 SCALE = {"percent": 100, "permyriad": 10000, "ratio_n1": 1, "count": 1}
 SUFFIX = {"percent": "%", "permyriad": "‱", "ratio_n1": ":1", "count": ""}
 
@@ -60,3 +61,11 @@ def format_change(delta: Fraction, fmt: str, decimals: int, unit_label: str) -> 
     if fmt == "ratio_n1":
         return f"{word}{_plain(round_half_up(mag, max(decimals, 1)))}"
     return f"{word}{format_number(mag, decimals)}{unit_label}"
+
+
+def missing_reason(kinds) -> str:
+    """未提供帮教管控台帐 / 未提供吸毒人员登记台帐、单位信息 (ledger kind ids → their names, schema order)."""
+    from ..schema import KINDS
+
+    names = [KINDS[k].name for k in KINDS if k in set(kinds)]
+    return "未提供" + "、".join(names) if names else ""

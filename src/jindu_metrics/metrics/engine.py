@@ -19,7 +19,7 @@ from ..errors import UsageError
 from ..ledgers.model import LedgerSet
 from ..periods import Period
 from .catalog import Catalog, Indicator, Measure
-from .display import DASH, format_change, format_number, format_value
+from .display import DASH, MISSING, format_change, format_number, format_value, missing_reason
 from .model import Comparison, MetricRow
 
 ID = "公民身份号码"
@@ -61,6 +61,12 @@ class ComputeResult:
                 if r.metric == metric_id and r.unit == unit:
                     return r
         raise KeyError(f"{metric_id} / {unit}")
+
+    @property
+    def missing_ledgers(self) -> tuple[str, ...]:
+        """Ledger kinds (schema order) the input lacks that some indicator of the result reads."""
+        need = {k for r in self.rows for k in r.missing}
+        return tuple(k for k in schema.KINDS if k in need)
 
     def for_unit(self, unit: str | None = None) -> list[MetricRow]:
         if unit is None:
@@ -227,7 +233,7 @@ def _persons_windows(base: dict[str, pd.DataFrame], lasts: list) -> list[dict[st
     first_known = np.where(first == NAT, np.iinfo(np.int64).max, first)
     known_from = np.minimum(first_known, s_first)  # max int: no date known
     status = p["人员状态"]
-    not_registered = status.isin(NOT_REGISTERED).to_numpy(dtype=bool)
+    not_registered = status.isin(NOT_REGISTERED + (schema.STATUS_UNKNOWN,)).to_numpy(dtype=bool)
     abroad = (status == "出境").fillna(False).astype(bool).to_numpy()
     inside = status.isin(IN_FACILITY).to_numpy(dtype=bool)
     social = (status.isin(SOCIAL) | status.isna()).to_numpy(dtype=bool)
@@ -713,6 +719,11 @@ def _covered(ind: Indicator, window: Period, earliest: dict[str, pd.Timestamp | 
     return True
 
 
+def missing_ledgers(ind: Indicator, present) -> tuple[str, ...]:
+    """The ledger kinds `ind` reads (its catalog declaration) that are not in `present`, in schema order."""
+    return tuple(k for k in schema.KINDS if k in ind.ledgers and k not in present)
+
+
 def _earliest(base: dict[str, pd.DataFrame]) -> dict[str, pd.Timestamp | None]:
     out = {}
     for led, col in COVERAGE_COLUMNS.items():
@@ -728,7 +739,9 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
     """Every selected indicator for the period, for the whole input and for each `by` group."""
     if by is not None and by not in schema.UNIT_COLUMNS:
         raise UsageError(f"--by 只能是单位列：{'、'.join(schema.UNIT_COLUMNS)}（收到「{by}」）。")
+    ledgers.require_any()
     indicators = catalog.select(metrics)
+    present = ledgers.kinds_present
     unit = whole_unit_name(ledgers)
     base = normalise(ledgers)
     measures = _measures(indicators)
@@ -770,19 +783,31 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
             continue
         for g in gs:
             for ind in indicators:
-                rows.append(_row(ind, aggs[lvl], g, unit if g == WHOLE else g, period, windows, lvl))
+                name = unit if g == WHOLE else g
+                gone = missing_ledgers(ind, present)
+                rows.append(_missing_row(ind, name, gone) if gone else
+                            _row(ind, aggs[lvl], g, name, period, windows, lvl))
     whole = len(indicators)
     return ComputeResult(period=period, unit=unit, by=by, rows=rows, whole_rows=whole, groups=groups)
 
 
 def exact_values(ledgers: LedgerSet, catalog: Catalog, periods: list[Period], *,
                  metrics: list[str] | None = None) -> dict[str, list]:
-    """Each selected indicator's exact value (Fraction, or None when 分母为0) for each period, for the whole
-    input: what compute() gives period by period, in one pass (trend lines over the months of a year)."""
+    """Each selected indicator's exact value (Fraction; None when 分母为0 or its ledger is missing) for each
+    period, for the whole input: what compute() gives period by period, in one pass (trend lines of a year)."""
     indicators = catalog.select(metrics)
     distinct = list(dict.fromkeys(periods))
     aggs = Windows(normalise(ledgers), distinct, whole_unit_name(ledgers)).aggregate(_measures(indicators), None)
-    return {ind.id: [_value(ind, aggs[distinct.index(p)], WHOLE).exact for p in periods] for ind in indicators}
+    present = ledgers.kinds_present
+    return {ind.id: [None if missing_ledgers(ind, present) else _value(ind, aggs[distinct.index(p)], WHOLE).exact
+                     for p in periods] for ind in indicators}
+
+
+def _missing_row(ind: Indicator, unit_name: str, gone: tuple[str, ...]) -> MetricRow:
+    """An indicator whose ledger is absent: no value, no target judgement, no comparison (missing, not 0)."""
+    return MetricRow(unit=unit_name, metric=ind.id, name=ind.name, area=ind.area, kind=ind.kind, numerator=None,
+                     denominator=None, exact=None, display=MISSING, reason=missing_reason(gone), target=ind.target,
+                     unit_label=ind.unit_label, missing=gone)
 
 
 def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, windows: dict, lvl) -> MetricRow:
@@ -809,4 +834,5 @@ def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, 
     )
 
 
-__all__ = ["DASH", "ComputeResult", "aggregate", "compute", "mask", "normalise", "prepare"]
+__all__ = ["DASH", "MISSING", "ComputeResult", "aggregate", "compute", "mask", "missing_ledgers", "normalise",
+           "prepare"]

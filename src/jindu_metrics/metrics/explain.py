@@ -10,9 +10,21 @@ from .. import schema
 from ..errors import UsageError
 from ..ledgers.model import LedgerSet
 from ..periods import Period
-from ..privacy import mask_id, mask_name
+from ..privacy import NO_NAMES, Names, mask_id, mask_name, mask_value
 from .catalog import Catalog, Indicator
-from .engine import ID, Prepared, _display, aggregate, has_counts, mask, normalise, prepare, whole_unit_name
+from .display import MISSING, missing_reason
+from .engine import (
+    ID,
+    Prepared,
+    _display,
+    aggregate,
+    has_counts,
+    mask,
+    missing_ledgers,
+    normalise,
+    prepare,
+    whole_unit_name,
+)
 
 # Source columns behind each derived column: what `explain` shows as the deciding values.
 DERIVED_SOURCES = {
@@ -34,10 +46,12 @@ class ExplainRow:
     name: str | None
     values: dict  # deciding column -> text
 
-    def to_dict(self, show_pii: bool = False) -> dict:
+    def to_dict(self, show_pii: bool = False, names: Names = NO_NAMES) -> dict:
+        """The row for output; the person masked, and any ID or known name in the other values too."""
         return {"file": self.file, "sheet": self.sheet, "row": self.row,
                 "公民身份号码": self.id if show_pii else mask_id(self.id),
-                "姓名": self.name if show_pii else mask_name(self.name), "values": self.values}
+                "姓名": self.name if show_pii else mask_name(self.name),
+                "values": {c: mask_value(c, v, show_pii, names) for c, v in self.values.items()}}
 
 
 @dataclass
@@ -53,6 +67,7 @@ class Explanation:
     other_rows: list[ExplainRow] = field(default_factory=list)  # in the denominator, not in the numerator
     denominator_rows: list[ExplainRow] = field(default_factory=list)  # units rows summed as a denominator
     notes: list[str] = field(default_factory=list)
+    names: Names = NO_NAMES  # the ledgers' names, masked wherever a value holds one
 
     def to_dict(self, show_pii: bool = False) -> dict:
         ind = self.indicator
@@ -61,9 +76,9 @@ class Explanation:
             "pending_note": ind.pending_note, "period": self.period.to_dict(), "unit": self.unit,
             "numerator": self.numerator, "denominator": self.denominator, "display": self.display,
             "columns": self.columns,
-            "numerator_rows": [r.to_dict(show_pii) for r in self.numerator_rows],
-            "other_rows": [r.to_dict(show_pii) for r in self.other_rows],
-            "denominator_rows": [r.to_dict(show_pii) for r in self.denominator_rows],
+            "numerator_rows": [r.to_dict(show_pii, self.names) for r in self.numerator_rows],
+            "other_rows": [r.to_dict(show_pii, self.names) for r in self.other_rows],
+            "denominator_rows": [r.to_dict(show_pii, self.names) for r in self.denominator_rows],
             "notes": self.notes,
         }
 
@@ -122,8 +137,13 @@ def _rows(df: pd.DataFrame, cols: list[str], has_cols: dict) -> list[ExplainRow]
 def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *,
             unit: str | None = None) -> Explanation:
     ind = catalog.get(metric)
-    base = normalise(ledgers)
+    ledgers.require_any()
     whole = whole_unit_name(ledgers)
+    gone = missing_ledgers(ind, ledgers.kinds_present)
+    if gone:
+        return Explanation(ind, period, unit or whole, None, None, MISSING, [],
+                           notes=[f"{missing_reason(gone)}：此指标没有数值（不按0计）。"])
+    base = normalise(ledgers)
     prep = prepare(base, period, whole)
     by = None
     if unit is not None and unit != whole:
@@ -175,7 +195,8 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
         n = aggregate(prep, [m], None)[m.key()].get(WHOLE, 0)
         notes.append(f"{label}：{int(n)} 人（不计入分子分母）。")
     return Explanation(ind, period, unit or whole, _n(v.num), _n(v.den) if ind.kind == "ratio" else None,
-                       _display(ind, v.exact), colnames + list(has_cols), num_rows, other, den_rows, notes)
+                       _display(ind, v.exact), colnames + list(has_cols), num_rows, other, den_rows, notes,
+                       Names.of(ledgers))
 
 
 def _n(x):

@@ -39,6 +39,8 @@ class MetricRow:
     previous: Comparison | None = None
     yoy: Comparison | None = None
     extra: dict = field(default_factory=dict)  # e.g. {"报到期内": 2}
+    # Ledger kinds (ids) the figure reads that the input lacks: then it has no value (display 无台帐).
+    missing: tuple[str, ...] = ()
 
     @property
     def value(self) -> float | None:
@@ -57,4 +59,5 @@ class MetricRow:
             "numerator": self.numerator, "denominator": self.denominator,
             "value": self.value, "display": self.display, "target": self.target,
             "met": self.met, "gap": self.gap, "previous": cmp(self.previous), "yoy": cmp(self.yoy),
+            "missing_ledger": ",".join(self.missing) or None, "reason": self.reason or None,
         }

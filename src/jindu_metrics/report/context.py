@@ -11,6 +11,8 @@ import re
 from datetime import date as Date
 from fractions import Fraction
 
+from ..metrics.display import missing_reason
+
 DASH = "—"
 
 # How a bulletin says what the gap is made of: "还需纳入2人".
@@ -78,6 +80,8 @@ class Indicator:
         "kind",
         "lagging",
         "met",
+        "missing",
+        "missing_text",
         "name",
         "numerator",
         "pending",
@@ -119,6 +123,10 @@ class Indicator:
         self.previous = Comparison(getattr(row, "previous", None))
         self.yoy = Comparison(getattr(row, "yoy", None))
         self.extra = dict(getattr(row, "extra", None) or {})
+        # ledger kind ids whose absence leaves the figure without a value ([] when it has one); the
+        # templates leave such a figure out or mark it with missing_text, never print it as 0
+        self.missing = list(getattr(row, "missing", None) or ())
+        self.missing_text = missing_reason(self.missing)
         self.gap_text, self.problem = self._wording()
         self.lagging: list[Indicator] = []
 
@@ -260,6 +268,7 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
     report_date = date or result_ytd.period.end
     indicators = list(m.values())
     targeted = [x for x in indicators if x.met is not None]
+    gone = {k for x in indicators for k in x.missing}
     ctx = {
         "period": period_context(result_ytd.period),
         "month": month_ctx,
@@ -274,6 +283,9 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
         "targeted": targeted,
         "met": [x for x in targeted if x.met],
         "unmet": [x for x in targeted if x.met is False],
+        # indicators with a target left unassessed because their ledger is missing (never counted unmet)
+        "unassessed": [x for x in indicators if x.missing and x.target],
+        "missing_text": missing_reason(gone),
         "villages": village_rows,
     }
     for mid, x in m.items():  # each indicator also by its bare id, where that does not shadow a name above

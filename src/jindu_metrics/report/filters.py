@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -137,6 +138,42 @@ def dash(x) -> str:
     return DASH if x is None or x == "" else str(x)
 
 
+def stated(xs) -> list:
+    """The indicators of `xs` that have a value to state (their ledger was given): `{% if group|stated %}`."""
+    return [x for x in (xs or []) if not getattr(x, "missing", None)]
+
+
+def missing_note(xs) -> str:
+    """"（未提供帮教管控台帐）" naming the ledgers that leave some of `xs` without a value; "" when none do."""
+    from ..metrics.display import missing_reason
+
+    kinds = {k for x in (xs or []) for k in (getattr(x, "missing", None) or ())}
+    return f"（{missing_reason(kinds)}）" if kinds else ""
+
+
+_SEPARATORS = "，；、"
+_RUN = re.compile(f"[{_SEPARATORS}]+")
+_OPENERS = "（：。；"
+
+
+def sentence(text: str) -> str:
+    """Mend a sentence whose clauses were left out (`{% filter sentence %}…{% endfilter %}`): a run of
+    separators keeps its strongest (；over ，over 、); none is left at the start, after an opening bracket
+    or colon, or before 。/）/ the end; empty brackets go. A sentence with nothing left out is unchanged."""
+    text = str(text).replace("（）", "")
+
+    def mend(m: re.Match) -> str:
+        run, start, end = m.group(0), m.start(), m.end()
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        if not before or before in _OPENERS or before == "\n" or not after or after in "。）\n" \
+                or text.startswith("（未提供", end):  # the mark of what was left out closes the clause
+            return ""
+        return next(c for c in "；，、" if c in run)
+
+    return _RUN.sub(mend, text)
+
+
 FILTERS = {
     "percent": percent, "百分比": percent,
     "permyriad": permyriad, "万分比": permyriad,
@@ -145,4 +182,5 @@ FILTERS = {
     "cn": chinese, "中文数字": chinese,
     "change": change, "变化": change,
     "dash": dash,
+    "stated": stated, "missing_note": missing_note, "sentence": sentence,
 }

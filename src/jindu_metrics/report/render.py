@@ -14,6 +14,15 @@ from .filters import FILTERS
 FORMATS = ("txt", "md", "docx")
 MAX_TEMPLATE_BYTES = 1_000_000
 MAX_OUTPUT_CHARS = 5_000_000
+# A template is data from another office: its rendering is bounded. A bulletin renders in milliseconds.
+MAX_SECONDS = 10.0
+MAX_INT_ARG = 100_000  # no filter or call needs a larger number (widths, decimals, counts)
+MAX_INT_BITS = 4096  # results of ** and * on integers
+MAX_RANGE = 100_000  # items of one range(); nested loops are bounded by MAX_SECONDS
+
+
+class _Bound(Exception):
+    """A template passed one of the rendering bounds (time, size, numbers)."""
 
 
 def _finalize(value):
@@ -45,9 +54,84 @@ def read_template(path: Path) -> str:
             raise ConfigError("模板文件不是 UTF-8 或 GBK 编码的文本。", file=str(path)) from None
 
 
+def _check_args(args, kwargs) -> None:
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, int) and not isinstance(a, bool) and abs(a) > MAX_INT_ARG:
+            raise _Bound(f"模板中的数字 {a} 过大（参数不超过 {MAX_INT_ARG}）")
+
+
+def _sized(value):
+    if isinstance(value, (str, list, tuple)) and len(value) > MAX_OUTPUT_CHARS:
+        raise _Bound("模板生成的内容过长（超过 500 万字），请检查模板中的循环")
+    return value
+
+
+def _bounded_filter(f):
+    import functools
+
+    @functools.wraps(f)  # keeps jinja_pass_arg (pass_context / pass_environment)
+    def wrapper(*args, **kwargs):
+        _check_args(args[1:], kwargs)
+        return _sized(f(*args, **kwargs))
+
+    return wrapper
+
+
+def _sandbox_class():
+    import operator
+    import time
+
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class BoundedSandbox(SandboxedEnvironment):
+        """The sandbox, bounded: big powers and repetitions refused, calls and loops checked against a deadline."""
+
+        intercepted_binops = frozenset({"**", "*", "+"})
+        deadline = float("inf")
+
+        def tick(self) -> None:
+            if time.monotonic() > self.deadline:
+                raise _Bound(f"模板运行超过 {MAX_SECONDS:g} 秒，已停止，请检查模板中的循环")
+
+        def call_binop(self, context, op, left, right):
+            self.tick()
+            ints = all(isinstance(x, int) for x in (left, right))
+            if op == "**":
+                if ints and right > 0 and abs(left) > 1 and (abs(left).bit_length() * right > MAX_INT_BITS):
+                    raise _Bound("模板中的乘方结果过大")
+                return operator.pow(left, right)
+            if op == "*":
+                if ints and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+                    raise _Bound("模板中的乘法结果过大")
+                for seq, n in ((left, right), (right, left)):
+                    if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_OUTPUT_CHARS:
+                        raise _Bound("模板生成的内容过长（超过 500 万字），请检查模板中的重复")
+                return operator.mul(left, right)
+            return _sized(operator.add(left, right))
+
+        def getattr(self, obj, attribute):
+            return _sized(super().getattr(obj, attribute))
+
+        def getitem(self, obj, argument):
+            return _sized(super().getitem(obj, argument))
+
+        def call(__self, __context, __obj, *args, **kwargs):
+            __self.tick()
+            _check_args(args, kwargs)
+            return _sized(super().call(__context, __obj, *args, **kwargs))
+
+    def bounded_range(*args):
+        _check_args(args, {})
+        r = range(*args)
+        if len(r) > MAX_RANGE:
+            raise _Bound(f"range 的长度超过 {MAX_RANGE}")
+        return r
+
+    return BoundedSandbox, bounded_range
+
+
 def _environment(source: str, name: str):
     from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound
-    from jinja2.sandbox import SandboxedEnvironment
 
     class _OnlyThisTemplate(BaseLoader):
         # A user template may not include or extend other files: it renders on its own.
@@ -56,12 +140,60 @@ def _environment(source: str, name: str):
                 raise TemplateNotFound(template)
             return source, name, lambda: True
 
-    env = SandboxedEnvironment(
+    sandbox, bounded_range = _sandbox_class()
+    env = sandbox(
         loader=_OnlyThisTemplate(), undefined=StrictUndefined, autoescape=False, trim_blocks=True,
         lstrip_blocks=True, keep_trailing_newline=True, finalize=_finalize, auto_reload=False,
     )
     env.filters.update(FILTERS)
+    env.filters = {k: _bounded_filter(f) for k, f in env.filters.items()}
+    env.globals["range"] = bounded_range
+    env.globals.pop("lipsum", None)  # placeholder text has no place in a bulletin (and lipsum(10**6) hangs)
     return env
+
+
+def _check_literals(env, source: str, name: str) -> None:
+    """A number literal out of range (1e309 reads as infinity) is a template error, not "inf" in a bulletin."""
+    import math
+
+    from jinja2 import nodes
+
+    for node in env.parse(source, name).find_all(nodes.Const):
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            raise ConfigError("模板中的数字超出范围（如 1e309），请改为正常的数字", file=name, row=node.lineno)
+
+
+def _render_bounded(env, template, context: dict) -> str:
+    """Render with a deadline (checked at every template line, call and operator) and a size cap."""
+    import sys
+    import time
+
+    code_name = template.filename or template.name
+
+    def local(frame, event, arg):
+        if event == "line":
+            env.tick()
+            for v in frame.f_locals.values():  # `{% set s = s ~ s %}` repeated doubles a text without a call
+                if type(v) in (str, list) and len(v) > MAX_OUTPUT_CHARS:
+                    raise _Bound("模板生成的内容过长（超过 500 万字），请检查模板")
+        return local
+
+    def tracer(frame, event, arg):
+        return local if frame.f_code.co_filename == code_name else None
+
+    env.deadline = time.monotonic() + MAX_SECONDS
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        parts, size = [], 0
+        for chunk in template.generate(context):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise _Bound("模板生成的内容过长（超过 500 万字），请检查模板中的循环")
+            parts.append(chunk)
+        return "".join(parts)
+    finally:
+        sys.settrace(previous)
 
 
 def _template_line(exc: BaseException, name: str) -> int | None:
@@ -108,13 +240,14 @@ def render_source(source: str, context: dict, *, name: str = "<模板>") -> str:
 
     try:
         env = _environment(source, name)
+        _check_literals(env, source, name)
         template = env.get_template(name)
-        text = template.render(context)
+        text = _render_bounded(env, template, context)
+    except _Bound as exc:
+        raise ConfigError(f"{exc}。", file=name, row=_template_line(exc, name)) from None
     except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError,
-            RecursionError) as exc:
+            RecursionError, MemoryError) as exc:
         raise _config_error(exc, name) from None
-    if len(text) > MAX_OUTPUT_CHARS:
-        raise ConfigError("模板生成的内容过长（超过 500 万字），请检查模板中的循环。", file=name)
     return _tidy(text)
 
 
