@@ -51,7 +51,9 @@ def main() -> None:
     from typer.main import get_command
 
     from ..errors import EXIT_UNUSABLE, JinduError
-    from . import readahead
+    from . import readahead, terminal
+
+    terminal.guard_streams()  # a GBK stdout (Chinese Windows, redirected) degrades what it cannot hold
 
     # typer converts option values with pydantic, whose first use looks through the entry points of every
     # installed package for pydantic plugins (≈10 ms, more in a crowded environment); jindu uses none

@@ -28,5 +28,14 @@ Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="输出�
 
 
 def err(message: str) -> None:
-    """Print a message to stderr (never PII)."""
-    print(message, file=sys.stderr)
+    """Print a message to stderr (never PII); names from the input are shown safely (terminal.clean)."""
+    from .terminal import clean, write
+
+    write(clean(message, keep_newlines=True) + "\n", sys.stderr)
+
+
+def echo(text: str, nl: bool = True) -> None:
+    """Text to stdout, degraded to what its encoding holds (terminal.write)."""
+    from .terminal import write
+
+    write(text + ("\n" if nl else ""))
