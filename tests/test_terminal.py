@@ -129,23 +129,18 @@ def _terminal(cols: int) -> Out:
 
 
 @pytest.mark.parametrize("cols", WIDTHS)
-def test_compute_table_fits_every_width(sample, cols):
-    from jindu_metrics.cli.compute_cmd import render_table
+@pytest.mark.parametrize("what", ["compute", "explain"])
+def test_tables_fit_every_width(sample, what, cols):
+    from jindu_metrics.cli.compute_cmd import render_explanation, render_table
 
-    result, cat, _ = sample
+    result, cat, ex = sample
     out = _terminal(cols)
-    render_table(result, cat, False, out)
-    _check_compute(out.getvalue(), cols)
-
-
-@pytest.mark.parametrize("cols", WIDTHS)
-def test_explain_fits_every_width(sample, cols):
-    from jindu_metrics.cli.compute_cmd import render_explanation
-
-    _, _, ex = sample
-    out = _terminal(cols)
-    render_explanation(ex, False, False, out)
-    _check_explain(out.getvalue(), cols)
+    if what == "compute":
+        render_table(result, cat, False, out)
+        _check_compute(out.getvalue(), cols)
+    else:
+        render_explanation(ex, False, False, out)
+        _check_explain(out.getvalue(), cols)
 
 
 def test_pipes_keep_the_full_layout(sample):

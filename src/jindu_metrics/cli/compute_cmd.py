@@ -93,8 +93,9 @@ def render_table(result, catalog, default_used: bool, out) -> None:
     footnotes: list[str] = []
     columns = [Column("指标", "left", TEXT)] + [Column(h, "right") for h in ("分子", "分母", "数值", "目标", "达标", "差距")] \
         + [Column(h, "right", COMPARE) for h in ("环比", "同比")]
+    grouped = result.by_unit()
     for unit in units:
-        rows = result.for_unit(unit)
+        rows = result.for_unit(None) if unit is None else grouped.get(unit, [])
         if not rows:
             continue
         out.print()

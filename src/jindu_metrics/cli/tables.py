@@ -3,9 +3,12 @@
 Each column has a role: `value` cells (figures, 分子/分母, targets, gaps, row numbers, IDs) are never wrapped
 nor cut; `text` cells (names, messages) may wrap, never inside a number or an ASCII word; `compare` cells
 (环比/同比) carry a full and a short form. When the full layout is wider than the console, what gives way,
-in this order: comparisons shorten (`↑14.71个百分点`), move into a second table under the first, names wrap,
-the box lines go; at last each row becomes lines of `表头：值`. Pipes and files are PIPE_WIDTH wide, so they
-keep the full layout. Every cell is passed through terminal.clean: no control character reaches the console.
+in this order: a column whose cells are all equal (a `hoist` column) is said once in the title; comparisons
+shorten (`↑14.71个百分点`), in box lines, then without them; comparisons move into a second table under the
+first; long names wrap (with or without box lines, whichever takes fewer lines); at last each row becomes
+lines of `表头：值`. Tables of one group (the areas of a unit) share one layout. Pipes and files are
+PIPE_WIDTH wide, so they keep the full layout. Every cell passes through terminal.clean: no control character
+reaches the console.
 """
 
 from __future__ import annotations
