@@ -4,16 +4,12 @@ encodings at the boundary (GBK/cp936 stdout never raises), text from cells never
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import json
 import os
-import pty
 import re
-import struct
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
@@ -67,6 +63,11 @@ def _check_explain(text: str, cols: int) -> None:
 
 def run_in_pty(args: list[str], cols: int, rows: int = 60) -> tuple[int, str]:
     """`python -m jindu_metrics ARGS` with stdout on a real pseudo-terminal of `cols` columns."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
@@ -424,3 +425,8 @@ def test_batch_progress_shows_a_name_as_text(monkeypatch):
     time.sleep(0.05)
     finish()
     assert "\x1b[31m镇" not in sys.stderr.getvalue()
+
+
+def test_an_opening_mark_before_a_space_goes_down_with_its_word():
+    # found by hypothesis in test_cli_chinese: the line used to end with "（"
+    assert terminal.wrap("禁禁禁jindu.tomljindu.toml（ 禁", 30) == ["禁禁禁jindu.tomljindu.toml", "（禁"]

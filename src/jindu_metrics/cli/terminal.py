@@ -80,8 +80,14 @@ def _wrap(text: str, width: int, ambiguous: int) -> tuple[str, ...]:
             continue
         w = width_of(tok, ambiguous)
         if line and used + w > width:
-            lines.append(line.rstrip())
-            line, used = "", 0
+            head = line.rstrip()
+            carry = ""  # an opening mark (before a space, say) goes down with what it opens
+            while len(head) > 1 and head[-1] in _NO_LINE_END:
+                carry, head = head[-1] + carry, head[:-1]
+            if carry and width_of(carry, ambiguous) + w > width:
+                head, carry = head + carry, ""
+            lines.append(head)
+            line, used = carry, width_of(carry, ambiguous)
         while w > width:  # longer than a line: cut it
             cut, cw = 0, 0
             while cut < len(tok) and cw + width_of(tok[cut], ambiguous) <= width:
