@@ -78,7 +78,9 @@ def report(
     elif output is not None:
         atomic_write_text(output, text)
     else:
-        typer.echo(text, nl=False)
+        from .common import echo
+
+        echo(text, nl=False)
     if output is not None:
         from .common import err
 

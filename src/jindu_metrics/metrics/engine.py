@@ -71,7 +71,14 @@ class ComputeResult:
     def for_unit(self, unit: str | None = None) -> list[MetricRow]:
         if unit is None:
             return self.rows[: self.whole_rows]
-        return [r for r in self.rows[self.whole_rows:] if r.unit == unit]
+        return self.by_unit().get(unit, [])
+
+    def by_unit(self) -> dict[str, list[MetricRow]]:
+        """The groups' rows by unit, in one pass (for_unit per unit would be quadratic at county scale)."""
+        out: dict[str, list[MetricRow]] = {}
+        for r in self.rows[self.whole_rows:]:
+            out.setdefault(r.unit, []).append(r)
+        return out
 
 
 # ---------------------------------------------------------------- preparation
