@@ -136,7 +136,7 @@ ledgers = "台帐"              # 台帐文件夹（相对本文件）
 # "纳入率" = "95%"
 """
     path = root / CONFIG_NAME
-    from .export import atomic_write_text
+    from .outputs import atomic_write_text
 
     atomic_write_text(path, text)
     return path
