@@ -52,6 +52,7 @@ def check_output(path: str | Path, inputs: Iterable = (), *, create_folder: bool
         target = os.readlink(p)
         raise OutputError(f"输出位置「{p}」是符号链接（指向「{target}」）：写入会用新文件替换这个链接，"
                           "链接指向的文件却不会更新，因此未写入。请直接指定目标文件。")
+    _refuse_inputs(p, st, inputs)  # first: "this is your ledger" says more than "read-only"
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
             raise OutputError(f"输出位置「{p}」是一个文件夹，请在它后面写上文件名。")
@@ -61,7 +62,6 @@ def check_output(path: str | Path, inputs: Iterable = (), *, create_folder: bool
             raise OutputError(f"输出位置「{p}」不是普通文件（设备或套接字），未写入。")
         if not st.st_mode & 0o222:
             raise OutputError(f"输出文件「{p}」已设为只读，未覆盖。请先取消只读，或换一个文件名。")
-    _refuse_inputs(p, st, inputs)
     parent = p.parent
     if parent.is_dir():
         if not os.access(parent, os.W_OK):
@@ -203,7 +203,10 @@ def safe_name(text: str, taken: set[str] | None = None) -> str:
         name = "_" + name
     if len(name.encode("utf-8")) > MAX_NAME_BYTES or (taken is not None and name.casefold() in taken):
         digest = hashlib.sha256(str(text).encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        name = _cut(name, MAX_NAME_BYTES - 9) + "-" + digest
+        base, name, k = _cut(name, MAX_NAME_BYTES - 13), _cut(name, MAX_NAME_BYTES - 9) + "-" + digest, 1
+        while taken is not None and name.casefold() in taken:  # the same text twice
+            k += 1
+            name = f"{base}-{digest}-{k}"
     if taken is not None:
         taken.add(name.casefold())
     return name
