@@ -194,12 +194,19 @@ def _tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_batch_replaces_the_previous_output_whole(tmp_path):
+@pytest.fixture()
+def last_month(tmp_path) -> tuple[Path, Path]:
+    """(input folder of two townships, the output folder of a batch run on it for 2018-10)."""
     inp = tmp_path / "in"
     _town_file(inp, "甲镇", 1)
     _town_file(inp, "乙镇", 2)
     out = tmp_path / "out"
     assert run_cli(["batch", "-p", "2018-10", "-j", "1", "-o", out, inp])[0] == 0
+    return inp, out
+
+
+def test_batch_replaces_the_previous_output_whole(tmp_path, last_month):
+    inp, out = last_month
     assert (out / "乙镇" / "通报.txt").is_file() and outputs.is_output_folder(out)
     (inp / "乙镇台帐.xlsx").unlink()
     code, _, err = run_cli(["batch", "-p", "2018-09", "-j", "1", "-o", out, inp])
@@ -209,12 +216,8 @@ def test_batch_replaces_the_previous_output_whole(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"], "a temporary folder was left"
 
 
-def test_batch_interrupted_while_writing_leaves_the_previous_output_whole(tmp_path, monkeypatch):
-    inp = tmp_path / "in"
-    _town_file(inp, "甲镇", 1)
-    _town_file(inp, "乙镇", 2)
-    out = tmp_path / "out"
-    assert run_cli(["batch", "-p", "2018-10", "-j", "1", "-o", out, inp])[0] == 0
+def test_batch_interrupted_while_writing_leaves_the_previous_output_whole(tmp_path, last_month, monkeypatch):
+    inp, out = last_month
     previous = _tree(out)
     writes = {"n": 0}
     real = outputs.os.replace
@@ -248,12 +251,8 @@ run()
 """
 
 
-def test_batch_killed_while_writing_leaves_the_previous_output_whole(tmp_path):
-    inp = tmp_path / "in"
-    _town_file(inp, "甲镇", 1)
-    _town_file(inp, "乙镇", 2)
-    out = tmp_path / "out"
-    assert run_cli(["batch", "-p", "2018-10", "-j", "1", "-o", out, inp])[0] == 0
+def test_batch_killed_while_writing_leaves_the_previous_output_whole(tmp_path, last_month):
+    inp, out = last_month
     previous = _tree(out)
     r = subprocess.run([sys.executable, "-c", _KILL_AT_SECOND_FILE, "batch", "-p", "2018-09", "-j", "1", "-o",
                         str(out), str(inp)], capture_output=True, timeout=300)
@@ -297,10 +296,8 @@ def test_batch_reads_only_ledgers_and_reports_what_it_skipped(tmp_path):
     assert err.count("跳过：") == 3 and "说明.txt" in err  # 说明.docx: in the folder and given by name
 
 
-def test_batch_never_reads_its_own_outputs_back(tmp_path):
-    inp = tmp_path / "in"
-    _town_file(inp, "甲镇", 1)
-    _town_file(inp, "乙镇", 2)
+def test_batch_never_reads_its_own_outputs_back(tmp_path, last_month):
+    inp, _ = last_month
     out = inp / "汇总"  # --out inside the input folder
     assert run_cli(["batch", "-p", "2018-10", "-j", "1", "-o", out, inp])[0] == 0
     first = json.loads((out / "summary.json").read_text(encoding="utf-8"))
