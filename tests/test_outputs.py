@@ -401,3 +401,33 @@ def test_compute_xlsx_writes_each_value_format_on_its_own_row(ledger, tmp_path):
     head = [c.value for c in ws[1]]
     fmt = {r[head.index("指标代码")].value: r[head.index("数值")].number_format for r in ws.iter_rows(min_row=2)}
     assert fmt["seizures"] == "0" and fmt["detention_ratio"].endswith("%"), fmt
+
+
+def test_compute_xlsx_does_not_scan_the_sheet_per_row(ledger, monkeypatch):
+    """Issue 17: ws.max_row walks every cell; asked once per row it made the writer quadratic (53.7 s on a
+    county by village). Its use must not grow with the rows written."""
+    import dataclasses
+
+    import openpyxl.worksheet.worksheet as worksheet
+
+    from jindu_metrics import export
+    from jindu_metrics.ledgers import load_ledgers
+    from jindu_metrics.metrics.catalog import load_catalog
+    from jindu_metrics.metrics.engine import compute
+    from jindu_metrics.periods import parse_period
+
+    asked = {"n": 0}
+    real = worksheet.Worksheet.max_row
+
+    def counted(self):
+        asked["n"] += 1
+        return real.fget(self)
+    monkeypatch.setattr(worksheet.Worksheet, "max_row", property(counted))
+    cat = load_catalog()
+    res = compute(load_ledgers([ledger]), cat, parse_period(PERIOD), by="所属村居")
+    uses = []
+    for k in (1, 5):
+        asked["n"] = 0
+        export.compute_xlsx(dataclasses.replace(res, rows=res.rows * k), cat)
+        uses.append(asked["n"])
+    assert len(res.rows) >= 50 and uses[0] == uses[1] <= 2, uses

@@ -48,16 +48,16 @@ def list_inputs(paths: list[str | Path], out: str | Path | None = None) -> tuple
     given = []
     for p in map(Path, paths):
         if p.is_dir() and written_by_batch(p):
-            skipped.append({"file": str(p), "reason": "是 jindu batch 写出的输出文件夹，不作台帐读入"})
+            skipped.append({"file": p.name, "reason": "是 jindu batch 写出的输出文件夹，不作台帐读入"})
         elif p.is_dir():
             given.append(p)  # expand_inputs reads its ledger files; the others are reported here
-            skipped += [{"file": str(f), "reason": "不是台帐文件（扩展名不是 xlsx、xls、csv 等）"}
+            skipped += [{"file": f.name, "reason": "不是台帐文件（扩展名不是 xlsx、xls、csv 等）"}
                         for f in sorted(p.iterdir()) if f.is_file() and f.suffix.lower() not in LEDGER_SUFFIXES
                         and not f.name.startswith((".", "~"))]
         elif p.is_file() and written_by_batch(p.parent):
-            skipped.append({"file": str(p), "reason": "是 jindu batch 写出的文件，不作台帐读入"})
+            skipped.append({"file": p.name, "reason": "是 jindu batch 写出的文件，不作台帐读入"})
         elif p.is_file() and p.suffix.lower() not in LEDGER_SUFFIXES:
-            skipped.append({"file": str(p), "reason": "不是台帐文件（扩展名不是 xlsx、xls、csv 等）"})
+            skipped.append({"file": p.name, "reason": "不是台帐文件（扩展名不是 xlsx、xls、csv 等）"})
         else:
             given.append(p)
     if not given:
