@@ -218,8 +218,7 @@ def process_file(job: dict) -> list[dict]:
 
         ledgers = load_ledgers([path], threads=job.get("threads", True))
         if not any(info.kind for info in ledgers.sheets):  # 说明.txt, last run's 汇总.xlsx: not a township
-            return [{**_failed(name, None, InputError("未识别出任何台帐工作表", file=name)), "status": "skipped",
-                     "error": "未识别出任何台帐工作表（不是台帐）"}]
+            return [{**_failed(name, None, InputError("未识别出任何台帐工作表（不是台帐）")), "status": "skipped"}]
         findings = validate(ledgers)
     except JinduError as exc:
         return [_failed(name, None, exc)]
