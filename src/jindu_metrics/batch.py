@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -32,23 +31,53 @@ COUNTY_BULLETIN = "全县通报.txt"
 # ---------------------------------------------------------------- inputs
 
 
-def list_inputs(paths: list[str | Path]) -> list[Path]:
-    """Ledger files: given files as is; folders non-recursively (hidden and ~$ lock files skipped)."""
-    from .ledgers import expand_inputs
+def list_inputs(paths: list[str | Path], out: str | Path | None = None) -> tuple[list[Path], list[dict]]:
+    """(ledger files, skipped files): given files as is, folders non-recursively (expand_inputs), each once.
 
-    seen, unique = set(), []
-    for f, _label in expand_inputs(list(paths)):
+    Skipped, with the reason: files whose name is not a ledger's (说明.docx), and batch's own outputs — the
+    output folder `out` and any folder holding batch's marker, given as a folder or through its files."""
+    from .ledgers import expand_inputs
+    from .ledgers.formats import LEDGER_SUFFIXES
+    from .outputs import is_output_folder
+
+    own = {Path(out).resolve()} if out is not None else set()
+
+    def written_by_batch(folder: Path) -> bool:
+        return folder.resolve() in own or is_output_folder(folder)
+
+    seen, unique, skipped = set(), [], []
+    given = []
+    for p in map(Path, paths):
+        if p.is_dir() and written_by_batch(p):
+            skipped.append({"file": p.name, "reason": "是 jindu batch 写出的输出文件夹，不作台帐读入"})
+        elif p.is_dir():
+            given.append(p)  # expand_inputs reads its ledger files; the others are reported here
+            skipped += [{"file": f.name, "reason": "不是台帐文件（扩展名不是 xlsx、xls、csv 等）"}
+                        for f in sorted(p.iterdir()) if f.is_file() and f.suffix.lower() not in LEDGER_SUFFIXES
+                        and not f.name.startswith((".", "~"))]
+        elif p.is_file() and written_by_batch(p.parent):
+            skipped.append({"file": p.name, "reason": "是 jindu batch 写出的文件，不作台帐读入"})
+        elif p.is_file() and p.suffix.lower() not in LEDGER_SUFFIXES:
+            skipped.append({"file": p.name, "reason": "不是台帐文件（扩展名不是 xlsx、xls、csv 等）"})
+        else:
+            given.append(p)
+    if not given:
+        from .errors import InputError
+
+        raise InputError("没有可读的台帐文件（" + "；".join(f"{s['file']}：{s['reason']}" for s in skipped) + "）")
+    for f, _label in expand_inputs(given):
         key = f.resolve()
         if key not in seen:
             seen.add(key)
             unique.append(f)
-    return unique
+    return unique, skipped
 
 
-def safe_dirname(unit: str) -> str:
-    """A folder name for a township that cannot escape OUTDIR."""
-    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", unit).strip().lstrip(".")
-    return name or "_"
+def safe_dirname(unit: str, taken: set[str] | None = None) -> str:
+    """A folder name for a township that cannot escape OUTDIR, is valid and bounded (outputs.safe_name)."""
+    from .outputs import safe_name
+
+    return safe_name(unit, taken)
 
 
 # ---------------------------------------------------------------- splitting a county-wide file
@@ -190,6 +219,8 @@ def process_file(job: dict) -> list[dict]:
         from .validate import validate
 
         ledgers = load_ledgers([path], threads=job.get("threads", True))
+        if not any(info.kind for info in ledgers.sheets):  # 说明.txt, last run's 汇总.xlsx: not a township
+            return [{**_failed(name, None, InputError("未识别出任何台帐工作表（不是台帐）")), "status": "skipped"}]
         findings = validate(ledgers)
     except JinduError as exc:
         return [_failed(name, None, exc)]
@@ -243,6 +274,7 @@ class BatchResult:
     summary: dict = field(default_factory=dict)
     # metric -> townships left out of its county total because they lack a ledger it reads (missing ≠ 0)
     left_out: dict[str, list[str]] = field(default_factory=dict)
+    skipped: list[dict] = field(default_factory=list)  # {file, reason}: inputs that are not ledgers
 
     @property
     def failed(self) -> list[dict]:
@@ -374,8 +406,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
         raise UsageError("批量处理请用 --period 指定统计期，如 --period 2018-01..2018-10。")
     period = period if isinstance(period, Period) else parse_period(str(period))
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"输出位置「{out}」已存在且不是文件夹。")
+    _output_folder(out).check()  # refused before any work: a file, a link, a folder holding others' files
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise UsageError("--jobs 应为正整数。")
@@ -399,13 +430,15 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
         total_unit = level_unit or "全县"
     trend_ids = [m for m in TREND_METRICS if any(i.id == m for i in cat.indicators)]
 
-    files = list_inputs(inputs)
+    files, skipped = list_inputs(inputs, out)
     if on_start:
         on_start(len(files))
     job = {"period": period, "catalog": str(catalog) if catalog else None, "targets": targets,
            "template": str(template) if template else None, "workspace": workspace,
            "trend_metrics": trend_ids, "bulletins": True}
     results = run_units(files, job, jobs, progress)
+    skipped += [{"file": r["file"], "reason": r["error"]} for r in results if r["status"] == "skipped"]
+    results = [r for r in results if r["status"] != "skipped"]
 
     # A township may come from one file only; later files claiming the same one fail with a clear reason.
     owner: dict[str, str] = {}
@@ -441,29 +474,63 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
                 item_scores[(s.unit, it.metric)] = it.display
 
     result = BatchResult(period, total_unit, [_unit_entry(r) for r in results], unit_rows + total_rows, ranks,
-                         scores, mismatches, left_out=left_out)
+                         scores, mismatches, left_out=left_out, skipped=skipped)
     result.summary = summary_json(result, item_scores)
+    write_outputs(out, result, ok, fmt, workbook_data(result, cat, scheme, ok, total_trend, trend_ids),
+                  county_bulletin(result, cat, workspace))
+    return result
 
-    # ---- outputs
-    from .export import atomic_write_bytes, atomic_write_text
 
-    for r in ok:
-        if r["bulletin"] is None:
-            continue
-        folder = out / safe_dirname(r["unit"])
-        if fmt == "docx":
-            from .report import write_docx
+# ---------------------------------------------------------------- the output folder
 
-            write_docx(r["bulletin"], folder / f"{BULLETIN_NAME}.docx")
-        else:
-            atomic_write_text(folder / f"{BULLETIN_NAME}.txt", r["bulletin"])
+SUMMARY_XLSX = "汇总.xlsx"
+OUTPUT_FILES = (SUMMARY_XLSX, "summary.json", COUNTY_BULLETIN)
+BULLETIN_FILES = (f"{BULLETIN_NAME}.txt", f"{BULLETIN_NAME}.docx")
+
+
+def _own_entry(entry: Path) -> bool:
+    """An entry of a folder batch wrote (or an earlier version did): replacing the folder loses nothing else."""
+    from .outputs import MARKER
+
+    def temporary(e: Path) -> bool:  # left by a killed run
+        return e.name.startswith(".") and e.name.endswith(".tmp")
+
+    if entry.is_symlink():
+        return False
+    if entry.is_dir():
+        return temporary(entry) or all(temporary(e) or (e.name in BULLETIN_FILES and e.is_file())
+                                       for e in entry.iterdir())
+    return entry.name in OUTPUT_FILES or entry.name == MARKER or temporary(entry)
+
+
+def _output_folder(out: Path):
+    from .outputs import FreshFolder
+
+    return FreshFolder(out, _own_entry)
+
+
+def write_outputs(out: Path, result: BatchResult, ok: list[dict], fmt: str, workbook: dict, county_text: str) -> None:
+    """OUTDIR/<镇街>/通报.*, 汇总.xlsx, summary.json, 全县通报.txt, built in a fresh folder beside OUTDIR and
+    put in its place at once: an interrupted run leaves the previous output whole, never a mix of two runs."""
+    from .outputs import atomic_write_bytes, atomic_write_text
     from .summary_xlsx import write_summary_xlsx
 
-    write_summary_xlsx(out / "汇总.xlsx", workbook_data(result, cat, scheme, ok, total_trend, trend_ids))
-    atomic_write_bytes(out / "summary.json",
-                       (json.dumps(result.summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    atomic_write_text(out / COUNTY_BULLETIN, county_bulletin(result, cat, workspace))
-    return result
+    with _output_folder(out) as stage:
+        taken: set[str] = set()
+        for r in ok:
+            if r["bulletin"] is None:
+                continue
+            folder = stage / safe_dirname(r["unit"], taken)
+            if fmt == "docx":
+                from .report import write_docx
+
+                write_docx(r["bulletin"], folder / f"{BULLETIN_NAME}.docx")
+            else:
+                atomic_write_text(folder / f"{BULLETIN_NAME}.txt", r["bulletin"])
+        write_summary_xlsx(stage / SUMMARY_XLSX, workbook)
+        atomic_write_bytes(stage / "summary.json",
+                           (json.dumps(result.summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        atomic_write_text(stage / COUNTY_BULLETIN, county_text)
 
 
 def _unit_entry(r: dict) -> dict:
@@ -491,6 +558,8 @@ def summary_json(result: BatchResult, item_scores: dict) -> dict:
         out["scores"] = [s.to_dict() for s in result.scores]
     if result.mismatches:
         out["rollup_mismatches"] = result.mismatches
+    if result.skipped:
+        out["skipped"] = result.skipped
     return out
 
 

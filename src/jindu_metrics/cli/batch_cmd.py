@@ -47,6 +47,8 @@ def batch(
     finally:
         finish()
     ok = [u for u in result.units if u["status"] == "ok"]
+    for s in result.skipped:
+        err(f"跳过：{s['file']}：{s['reason']}")
     for u in result.failed:
         err(f"失败：{u['file']}：{u['error']}")
     for m in result.mismatches:

@@ -164,6 +164,11 @@ def compute_cmd(
         raise UsageError(f"--format 只能是 table、json、csv、xlsx（收到「{fmt}」）。")
     if fmt == "xlsx" and output is None:
         raise UsageError("xlsx 格式须用 --output 指定输出文件。")
+    from ..outputs import check_output
+    from ..workspace import find_workspace, resolve_inputs
+
+    if output is not None:  # refused before any reading: an output that is an input, a folder, a link...
+        check_output(output, [*resolve_inputs(inputs, find_workspace()), catalog])
     _ws, cat, paths, ledgers, findings = _context(inputs, catalog)
     from ..metrics.engine import compute
 
@@ -171,40 +176,44 @@ def compute_cmd(
     result = compute(ledgers, cat, p, by=by, metrics=metric)
     code = _findings_line(findings, paths)
     common.missing_line(result.missing_ledgers)
-    _emit(result, cat, fmt, output, default_used)
+    _emit(result, cat, fmt, output, default_used, [*paths, catalog])
     raise typer.Exit(max(code, common.strict_code(result.rows, strict)))
 
 
-def _emit(result, cat, fmt, output, default_used) -> None:
+def _emit(result, cat, fmt, output, default_used, inputs=()) -> None:
     from .. import export
+    from ..outputs import atomic_write_bytes, atomic_write_text
     from . import terminal
+
+    def write(data: bytes) -> None:
+        atomic_write_bytes(output, data, inputs=inputs, create_folder=False)
 
     if fmt == "json":
         import json
 
         text = json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
         if output:
-            export.atomic_write_text(output, text)
+            atomic_write_text(output, text, inputs=inputs, create_folder=False)
         else:
             terminal.write_json(text)
     elif fmt == "csv":
         data = export.compute_csv(result)
         if output:
-            export.atomic_write_bytes(output, data)
+            write(data)
         else:
             terminal.write_bytes(data)
     elif fmt == "xlsx":
-        export.atomic_write_bytes(output, export.compute_xlsx(result, cat))
+        write(export.compute_xlsx(result, cat))
     else:
         if output:
             import io
 
             buf = terminal.Out(io.StringIO())  # a file: the full layout, as for a pipe
             render_table(result, cat, default_used, buf)
-            export.atomic_write_text(output, buf.getvalue())
+            atomic_write_text(output, buf.getvalue(), inputs=inputs, create_folder=False)
         else:
             render_table(result, cat, default_used, _out())
-    if output:
+    if output and str(output) != "-":
         common.err(f"已写入 {output}")
 
 
