@@ -210,6 +210,15 @@ def _unit_result(file: str, unit: str, ledgers, findings: list[dict], job: dict)
     }
 
 
+def _not_a_township(path: Path, ledgers) -> bool:
+    """A file with no ledger that is no township's either: a text note, or a workbook jindu wrote (its sheets
+    are those of 汇总.xlsx or of compute's xlsx). Any other workbook without a ledger is a failed unit."""
+    from .summary_xlsx import SHEETS
+
+    own = {*SHEETS, "指标"}
+    return path.suffix.lower() == ".txt" or bool(ledgers.sheets) and all(s.sheet in own for s in ledgers.sheets)
+
+
 def process_file(job: dict) -> list[dict]:
     """Worker: one input file → one result per township in it. Never raises for a bad file."""
     path = Path(job["file"])
@@ -219,8 +228,10 @@ def process_file(job: dict) -> list[dict]:
         from .validate import validate
 
         ledgers = load_ledgers([path], threads=job.get("threads", True))
-        if not any(info.kind for info in ledgers.sheets):  # 说明.txt, last run's 汇总.xlsx: not a township
-            return [{**_failed(name, None, InputError("未识别出任何台帐工作表（不是台帐）")), "status": "skipped"}]
+        if not ledgers.kinds_present:
+            if _not_a_township(path, ledgers):  # 说明.txt, last run's 汇总.xlsx
+                return [{**_failed(name, None, InputError("未识别出任何台帐工作表（不是台帐）")), "status": "skipped"}]
+            ledgers.require_any()  # a workbook with no ledger in it is a failed unit, like a broken one
         findings = validate(ledgers)
     except JinduError as exc:
         return [_failed(name, None, exc)]
