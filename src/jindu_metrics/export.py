@@ -133,9 +133,11 @@ def compute_xlsx(result, catalog=None) -> bytes:
         c.font = Font(bold=True)
         c.fill = PatternFill("solid", fgColor="DDEBF7")
         c.alignment = Alignment(horizontal="center", vertical="center")
-    for rec, row in zip(compute_records(result), result.rows):
+    value_col = COMPUTE_HEADERS.index("数值") + 1
+    # The row number is counted here: ws.max_row scans every cell, once per row that made it quadratic.
+    for n, (rec, row) in enumerate(zip(compute_records(result), result.rows), start=2):
         ws.append([neutralize(v) if isinstance(v, str) else v for v in rec])
-        cell = ws.cell(row=ws.max_row, column=COMPUTE_HEADERS.index("数值") + 1)
+        cell = ws.cell(row=n, column=value_col)
         fmt, dec = formats.get(row.metric, ("percent" if row.kind == "ratio" else "count", 1))
         d = "." + "0" * dec if dec else ""
         cell.number_format = {"percent": f"0{d}%", "permyriad": "0.000000", "ratio_n1": "0.00"}.get(fmt, "0")
