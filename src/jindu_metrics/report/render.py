@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date as Date
 from importlib import resources
@@ -102,14 +103,18 @@ def _config_error(exc: BaseException, name: str) -> ConfigError:
     return ConfigError(text, file=name, row=line)
 
 
+@functools.lru_cache(maxsize=8)
+def _compiled(source: str, name: str):
+    """The sandboxed template, compiled once per process (a county batch renders one per township)."""
+    return _environment(source, name).get_template(name)
+
+
 def render_source(source: str, context: dict, *, name: str = "<模板>") -> str:
     """Render template text in the sandbox; any template problem becomes a ConfigError naming the line."""
     from jinja2 import TemplateError
 
     try:
-        env = _environment(source, name)
-        template = env.get_template(name)
-        text = template.render(context)
+        text = _compiled(source, name).render(context)
     except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError,
             RecursionError) as exc:
         raise _config_error(exc, name) from None
