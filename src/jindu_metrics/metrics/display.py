@@ -35,7 +35,7 @@ def format_value(exact: Fraction | None, fmt: str, decimals: int) -> str:
     """`24.49%`, `100%` (exactly 1), `26:1`, `0.35‱`, `49`, `—` (undefined)."""
     if exact is None:
         return DASH
-    exact = Fraction(exact)
+    exact = exact if isinstance(exact, Fraction) else Fraction(exact)
     if fmt == "percent" and exact == 1:
         return "100%"
     if fmt not in SCALE:
@@ -47,7 +47,7 @@ def format_number(x: int | float | Fraction | None, decimals: int = 0) -> str:
     """A count or sum: integers without decimals."""
     if x is None:
         return DASH
-    f = Fraction(x)
+    f = x if isinstance(x, Fraction) else Fraction(x)
     if f.denominator == 1 and decimals == 0:
         return str(f.numerator)
     return _plain(round_half_up(f, decimals))
