@@ -98,9 +98,11 @@ def split_by_town(ledgers, towns: list[str]) -> tuple[dict, dict[str, int]]:
         if missing:
             unplaced[schema.KINDS[kind].name if kind in schema.KINDS else kind] = missing
 
+    # each row's township as a position in `towns` (−1: unplaced), found once, not compared once per town
+    codes = {k: pd.Index(towns, dtype=object).get_indexer(assigned[k].to_numpy()) for k in ledgers.frames}
     parts = {}
-    for t in towns:
-        frames = {k: df[assigned[k] == t].reset_index(drop=True) for k, df in ledgers.frames.items()}
+    for i, t in enumerate(towns):
+        frames = {k: df[codes[k] == i].reset_index(drop=True) for k, df in ledgers.frames.items()}
         parts[t] = LedgerSet(frames=frames, findings=[], sheets=list(ledgers.sheets), unit=t)
     return parts, unplaced
 
