@@ -128,9 +128,11 @@ def split_by_town(ledgers, towns: list[str]) -> tuple[dict, dict[str, int]]:
         if missing:
             unplaced[schema.KINDS[kind].name if kind in schema.KINDS else kind] = missing
 
+    # each row's township as a position in `towns` (−1: unplaced), found once, not compared once per town
+    codes = {k: pd.Index(towns, dtype=object).get_indexer(assigned[k].to_numpy()) for k in ledgers.frames}
     parts = {}
-    for t in towns:
-        frames = {k: df[assigned[k] == t].reset_index(drop=True) for k, df in ledgers.frames.items()}
+    for i, t in enumerate(towns):
+        frames = {k: df[codes[k] == i].reset_index(drop=True) for k, df in ledgers.frames.items()}
         parts[t] = LedgerSet(frames=frames, findings=[], sheets=list(ledgers.sheets), unit=t)
     return parts, unplaced
 
@@ -216,7 +218,34 @@ def _not_a_township(path: Path, ledgers) -> bool:
     from .summary_xlsx import SHEETS
 
     own = {*SHEETS, "指标"}
-    return path.suffix.lower() == ".txt" or bool(ledgers.sheets) and all(s.sheet in own for s in ledgers.sheets)
+    return path.suffix.lower() == ".txt" or (bool(ledgers.sheets) and all(s.sheet in own for s in ledgers.sheets))
+
+
+_SHARED: dict = {}  # what forked town workers inherit (set just before the pool forks them)
+
+
+def town_results(name: str, towns: list[str], parts: dict, fdicts: dict, job: dict) -> list[dict]:
+    """Each township's result, in `towns` order. With job["town_jobs"] > 1 (one county file, --jobs N, Linux)
+    the townships run in forked workers that inherit the split parts instead of receiving them pickled;
+    they send back only their figures and texts, and the parent adds the frames it already holds."""
+    n = min(job.get("town_jobs", 1), len(towns))
+    ctx = _pool_context() if n > 1 else None
+    if ctx is None or ctx.get_start_method() != "fork":
+        return [_unit_result(name, t, parts[t], fdicts[t], job) for t in towns]
+    _SHARED.update(name=name, parts=parts, fdicts=fdicts, job={**job, "keep_frames": False})
+    try:
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+            out = list(pool.map(_shared_town, towns))
+    finally:
+        _SHARED.clear()
+    for r, t in zip(out, towns):
+        r["frames"] = parts[t].frames
+    return out
+
+
+def _shared_town(town: str) -> dict:
+    s = _SHARED
+    return _unit_result(s["name"], town, s["parts"][town], s["fdicts"][town], s["job"])
 
 
 def process_file(job: dict) -> list[dict]:
@@ -249,11 +278,12 @@ def process_file(job: dict) -> list[dict]:
             return [_unit_result(name, unit, ledgers, fdicts, job)]
         parts, unplaced = split_by_town(ledgers, towns)
         owners = _finding_towns(ledgers, findings)
-        out = []
-        for t in towns:
-            fdicts = [{"unit": t, **f.to_dict(False, names)} for f, o in zip(findings, owners) if o == t]
-            out.append(_unit_result(name, t, parts[t], fdicts, job))
-        stray = [{"unit": None, **f.to_dict(False, names)} for f, o in zip(findings, owners) if o is None]
+        fdicts: dict[str | None, list[dict]] = {t: [] for t in [*towns, None]}
+        for f, o in zip(findings, owners):
+            if o in fdicts:  # a town that no person belongs to is not a unit of the run
+                fdicts[o].append({"unit": o, **f.to_dict(False, names)})
+        stray = fdicts.pop(None)
+        out = town_results(name, towns, parts, fdicts, job)
         if stray or unplaced:
             out[0]["file_findings"] = stray
             out[0]["unplaced"] = unplaced
@@ -299,9 +329,12 @@ class BatchResult:
 def run_units(files: list[Path], job: dict, jobs: int, progress: Callable[[str], None] | None = None) -> list[dict]:
     """Process every file (in a pool when jobs > 1); results sorted by (unit, file) whatever the order."""
     # one level of parallelism: files in a pool, or one file's sheets in a reader thread, not both
-    jobs_list = [{**job, "file": str(f), "threads": jobs <= 1} for f in files]
+    # one county file: read it here with the reader's threads, then share its townships among `jobs` workers
+    alone = len(files) <= 1
+    jobs_list = [{**job, "file": str(f), "threads": jobs <= 1 or alone, "town_jobs": jobs if alone else 1}
+                 for f in files]
     results: list[dict] = []
-    if jobs <= 1 or len(files) <= 1:
+    if jobs <= 1 or alone:
         for j in jobs_list:
             results.extend(process_file(j))
             if progress:
@@ -328,6 +361,9 @@ def _pool_context():
 
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return None
+    import cn2an  # noqa: F401  (≈0.3 s to import; every bulletin and the county's need it)
+    import jinja2.sandbox  # noqa: F401
+
     from . import validate  # noqa: F401
     from .ledgers import normalize  # noqa: F401
     from .metrics import engine  # noqa: F401
