@@ -72,14 +72,16 @@ def test_findings_line_and_exit_code(monkeypatch, tmp_path):
 def test_csv_and_xlsx_outputs_are_deterministic(monkeypatch, tmp_path):
     _fake(monkeypatch)
     runner = CliRunner()
-    out = tmp_path / "a.csv"
+    outdir = tmp_path / "out"  # not in the input folder: a CSV there would be read back as a ledger
+    outdir.mkdir()
+    out = outdir / "a.csv"
     assert runner.invoke(app, ["compute", str(tmp_path), "-p", "2018", "-f", "csv", "-o", str(out)]).exit_code == 0
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf") and "指标".encode() in data.splitlines()[0]
     assert runner.invoke(app, ["compute", str(tmp_path), "-p", "2018", "--by", "所属村居", "-f", "csv", "-o",
                                str(out)]).exit_code == 0
     assert ",'=cmd," in out.read_text(encoding="utf-8-sig")  # formula-like text neutralized
-    x1, x2 = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    x1, x2 = outdir / "a.xlsx", outdir / "b.xlsx"
     for x in (x1, x2):
         assert runner.invoke(app, ["compute", str(tmp_path), "-p", "2018", "-f", "xlsx", "-o", str(x)]).exit_code == 0
     assert x1.read_bytes() == x2.read_bytes()

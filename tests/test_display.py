@@ -42,3 +42,18 @@ def test_rounding_matches_decimal_half_up(n, d, dec):
         expect = (Decimal(n) / Decimal(d)).quantize(Decimal(1).scaleb(-dec), rounding=ROUND_HALF_UP)
     # Division to 60 digits can only differ from exact at an exact tie, which Decimal represents exactly.
     assert round_half_up(Fraction(n, d), dec) == expect
+
+
+@given(st.one_of(st.fractions(), st.integers(-10**9, 10**9),
+                 st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-10**6, max_value=10**6)),
+       st.integers(-2, 6))
+def test_rounding_in_integers_equals_the_fraction_formula(x, dec):
+    """round_half_up's integer arithmetic equals floor(|x|·10^dec + 1/2) with the sign of x, in Fractions."""
+    from math import floor
+
+    q = Fraction(x) * Fraction(10) ** dec
+    n = floor(abs(q) + Fraction(1, 2))
+    n = -n if q < 0 else n
+    expect = Decimal(n).scaleb(-dec) if dec else Decimal(n)
+    got = round_half_up(x, dec)
+    assert got == expect and str(got) == str(expect)

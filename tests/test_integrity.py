@@ -159,12 +159,12 @@ def test_failed_write_leaves_previous_file_whole(tmp_path, monkeypatch, small, f
     previous = b"PK\x03\x04 the previous run's output " * 100
     path.write_bytes(previous)
 
-    from jindu_metrics import export
+    from jindu_metrics import outputs
 
     if fault == "replace":
         def boom(*a, **k):
             raise OSError(28, "No space left on device")
-        monkeypatch.setattr(export.os, "replace", boom)
+        monkeypatch.setattr(outputs.os, "replace", boom)
     else:
         real_fdopen = os.fdopen
 
@@ -190,7 +190,7 @@ def test_failed_write_leaves_previous_file_whole(tmp_path, monkeypatch, small, f
             def __getattr__(self, name):
                 return getattr(self.fh, name)
 
-        monkeypatch.setattr(export.os, "fdopen", lambda fd, *a, **k: Half(real_fdopen(fd, *a, **k)))
+        monkeypatch.setattr(outputs.os, "fdopen", lambda fd, *a, **k: Half(real_fdopen(fd, *a, **k)))
     code, _out, err = run_cli([str(a) for a in args(tmp_path, small)])
     assert "Traceback" not in err
     if fault == "interrupt":  # Ctrl-C: a Chinese word and the shell's 128 + SIGINT
@@ -204,7 +204,7 @@ def test_failed_write_leaves_previous_file_whole(tmp_path, monkeypatch, small, f
 
 _KILL_MID_WRITE = """
 import os, signal, sys
-from jindu_metrics import export
+from jindu_metrics import outputs
 real_fdopen = os.fdopen
 class Half:
     def __init__(self, fh): self.fh = fh
@@ -214,7 +214,7 @@ class Half:
     def write(self, data):
         self.fh.write(data[: len(data) // 2]); self.fh.flush(); os.fsync(self.fh.fileno())
         os.kill(os.getpid(), signal.SIGKILL)  # the process dies here: no handler, no cleanup
-export.os.fdopen = lambda fd, *a, **k: Half(real_fdopen(fd, *a, **k))
+outputs.os.fdopen = lambda fd, *a, **k: Half(real_fdopen(fd, *a, **k))
 sys.argv = ["jindu", *sys.argv[1:]]
 from jindu_metrics.cli import run
 run()
@@ -240,7 +240,7 @@ def test_killed_process_mid_write_leaves_previous_file_whole(tmp_path, small, la
 
 
 def test_atomic_write_keeps_mode_and_replaces(tmp_path):
-    from jindu_metrics.export import atomic_write_bytes
+    from jindu_metrics.outputs import atomic_write_bytes
 
     p = tmp_path / "a.bin"
     atomic_write_bytes(p, b"one")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -33,23 +32,53 @@ COUNTY_BULLETIN = "全县通报.txt"
 # ---------------------------------------------------------------- inputs
 
 
-def list_inputs(paths: list[str | Path]) -> list[Path]:
-    """Ledger files: given files as is; folders non-recursively (hidden and ~$ lock files skipped)."""
-    from .ledgers import expand_inputs
+def list_inputs(paths: list[str | Path], out: str | Path | None = None) -> tuple[list[Path], list[dict]]:
+    """(ledger files, skipped files): given files as is, folders non-recursively (expand_inputs), each once.
 
-    seen, unique = set(), []
-    for f, _label in expand_inputs(list(paths)):
+    Skipped, with the reason: files whose name is not a ledger's (说明.docx), and batch's own outputs — the
+    output folder `out` and any folder holding batch's marker, given as a folder or through its files."""
+    from .ledgers import expand_inputs
+    from .ledgers.formats import LEDGER_SUFFIXES
+    from .outputs import is_output_folder
+
+    own = {Path(out).resolve()} if out is not None else set()
+
+    def written_by_batch(folder: Path) -> bool:
+        return folder.resolve() in own or is_output_folder(folder)
+
+    seen, unique, skipped = set(), [], []
+    given = []
+    for p in map(Path, paths):
+        if p.is_dir() and written_by_batch(p):
+            skipped.append({"file": p.name, "reason": "是 jindu batch 写出的输出文件夹，不作台帐读入"})
+        elif p.is_dir():
+            given.append(p)  # expand_inputs reads its ledger files; the others are reported here
+            skipped += [{"file": f.name, "reason": "不是台帐文件（扩展名不是 xlsx、xls、csv 等）"}
+                        for f in sorted(p.iterdir()) if f.is_file() and f.suffix.lower() not in LEDGER_SUFFIXES
+                        and not f.name.startswith((".", "~"))]
+        elif p.is_file() and written_by_batch(p.parent):
+            skipped.append({"file": p.name, "reason": "是 jindu batch 写出的文件，不作台帐读入"})
+        elif p.is_file() and p.suffix.lower() not in LEDGER_SUFFIXES:
+            skipped.append({"file": p.name, "reason": "不是台帐文件（扩展名不是 xlsx、xls、csv 等）"})
+        else:
+            given.append(p)
+    if not given:
+        from .errors import InputError
+
+        raise InputError("没有可读的台帐文件（" + "；".join(f"{s['file']}：{s['reason']}" for s in skipped) + "）")
+    for f, _label in expand_inputs(given):
         key = f.resolve()
         if key not in seen:
             seen.add(key)
             unique.append(f)
-    return unique
+    return unique, skipped
 
 
-def safe_dirname(unit: str) -> str:
-    """A folder name for a township that cannot escape OUTDIR."""
-    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", unit).strip().lstrip(".")
-    return name or "_"
+def safe_dirname(unit: str, taken: set[str] | None = None) -> str:
+    """A folder name for a township that cannot escape OUTDIR, is valid and bounded (outputs.safe_name)."""
+    from .outputs import safe_name
+
+    return safe_name(unit, taken)
 
 
 # ---------------------------------------------------------------- splitting a county-wide file
@@ -100,9 +129,11 @@ def split_by_town(ledgers, towns: list[str]) -> tuple[dict, dict[str, int]]:
         if missing:
             unplaced[schema.KINDS[kind].name if kind in schema.KINDS else kind] = missing
 
+    # each row's township as a position in `towns` (−1: unplaced), found once, not compared once per town
+    codes = {k: pd.Index(towns, dtype=object).get_indexer(assigned[k].to_numpy()) for k in ledgers.frames}
     parts = {}
-    for t in towns:
-        frames = {k: df[assigned[k] == t].reset_index(drop=True) for k, df in ledgers.frames.items()}
+    for i, t in enumerate(towns):
+        frames = {k: df[codes[k] == i].reset_index(drop=True) for k, df in ledgers.frames.items()}
         parts[t] = LedgerSet(frames=frames, findings=[], sheets=list(ledgers.sheets), unit=t)
     return parts, unplaced
 
@@ -182,6 +213,42 @@ def _unit_result(file: str, unit: str, ledgers, findings: list[dict], job: dict)
     }
 
 
+def _not_a_township(path: Path, ledgers) -> bool:
+    """A file with no ledger that is no township's either: a text note, or a workbook jindu wrote (its sheets
+    are those of 汇总.xlsx or of compute's xlsx). Any other workbook without a ledger is a failed unit."""
+    from .summary_xlsx import SHEETS
+
+    own = {*SHEETS, "指标"}
+    return path.suffix.lower() == ".txt" or (bool(ledgers.sheets) and all(s.sheet in own for s in ledgers.sheets))
+
+
+_SHARED: dict = {}  # what forked town workers inherit (set just before the pool forks them)
+
+
+def town_results(name: str, towns: list[str], parts: dict, fdicts: dict, job: dict) -> list[dict]:
+    """Each township's result, in `towns` order. With job["town_jobs"] > 1 (one county file, --jobs N, Linux)
+    the townships run in forked workers that inherit the split parts instead of receiving them pickled;
+    they send back only their figures and texts, and the parent adds the frames it already holds."""
+    n = min(job.get("town_jobs", 1), len(towns))
+    ctx = _pool_context() if n > 1 else None
+    if ctx is None or ctx.get_start_method() != "fork":
+        return [_unit_result(name, t, parts[t], fdicts[t], job) for t in towns]
+    _SHARED.update(name=name, parts=parts, fdicts=fdicts, job={**job, "keep_frames": False})
+    try:
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+            out = list(pool.map(_shared_town, towns))
+    finally:
+        _SHARED.clear()
+    for r, t in zip(out, towns):
+        r["frames"] = parts[t].frames
+    return out
+
+
+def _shared_town(town: str) -> dict:
+    s = _SHARED
+    return _unit_result(s["name"], town, s["parts"][town], s["fdicts"][town], s["job"])
+
+
 def process_file(job: dict) -> list[dict]:
     """Worker: one input file → one result per township in it. Never raises for a bad file."""
     path = Path(job["file"])
@@ -191,6 +258,10 @@ def process_file(job: dict) -> list[dict]:
         from .validate import validate
 
         ledgers = load_ledgers([path], threads=job.get("threads", True), password=job.get("password"))
+        if not ledgers.kinds_present:
+            if _not_a_township(path, ledgers):  # 说明.txt, last run's 汇总.xlsx
+                return [{**_failed(name, None, InputError("未识别出任何台帐工作表（不是台帐）")), "status": "skipped"}]
+            ledgers.require_any()  # a workbook with no ledger in it is a failed unit, like a broken one
         findings = validate(ledgers)
     except JinduError as exc:
         return [_failed(name, None, exc)]
@@ -208,11 +279,12 @@ def process_file(job: dict) -> list[dict]:
             return [_unit_result(name, unit, ledgers, fdicts, job)]
         parts, unplaced = split_by_town(ledgers, towns)
         owners = _finding_towns(ledgers, findings)
-        out = []
-        for t in towns:
-            fdicts = [{"unit": t, **f.to_dict(False, names)} for f, o in zip(findings, owners) if o == t]
-            out.append(_unit_result(name, t, parts[t], fdicts, job))
-        stray = [{"unit": None, **f.to_dict(False, names)} for f, o in zip(findings, owners) if o is None]
+        fdicts: dict[str | None, list[dict]] = {t: [] for t in [*towns, None]}
+        for f, o in zip(findings, owners):
+            if o in fdicts:  # a town that no person belongs to is not a unit of the run
+                fdicts[o].append({"unit": o, **f.to_dict(False, names)})
+        stray = fdicts.pop(None)
+        out = town_results(name, towns, parts, fdicts, job)
         if stray or unplaced:
             out[0]["file_findings"] = stray
             out[0]["unplaced"] = unplaced
@@ -244,6 +316,7 @@ class BatchResult:
     summary: dict = field(default_factory=dict)
     # metric -> townships left out of its county total because they lack a ledger it reads (missing ≠ 0)
     left_out: dict[str, list[str]] = field(default_factory=dict)
+    skipped: list[dict] = field(default_factory=list)  # {file, reason}: inputs that are not ledgers
 
     @property
     def failed(self) -> list[dict]:
@@ -257,9 +330,12 @@ class BatchResult:
 def run_units(files: list[Path], job: dict, jobs: int, progress: Callable[[str], None] | None = None) -> list[dict]:
     """Process every file (in a pool when jobs > 1); results sorted by (unit, file) whatever the order."""
     # one level of parallelism: files in a pool, or one file's sheets in a reader thread, not both
-    jobs_list = [{**job, "file": str(f), "threads": jobs <= 1} for f in files]
+    # one county file: read it here with the reader's threads, then share its townships among `jobs` workers
+    alone = len(files) <= 1
+    jobs_list = [{**job, "file": str(f), "threads": jobs <= 1 or alone, "town_jobs": jobs if alone else 1}
+                 for f in files]
     results: list[dict] = []
-    if jobs <= 1 or len(files) <= 1:
+    if jobs <= 1 or alone:
         for j in jobs_list:
             results.extend(process_file(j))
             if progress:
@@ -306,6 +382,9 @@ def _pool_context():
 
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return None
+    import cn2an  # noqa: F401  (≈0.3 s to import; every bulletin and the county's need it)
+    import jinja2.sandbox  # noqa: F401
+
     from . import validate  # noqa: F401
     from .ledgers import normalize  # noqa: F401
     from .metrics import engine  # noqa: F401
@@ -396,8 +475,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
         raise UsageError("批量处理请用 --period 指定统计期，如 --period 2018-01..2018-10。")
     period = period if isinstance(period, Period) else parse_period(str(period))
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"输出位置「{out}」已存在且不是文件夹。")
+    _output_folder(out).check()  # refused before any work: a file, a link, a folder holding others' files
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise UsageError("--jobs 应为正整数。")
@@ -421,13 +499,15 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
         total_unit = level_unit or "全县"
     trend_ids = [m for m in TREND_METRICS if any(i.id == m for i in cat.indicators)]
 
-    files = list_inputs(inputs)
+    files, skipped = list_inputs(inputs, out)
     if on_start:
         on_start(len(files))
     job = {"period": period, "catalog": str(catalog) if catalog else None, "targets": targets,
            "template": str(template) if template else None, "workspace": workspace,
            "trend_metrics": trend_ids, "bulletins": True, "password": password}
     results = run_units(files, job, jobs, progress)
+    skipped += [{"file": r["file"], "reason": r["error"]} for r in results if r["status"] == "skipped"]
+    results = [r for r in results if r["status"] != "skipped"]
 
     # A township may come from one file only; later files claiming the same one fail with a clear reason.
     owner: dict[str, str] = {}
@@ -463,29 +543,63 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
                 item_scores[(s.unit, it.metric)] = it.display
 
     result = BatchResult(period, total_unit, [_unit_entry(r) for r in results], unit_rows + total_rows, ranks,
-                         scores, mismatches, left_out=left_out)
+                         scores, mismatches, left_out=left_out, skipped=skipped)
     result.summary = summary_json(result, item_scores)
+    write_outputs(out, result, ok, fmt, workbook_data(result, cat, scheme, ok, total_trend, trend_ids),
+                  county_bulletin(result, cat, workspace))
+    return result
 
-    # ---- outputs
-    from .export import atomic_write_bytes, atomic_write_text
 
-    for r in ok:
-        if r["bulletin"] is None:
-            continue
-        folder = out / safe_dirname(r["unit"])
-        if fmt == "docx":
-            from .report import write_docx
+# ---------------------------------------------------------------- the output folder
 
-            write_docx(r["bulletin"], folder / f"{BULLETIN_NAME}.docx")
-        else:
-            atomic_write_text(folder / f"{BULLETIN_NAME}.txt", r["bulletin"])
+SUMMARY_XLSX = "汇总.xlsx"
+OUTPUT_FILES = (SUMMARY_XLSX, "summary.json", COUNTY_BULLETIN)
+BULLETIN_FILES = (f"{BULLETIN_NAME}.txt", f"{BULLETIN_NAME}.docx")
+
+
+def _own_entry(entry: Path) -> bool:
+    """An entry of a folder batch wrote (or an earlier version did): replacing the folder loses nothing else."""
+    from .outputs import MARKER
+
+    def temporary(e: Path) -> bool:  # left by a killed run
+        return e.name.startswith(".") and e.name.endswith(".tmp")
+
+    if entry.is_symlink():
+        return False
+    if entry.is_dir():
+        return temporary(entry) or all(temporary(e) or (e.name in BULLETIN_FILES and e.is_file())
+                                       for e in entry.iterdir())
+    return entry.name in OUTPUT_FILES or entry.name == MARKER or temporary(entry)
+
+
+def _output_folder(out: Path):
+    from .outputs import FreshFolder
+
+    return FreshFolder(out, _own_entry)
+
+
+def write_outputs(out: Path, result: BatchResult, ok: list[dict], fmt: str, workbook: dict, county_text: str) -> None:
+    """OUTDIR/<镇街>/通报.*, 汇总.xlsx, summary.json, 全县通报.txt, built in a fresh folder beside OUTDIR and
+    put in its place at once: an interrupted run leaves the previous output whole, never a mix of two runs."""
+    from .outputs import atomic_write_bytes, atomic_write_text
     from .summary_xlsx import write_summary_xlsx
 
-    write_summary_xlsx(out / "汇总.xlsx", workbook_data(result, cat, scheme, ok, total_trend, trend_ids))
-    atomic_write_bytes(out / "summary.json",
-                       (json.dumps(result.summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    atomic_write_text(out / COUNTY_BULLETIN, county_bulletin(result, cat, workspace))
-    return result
+    with _output_folder(out) as stage:
+        taken: set[str] = set()
+        for r in ok:
+            if r["bulletin"] is None:
+                continue
+            folder = stage / safe_dirname(r["unit"], taken)
+            if fmt == "docx":
+                from .report import write_docx
+
+                write_docx(r["bulletin"], folder / f"{BULLETIN_NAME}.docx")
+            else:
+                atomic_write_text(folder / f"{BULLETIN_NAME}.txt", r["bulletin"])
+        write_summary_xlsx(stage / SUMMARY_XLSX, workbook)
+        atomic_write_bytes(stage / "summary.json",
+                           (json.dumps(result.summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        atomic_write_text(stage / COUNTY_BULLETIN, county_text)
 
 
 def _unit_entry(r: dict) -> dict:
@@ -513,6 +627,8 @@ def summary_json(result: BatchResult, item_scores: dict) -> dict:
         out["scores"] = [s.to_dict() for s in result.scores]
     if result.mismatches:
         out["rollup_mismatches"] = result.mismatches
+    if result.skipped:
+        out["skipped"] = result.skipped
     return out
 
 

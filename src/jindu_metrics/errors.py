@@ -44,3 +44,7 @@ class UsageError(JinduError):
 
 class ConfigError(JinduError):
     """An invalid catalog, scoring scheme, template or workspace file (data from another office)."""
+
+
+class OutputError(JinduError):
+    """An output that cannot or must not be written there (it is an input, a folder, a link; no permission...)."""

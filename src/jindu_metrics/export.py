@@ -1,48 +1,34 @@
-"""Writing outputs: atomic file writes, CSV/xlsx escaping of formula-like text (OWASP CSV injection)."""
+"""Writing outputs: CSV/xlsx escaping of formula-like text (OWASP CSV injection), XML-safe text, the
+compute CSV/xlsx files. Where and how a file is written (checks, atomic rename) is outputs.py's."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from pathlib import Path
+import re
+
+from .outputs import atomic_write_bytes, atomic_write_text  # noqa: F401 - the writers' historical home
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: an interrupted run leaves the old file whole."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp creates 0600; outputs are ordinary documents, so give them the usual umask-based mode.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
-    atomic_write_bytes(path, text.encode(encoding))
+# Characters XML 1.0 cannot hold (xlsx and docx are XML): C0 controls but tab/newline/CR, lone surrogates,
+# U+FFFE/U+FFFF. openpyxl and python-docx raise on them.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def neutralize(value: object) -> object:
     """Prefix text that a spreadsheet would run as a formula with an apostrophe; numbers stay numbers."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
+    return value
+
+
+def xml_text(text: str) -> str:
+    """`text` with every character XML cannot hold shown as its escape (\\x01), so that it stays visible."""
+    return _XML_ILLEGAL.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+
+
+def sheet_text(value: object) -> object:
+    """A value as it goes into a spreadsheet cell: formula-like text neutralized, illegal characters escaped."""
+    if isinstance(value, str):
+        return xml_text(neutralize(value))
     return value
 
 
@@ -136,9 +122,10 @@ def compute_xlsx(result, catalog=None) -> bytes:
         c.font = Font(bold=True)
         c.fill = PatternFill("solid", fgColor="DDEBF7")
         c.alignment = Alignment(horizontal="center", vertical="center")
-    for rec, row in zip(compute_records(result), result.rows):
-        ws.append([neutralize(v) if isinstance(v, str) else v for v in rec])
-        cell = ws.cell(row=ws.max_row, column=COMPUTE_HEADERS.index("数值") + 1)
+    value_col = COMPUTE_HEADERS.index("数值") + 1
+    for excel_row, (rec, row) in enumerate(zip(compute_records(result), result.rows), start=2):
+        ws.append([sheet_text(v) for v in rec])
+        cell = ws.cell(row=excel_row, column=value_col)  # not ws.max_row: that scans every cell (quadratic)
         fmt, dec = formats.get(row.metric, ("percent" if row.kind == "ratio" else "count", 1))
         d = "." + "0" * dec if dec else ""
         cell.number_format = {"percent": f"0{d}%", "permyriad": "0.000000", "ratio_n1": "0.00"}.get(fmt, "0")

@@ -1,7 +1,7 @@
 """汇总.xlsx: the county workbook (指标汇总, 考评得分, 数据问题, 趋势 with native line charts) from plain dicts.
 
 Byte-identical for the same input: fixed document times and fixed zip entry times. Every text cell that can
-come from input goes through export.neutralize() (formula injection).
+come from input goes through export.sheet_text() (formula injection, characters XML cannot hold).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from .export import atomic_write_bytes, neutralize
+from .export import sheet_text, xml_text
+from .outputs import atomic_write_bytes
 
 FIXED_TIME = datetime(2000, 1, 1, 0, 0, 0)
 
@@ -45,8 +46,7 @@ def _cell_number(value, fmt: str, decimals: int):
     return int(out) if decimals == 0 else out
 
 
-def _text(value):
-    return neutralize(value) if isinstance(value, str) else value
+_text = sheet_text
 
 
 def _deterministic(data: bytes) -> bytes:
@@ -212,8 +212,8 @@ def build_workbook(data: dict) -> bytes:
                     cell.number_format = _number_format(ind["format"], ind["decimals"])
         if months and series_units:
             chart = LineChart()
-            chart.title = ind["name"]
-            chart.y_axis.title = ind["name"]
+            chart.title = xml_text(ind["name"])
+            chart.y_axis.title = xml_text(ind["name"])
             chart.x_axis.title = "月份"
             chart.y_axis.number_format = _number_format(ind["format"], 0)
             chart.height, chart.width = 7.5, 16

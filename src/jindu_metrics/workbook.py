@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from . import schema
-from .export import atomic_write_bytes, deterministic_zip, neutralize
+from .export import deterministic_zip, neutralize
+from .outputs import atomic_write_bytes
 
 FIXED_TIME = dt.datetime(2018, 1, 1, 0, 0, 0)
 DATE_FORMAT = "yyyy-mm-dd"

@@ -159,7 +159,7 @@ ledgers = "台帐"              # 台帐文件夹（相对本文件）
     if (section["unit"], section["office"]) != (unit or "", office or ""):
         raise UsageError("单位名称或落款无法写入配置文件，请去掉其中的特殊字符。")
     path = root / CONFIG_NAME
-    from .export import atomic_write_text
+    from .outputs import atomic_write_text
 
     atomic_write_text(path, text)
     return path

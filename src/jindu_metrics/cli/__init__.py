@@ -52,7 +52,9 @@ def main() -> None:
 
     from ..errors import EXIT_UNUSABLE, JinduError
     from ..interrupt import EXIT_INTERRUPTED, MESSAGE
-    from . import readahead
+    from . import readahead, terminal
+
+    terminal.guard_streams()  # a GBK stdout (Chinese Windows, redirected) degrades what it cannot hold
 
     # typer converts option values with pydantic, whose first use looks through the entry points of every
     # installed package for pydantic plugins (≈10 ms, more in a crowded environment); jindu uses none

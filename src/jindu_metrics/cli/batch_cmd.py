@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, chinese
-from .common import Catalog, Password, Period, Strict, err, missing_line, strict_code
+from .common import Catalog, Password, Period, Strict, echo, err, missing_line, strict_code
 
 
 @app.command("batch", cls=chinese.Command)
@@ -49,12 +49,14 @@ def batch(
     finally:
         finish()
     ok = [u for u in result.units if u["status"] == "ok"]
+    for s in result.skipped:
+        err(f"跳过：{s['file']}：{s['reason']}")
     for u in result.failed:
         err(f"失败：{u['file']}：{u['error']}")
     for m in result.mismatches:
         err(f"警告：{m}")
     n_findings = sum(len(u["findings"]) for u in ok)
-    typer.echo(f"{result.period.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
+    echo(f"{result.period.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
                f"数据问题{n_findings}条。输出在「{out}」：汇总.xlsx、summary.json、全县通报.txt、各镇街通报。")
     from ..schema import KINDS
 
@@ -79,7 +81,11 @@ def _progress():
         state["task"] = bar.add_task("", total=total)
 
     def advance(name: str) -> None:
-        bar.update(state["task"], advance=1, description=name)
+        from rich.markup import escape
+
+        from .terminal import clean
+
+        bar.update(state["task"], advance=1, description=escape(clean(name)))  # a name is text, not markup
 
     def finish() -> None:
         if "task" in state:

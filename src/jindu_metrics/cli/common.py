@@ -34,10 +34,19 @@ Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="输出�
 
 
 def err(message: str) -> None:
-    """Print a message to stderr; an ID-like number in it (from a cell quoted by an error) is masked."""
+    """Print a message to stderr: an ID-like number in it (from a cell quoted by an error) is masked, and
+    names from the input are shown safely (terminal.clean)."""
     from ..privacy import mask_text
+    from .terminal import clean, write
 
-    print(mask_text(message), file=sys.stderr)
+    write(clean(mask_text(message), keep_newlines=True) + "\n", sys.stderr)
+
+
+def echo(text: str, nl: bool = True) -> None:
+    """Text to stdout, degraded to what its encoding holds (terminal.write)."""
+    from .terminal import write
+
+    write(text + ("\n" if nl else ""))
 
 
 def password_source(given: str | None):

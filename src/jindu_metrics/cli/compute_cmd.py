@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,12 +16,10 @@ Metric = Annotated[Optional[list[str]], typer.Option("--metric", "-m", help="只
 Unit = Annotated[Optional[str], typer.Option("--unit", "-u", help="只看这个村居或镇街。", show_default=False)]
 
 
-def _console(file=None):
-    from rich.console import Console
+def _out(stream=None):
+    from .terminal import Out
 
-    out = file or sys.stdout
-    width = None if out.isatty() else 200  # pipes and files: wide enough that no figure wraps
-    return Console(file=out, width=width, highlight=False, soft_wrap=False)
+    return Out(stream)
 
 
 def _context(inputs, catalog_path, password=None):
@@ -67,35 +64,50 @@ def _findings_line(findings, paths) -> int:
     return 1 if s["错误"] else 0
 
 
-def _cmp_text(c) -> str:
+_ARROWS = (("上升", "↑"), ("增加", "↑"), ("下降", "↓"), ("减少", "↓"))
+
+
+def _cmp_text(c) -> tuple[str, str]:
+    """A comparison cell: the full text `8.89%（上升15.60个百分点）` and the change only, `↑15.60个百分点`."""
     if c is None:
-        return "无数据"
-    return f"{c.display}（{c.change_display}）" if c.change_display else c.display
+        return "无数据", "无数据"
+    if not c.change_display:
+        return c.display, c.display
+    short = c.change_display
+    for word, arrow in _ARROWS:
+        if short.startswith(word):
+            short = arrow + short[len(word):]
+            break
+    return f"{c.display}（{c.change_display}）", short
 
 
-def render_table(result, catalog, default_used: bool, console) -> None:
-    from rich.table import Table
-
+def render_table(result, catalog, default_used: bool, out) -> None:
+    """The indicators as one table per unit and area, laid out for `out` (a terminal.Out)."""
     from ..metrics.catalog import AREAS
+    from .tables import COMPARE, TEXT, Column, Table, print_tables
 
     p = result.period
     note = "（未指定 --period，默认为当年1月至数据最新月份）" if default_used else ""
-    console.print(f"统计期：{p.label}（{p.start.isoformat()} 至 {p.end.isoformat()}）{note}")
+    out.print(f"统计期：{p.label}（{p.start.isoformat()} 至 {p.end.isoformat()}）{note}")
     inds = {i.id: i for i in catalog.indicators}
     units = [None] + list(result.groups)
     footnotes: list[str] = []
+    columns = [Column("指标", "left", TEXT)] + [Column(h, "right") for h in ("分子", "分母", "数值", "目标", "达标", "差距")] \
+        + [Column(h, "right", COMPARE) for h in ("环比", "同比")]
+    grouped = result.by_unit()
     for unit in units:
-        rows = result.for_unit(unit)
+        rows = result.for_unit(None) if unit is None else grouped.get(unit, [])
         if not rows:
             continue
-        console.print(f"\n单位：{result.unit if unit is None else unit}", style="bold")
+        out.print()
+        out.print(f"单位：{result.unit if unit is None else unit}", style="bold")
+        tables = []
         for area in AREAS:
             area_rows = [r for r in rows if r.area == area]
             if not area_rows:
                 continue
-            t = Table(title=area, title_justify="left", show_lines=False, header_style="bold")
-            for col in ("指标", "分子", "分母", "数值", "目标", "达标", "差距", "环比", "同比"):
-                t.add_column(col, justify="left" if col == "指标" else "right", no_wrap=True)
+            t = Table(columns, title=area)
+            tables.append(t)
             for r in area_rows:
                 ind = inds.get(r.metric)
                 name = r.name + (f"（{r.unit_label}）" if r.kind != "ratio" and r.unit_label else "")
@@ -119,12 +131,14 @@ def render_table(result, catalog, default_used: bool, console) -> None:
                         continue
                     if note_ not in footnotes:
                         footnotes.append(note_)
-            console.print(t)
-    console.print("\n注：* 口径待确认（jindu explain 指标 查看口径与明细）；“—”表示分母为0，无法计算；"
-                  "“无数据”表示台帐未覆盖对比期。" + ("“无台帐”表示输入中没有该指标所需的台帐，不按0计。"
-                                                     if result.missing_ledgers else ""))
+        print_tables(tables, out)  # one layout for all areas of the unit
+    out.print()
+    out.print("注：* 口径待确认（jindu explain 指标 查看口径与明细）；“—”表示分母为0，无法计算；"
+              "“无数据”表示台帐未覆盖对比期；↑↓ 为与对比期相比的变化。"
+              + ("“无台帐”表示输入中没有该指标所需的台帐，不按0计。" if result.missing_ledgers else ""))
     for f in footnotes:
-        console.print(f"注：{f}")
+        out.print(f"注：{f}")
+    out.flush()
 
 
 @app.command("compute", cls=chinese.Command)
@@ -151,6 +165,11 @@ def compute_cmd(
         raise UsageError(f"--format 只能是 table、json、csv、xlsx（收到「{fmt}」）。")
     if fmt == "xlsx" and output is None:
         raise UsageError("xlsx 格式须用 --output 指定输出文件。")
+    from ..outputs import check_output
+    from ..workspace import find_workspace, resolve_inputs
+
+    if output is not None:  # refused before any reading: an output that is an input, a folder, a link...
+        check_output(output, [*resolve_inputs(inputs, find_workspace()), catalog])
     _ws, cat, paths, ledgers, findings = _context(inputs, catalog, password)
     from ..metrics.engine import compute
 
@@ -158,40 +177,44 @@ def compute_cmd(
     result = compute(ledgers, cat, p, by=by, metrics=metric)
     code = _findings_line(findings, paths)
     common.missing_line(result.missing_ledgers)
-    _emit(result, cat, fmt, output, default_used)
+    _emit(result, cat, fmt, output, default_used, [*paths, catalog])
     raise typer.Exit(max(code, common.strict_code(result.rows, strict)))
 
 
-def _emit(result, cat, fmt, output, default_used) -> None:
+def _emit(result, cat, fmt, output, default_used, inputs=()) -> None:
     from .. import export
+    from ..outputs import atomic_write_bytes, atomic_write_text
+    from . import terminal
+
+    def write(data: bytes) -> None:
+        atomic_write_bytes(output, data, inputs=inputs, create_folder=False)
 
     if fmt == "json":
         import json
 
         text = json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
         if output:
-            export.atomic_write_text(output, text)
+            atomic_write_text(output, text, inputs=inputs, create_folder=False)
         else:
-            sys.stdout.write(text)
+            terminal.write_json(text)
     elif fmt == "csv":
         data = export.compute_csv(result)
         if output:
-            export.atomic_write_bytes(output, data)
+            write(data)
         else:
-            sys.stdout.write(data.decode("utf-8"))
+            terminal.write_bytes(data)
     elif fmt == "xlsx":
-        export.atomic_write_bytes(output, export.compute_xlsx(result, cat))
+        write(export.compute_xlsx(result, cat))
     else:
         if output:
             import io
 
-            buf = io.StringIO()
-            buf.isatty = lambda: False  # type: ignore[method-assign]
-            render_table(result, cat, default_used, _console(buf))
-            export.atomic_write_text(output, buf.getvalue())
+            buf = terminal.Out(io.StringIO())  # a file: the full layout, as for a pipe
+            render_table(result, cat, default_used, buf)
+            atomic_write_text(output, buf.getvalue(), inputs=inputs, create_folder=False)
         else:
-            render_table(result, cat, default_used, _console())
-    if output:
+            render_table(result, cat, default_used, _out())
+    if output and str(output) != "-":
         common.err(f"已写入 {output}")
 
 
@@ -224,50 +247,54 @@ def explain_cmd(
     if fmt == "json":
         import json
 
-        sys.stdout.write(json.dumps(ex.to_dict(show_pii), ensure_ascii=False, indent=2) + "\n")
+        from .terminal import write_json
+
+        write_json(json.dumps(ex.to_dict(show_pii), ensure_ascii=False, indent=2) + "\n")
     else:
-        render_explanation(ex, show_pii, default_used, _console())
+        render_explanation(ex, show_pii, default_used, _out())
     raise typer.Exit(code)
 
 
-def render_explanation(ex, show_pii: bool, default_used: bool, console) -> None:
-    from rich.table import Table
+def render_explanation(ex, show_pii: bool, default_used: bool, out) -> None:
+    """An explanation: definition, result, then the rows behind it, laid out for `out` (a terminal.Out)."""
+    from .tables import TEXT, Column, Table, print_table
 
     ind = ex.indicator
     p = ex.period
-    console.print(f"指标：{ind.name}（{ind.id}）", style="bold")
-    console.print(f"口径：{ind.definition}")
+    out.print(f"指标：{ind.name}（{ind.id}）", style="bold")
+    out.print(f"口径：{ind.definition}")
     if ind.pending:
-        console.print(f"口径待确认：{ind.pending_note or '此指标的口径尚无公布依据。'}")
+        out.print(f"口径待确认：{ind.pending_note or '此指标的口径尚无公布依据。'}")
     note = "（默认）" if default_used else ""
-    console.print(f"统计期：{p.label}（{p.start.isoformat()} 至 {p.end.isoformat()}）{note}  单位：{ex.unit}")
+    out.print(f"统计期：{p.label}（{p.start.isoformat()} 至 {p.end.isoformat()}）{note}  单位：{ex.unit}")
     if ex.numerator is None:  # its ledger is missing: no value (the note says which)
-        console.print(f"结果：{ex.display}")
+        out.print(f"结果：{ex.display}")
     elif ind.kind == "ratio":
-        console.print(f"结果：{ex.numerator} / {ex.denominator} = {ex.display}")
+        out.print(f"结果：{ex.numerator} / {ex.denominator} = {ex.display}")
     else:
-        console.print(f"结果：{ex.display}{ind.unit_label}")
+        out.print(f"结果：{ex.display}{ind.unit_label}")
 
     def table(title, rows, cols):
-        t = Table(title=title, title_justify="left", header_style="bold")
-        for c in ("文件", "工作表", "行", "公民身份号码", "姓名", *cols):
-            t.add_column(c, no_wrap=True)
+        t = Table([Column("文件", role=TEXT, hoist=True), Column("工作表", role=TEXT, hoist=True), Column("行", "right"),
+                   Column("公民身份号码"), Column("姓名"), *[Column(c, role=TEXT) for c in cols]], title=title)
         for r in rows:
             d = r.to_dict(show_pii, ex.names)
             t.add_row(Path(r.file).name, r.sheet, str(r.row), d["公民身份号码"] or "", d["姓名"] or "",
                       *[d["values"].get(c, "") for c in cols])
-        console.print(t)
+        out.print()
+        print_table(t, out)
 
     label = "计入分子的行" if ind.kind == "ratio" else "计入的行"
-    table(f"\n{label}（{len(ex.numerator_rows)} 行）", ex.numerator_rows, ex.columns)
+    table(f"{label}（{len(ex.numerator_rows)} 行）", ex.numerator_rows, ex.columns)
     if ind.kind == "ratio":
         if ex.denominator_rows:
             cols = [c for c in ex.denominator_rows[0].values]
-            table(f"\n分母：单位信息表（{len(ex.denominator_rows)} 行）", ex.denominator_rows, cols)
+            table(f"分母：单位信息表（{len(ex.denominator_rows)} 行）", ex.denominator_rows, cols)
         else:
-            table(f"\n在分母中但未计入分子的行（{len(ex.other_rows)} 行）", ex.other_rows, ex.columns)
+            table(f"在分母中但未计入分子的行（{len(ex.other_rows)} 行）", ex.other_rows, ex.columns)
     for n in ex.notes:
-        console.print(f"注：{n}")
+        out.print(f"注：{n}")
+    out.flush()
 
 
 @app.command("metrics", cls=chinese.Command)
@@ -278,18 +305,17 @@ def metrics_cmd(catalog: common.Catalog = None) -> None:
       jindu metrics
       jindu metrics --catalog 指标目录.toml
     """
-    from rich.table import Table
-
     from ..metrics.catalog import load_catalog
     from ..workspace import find_workspace
+    from .tables import TEXT, Column, Table, print_table
 
     ws = find_workspace()
     cat = load_catalog(catalog or (ws.catalog if ws else None), targets=ws.targets if ws else None)
-    t = Table(header_style="bold", show_lines=False)
-    for c in ("id", "名称", "口径", "目标"):
-        t.add_column(c, overflow="fold")
+    t = Table([Column("id"), Column("名称", role=TEXT), Column("口径", role=TEXT), Column("目标")])
     for i in cat.indicators:
         name = i.name + ("（口径待确认）" if i.pending else "")
         t.add_row(i.id, name, i.definition, i.target or "")
-    _console().print(t)
+    out = _out()
+    print_table(t, out)
+    out.flush()
     raise typer.Exit(0)

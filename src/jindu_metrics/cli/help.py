@@ -9,56 +9,18 @@ punctuation mark nor end with an opening one (避头尾).
 from __future__ import annotations
 
 import inspect
-import re
 import shutil
-import unicodedata
+
+from .terminal import _NO_LINE_END, _NO_LINE_START, width_of, wrap  # noqa: F401  (one home)
 
 USAGE_PREFIX = "用法："
 MAX_WIDTH = 100
 NAME_MAX = 26  # a longer option name puts its description on the next line
 GAP = 3
-_NO_LINE_START = set("，。、；：？！）》」』】〉”’%·…—,.;:?!)]}")
-_NO_LINE_END = set("（《「『【〈“‘([{")
 # what an option's value is, by parameter name, for options declared without a metavar
 METAVARS = {"period": "统计期", "by": "字段", "metric": "指标", "unit": "单位", "fmt": "格式", "catalog": "文件",
             "output": "文件", "template": "文件", "scoring": "文件", "out": "文件夹", "report_date": "日期",
             "jobs": "N", "level": "层级", "office": "落款单位"}
-# a token: an unbroken run of ASCII (a number, a word, a path), or any one other character
-_TOKEN = re.compile(r"[!-~]+|\s+|.", re.S)
-
-
-def width_of(text: str) -> int:
-    """Display columns: East Asian wide and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def wrap(text: str, width: int) -> list[str]:
-    """Lines of at most `width` columns (a single token wider than that is cut)."""
-    tokens: list[str] = []
-    for tok in _TOKEN.findall(text):
-        if tokens and (tok[0] in _NO_LINE_START or tokens[-1][-1] in _NO_LINE_END) and not tok.isspace():
-            tokens[-1] += tok  # keep punctuation with its neighbour
-        else:
-            tokens.append(tok)
-    lines, line = [], ""
-    for tok in tokens:
-        if tok.isspace():
-            if line:
-                line += " "
-            continue
-        if line and width_of(line) + width_of(tok) > width:
-            lines.append(line.rstrip())
-            line = ""
-        while width_of(tok) > width:  # longer than a line: cut it
-            cut = 1
-            while cut < len(tok) and width_of(tok[:cut + 1]) <= width:
-                cut += 1
-            lines.append(tok[:cut])
-            tok = tok[cut:]
-        line += tok
-    if line.strip() or not lines:
-        lines.append(line.rstrip())
-    return lines
 
 
 def render_help(command, ctx) -> str:

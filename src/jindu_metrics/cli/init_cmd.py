@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, chinese
+from .common import echo
 
 LEDGER_FOLDER = "台帐"
 LEDGER_FILE = "台帐.xlsx"
@@ -50,8 +51,8 @@ def init(
     folder.mkdir(parents=True, exist_ok=True)
     write_template(workbook)
     write_config(folder, unit, level, office)
-    typer.echo(f"已创建工作区「{folder}」：")
-    typer.echo(f"  配置文件　{config}")
-    typer.echo(f"  空白台帐　{workbook}")
-    typer.echo("请在空白台帐中录入数据，然后在该文件夹中运行 jindu validate 检查、jindu compute 计算指标。")
+    echo(f"已创建工作区「{folder}」：")
+    echo(f"  配置文件　{config}")
+    echo(f"  空白台帐　{workbook}")
+    echo("请在空白台帐中录入数据，然后在该文件夹中运行 jindu validate 检查、jindu compute 计算指标。")
     raise typer.Exit(0)

@@ -48,9 +48,9 @@ def report(
     from datetime import date
 
     from ..errors import UsageError
-    from ..export import atomic_write_text
     from ..ledgers import load_ledgers
     from ..metrics.catalog import load_catalog
+    from ..outputs import atomic_write_text, check_output
     from ..periods import default_period, parse_period
     from ..report.render import FORMATS, bulletin_results, render_report
     from ..workspace import find_workspace, resolve_inputs
@@ -69,6 +69,9 @@ def report(
 
     workspace = find_workspace()
     paths = resolve_inputs(inputs, workspace)
+    guarded = [*paths, template, catalog]  # an output may replace none of these
+    if output is not None:
+        check_output(output, guarded)  # before any reading
     unit = unit or (workspace.unit if workspace else None) or None
     if workspace is not None and unit and workspace.unit != unit:
         from dataclasses import replace
@@ -85,11 +88,14 @@ def report(
     if fmt == "docx":
         from ..report.docx import write_docx
 
-        write_docx(text, output, report_date=when or results["result_ytd"].period.end)
+        write_docx(text, output, report_date=when or results["result_ytd"].period.end, inputs=guarded,
+                   create_folder=False)
     elif output is not None:
-        atomic_write_text(output, text)
+        atomic_write_text(output, text, inputs=guarded, create_folder=False)
     else:
-        typer.echo(text, nl=False)
+        from .common import echo
+
+        echo(text, nl=False)
     if output is not None:
         from .common import err
 

@@ -63,9 +63,13 @@ def validate_command(
     if annotate is not None:
         write_copies(paths, findings, annotate)
     if fmt == "json":
-        typer.echo(render_json(ledgers, findings, show_pii))
+        from .terminal import write_json
+
+        write_json(render_json(ledgers, findings, show_pii) + "\n")
     else:
-        render_table(ledgers, findings, show_pii)
+        from .terminal import Out
+
+        render_table(ledgers, findings, show_pii, Out())
     raise typer.Exit(1 if has_errors(findings) else 0)
 
 
@@ -97,20 +101,18 @@ def render_json(ledgers, findings, show_pii: bool) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
-def render_table(ledgers, findings, show_pii: bool) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+def render_table(ledgers, findings, show_pii: bool, out) -> None:
+    """The sheets read, then the findings as one table per sheet, laid out for `out` (a terminal.Out)."""
     from .. import schema
     from ..findings import ERROR, WARNING, summarize
     from ..privacy import Names
+    from .tables import TEXT, Column, Table, print_table
 
     names = Names.of(ledgers)
-    console = Console(highlight=False, soft_wrap=False)
     kinds = {s.kind and (s.file, s.sheet): s.kind for s in ledgers.sheets}
     for s in ledgers.sheets:
         label = schema.KINDS[s.kind].name if s.kind else "未识别"
-        console.print(f"读取：{s.file} ｜ {s.sheet} ｜ {label} ｜ {s.rows} 行")
+        out.print(f"读取：{s.file} ｜ {s.sheet} ｜ {label} ｜ {s.rows} 行")
     groups: dict[tuple, list] = {}
     skipped: dict[str, list] = {}  # sheets that are no ledger: one short table per file, not one each
     for f in findings:
@@ -119,26 +121,24 @@ def render_table(ledgers, findings, show_pii: bool) -> None:
         else:
             groups.setdefault((f.file, f.sheet or ""), []).append(f)
     for file, items in skipped.items():
-        table = Table(title=f"{file} ｜ 未识别的工作表（已跳过；如为台帐，请检查表头列名）", title_justify="left")
-        table.add_column("工作表", overflow="fold")
-        table.add_column("原因", overflow="fold")
+        table = Table([Column("工作表", role=TEXT), Column("原因", role=TEXT)],
+                      title=f"{file} ｜ 未识别的工作表（已跳过；如为台帐，请检查表头列名）")
         for f in items:
             table.add_row(f.sheet or "", f.detail or "")
-        console.print(table)
+        print_table(table, out)
+    columns = [Column("行", "right"), Column("列", role=TEXT), Column("级别", marks={ERROR: "red", WARNING: "yellow"}), Column("值", role=TEXT),
+               Column("说明", role=TEXT)]
     for (file, sheet), items in groups.items():
         kind = kinds.get((file, sheet))
         title = f"{file} ｜ {sheet or '（整个文件）'}" + (f"（{schema.KINDS[kind].name}）" if kind else "")
-        table = Table(title=title, title_justify="left", show_lines=False)
-        for name, just in (("行", "right"), ("列", "left"), ("级别", "left"), ("值", "left"), ("说明", "left")):
-            table.add_column(name, justify=just, overflow="fold")
+        table = Table(columns, title=title)
         for f in items:
-            style = "red" if f.severity == ERROR else ("yellow" if f.severity == WARNING else "dim")
             d = f.to_dict(show_pii, names)
-            table.add_row(str(f.row or ""), f.column_label, f"[{style}]{f.severity}[/]", d["value"] or "",
-                          d["message"])
-        console.print(table)
+            table.add_row(str(f.row or ""), f.column_label, f.severity, d["value"] or "", d["message"])
+        print_table(table, out)
     s = summarize(findings)
     line = f"共 {s['错误']} 个错误、{s['警告']} 个警告"
     if s["提示"]:
         line += f"、{s['提示']} 条提示"
-    console.print(line + ("。" if findings else "，台帐未发现问题。"))
+    out.print(line + ("。" if findings else "，台帐未发现问题。"))
+    out.flush()

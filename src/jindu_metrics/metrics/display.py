@@ -14,10 +14,17 @@ SUFFIX = {"percent": "%", "permyriad": "‱", "ratio_n1": ":1", "count": ""}
 
 def round_half_up(x: Fraction | Decimal | int, decimals: int) -> Decimal:
     """Exact half-away-from-zero rounding (Excel/WPS ROUND): 12.4995 → 12.50 at 2, 0.05 → 0.1 at 1."""
-    q = Fraction(x) * (Fraction(10) ** decimals)
-    n = floor(abs(q) + Fraction(1, 2))
-    if q < 0:
-        n = -n
+    if decimals < 0:
+        q = Fraction(x) * (Fraction(10) ** decimals)
+        n = floor(abs(q) + Fraction(1, 2))
+        n = -n if q < 0 else n
+    else:
+        # floor(|p/d|·10^k + 1/2) in integers: the same exact result without building Fractions (a county's
+        # per-village output rounds ~10⁴ values)
+        f = x if isinstance(x, (int, Fraction)) else Fraction(x)
+        p, d = f.numerator, f.denominator
+        n = (2 * abs(p) * 10**decimals + d) // (2 * d)
+        n = -n if p < 0 else n
     return Decimal(n).scaleb(-decimals) if decimals else Decimal(n)
 
 
@@ -29,7 +36,7 @@ def format_value(exact: Fraction | None, fmt: str, decimals: int) -> str:
     """`24.49%`, `100%` (exactly 1), `26:1`, `0.35‱`, `49`, `—` (undefined)."""
     if exact is None:
         return DASH
-    exact = Fraction(exact)
+    exact = exact if isinstance(exact, Fraction) else Fraction(exact)
     if fmt == "percent" and exact == 1:
         return "100%"
     if fmt not in SCALE:
@@ -41,7 +48,7 @@ def format_number(x: int | float | Fraction | None, decimals: int = 0) -> str:
     """A count or sum: integers without decimals."""
     if x is None:
         return DASH
-    f = Fraction(x)
+    f = x if isinstance(x, Fraction) else Fraction(x)
     if f.denominator == 1 and decimals == 0:
         return str(f.numerator)
     return _plain(round_half_up(f, decimals))

@@ -71,7 +71,14 @@ class ComputeResult:
     def for_unit(self, unit: str | None = None) -> list[MetricRow]:
         if unit is None:
             return self.rows[: self.whole_rows]
-        return [r for r in self.rows[self.whole_rows:] if r.unit == unit]
+        return self.by_unit().get(unit, [])
+
+    def by_unit(self) -> dict[str, list[MetricRow]]:
+        """The groups' rows by unit, in one pass (for_unit per unit would be quadratic at county scale)."""
+        out: dict[str, list[MetricRow]] = {}
+        for r in self.rows[self.whole_rows:]:
+            out.setdefault(r.unit, []).append(r)
+        return out
 
 
 # ---------------------------------------------------------------- preparation
@@ -638,6 +645,9 @@ def _measures(indicators: list[Indicator]) -> list[Measure]:
     return out
 
 
+_ZERO = Fraction(0)  # the default of every lookup below: built once, not once per row and indicator
+
+
 def _num(x: Fraction | None):
     if x is None:
         return None
@@ -652,10 +662,10 @@ class _Value:
 
 
 def _value(ind: Indicator, agg: dict, group: str) -> _Value:
-    num = agg[ind.numerator.key()].get(group, Fraction(0))
+    num = agg[ind.numerator.key()].get(group, _ZERO)
     if ind.kind != "ratio":
         return _Value(num, None, num)
-    den = agg[ind.denominator.key()].get(group, Fraction(0))
+    den = agg[ind.denominator.key()].get(group, _ZERO)
     return _Value(num, den, (num / den) if den else None)
 
 
@@ -822,7 +832,7 @@ def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, 
         if name in windows and ind.id in windows[name][1]:
             w, _, waggs = windows[name]
             cmp[name] = _comparison(ind, v, _value(ind, waggs[lvl], group), w)
-    extra = {label: _num(agg[m.key()].get(group, Fraction(0))) for label, m in ind.extra}
+    extra = {label: _num(agg[m.key()].get(group, _ZERO)) for label, m in ind.extra}
     if ind.target_spec is not None and not applies:
         extra["目标说明"] = "目标只适用于整年统计期"
     return MetricRow(

@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import UsageError
-from ..export import atomic_write_bytes, deterministic_zip
+from ..export import deterministic_zip, xml_text
+from ..outputs import atomic_write_bytes
 
 # (font, fallback) — offices have the GB fonts; the fallback ships with Windows and WPS.
 TITLE_FONT = ("方正小标宋简体", "宋体")
@@ -264,7 +265,7 @@ def docx_bytes(text: str, *, report_date: Date | None = None) -> bytes:
 
     Core properties carry `report_date` (default: the date line of the text), no author or user name.
     """
-    blocks = parse_blocks(text)
+    blocks = parse_blocks(xml_text(text))  # a control character in a village name would fail python-docx
     doc = build_document(blocks, report_date=report_date or _date_of(blocks))
     raw = io.BytesIO()
     doc.save(raw)
@@ -276,8 +277,9 @@ def _normalise_zip(data: bytes) -> bytes:
     return deterministic_zip(data, core_time=None, drop=frozenset({"docProps/thumbnail.jpeg"}))
 
 
-def write_docx(text: str, path: Path | str | None, *, report_date: Date | None = None) -> None:
-    """Write the bulletin `text` as a 公文-style .docx at `path`, atomically."""
+def write_docx(text: str, path: Path | str | None, *, report_date: Date | None = None, inputs=(),
+               create_folder: bool = True) -> None:
+    """Write the bulletin `text` as a 公文-style .docx at `path`, atomically (outputs.atomic_write_bytes)."""
     if path is None:
         raise UsageError("docx 格式需要用 --output 指定输出文件，如 --output 通报.docx")
-    atomic_write_bytes(Path(path), docx_bytes(text, report_date=report_date))
+    atomic_write_bytes(path, docx_bytes(text, report_date=report_date), inputs=inputs, create_folder=create_folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date as Date
 from importlib import resources
@@ -234,14 +235,20 @@ def _config_error(exc: BaseException, name: str) -> ConfigError:
     return ConfigError(text, file=name, row=line)
 
 
+@functools.lru_cache(maxsize=8)
+def _compiled(source: str, name: str):
+    """(sandbox, template), checked and compiled once per process (a county batch renders one per township)."""
+    env = _environment(source, name)
+    _check_literals(env, source, name)
+    return env, env.get_template(name)
+
+
 def render_source(source: str, context: dict, *, name: str = "<模板>") -> str:
     """Render template text in the sandbox; any template problem becomes a ConfigError naming the line."""
     from jinja2 import TemplateError
 
     try:
-        env = _environment(source, name)
-        _check_literals(env, source, name)
-        template = env.get_template(name)
+        env, template = _compiled(source, name)
         text = _render_bounded(env, template, context)
     except _Bound as exc:
         raise ConfigError(f"{exc}。", file=name, row=_template_line(exc, name)) from None

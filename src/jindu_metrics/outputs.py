@@ -1,0 +1,320 @@
+"""Output destinations: the one place that resolves where an output goes, refuses what would lose data,
+and writes atomically (a file through a temporary beside it and a rename; a folder built whole beside it).
+
+Refused, with a Chinese message (OutputError, exit 2): an output that is an input (same file or inode, or a
+ledger file inside an input folder), a folder, a symbolic link to a file (replacing it would cut the link),
+a block device or socket, a read-only file, a missing or unwritable folder. `-`, a character device and a
+FIFO are streams: written to directly, never replaced by a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import re
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from .errors import OutputError
+
+STREAM = "-"
+# The process's own standard streams, reached through links whose target may be a file the shell opened.
+_STD_LINKS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/")
+
+
+# ---------------------------------------------------------------- checking a destination
+
+
+def check_output(path: str | Path, inputs: Iterable = (), *, create_folder: bool = False) -> Path | None:
+    """The file to write `path` to, or None when `path` is a stream. Raises OutputError when writing there
+    would replace an input, a folder, a link or a device, or cannot succeed (missing or unwritable folder).
+
+    `inputs`: every file or folder the run reads (ledgers, catalog, template...); None entries are ignored.
+    `create_folder`: a missing parent folder will be created (batch's township folders), not refused.
+    """
+    p = Path(path)
+    if str(path) == STREAM:
+        return None
+    try:
+        st = os.lstat(p)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise OutputError(f"无法访问输出位置「{p}」：{_reason(exc)}。") from None
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        if _is_stream_link(p):
+            return None
+        target = os.readlink(p)
+        raise OutputError(f"输出位置「{p}」是符号链接（指向「{target}」）：写入会用新文件替换这个链接，"
+                          "链接指向的文件却不会更新，因此未写入。请直接指定目标文件。")
+    _refuse_inputs(p, st, inputs)  # first: "this is your ledger" says more than "read-only"
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise OutputError(f"输出位置「{p}」是一个文件夹，请在它后面写上文件名。")
+        if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            raise OutputError(f"输出位置「{p}」不是普通文件（设备或套接字），未写入。")
+        if not st.st_mode & 0o222:
+            raise OutputError(f"输出文件「{p}」已设为只读，未覆盖。请先取消只读，或换一个文件名。")
+    parent = p.parent
+    if parent.is_dir():
+        if not os.access(parent, os.W_OK):
+            raise OutputError(f"没有权限写入文件夹「{parent}」。")
+    elif parent.exists():
+        raise OutputError(f"输出位置「{p}」的上级「{parent}」不是文件夹。")
+    elif not create_folder:
+        raise OutputError(f"输出文件夹「{parent}」不存在，请先建立它，或换一个输出位置。")
+    return p
+
+
+def _is_stream_link(p: Path) -> bool:
+    """A link to a stream: to a character device or FIFO, or one of the process's standard streams."""
+    absolute = os.path.abspath(p)
+    if absolute.startswith(_STD_LINKS) or absolute in _STD_LINKS:
+        return True
+    try:
+        st = os.stat(p)
+    except OSError:
+        return False
+    return stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)
+
+
+def _refuse_inputs(p: Path, st: os.stat_result | None, inputs: Iterable) -> None:
+    from .ledgers.formats import LEDGER_SUFFIXES
+
+    real = os.path.realpath(p)
+    for inp in inputs:
+        if inp is None or str(inp) == STREAM:
+            continue
+        ip = Path(inp)
+        try:
+            ist = os.stat(ip)
+        except OSError:
+            continue
+        if stat.S_ISDIR(ist.st_mode):
+            if os.path.realpath(p.parent) == os.path.realpath(ip) and p.suffix.lower() in LEDGER_SUFFIXES \
+                    and not p.name.startswith((".", "~")):
+                raise OutputError(f"输出文件「{p}」在输入文件夹「{ip}」中，会覆盖台帐或在下次运行时被当作台帐读入，"
+                                  "未写入。请写到别的文件夹。")
+            if st is not None:
+                for f in _files(ip):
+                    if os.path.samestat(st, f[1]):
+                        raise OutputError(f"输出文件「{p}」就是输入文件夹「{ip}」中的「{f[0].name}」，写入会覆盖它，"
+                                          "未写入。请换一个输出文件名。")
+        elif (st is not None and os.path.samestat(st, ist)) or real == os.path.realpath(ip):
+            raise OutputError(f"输出文件「{p}」就是输入文件「{ip}」，写入会覆盖它，未写入。请换一个输出文件名。")
+
+
+def _files(folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    with contextlib.suppress(OSError), os.scandir(folder) as it:
+        for e in it:
+            with contextlib.suppress(OSError):
+                if e.is_file():
+                    yield Path(e.path), e.stat()
+
+
+# ---------------------------------------------------------------- writing
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, *, inputs: Iterable = (), create_folder: bool = True) -> None:
+    """Write `data` to `path` after check_output(): a stream directly; a file through a temporary beside it
+    and a rename, so that an interrupted run leaves the old file whole."""
+    target = check_output(path, inputs, create_folder=create_folder)
+    try:
+        if target is None:
+            _write_stream(path, data)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{_short(target.name)}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            # mkstemp creates 0600; outputs are ordinary documents, so give them the usual umask-based mode.
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise OutputError(f"无法写入「{path}」：{_reason(exc)}。") from None
+
+
+def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8", *, inputs: Iterable = (),
+                      create_folder: bool = True) -> None:
+    """Text output; a character the encoding cannot hold (a lone surrogate from a damaged cell) is written
+    as its escape (\\udc80) rather than failing the run."""
+    atomic_write_bytes(path, text.encode(encoding, "backslashreplace"), inputs=inputs, create_folder=create_folder)
+
+
+def _write_stream(path: str | Path, data: bytes) -> None:
+    if str(path) == STREAM:
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:  # a text-only stdout (tests' StringIO)
+            sys.stdout.write(data.decode("utf-8", "backslashreplace"))
+        else:
+            sys.stdout.flush()
+            out.write(data)
+            out.flush()
+        return
+    # no O_CREAT, no O_TRUNC: a device or pipe is written to, never created or cut short
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_REASONS = {errno.ENOSPC: "磁盘空间不足", errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限",
+            errno.EROFS: "文件系统只读", errno.ENOENT: "文件夹不存在", errno.ENAMETOOLONG: "文件名过长",
+            errno.EISDIR: "是一个文件夹", errno.ENOTDIR: "路径中有一段不是文件夹", errno.EDQUOT: "磁盘配额已满"}
+
+
+def _reason(exc: OSError) -> str:
+    return _REASONS.get(exc.errno, exc.strerror or type(exc).__name__)
+
+
+# ---------------------------------------------------------------- safe names
+
+
+MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; leave room for the temporaries' affixes
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\ud800-\udfff]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_name(text: str, taken: set[str] | None = None) -> str:
+    """A file or folder name for `text` that is valid on Windows and Linux, cannot leave its folder, fits in
+    MAX_NAME_BYTES of UTF-8 and, given `taken` (the casefolded names used so far, updated), is unique.
+    A name that had to be cut, or that collides, ends in 8 hex digits of the original's hash."""
+    name = _UNSAFE.sub("_", str(text)).strip().lstrip(".").rstrip(". ")
+    if not name or name.split(".")[0].upper() in _RESERVED:
+        name = "_" + name
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES or (taken is not None and name.casefold() in taken):
+        digest = hashlib.sha256(str(text).encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        base, name, k = _cut(name, MAX_NAME_BYTES - 13), _cut(name, MAX_NAME_BYTES - 9) + "-" + digest, 1
+        while taken is not None and name.casefold() in taken:  # the same text twice
+            k += 1
+            name = f"{base}-{digest}-{k}"
+    if taken is not None:
+        taken.add(name.casefold())
+    return name
+
+
+def _cut(text: str, limit: int) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
+def _short(name: str) -> str:
+    """A temporary's stem: long names are cut so that '.{name}.XXXXXXXX.tmp' still fits."""
+    return _cut(name, MAX_NAME_BYTES)
+
+
+# ---------------------------------------------------------------- a folder written whole
+
+MARKER = ".jindu-batch"
+MARKER_TEXT = "本文件夹由 jindu batch 写出，整个文件夹一次替换；jindu batch 不会把本文件夹中的文件当作台帐读入。\n"
+
+
+def is_output_folder(folder: str | Path) -> bool:
+    """A folder that jindu batch wrote (it holds the marker)."""
+    return (Path(folder) / MARKER).is_file()
+
+
+class FreshFolder:
+    """Build an output folder's whole content in a temporary folder beside it, then put it in place at once.
+
+    `own(entry)` says whether an entry of an existing folder at `out` is one this writer makes: the folder
+    is replaced only when every entry is (or it holds the marker and nothing foreign), otherwise refused, so
+    that replacing it never loses a file someone put there. Until commit() the previous folder stays whole.
+    """
+
+    def __init__(self, out: str | Path, own: Callable[[Path], bool]):
+        self.out = Path(out)
+        self.own = own
+        self.stage: Path | None = None
+
+    def check(self) -> None:
+        """Refuse now what __enter__ would refuse (a file, a link, a folder holding foreign entries)."""
+        out = self.out
+        if out.is_symlink():
+            raise OutputError(f"输出文件夹「{out}」是符号链接，为免替换链接，未写入。请直接指定目标文件夹。")
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"输出位置「{out}」已存在且不是文件夹。")
+        if out.is_dir():
+            foreign = sorted(e.name for e in out.iterdir() if not self.own(e))
+            if foreign:
+                raise OutputError(f"输出文件夹「{out}」中有不是 jindu batch 写出的「{foreign[0]}」"
+                                  f"{'等' + str(len(foreign)) + '项' if len(foreign) > 1 else ''}；整个文件夹会被替换，"
+                                  "为免丢失它们，未写入。请换一个新的或空的输出文件夹。")
+
+    def __enter__(self) -> Path:
+        out = self.out
+        self.check()
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self.stage = Path(tempfile.mkdtemp(prefix=f".{_short(out.name)}.", suffix=".tmp", dir=out.parent))
+            os.chmod(self.stage, 0o777 & ~_umask())
+        except OSError as exc:
+            raise OutputError(f"无法写入文件夹「{out.parent}」：{_reason(exc)}。") from None
+        return self.stage
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        import shutil
+
+        assert self.stage is not None
+        if exc_type is not None:
+            shutil.rmtree(self.stage, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise OutputError(f"无法写入「{self.out}」：{_reason(exc)}。") from None
+            return
+        try:
+            atomic_write_text(self.stage / MARKER, MARKER_TEXT)
+            self._commit()
+        except BaseException as e:
+            shutil.rmtree(self.stage, ignore_errors=True)
+            if isinstance(e, OSError):
+                raise OutputError(f"无法写入「{self.out}」：{_reason(e)}。") from None
+            raise
+
+    def _commit(self) -> None:
+        import shutil
+
+        stage, out = self.stage, self.out
+        if not out.exists():
+            os.rename(stage, out)
+            return
+        if _exchange(stage, out):  # one atomic step: `out` is the old or the new folder, never neither
+            shutil.rmtree(stage, ignore_errors=True)
+            return
+        old = Path(tempfile.mkdtemp(prefix=f".{_short(out.name)}.old.", suffix=".tmp", dir=out.parent))
+        os.rmdir(old)
+        os.rename(out, old)  # killed between these two renames: both folders whole, beside `out`
+        os.rename(stage, out)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
