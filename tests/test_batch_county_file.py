@@ -7,6 +7,7 @@ from pathlib import Path
 
 from test_batch import TOWNS, run, town_records
 
+from jindu_metrics.outputs import MARKER
 from jindu_metrics.workbook import write_canonical
 
 
@@ -27,7 +28,7 @@ def test_county_file_jobs_2_writes_what_jobs_1_writes(tmp_path):
         code, _, stderr = run(["batch", str(src), "--period", "2018-01..2018-10", "--out", str(out), "--jobs", jobs])
         assert code == 0, stderr
         outs[jobs] = _files(out)
-    assert sorted(outs["1"]) == sorted(["汇总.xlsx", "summary.json", "全县通报.txt",
+    assert sorted(outs["1"]) == sorted([MARKER, "汇总.xlsx", "summary.json", "全县通报.txt",
                                         *(f"{t}/通报.txt" for t in towns)])
     assert outs["2"] == outs["1"]
 
