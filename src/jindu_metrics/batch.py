@@ -279,10 +279,10 @@ def _pool_context():
 
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return None
-    from . import validate  # noqa: F401
     from .ledgers import normalize  # noqa: F401
     from .metrics import engine  # noqa: F401
     from .report import render  # noqa: F401
+    from .validate import cross_checks  # noqa: F401 (`from . import validate` is the API function)
 
     return multiprocessing.get_context("fork")
 
