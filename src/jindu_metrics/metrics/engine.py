@@ -61,7 +61,11 @@ class ComputeResult:
         recs = [{"whole": i < self.whole_rows, **{f: getattr(r, f) for f in fields},
                  "previous": r.previous.display if r.previous else None, "yoy": r.yoy.display if r.yoy else None}
                 for i, r in enumerate(self.rows)]
-        return pd.DataFrame(recs, columns=["whole", *fields, "previous", "yoy"])
+        frame = pd.DataFrame(recs, columns=["whole", *fields, "previous", "yoy"])
+        for col in ("numerator", "denominator", "gap"):  # counts stay integers beside None (not 374.0)
+            if all(isinstance(r[col], int) for r in recs if r[col] is not None):
+                frame[col] = frame[col].astype("Int64")
+        return frame
 
     def get(self, metric_id: str, unit: str | None = None) -> MetricRow:
         rows = self.rows[: self.whole_rows] if unit is None else self.rows[self.whole_rows:]
