@@ -2,7 +2,8 @@
 
 One pass per ledger: every filter becomes a boolean column (vectorised), then one group-by aggregates all
 measures of that ledger for the whole input and for each unit at once. Values stay exact (ints and
-Fractions); rounding happens only in display.
+Fractions); rounding happens only in display. `Windows` is the only interpreter of the filters: `compute`
+aggregates through it, and `figure` gives `explain` the same row together with the rows each measure counted.
 """
 
 from __future__ import annotations
