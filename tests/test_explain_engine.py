@@ -4,11 +4,13 @@ numerator, denominator and display in `explain` are compute's, and the rows expl
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_engine_windows import CATALOG, PERIODS, _records
 
+from jindu_metrics.ledgers import load_ledgers
 from jindu_metrics.ledgers.frames import ledger_set
 from jindu_metrics.metrics.engine import UNFILLED, compute
 from jindu_metrics.metrics.explain import explain
@@ -62,6 +64,24 @@ def test_explain_numerator_and_denominator_are_computes(ledgers, text, data):
         assert (ex.numerator, ex.denominator, ex.display) == (want.numerator, want.denominator, want.display), \
             (ind.id, unit)
         _rows_make_the_figure(ind, ex)
+
+
+def test_explain_equals_compute_on_the_sample():
+    """The random ledgers above rarely meet every condition; the 乐平镇 sample gives most indicators a
+    non-zero numerator."""
+    ledgers = load_ledgers([Path(__file__).resolve().parents[1] / "sample_ledgers"])
+    period = parse_period("2018-01..2018-10")
+    every = [i.id for i in CATALOG.indicators]
+    res = compute(ledgers, CATALOG, period, by="所属村居", metrics=every, compare=False)
+    nonzero = 0
+    for unit in (None, res.groups[0]):
+        for ind in CATALOG.indicators:
+            ex = explain(ledgers, CATALOG, ind.id, period, unit=unit)
+            want = res.get(ind.id, unit)
+            assert (ex.numerator, ex.denominator, ex.display) == (want.numerator, want.denominator, want.display)
+            _rows_make_the_figure(ind, ex)
+            nonzero += bool(ex.numerator)
+    assert nonzero > len(CATALOG.indicators)
 
 
 def test_explain_of_a_unit_counts_what_compute_counts():
