@@ -56,7 +56,7 @@ class ComputeResult:
         """One row per (unit, indicator): the whole input's rows first (`whole` True), then each `by` group's.
         Columns: unit, metric, name, area, kind, numerator, denominator, value (exact value as a float; None
         when 分母为0), display, reason, target, met, gap, unit_label, previous, yoy (the 环比/同比 displays).
-        Example: ``result.to_frame().query("metric == 'rehab_rate'")[["unit", "display"]]``."""
+        Example: ``df = result.to_frame(); df[df["metric"] == "rehab_rate"][["unit", "display"]]``."""
         fields = ("unit", "metric", "name", "area", "kind", "numerator", "denominator", "value", "display",
                   "reason", "target", "met", "gap", "unit_label")
         recs = [{"whole": i < self.whole_rows, **{f: getattr(r, f) for f in fields},
