@@ -1,10 +1,13 @@
-"""Shared test helpers: `jindu` runs the CLI in-process through its console entry point."""
+"""Shared test helpers: `jindu` runs the CLI in-process through its console entry point; `golden` compares
+an output with its reviewed golden file."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +33,17 @@ def run_cli(args: list[str]) -> tuple[int, str, str]:
 @pytest.fixture
 def jindu():
     return run_cli
+
+
+def assert_golden(path: Path, text: str) -> None:
+    """`text` equals the golden file. A missing golden fails: JINDU_WRITE_GOLDEN=1 (re)writes it, to be
+    reviewed by eye and committed; a test never writes its own expectation otherwise."""
+    if os.environ.get("JINDU_WRITE_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"golden file {path.name} is missing: rerun with JINDU_WRITE_GOLDEN=1, review it, commit it"
+    assert text == path.read_text(encoding="utf-8"), path.name
+
+
+@pytest.fixture
+def golden():
+    return assert_golden

@@ -18,8 +18,6 @@ from jindu_metrics.cli import app, readahead
 from jindu_metrics.errors import InputError
 from jindu_metrics.ledgers import load_ledgers, read_ahead
 
-pytest.importorskip("fastexcel")
-
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_ledgers" / "乐平镇台帐.xlsx"
 
 

@@ -139,13 +139,9 @@ def test_default_bulletin_has_published_sentences():
     assert "None" not in text and "{{" not in text
 
 
-def test_golden_fake_txt_and_md():
+def test_golden_fake_txt_and_md(golden):
     for fmt in ("txt", "md"):
-        golden = GOLDEN / f"fake_bulletin.{fmt}"
-        text = render(fmt)
-        if not golden.exists():  # first run writes it; review it by eye, then it pins the output
-            golden.write_text(text, encoding="utf-8")
-        assert text == golden.read_text(encoding="utf-8"), fmt
+        golden(GOLDEN / f"fake_bulletin.{fmt}", render(fmt))
 
 
 def test_date_defaults_to_period_end_and_output_is_stable():
@@ -348,3 +344,13 @@ def test_docs_example_renders(tmp_path):
     text = render(template=_user(tmp_path, example))
     assert text.startswith("乐平镇2018年1-10月禁毒工作简报\n1至10月份，全镇查处吸毒人员49人，刑拘查处比24.49%，同比上升4.49个百分点。")
     assert "一、纳入率为94.7%，低于95%的目标，还需纳入2人。" in text
+
+
+def test_a_missing_golden_fails_and_is_not_written(tmp_path, golden, monkeypatch):
+    monkeypatch.delenv("JINDU_WRITE_GOLDEN", raising=False)
+    with pytest.raises(AssertionError, match="missing"):
+        golden(tmp_path / "none.txt", "text")
+    assert not (tmp_path / "none.txt").exists()
+    (tmp_path / "old.txt").write_text("old", encoding="utf-8")
+    with pytest.raises(AssertionError):
+        golden(tmp_path / "old.txt", "new")

@@ -385,10 +385,10 @@ def _pool_context():
     import cn2an  # noqa: F401  (≈0.3 s to import; every bulletin and the county's need it)
     import jinja2.sandbox  # noqa: F401
 
-    from . import validate  # noqa: F401
     from .ledgers import normalize  # noqa: F401
     from .metrics import engine  # noqa: F401
     from .report import render  # noqa: F401
+    from .validate import cross_checks  # noqa: F401 (`from . import validate` is the API function)
 
     return multiprocessing.get_context("fork")
 

@@ -2,7 +2,8 @@
 
 One pass per ledger: every filter becomes a boolean column (vectorised), then one group-by aggregates all
 measures of that ledger for the whole input and for each unit at once. Values stay exact (ints and
-Fractions); rounding happens only in display.
+Fractions); rounding happens only in display. `Windows` is the only interpreter of the filters: `compute`
+aggregates through it, and `figure` gives `explain` the same row together with the rows each measure counted.
 """
 
 from __future__ import annotations
@@ -50,6 +51,22 @@ class ComputeResult:
 
     def to_dict(self) -> dict:
         return {"period": self.period.to_dict(), "rows": [r.to_dict() for r in self.rows]}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (unit, indicator): the whole input's rows first (`whole` True), then each `by` group's.
+        Columns: unit, metric, name, area, kind, numerator, denominator, value (exact value as a float; None
+        when 分母为0), display, reason, target, met, gap, unit_label, previous, yoy (the 环比/同比 displays).
+        Example: ``df = result.to_frame(); df[df["metric"] == "rehab_rate"][["unit", "display"]]``."""
+        fields = ("unit", "metric", "name", "area", "kind", "numerator", "denominator", "value", "display",
+                  "reason", "target", "met", "gap", "unit_label")
+        recs = [{"whole": i < self.whole_rows, **{f: getattr(r, f) for f in fields},
+                 "previous": r.previous.display if r.previous else None, "yoy": r.yoy.display if r.yoy else None}
+                for i, r in enumerate(self.rows)]
+        frame = pd.DataFrame(recs, columns=["whole", *fields, "previous", "yoy"])
+        for col in ("numerator", "denominator", "gap"):  # counts stay integers beside None (not 374.0)
+            if all(isinstance(r[col], int) for r in recs if r[col] is not None):
+                frame[col] = frame[col].astype("Int64")
+        return frame
 
     def get(self, metric_id: str, unit: str | None = None) -> MetricRow:
         rows = self.rows[: self.whole_rows] if unit is None else self.rows[self.whole_rows:]
@@ -137,18 +154,6 @@ def _derive_new(seizures: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     return s
 
 
-@dataclass
-class Prepared:
-    """Frames for one window: flows cut to the window, derived columns added."""
-
-    period: Period
-    frames: dict[str, pd.DataFrame]
-    full: dict[str, pd.DataFrame]  # whole ledgers (filled, derived), for coverage and explain
-    unit: str
-    _masks: dict = field(default_factory=dict)
-    _has: dict = field(default_factory=dict)
-
-
 def normalise(ledgers: LedgerSet) -> dict[str, pd.DataFrame]:
     """Window-independent preparation (unit filling, 新发现); done once per compute."""
     unit = ledgers.unit
@@ -168,19 +173,6 @@ def normalise(ledgers: LedgerSet) -> dict[str, pd.DataFrame]:
     return out
 
 
-def prepare(base: dict[str, pd.DataFrame], period: Period, unit: str) -> Prepared:
-    start, last = pd.Timestamp(period.start), pd.Timestamp(period.end)
-    frames: dict[str, pd.DataFrame] = {}
-    for kind, col in FLOW_DATE.items():
-        df = base[kind]
-        d = df[col]
-        frames[kind] = df[(d >= start) & (d <= last)]
-    frames["persons"] = _derive_persons(base, last)
-    frames["community"] = _derive_community(base["community"], last)
-    frames["units"] = base["units"]
-    return Prepared(period, frames, base, unit)
-
-
 def _lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
     """keys.map(table) that keeps table's dtype (also when table is empty)."""
     if not len(table):
@@ -193,13 +185,6 @@ def _latest_by_id(df: pd.DataFrame, col: str, mask: pd.Series) -> pd.Series:
     if not len(sub):
         return pd.Series([], dtype="datetime64[ns]")
     return sub.groupby(ID)[col].max()
-
-
-def _derive_persons(base: dict[str, pd.DataFrame], last: pd.Timestamp) -> pd.DataFrame:
-    p = base["persons"].copy()
-    for col, v in _persons_windows(base, [last])[0].items():
-        p[col] = v
-    return p
 
 
 def _latest_codes(codes: np.ndarray, dates: np.ndarray, lasts: list, n: int) -> list[np.ndarray]:
@@ -269,13 +254,6 @@ def _persons_windows(base: dict[str, pd.DataFrame], lasts: list) -> list[dict[st
     return out
 
 
-def _derive_community(c: pd.DataFrame, last: pd.Timestamp) -> pd.DataFrame:
-    c = c.copy()
-    for col, v in _community_window(c, last).items():
-        c[col] = v
-    return c
-
-
 def _community_window(c: pd.DataFrame, last: pd.Timestamp) -> dict[str, pd.Series]:
     decided = c["决定日期"]
     end = c["解除日期"]
@@ -287,53 +265,6 @@ def _community_window(c: pd.DataFrame, last: pd.Timestamp) -> dict[str, pd.Serie
             "报到期内": ((decided >= window_start) & (decided <= last) & ~reported).fillna(False).astype(bool)}
 
 
-# ---------------------------------------------------------------- filters
-def mask(prep: Prepared, ledger: str, conds: tuple) -> np.ndarray:
-    key = (ledger, conds)
-    if key in prep._masks:
-        return prep._masks[key]
-    df = prep.frames[ledger]
-    m = np.ones(len(df), dtype=bool)
-    for c in conds:
-        m &= _cond(prep, ledger, df, c)
-    prep._masks[key] = m
-    return m
-
-
-def _cond(prep: Prepared, ledger: str, df: pd.DataFrame, c: tuple) -> np.ndarray:
-    op = c[0]
-    if op == "eq":
-        col, v = c[1], c[2]
-        s = df[col]
-        if isinstance(v, bool):
-            b = _flag(s).to_numpy()
-            return b if v else ~b
-        return (s == v).fillna(False).to_numpy(dtype=bool)
-    if op == "in":
-        return df[c[1]].isin(list(c[2])).to_numpy(dtype=bool)
-    if op == "not":
-        return ~mask(prep, ledger, c[1])
-    if op == "any":
-        out = np.zeros(len(df), dtype=bool)
-        for sub in c[1]:
-            out |= mask(prep, ledger, sub)
-        return out
-    if op == "has":
-        counts = has_counts(prep, c[1], c[2])
-        return df[ID].isin(counts.index).to_numpy(dtype=bool)
-    raise ValueError(op)
-
-
-def has_counts(prep: Prepared, ledger: str, conds: tuple) -> pd.Series:
-    """Rows of `ledger` in the window matching `conds`, counted per person."""
-    key = (ledger, conds)
-    if key not in prep._has:
-        df = prep.frames[ledger]
-        m = mask(prep, ledger, conds)
-        prep._has[key] = df.loc[m, ID].dropna().value_counts()
-    return prep._has[key]
-
-
 # ---------------------------------------------------------------- aggregation
 def _group_series(df: pd.DataFrame, by: str | None) -> pd.Series:
     if by is None:
@@ -341,52 +272,6 @@ def _group_series(df: pd.DataFrame, by: str | None) -> pd.Series:
     if by not in df.columns:
         return pd.Series(UNFILLED, index=df.index, dtype=object)
     return df[by].astype(object).where(df[by].notna(), UNFILLED)
-
-
-def aggregate(prep: Prepared, measures: list[Measure], by: str | None) -> dict[tuple, dict[str, Fraction]]:
-    """{measure key: {group: value}} for every measure, one group-by per ledger."""
-    out: dict[tuple, dict[str, Fraction]] = {}
-    by_ledger: dict[str, list[Measure]] = {}
-    for m in measures:
-        by_ledger.setdefault(m.ledger, [])
-        if m not in by_ledger[m.ledger]:
-            by_ledger[m.ledger].append(m)
-    for ledger, ms in by_ledger.items():
-        if ledger == "units":
-            for m in ms:
-                out[m.key()] = _units_sum(prep, m, by)
-            continue
-        df = prep.frames[ledger]
-        g = _group_series(df, by)
-        cols = {}
-        for i, m in enumerate(ms):
-            cols[f"m{i}"] = mask(prep, ledger, m.where)
-        masks = pd.DataFrame(cols, index=df.index)
-        persons = [i for i, m in enumerate(ms) if m.agg == "persons"]
-        rows = [i for i, m in enumerate(ms) if m.agg == "rows"]
-        sums = [i for i, m in enumerate(ms) if m.agg == "sum"]
-        res: dict[int, pd.Series] = {}
-        if persons:
-            sub = masks[[f"m{i}" for i in persons]].copy()
-            sub["_g"] = g.to_numpy()
-            sub["_id"] = df[ID].to_numpy()
-            sub = sub[sub["_id"].notna()]
-            per = sub.groupby(["_g", "_id"], sort=False).any().groupby(level=0).sum()
-            for i in persons:
-                res[i] = per[f"m{i}"]
-        if rows:
-            per = masks[[f"m{i}" for i in rows]].groupby(g.to_numpy()).sum()
-            for i in rows:
-                res[i] = per[f"m{i}"]
-        if sums:
-            vals = pd.DataFrame({f"m{i}": masks[f"m{i}"] * df[ms[i].column].fillna(0).to_numpy() for i in sums},
-                                index=df.index)
-            per = vals.groupby(g.to_numpy()).sum()
-            for i in sums:
-                res[i] = per[f"m{i}"]
-        for i, m in enumerate(ms):
-            out[m.key()] = {str(k): _exact(v) for k, v in res[i].items()}
-    return out
 
 
 def _exact(v) -> Fraction:
@@ -398,16 +283,16 @@ def _exact(v) -> Fraction:
     return Fraction(repr(f))  # the decimal the ledger shows, not the binary float
 
 
-def _units_sum(prep: Prepared, m: Measure, by: str | None) -> dict[str, Fraction]:
+def _units_sum(win: Windows, m: Measure, by: str | None) -> dict[str, Fraction]:
     """Σ of a units column. A township row (所属村居 empty) stands for its township; otherwise its villages add up."""
-    df = prep.frames["units"]
+    df = win.base["units"]
     if not len(df):
         return {}
-    df = df[mask(prep, "units", m.where)]
+    df = df[win.mask("units", m.where, 0)]
     vals = df[m.column]
     village = df["所属村居"].notna() if "所属村居" in df.columns else pd.Series(False, index=df.index)
-    town = df["所属镇街"].astype(object).where(df["所属镇街"].notna(), prep.unit) if "所属镇街" in df.columns else \
-        pd.Series(prep.unit, index=df.index)
+    town = df["所属镇街"].astype(object).where(df["所属镇街"].notna(), win.unit) if "所属镇街" in df.columns else \
+        pd.Series(win.unit, index=df.index)
     if by == "所属村居":
         sub = vals[village & vals.notna()]
         per = sub.groupby(df.loc[sub.index, "所属村居"]).sum()
@@ -430,10 +315,12 @@ COMMUNITY_DERIVED = ("在册", "已报到建档", "报到期内")
 
 
 class Windows:
-    """The main window and the comparison windows evaluated together: flows are not cut per window but
+    """The one interpreter of the catalog's filters, for `compute` and `explain` alike.
+
+    The main window and the comparison windows are evaluated together: flows are not cut per window but
     masked, conditions on recorded columns are evaluated once for all windows, and only the derived stock
     columns (as of each window's last day) and `has` differ per window. IDs are integer codes shared by
-    all ledgers, so distinct-person counts are array operations."""
+    all ledgers, so distinct-person counts are array operations. Every mask is over a whole ledger of `base`."""
 
     def __init__(self, base: dict[str, pd.DataFrame], periods: list[Period], unit: str):
         self.base, self.periods, self.unit = base, periods, unit
@@ -451,6 +338,7 @@ class Windows:
         ids = pd.concat([base[k][ID] for k in kinds], ignore_index=True)
         codes, uniq = pd.factorize(ids)  # missing IDs: -1
         self.n_ids = len(uniq)
+        self.id_values = np.asarray(uniq, dtype=object)  # code -> ID
         self.ids: dict[str, np.ndarray] = {}
         at = 0
         for k in kinds:
@@ -557,6 +445,31 @@ class Windows:
             m = m & self.in_window[ledger][k]
         return m
 
+    def in_group(self, ledger: str, by: str | None, group: str) -> np.ndarray:
+        """Rows of the whole ledger that `aggregate(..., by)` puts in `group` (all rows when by is None)."""
+        df = self.base[ledger]
+        if by is None:
+            return np.ones(len(df), dtype=bool)
+        return (_group_series(df, by) == group).to_numpy(dtype=bool)
+
+    def frame(self, ledger: str, k: int) -> pd.DataFrame:
+        """The whole ledger with its derived columns as of window k's last day (for listing rows)."""
+        df = self.base[ledger]
+        d = self.derived.get(ledger)
+        if d is None:
+            return df
+        df = df.copy(deep=False)
+        for col, v in d[k].items():
+            df[col] = v
+        return df
+
+    def has_counts(self, ledger: str, conds: tuple, k: int) -> pd.Series:
+        """Per person (ID): rows of `ledger` in window k matching `conds` — the count behind `has`."""
+        ids = self.ids[ledger][self.rows(ledger, conds, k)]
+        counts = np.bincount(ids[ids >= 0], minlength=self.n_ids)
+        hit = np.flatnonzero(counts)
+        return pd.Series(counts[hit], index=pd.Index(self.id_values[hit], dtype=object))
+
     def has(self, ledger: str, conds: tuple, k: int) -> np.ndarray:
         """Per ID code: the person has a row of `ledger` in window k matching `conds`."""
         key = (ledger, conds, k)
@@ -573,11 +486,10 @@ class Windows:
         seen: dict[tuple, Measure] = {}
         for m in measures:
             seen.setdefault(m.key(), m)
-        units_prep = Prepared(self.periods[0], {"units": self.base["units"]}, self.base, self.unit)
         groups: dict[str, tuple] = {}
         for key, m in seen.items():
             if m.ledger == "units":
-                v = _units_sum(units_prep, m, by)
+                v = _units_sum(self, m, by)
                 for res in out:
                     res[key] = v
                 continue
@@ -820,6 +732,59 @@ def _missing_row(ind: Indicator, unit_name: str, gone: tuple[str, ...]) -> Metri
                      unit_label=ind.unit_label, missing=gone)
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One indicator for one unit in the main window, with the engine that computed it: the rows `explain`
+    lists are the rows `compute` counted."""
+
+    indicator: Indicator
+    row: MetricRow  # the figure, exactly as compute() gives it (no 环比/同比)
+    windows: Windows
+    by: str | None  # the unit column the unit was found in; None for the whole input
+    group: str
+
+    def rows(self, measure: Measure) -> np.ndarray:
+        """Per row of the measure's whole ledger: counted by the measure for this unit in the main window."""
+        return self.windows.rows(measure.ledger, measure.where, 0) & \
+            self.windows.in_group(measure.ledger, self.by, self.group)
+
+    def frame(self, ledger: str) -> pd.DataFrame:
+        """The whole ledger with the main window's derived columns; `rows()` indexes it."""
+        return self.windows.frame(ledger, 0)
+
+    def has_counts(self, ledger: str, conds: tuple) -> pd.Series:
+        """Per person: rows of `ledger` in the main window matching `conds` (what a `has` condition tests)."""
+        return self.windows.has_counts(ledger, conds, 0)
+
+
+def figure(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *,
+           unit: str | None = None) -> Figure:
+    """One indicator for the whole input or for one unit (a 所属村居 or 所属镇街 value), through the same
+    engine and row builder as compute(); UsageError naming the known units when `unit` is in no ledger."""
+    ind = catalog.get(metric)
+    whole = whole_unit_name(ledgers)
+    win = Windows(normalise(ledgers), [period], whole)
+    by = None if unit is None or unit == whole else _unit_column(win, unit)
+    group = WHOLE if by is None else unit
+    agg = win.aggregate(_measures([ind]), by)[0]
+    return Figure(ind, _row(ind, agg, group, unit or whole, period, {}, by), win, by, group)
+
+
+def _unit_column(win: Windows, unit: str) -> str:
+    """The unit column holding `unit` in the main window's rows (flows in the window, stocks whole)."""
+    def values(col: str):
+        for led, df in win.base.items():
+            if col in df.columns:
+                s = df[col]
+                yield s[win.in_window[led][0]] if led in win.in_window else s
+
+    for col in ("所属村居", "所属镇街"):
+        if any((s == unit).any() for s in values(col)):
+            return col
+    known = sorted({str(x) for c in ("所属镇街", "所属村居") for s in values(c) for x in s.dropna().unique()})
+    raise UsageError(f"台帐中没有单位「{unit}」。可用的单位：{'、'.join(known[:30]) or '（无）'}")
+
+
 def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, windows: dict, lvl) -> MetricRow:
     v = _value(ind, agg, group)
     applies = _target_applies(ind, period)
@@ -844,5 +809,5 @@ def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, 
     )
 
 
-__all__ = ["DASH", "MISSING", "ComputeResult", "aggregate", "compute", "mask", "missing_ledgers", "normalise",
-           "prepare"]
+__all__ = ["DASH", "MISSING", "ComputeResult", "Figure", "Windows", "compute", "exact_values", "figure",
+           "missing_ledgers", "normalise"]

@@ -7,24 +7,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import schema
-from ..errors import UsageError
 from ..ledgers.model import LedgerSet
 from ..periods import Period
 from ..privacy import NO_NAMES, Names, mask_id, mask_name, mask_value
 from .catalog import Catalog, Indicator
 from .display import MISSING, missing_reason
-from .engine import (
-    ID,
-    Prepared,
-    _display,
-    aggregate,
-    has_counts,
-    mask,
-    missing_ledgers,
-    normalise,
-    prepare,
-    whole_unit_name,
-)
+from .engine import ID, figure, missing_ledgers, whole_unit_name
 
 # Source columns behind each derived column: what `explain` shows as the deciding values.
 DERIVED_SOURCES = {
@@ -82,6 +70,19 @@ class Explanation:
             "notes": self.notes,
         }
 
+    def to_frame(self, show_pii: bool = False) -> pd.DataFrame:
+        """The listed rows, one per ledger row: part (分子 / 分母未计入分子 / 分母), file, sheet, row, 公民身份号码,
+        姓名 (masked unless show_pii), then the deciding columns. Example: ``ex.to_frame().groupby("part").size()``."""
+        parts = (("分子", self.numerator_rows), ("分母未计入分子", self.other_rows), ("分母", self.denominator_rows))
+        recs = []
+        for part, rows in parts:
+            for r in rows:
+                d = r.to_dict(show_pii)
+                recs.append({"part": part, "file": r.file, "sheet": r.sheet, "row": r.row,
+                             "公民身份号码": d["公民身份号码"], "姓名": d["姓名"], **r.values})
+        extra = list(dict.fromkeys(c for _, rows in parts for r in rows for c in r.values))
+        return pd.DataFrame(recs, columns=["part", "file", "sheet", "row", "公民身份号码", "姓名", *extra])
+
 
 def _has_label(ledger: str, conds: tuple) -> str:
     vals = []
@@ -136,27 +137,15 @@ def _rows(df: pd.DataFrame, cols: list[str], has_cols: dict) -> list[ExplainRow]
 
 def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *,
             unit: str | None = None) -> Explanation:
+    """The figure compute() gives for `metric` (whole input, or `unit`), and the rows it counted."""
     ind = catalog.get(metric)
     ledgers.require_any()
-    whole = whole_unit_name(ledgers)
     gone = missing_ledgers(ind, ledgers.kinds_present)
     if gone:
-        return Explanation(ind, period, unit or whole, None, None, MISSING, [],
+        return Explanation(ind, period, unit or whole_unit_name(ledgers), None, None, MISSING, [],
                            notes=[f"{missing_reason(gone)}：此指标没有数值（不按0计）。"])
-    base = normalise(ledgers)
-    prep = prepare(base, period, whole)
-    by = None
-    if unit is not None and unit != whole:
-        by = _unit_column(prep, unit)
-        for led in prep.frames:
-            df = prep.frames[led]
-            if by in df.columns:
-                prep.frames[led] = df[df[by] == unit]
-        prep._masks.clear()
-    ms = [ind.numerator] + ([ind.denominator] if ind.denominator else [])
-    agg = aggregate(prep, ms, None)
-    from .engine import WHOLE, _value
-    v = _value(ind, agg, WHOLE)
+    fig = figure(ledgers, catalog, metric, period, unit=unit)
+    ind, row = fig.indicator, fig.row
     num_m, den_m = ind.numerator, ind.denominator
     cols: dict = {}
     has: list = []
@@ -170,46 +159,26 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
     if num_m.column:
         cols[num_m.column] = None
     colnames = [c for c in cols if c not in schema.PII_COLUMNS]
-    has_cols = {_has_label(hl, hc): has_counts(prep, hl, hc) for hl, hc in dict.fromkeys(has)}
-    df = prep.frames[led]
-    nm = mask(prep, led, num_m.where)
+    has_cols = {_has_label(hl, hc): fig.has_counts(hl, hc) for hl, hc in dict.fromkeys(has)}
+    df = fig.frame(led)
+    nm = fig.rows(num_m)
     num_rows = _rows(df[nm], colnames, has_cols)
     other, den_rows, notes = [], [], []
     if den_m is not None and den_m.ledger == led:
-        dm = mask(prep, led, den_m.where)
-        rest = dm & ~nm
+        rest = fig.rows(den_m) & ~nm
         if den_m.agg == "persons":
             counted = set(df.loc[nm, ID].dropna())
             rest = rest & ~df[ID].isin(counted).to_numpy()
         other = _rows(df[rest], colnames, has_cols)
     elif den_m is not None:
-        u = prep.frames[den_m.ledger]
-        u = u[mask(prep, den_m.ledger, den_m.where)]
+        u = fig.frame(den_m.ledger)[fig.rows(den_m)]
         ucols = [c for c in ("所属镇街", "所属村居", den_m.column) if c in u.columns]
         den_rows = _rows(u, ucols, {})
-    if num_m.agg == "persons" and len(num_rows) != (v.num or 0):
-        notes.append(f"分子 {len(num_rows)} 行涉及 {int(v.num)} 人（同一人多行只计一次）。")
+    if num_m.agg == "persons" and len(num_rows) != (row.numerator or 0):
+        notes.append(f"分子 {len(num_rows)} 行涉及 {int(row.numerator)} 人（同一人多行只计一次）。")
     if ind.pending:
         notes.append("口径待确认：" + (ind.pending_note or "此指标的口径尚无公布依据。"))
-    for label, m in ind.extra:
-        n = aggregate(prep, [m], None)[m.key()].get(WHOLE, 0)
-        notes.append(f"{label}：{int(n)} 人（不计入分子分母）。")
-    return Explanation(ind, period, unit or whole, _n(v.num), _n(v.den) if ind.kind == "ratio" else None,
-                       _display(ind, v.exact), colnames + list(has_cols), num_rows, other, den_rows, notes,
-                       Names.of(ledgers))
-
-
-def _n(x):
-    if x is None:
-        return None
-    return int(x) if x.denominator == 1 else float(x)
-
-
-def _unit_column(prep: Prepared, unit: str) -> str:
-    for col in ("所属村居", "所属镇街"):
-        for df in prep.frames.values():
-            if col in df.columns and (df[col] == unit).any():
-                return col
-    known = sorted({str(x) for df in prep.frames.values() for c in ("所属镇街", "所属村居") if c in df.columns
-                    for x in df[c].dropna().unique()})
-    raise UsageError(f"台帐中没有单位「{unit}」。可用的单位：{'、'.join(known[:30]) or '（无）'}")
+    for label, _m in ind.extra:
+        notes.append(f"{label}：{int(row.extra[label])} 人（不计入分子分母）。")
+    return Explanation(ind, period, row.unit, row.numerator, row.denominator, row.display,
+                       colnames + list(has_cols), num_rows, other, den_rows, notes, Names.of(ledgers))
