@@ -84,29 +84,25 @@ def _copy_name(path: Path, folder: Path | None, with_format: bool) -> Path:
 
 
 def check_target(target: Path, inputs: Sequence[Path]) -> None:
-    """Refuse a copy's destination that is an input, a link, a device or a folder, or that lies in a batch
-    output folder (the copy holds names and IDs). The one destination check of annotate."""
+    """Refuse a copy's destination that is an input, a link, a device or a folder (outputs.check_output, the
+    one destination check), an existing file that is no annotated copy, or one in a batch output folder (the
+    copy holds names and IDs)."""
     import os
 
     from .batch import COUNTY_BULLETIN
+    from .outputs import check_output
 
     where = f"标注副本「{target}」"
-    if target.is_symlink():
-        raise UsageError(f"{where}是一个链接，不会写入；请换一个文件名")
-    if target.exists():
-        if not target.is_file():
-            raise UsageError(f"{where}已存在且不是普通文件，不会写入；请换一个文件名")
-        for p in inputs:
-            if os.path.samefile(target, p):
-                raise UsageError(f"{where}就是输入的台帐文件，不会覆盖台帐；请换一个文件名")
-        if not is_annotated_copy(target):
-            raise UsageError(f"{where}已存在且不是 jindu 写的标注副本，不会覆盖；请换一个文件名"
-                             f"（要校验它并把副本写在旁边，请把 --annotate 写在文件名之后：jindu validate "
-                             f"{target.name} --annotate）")
     real = Path(os.path.realpath(target))
-    for p in inputs:
-        if Path(os.path.realpath(p)) == real:
+    for p in inputs:  # said first, in annotate's words: it is the mistake the optional value invites
+        if Path(os.path.realpath(p)) == real or (target.is_file() and os.path.samefile(target, p)):
             raise UsageError(f"{where}就是输入的台帐文件，不会覆盖台帐；请换一个文件名")
+    if check_output(target, inputs, create_folder=True) is None:
+        raise UsageError(f"{where}不是普通文件，不会写入；请换一个文件名")
+    if target.exists() and not is_annotated_copy(target):
+        raise UsageError(f"{where}已存在且不是 jindu 写的标注副本，不会覆盖；请换一个文件名"
+                         f"（要校验它并把副本写在旁边，请把 --annotate 写在文件名之后：jindu validate "
+                         f"{target.name} --annotate）")
     for folder in list(real.parents)[:2]:
         if (folder / "summary.json").is_file() and (folder / COUNTY_BULLETIN).is_file():
             raise UsageError(f"{where}位于批量汇总的输出文件夹「{folder}」中；标注副本含姓名和身份证号，"
