@@ -260,8 +260,24 @@ def test_batch_killed_while_writing_leaves_the_previous_output_whole(tmp_path, l
     assert _tree(out) == previous
     left = [p.name for p in tmp_path.iterdir() if p.name not in ("in", "out")]
     assert left and all(n.startswith(".out.") and n.endswith(".tmp") for n in left), left  # hidden, beside
-    # the next run is not disturbed by what the killed one left
+    # the next run is not disturbed by what the killed one left, and sweeps it away
     assert run_cli(["batch", "-p", "2018-09", "-j", "1", "-o", out, inp])[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_a_stage_of_a_running_batch_is_left_alone(tmp_path):
+    out = tmp_path / "out"
+    live = tmp_path / ".out.abcd1234.tmp"
+    live.mkdir()
+    (live / outputs.OWNER).write_text(str(os.getpid()), encoding="ascii")  # this process: alive
+    dead = tmp_path / ".out.efgh5678.tmp"
+    dead.mkdir()
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (dead / outputs.OWNER).write_text(child.stdout.strip(), encoding="ascii")  # exited: gone
+    with outputs.FreshFolder(out, lambda e: False) as stage:
+        (stage / "a.txt").write_text("x", encoding="utf-8")
+    assert live.is_dir() and not dead.exists()
+    assert sorted(p.name for p in out.iterdir()) == [outputs.MARKER, "a.txt"]  # the owner file is not shipped
 
 
 def test_batch_refuses_an_output_folder_holding_other_files(tmp_path):

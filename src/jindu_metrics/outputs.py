@@ -225,6 +225,54 @@ def _short(name: str) -> str:
 
 MARKER = ".jindu-batch"
 MARKER_TEXT = "本文件夹由 jindu batch 写出，整个文件夹一次替换；jindu batch 不会把本文件夹中的文件当作台帐读入。\n"
+OWNER = ".jindu-stage"  # in a folder being built: the pid of the process building it (removed at commit)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs. On Windows os.kill(pid, 0) would terminate it: ask the kernel instead."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return bool(ok) and code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it runs, under another user
+        return True
+    return True
+
+
+def _sweep_stale(out: Path) -> None:
+    """Remove what a killed earlier run left beside `out`: stages whose builder is gone, and a previous
+    folder set aside at commit once the new one is in place. Best effort, never an error."""
+    import shutil
+
+    stem = f".{_short(out.name)}."
+    try:
+        entries = [e for e in out.parent.iterdir() if e.name.startswith(stem) and e.name.endswith(".tmp")]
+    except OSError:
+        return
+    for e in entries:
+        if e.is_symlink() or not e.is_dir():
+            continue
+        owner = e / OWNER
+        try:
+            stale = not _alive(int(owner.read_text(encoding="ascii").strip()))
+        except (OSError, ValueError):
+            # killed between commit's two renames, `out` is missing and this is the last whole output: keep it
+            stale = e.name.startswith(stem + "old.") and is_output_folder(e) and is_output_folder(out)
+        if stale:
+            shutil.rmtree(e, ignore_errors=True)
 
 
 def is_output_folder(folder: str | Path) -> bool:
@@ -264,10 +312,18 @@ class FreshFolder:
         self.check()
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
+            _sweep_stale(out)
             self.stage = Path(tempfile.mkdtemp(prefix=f".{_short(out.name)}.", suffix=".tmp", dir=out.parent))
             os.chmod(self.stage, 0o777 & ~_umask())
         except OSError as exc:
             raise OutputError(f"无法写入文件夹「{out.parent}」：{_reason(exc)}。") from None
+        try:
+            atomic_write_text(self.stage / OWNER, str(os.getpid()))
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(self.stage, ignore_errors=True)
+            raise
         return self.stage
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -281,6 +337,7 @@ class FreshFolder:
             return
         try:
             atomic_write_text(self.stage / MARKER, MARKER_TEXT)
+            (self.stage / OWNER).unlink()
             self._commit()
         except BaseException as e:
             shutil.rmtree(self.stage, ignore_errors=True)
