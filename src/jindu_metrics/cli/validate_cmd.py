@@ -43,10 +43,10 @@ def validate_command(
       jindu validate 台帐/ --format json
       jindu validate 乐平镇台帐.xlsx --annotate
     """
-    from ..annotate import is_annotated_copy
     from ..errors import UsageError
     from ..findings import has_errors
     from ..ledgers import load_ledgers
+    from ..outputs.annotate import is_annotated_copy
     from ..validate import validate
     from ..workspace import find_workspace, resolve_inputs
 
@@ -75,8 +75,8 @@ def validate_command(
 
 def write_copies(paths, findings, annotate: str) -> None:
     """One annotated copy per input file (annotate.py), each checked before any is written; names on stderr."""
-    from ..annotate import check_target, plan_targets, write_annotated
     from ..ledgers import expand_inputs
+    from ..outputs.annotate import check_target, plan_targets, write_annotated
 
     files = expand_inputs(paths)
     plan = plan_targets(files, annotate)

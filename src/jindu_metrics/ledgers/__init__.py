@@ -16,9 +16,9 @@ _AHEAD: dict = {}
 def expand_inputs(paths: list) -> list[tuple[Path, str]]:
     """(path, label) of every file to read: files as given; folders non-recursively (ledger files only,
     `~$*` lock files and hidden files skipped), sorted by name for byte-stable output."""
-    from ..annotate import is_copy_of
     from ..errors import InputError
     from .formats import LEDGER_SUFFIXES
+    from .own import is_copy_of
 
     out: list[tuple[Path, str]] = []
     for p in paths:
@@ -110,9 +110,9 @@ def _read_file_sheets(path, label: str, threads: bool, password=None) -> list[tu
 
 
 def _read_sheets(path, label: str, threads: bool, password) -> list[tuple]:
-    from ..annotate import is_annotation_sheet
     from ..findings import Finding
     from .header import detect
+    from .own import is_annotation_sheet
 
     started = _AHEAD.pop(_ahead_key(path, label), None)
     # the prefetch starts before pandas is imported: both take a while
@@ -195,9 +195,9 @@ def read_ahead(paths: list) -> bool:
 
 def _begin(path, label: str, threads: bool, password=None) -> tuple:
     """(raws, headers, _Prefetch) of one file: its sheets' heads read, headers found, data loads begun."""
-    from ..annotate import is_annotation_sheet
     from .formats import read_file
     from .header import detect
+    from .own import is_annotation_sheet
 
     raws = read_file(path, label, password)
     headers = [None if is_annotation_sheet(raw.name, raw.rows) else detect(raw.rows, raw.name, raw.merged)

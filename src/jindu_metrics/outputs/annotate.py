@@ -19,34 +19,15 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import InputError, UsageError
-from .findings import ERROR, NOTE, WARNING, Finding, excel_column, summarize
+from ..errors import InputError, UsageError
+from ..findings import ERROR, NOTE, WARNING, Finding, excel_column, summarize
+from ..ledgers.own import MARK, SHEET, SUFFIX, TARGET_SUFFIXES
 
-SHEET = "问题清单"
-MARK = "jindu 台帐校验问题清单"  # A1 of SHEET: with the sheet's name, what the reader skips
-SUFFIX = "_问题标注"
 OPENPYXL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
-TARGET_SUFFIXES = {".xlsx", ".xlsm"}
 FILLS = {ERROR: "FFFFC7CE", WARNING: "FFFFD966", NOTE: "FFDDEBF7"}  # ARGB, opaque
 FIXED_TIME = "2000-01-01T00:00:00Z"  # dcterms:modified of a copy whose input has none
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what an xlsx string cannot hold as such
 _SEVERITY_RANK = {ERROR: 0, WARNING: 1, NOTE: 2}
-
-
-def is_annotation_sheet(name: str, rows: Sequence) -> bool:
-    """Whether a sheet is the 问题清单 of an annotated copy (the reader skips it without a finding)."""
-    if not name.startswith(SHEET) or not rows or not len(rows[0]):
-        return False
-    first = rows[0][0]
-    return isinstance(first, str) and first.startswith(MARK)
-
-
-def is_copy_of(path: Path, original: Path) -> bool:
-    """Whether `path` is the default-named annotated copy of `original` (`<原名>_问题标注.xlsx`, or with the
-    original's format in the name when two inputs share a name)."""
-    stem = path.stem
-    return path.suffix.lower() in TARGET_SUFFIXES and stem.endswith(SUFFIX) and stem[: -len(SUFFIX)] in (
-        original.stem, f"{original.stem}_{original.suffix.lower().lstrip('.')}")
 
 
 # ---------------------------------------------------------------- where the copies go
@@ -89,8 +70,7 @@ def check_target(target: Path, inputs: Sequence[Path]) -> None:
     copy holds names and IDs)."""
     import os
 
-    from .batch import COUNTY_BULLETIN
-    from .outputs import check_output
+    from . import check_output, is_output_folder
 
     where = f"标注副本「{target}」"
     real = Path(os.path.realpath(target))
@@ -104,7 +84,7 @@ def check_target(target: Path, inputs: Sequence[Path]) -> None:
                          f"（要校验它并把副本写在旁边，请把 --annotate 写在文件名之后：jindu validate "
                          f"{target.name} --annotate）")
     for folder in list(real.parents)[:2]:
-        if (folder / "summary.json").is_file() and (folder / COUNTY_BULLETIN).is_file():
+        if is_output_folder(folder) or (folder / "summary.json").is_file():
             raise UsageError(f"{where}位于批量汇总的输出文件夹「{folder}」中；标注副本含姓名和身份证号，"
                              "请写到别处")
 
@@ -124,7 +104,7 @@ def is_annotated_copy(path: Path) -> bool:
 
 def write_annotated(path: Path, label: str, findings: list[Finding], target: Path) -> None:
     """Write the annotated copy of one input file (its findings: those whose file is `label`), atomically."""
-    from .export import atomic_write_bytes
+    from . import atomic_write_bytes
 
     atomic_write_bytes(target, annotated_bytes(path, label, [f for f in findings if f.file == label],
                                                keep_vba=target.suffix.lower() == ".xlsm"))
@@ -132,7 +112,7 @@ def write_annotated(path: Path, label: str, findings: list[Finding], target: Pat
 
 def annotated_bytes(path: Path, label: str, findings: list[Finding], *, keep_vba: bool = False) -> bytes:
     """The annotated copy of one input file as xlsx (or xlsm) bytes; the same input gives the same bytes."""
-    from .export import deterministic_zip
+    from ..export import deterministic_zip
 
     notes: list[str] = []
     wb = _load(path, label, keep_vba, notes) if _is_openpyxl(path) else None
@@ -315,7 +295,7 @@ def _rebuild(path: Path, label: str, notes: list[str]):
     openpyxl does not load: .xls, .ods, .xlsb, CSV. Returns (workbook, reader's sheet name -> title)."""
     from openpyxl import Workbook
 
-    from .ledgers.formats import PARQUET_MAGIC, calamine_sheet, read_file
+    from ..ledgers.formats import PARQUET_MAGIC, calamine_sheet, read_file
 
     wb = Workbook()
     wb.remove(wb.active)

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .errors import OutputError
+from ..errors import OutputError
 
 STREAM = "-"
 # The process's own standard streams, reached through links whose target may be a file the shell opened.
@@ -86,7 +86,7 @@ def _is_stream_link(p: Path) -> bool:
 
 
 def _refuse_inputs(p: Path, st: os.stat_result | None, inputs: Iterable) -> None:
-    from .ledgers.formats import LEDGER_SUFFIXES
+    from ..ledgers.formats import LEDGER_SUFFIXES
 
     real = os.path.realpath(p)
     for inp in inputs:
