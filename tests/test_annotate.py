@@ -18,10 +18,10 @@ import openpyxl
 import pytest
 from builders import PERSON_HEADER, person_rows, planted_sheets, write_csv, write_xls, write_xlsx
 
-from jindu_metrics.outputs import annotate
-from jindu_metrics.outputs.annotate import FILLS
 from jindu_metrics.ledgers import load_ledgers
 from jindu_metrics.ledgers.header import canonical
+from jindu_metrics.outputs import annotate
+from jindu_metrics.outputs.annotate import FILLS
 from jindu_metrics.validate import validate
 
 

@@ -34,7 +34,7 @@ def _finalize(value):
 def default_template_source(fmt: str) -> tuple[str, str]:
     """(source, name) of the shipped template for `fmt` (docx is laid out from the txt bulletin)."""
     name = "bulletin.md.j2" if fmt == "md" else "bulletin.txt.j2"
-    src = resources.files("jindu_metrics").joinpath("templates", name).read_text(encoding="utf-8")
+    src = resources.files("jindu_metrics.templates").joinpath(name).read_text(encoding="utf-8")
     return src, f"默认模板 {name}"
 
 
