@@ -25,9 +25,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
+    from support.workbooks import write_canonical
     from test_batch import town_records  # the tests' synthetic township generator
-
-    from jindu_metrics.workbook import write_canonical
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"

@@ -36,10 +36,10 @@ def main() -> None:
     import pyarrow.parquet  # noqa: F401
     import typer._adapters  # noqa: F401 - typer builds its converters with pydantic
 
-    import jindu_metrics.export
     import jindu_metrics.ledgers.normalize
     import jindu_metrics.metrics.catalog
     import jindu_metrics.metrics.engine
+    import jindu_metrics.outputs.compute
     import jindu_metrics.validate  # noqa: F401
     from jindu_metrics.cli import main as jindu
 

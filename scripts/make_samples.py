@@ -18,11 +18,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]  # the generators live with the tests (tests/support)
 
-from jindu_metrics import samples, schema  # noqa: E402
-from jindu_metrics.export import atomic_write_bytes  # noqa: E402
-from jindu_metrics.workbook import MESSY_SHEETS, messy_rows, write_canonical, write_messy_xlsx  # noqa: E402
+from support import samples  # noqa: E402
+from support.workbooks import MESSY_SHEETS, messy_rows, write_canonical, write_messy_xlsx  # noqa: E402
+
+from jindu_metrics import schema  # noqa: E402
+from jindu_metrics.outputs import atomic_write_bytes  # noqa: E402
 
 CANONICAL = "乐平镇台帐.xlsx"
 MESSY_BOOK = "乐平镇禁毒台账（2018年10月）.xlsx"

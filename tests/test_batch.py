@@ -12,9 +12,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from support.workbooks import write_canonical
 
 from jindu_metrics.ledgers.ids import make_id
-from jindu_metrics.workbook import write_canonical
 
 PERIOD = "2018-01..2018-10"
 TOWNS = [f"{c}镇" for c in "甲乙丙丁戊己庚辛壬癸子丑"]
@@ -93,7 +93,7 @@ def county(tmp_path_factory):
     inp = base / "各镇台帐"
     recs = write_county(inp)
     broken = write_broken(inp)
-    scheme = Path(__file__).parents[1] / "src/jindu_metrics/data/scoring_example.toml"
+    scheme = Path(__file__).parents[1] / "src/jindu_metrics/metrics/scoring_example.toml"
     out2 = base / "out2"
     code, stdout, stderr = run(["batch", str(inp), "--period", PERIOD, "--out", str(out2), "--jobs", "2",
                                 "--scoring", str(scheme)])

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from support.workbooks import write_canonical
 from test_batch import TOWNS, run, town_records
 
 from jindu_metrics.outputs import MARKER
-from jindu_metrics.workbook import write_canonical
 
 
 def _files(folder: Path) -> dict[str, bytes]:

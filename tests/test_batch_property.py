@@ -7,10 +7,10 @@ import copy
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.workbooks import write_canonical
 from test_batch import town_records
 
 from jindu_metrics.batch import run_batch
-from jindu_metrics.workbook import write_canonical
 
 PERIOD = "2018-01..2018-10"
 VILLAGES = [f"{k}村" for k in "东南西北中上"]

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from openpyxl import load_workbook
 
-from jindu_metrics.summary_xlsx import SHEETS, build_workbook, write_summary_xlsx
+from jindu_metrics.outputs.county import SHEETS, build_workbook, write_summary_xlsx
 
 
 def _data():

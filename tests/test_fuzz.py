@@ -62,8 +62,8 @@ KIND_IDS = list(schema.KINDS)
 @lru_cache(maxsize=1)
 def base() -> dict[str, tuple[list, list[list]]]:
     """{kind: (header, rows)} of a small valid ledger set: the first ROWS records of the 乐平镇 sample."""
-    from jindu_metrics import samples
-    from jindu_metrics.workbook import cell_text
+    from support import samples
+    from support.workbooks import cell_text
 
     records = samples.leping_records()
     out = {}
@@ -76,8 +76,8 @@ def base() -> dict[str, tuple[list, list[list]]]:
 @lru_cache(maxsize=1)
 def base_xlsx() -> bytes:
     """The canonical workbook of base() as bytes (for in-memory XML mutation)."""
-    from jindu_metrics import samples
-    from jindu_metrics.workbook import write_canonical
+    from support import samples
+    from support.workbooks import write_canonical
 
     records = {k: v[:ROWS] for k, v in samples.leping_records().items()}
     with tempfile.TemporaryDirectory() as d:
@@ -293,9 +293,9 @@ def write_case(c: dict, folder: Path) -> list[Path]:
 
 def run_pipeline(c: dict, folder: Path) -> str:
     """load + validate + compute (+ the JSON/CSV shapes); returns 'ok' or 'error' (a JinduError)."""
-    from jindu_metrics.export import compute_csv
     from jindu_metrics.ledgers import load_ledgers
     from jindu_metrics.metrics.engine import compute
+    from jindu_metrics.outputs.compute import compute_csv
     from jindu_metrics.periods import default_period, parse_period
     from jindu_metrics.validate import validate
 

@@ -23,7 +23,7 @@ PERIOD = "2018-01..2018-10"
 
 
 def _records(village_map: dict, town: str | None = None) -> dict:
-    from jindu_metrics import samples
+    from support import samples
 
     recs = samples.leping_records()
     out = {}
@@ -55,9 +55,8 @@ def evil(tmp_path_factory) -> dict:
     """Two township workbooks: 乐平镇 with payload village names (plus a payload category value and a
     payload sheet name, so findings carry them), and a township whose name is itself a formula."""
     from openpyxl import load_workbook
-
-    from jindu_metrics import samples
-    from jindu_metrics.workbook import write_canonical
+    from support import samples
+    from support.workbooks import write_canonical
 
     root = tmp_path_factory.mktemp("inj")
     vmap = {v: PAYLOADS[i % len(PAYLOADS)] + ("" if i < len(PAYLOADS) else str(i)) for i, v in
@@ -188,7 +187,7 @@ def test_validate_json_and_report_keep_payloads_as_inert_text(jindu, evil, tmp_p
 
 
 def test_neutralize_contract():
-    from jindu_metrics.export import neutralize
+    from jindu_metrics.outputs.compute import neutralize
 
     for p in PAYLOADS:
         assert neutralize(p) == "'" + p

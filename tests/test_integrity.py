@@ -86,8 +86,8 @@ def _commands(inp: Path, out: Path, full: bool = True) -> list[list]:
 def inputs(tmp_path_factory) -> Path:
     """A small canonical workbook, and a messy folder: the messy sample's xlsx and xls plus a GBK CSV (small,
     so that every command runs twice within the time budget)."""
-    from jindu_metrics import samples
-    from jindu_metrics.workbook import write_canonical, write_csv
+    from support import samples
+    from support.workbooks import write_canonical, write_csv
 
     d = tmp_path_factory.mktemp("inputs")
     recs = {k: v[:60] for k, v in samples.leping_records().items()}
@@ -142,8 +142,8 @@ WRITERS = [
 @pytest.fixture(scope="module")
 def small(tmp_path_factory) -> Path:
     """A small 乐平镇 workbook (the first 40 records of each ledger): the writers, not the data, are tested."""
-    from jindu_metrics import samples
-    from jindu_metrics.workbook import write_canonical
+    from support import samples
+    from support.workbooks import write_canonical
 
     recs = {k: v[:40] for k, v in samples.leping_records().items()}
     return write_canonical(recs, tmp_path_factory.mktemp("small") / "乐平镇.xlsx")
@@ -278,7 +278,7 @@ def _config_error(fn, text: str, tmp_path: Path, name: str):
 ])
 def test_scoring_scheme_refusals_name_the_line(tmp_path, text, line):
     from jindu_metrics.metrics.catalog import load_catalog
-    from jindu_metrics.scoring import load_scheme
+    from jindu_metrics.metrics.scoring import load_scheme
 
     msg = _config_error(lambda p: load_scheme(p, catalog=load_catalog()), text, tmp_path, "s.toml")
     assert re.search(r"[\u4e00-\u9fff]", msg) and f"第{line}行" in msg, msg

@@ -24,3 +24,34 @@ def test_bulletin_templates_are_the_top_level_files_offices_edit():
     on_disk = {p.name for p in (ROOT / "templates").glob("*.j2")}
     assert {"bulletin.txt.j2", "bulletin.md.j2"} <= on_disk and shipped == on_disk
     assert not (ROOT / "src" / "jindu_metrics" / "templates").exists()
+
+
+def _imports() -> dict[str, set[str]]:
+    """Module → the package's modules it imports (absolute names), read from the source with ast."""
+    import ast
+
+    src = ROOT / "src"
+    out: dict[str, set[str]] = {}
+    for p in src.rglob("*.py"):
+        parts = list(p.relative_to(src).with_suffix("").parts)
+        is_pkg = parts[-1] == "__init__"
+        name = ".".join(parts[:-1] if is_pkg else parts)
+        here = name.split(".") if is_pkg else name.split(".")[:-1]
+        deps = out.setdefault(name, set())
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = here[: len(here) - node.level + 1] if node.level else []
+                mod = ".".join(base + ([node.module] if node.module else []))
+                for alias in node.names:
+                    deps.update({mod, f"{mod}.{alias.name}"})
+            elif isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names)
+    return {m: {d for d in ds if d in out and d != m} for m, ds in out.items()}
+
+
+def test_every_module_of_the_installed_package_is_used_by_it():
+    """Generators of synthetic ledgers and other test helpers live in tests/support, not in every install."""
+    graph = _imports()
+    used = set().union(*graph.values())
+    entry = {"jindu_metrics", "jindu_metrics.__main__", "jindu_metrics.cli"}
+    assert sorted(m for m in graph if m not in used and m not in entry) == []

@@ -207,7 +207,7 @@ def test_batch_outputs_hold_no_zero_for_a_missing_ledger(jindu, seizures_only, t
     (folder / "乐平镇.xlsx").parent.mkdir(parents=True)
     (folder / "乐平镇.xlsx").write_bytes(SAMPLE.read_bytes())
     _only(["查处台帐"], folder / "东镇.xlsx", town="东镇")
-    scheme = Path(__file__).resolve().parents[1] / "src" / "jindu_metrics" / "data" / "scoring_example.toml"
+    scheme = Path(__file__).resolve().parents[1] / "src" / "jindu_metrics" / "metrics" / "scoring_example.toml"
     out = tmp_path / "out"
     code, _, err = jindu(["batch", folder, "--period", "2018-10", "--out", out, "--jobs", "1", "--scoring", scheme])
     assert code == 0, err  # unmet targets do not change the exit code without --strict

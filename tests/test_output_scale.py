@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from jindu_metrics import export
 from jindu_metrics.ledgers import load_ledgers
 from jindu_metrics.metrics.catalog import load_catalog
 from jindu_metrics.metrics.engine import compute
+from jindu_metrics.outputs import compute as export
 from jindu_metrics.periods import parse_period
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_ledgers" / "乐平镇台帐.xlsx"

@@ -31,8 +31,8 @@ PERIOD = "2018-01..2018-10"
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory) -> Path:
     """A small 乐平镇 workbook."""
-    from jindu_metrics import samples
-    from jindu_metrics.workbook import write_canonical
+    from support import samples
+    from support.workbooks import write_canonical
 
     recs = {k: v[:40] for k, v in samples.leping_records().items()}
     return write_canonical(recs, tmp_path_factory.mktemp("ledger") / "乐平镇台帐.xlsx")
@@ -182,9 +182,8 @@ def test_permission_denied_while_writing(ledger, tmp_path, monkeypatch):
 # ---------------------------------------------------------------- batch: a folder written whole
 
 def _town_file(folder: Path, town: str, seed: int) -> Path:
+    from support.workbooks import write_canonical
     from test_batch import town_records
-
-    from jindu_metrics.workbook import write_canonical
 
     folder.mkdir(parents=True, exist_ok=True)
     return write_canonical(town_records(town, seed, n=15), folder / f"{town}台帐.xlsx")
@@ -400,7 +399,7 @@ def test_safe_names_are_valid_bounded_and_unique(texts):
 
 
 def test_xml_text_keeps_legal_text_and_shows_the_rest():
-    from jindu_metrics.export import sheet_text, xml_text
+    from jindu_metrics.outputs.compute import sheet_text, xml_text
 
     assert xml_text("乐平镇\t\n\r") == "乐平镇\t\n\r"
     assert xml_text("a\x00b\x1fc\ufffe\ud800") == "a\\x00b\\x1fc\\ufffe\\ud800"
@@ -426,10 +425,10 @@ def test_compute_xlsx_does_not_scan_the_sheet_per_row(ledger, monkeypatch):
 
     import openpyxl.worksheet.worksheet as worksheet
 
-    from jindu_metrics import export
     from jindu_metrics.ledgers import load_ledgers
     from jindu_metrics.metrics.catalog import load_catalog
     from jindu_metrics.metrics.engine import compute
+    from jindu_metrics.outputs import compute as export
     from jindu_metrics.periods import parse_period
 
     asked = {"n": 0}

@@ -299,9 +299,8 @@ def test_a_panic_while_loading_sheets_is_an_input_error(monkeypatch):
 
 
 def _county(folder: Path) -> None:
+    from support.workbooks import write_canonical
     from test_batch import town_records
-
-    from jindu_metrics.workbook import write_canonical
 
     folder.mkdir()
     for i, town in enumerate(["甲镇", "乙镇", "丙镇"]):

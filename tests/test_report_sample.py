@@ -55,8 +55,9 @@ def _run(ws: Path, monkeypatch, *args: str):
 @pytest.fixture(scope="module")
 def persons_pii(sample_dir):
     """Every name and ID number of the sample's persons (18- and 15-digit forms)."""
+    from support.samples import leping_sample
+
     from jindu_metrics.ledgers import load_ledgers
-    from jindu_metrics.samples import leping_sample
 
     p = load_ledgers([sample_dir / "乐平镇台帐.xlsx"], unit="乐平镇")["persons"]
     names = {n for n in p["姓名"].dropna().unique()}

@@ -10,8 +10,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from support import samples
 
-from jindu_metrics import samples, schema
+from jindu_metrics import schema
 from jindu_metrics.ledgers.ids import check_digit
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from jindu_metrics.errors import ConfigError, UsageError
 from jindu_metrics.metrics.model import MetricRow
-from jindu_metrics.scoring import (
+from jindu_metrics.metrics.scoring import (
     competition_ranks,
     example_scheme_path,
     load_scheme,

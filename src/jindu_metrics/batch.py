@@ -216,7 +216,7 @@ def _unit_result(file: str, unit: str, ledgers, findings: list[dict], job: dict)
 def _not_a_township(path: Path, ledgers) -> bool:
     """A file with no ledger that is no township's either: a text note, or a workbook jindu wrote (its sheets
     are those of 汇总.xlsx or of compute's xlsx). Any other workbook without a ledger is a failed unit."""
-    from .summary_xlsx import SHEETS
+    from .outputs.county import SHEETS
 
     own = {*SHEETS, "指标"}
     return path.suffix.lower() == ".txt" or (bool(ledgers.sheets) and all(s.sheet in own for s in ledgers.sheets))
@@ -487,7 +487,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
     cat = _catalog(catalog, targets)  # bad catalog → ConfigError before any work
     scheme = None
     if scoring is not None:
-        from .scoring import load_scheme
+        from .metrics.scoring import load_scheme
 
         scheme = load_scheme(scoring, catalog=cat)
     if template is not None:
@@ -528,14 +528,14 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
         total_rows, total_trend, left_out = county_total(ok, cat, period, total_unit, trend_ids)
         mismatches = check_rollup(total_rows, unit_rows)
 
-    from .scoring import rank_rows
+    from .metrics.scoring import rank_rows
 
     directions = {i.id: i.direction for i in cat.indicators}
     ranks = rank_rows(unit_rows, directions)
     scores = []
     item_scores: dict[tuple[str, str], str] = {}
     if scheme is not None and units:
-        from .scoring import score_units
+        from .metrics.scoring import score_units
 
         scores = score_units(scheme, unit_rows, units)
         for s in scores:
@@ -582,7 +582,7 @@ def write_outputs(out: Path, result: BatchResult, ok: list[dict], fmt: str, work
     """OUTDIR/<镇街>/通报.*, 汇总.xlsx, summary.json, 全县通报.txt, built in a fresh folder beside OUTDIR and
     put in its place at once: an interrupted run leaves the previous output whole, never a mix of two runs."""
     from .outputs import atomic_write_bytes, atomic_write_text
-    from .summary_xlsx import write_summary_xlsx
+    from .outputs.county import write_summary_xlsx
 
     with _output_folder(out) as stage:
         taken: set[str] = set()
@@ -647,7 +647,7 @@ def workbook_data(result: BatchResult, cat, scheme, ok: list[dict], total_trend:
     failures = [{"file": u["file"], "unit": u["unit"], "error": u["error"]} for u in result.failed]
     scores = None
     if scheme is not None:
-        from .scoring import points_text
+        from .metrics.scoring import points_text
 
         scores = {"name": scheme.name, "decimals": scheme.decimals,
                   "items": [{"metric": i.metric, "name": i.name, "points": points_text(i.points)} for i in scheme.items],
@@ -718,7 +718,7 @@ def county_bulletin(result: BatchResult, cat, workspace=None, today: date | None
                 continue
             note = ""
             if s.excluded:
-                from .scoring import points_text
+                from .metrics.scoring import points_text
 
                 note = (f"（{'、'.join(i.name for i in s.excluded)}因未提供台帐不计分，"
                         f"按可评分值{points_text(s.possible)}分折算排名）")

@@ -182,8 +182,8 @@ def compute_cmd(
 
 
 def _emit(result, cat, fmt, output, default_used, inputs=()) -> None:
-    from .. import export
     from ..outputs import atomic_write_bytes, atomic_write_text
+    from ..outputs import compute as export
     from . import terminal
 
     def write(data: bytes) -> None:

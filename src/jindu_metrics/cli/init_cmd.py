@@ -30,7 +30,7 @@ def init(
       jindu init 乐平镇禁毒办 --unit 乐平镇
     """
     from ..errors import UsageError
-    from ..workbook import write_template
+    from ..outputs.template import write_template
     from ..workspace import CONFIG_NAME, LEVELS, write_config
 
     if level not in LEVELS:

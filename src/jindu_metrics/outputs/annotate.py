@@ -112,7 +112,7 @@ def write_annotated(path: Path, label: str, findings: list[Finding], target: Pat
 
 def annotated_bytes(path: Path, label: str, findings: list[Finding], *, keep_vba: bool = False) -> bytes:
     """The annotated copy of one input file as xlsx (or xlsm) bytes; the same input gives the same bytes."""
-    from ..export import deterministic_zip
+    from .compute import deterministic_zip
 
     notes: list[str] = []
     wb = _load(path, label, keep_vba, notes) if _is_openpyxl(path) else None

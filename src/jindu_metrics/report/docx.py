@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import UsageError
-from ..export import deterministic_zip, xml_text
 from ..outputs import atomic_write_bytes
+from ..outputs.compute import deterministic_zip, xml_text
 
 # (font, fallback) — offices have the GB fonts; the fallback ships with Windows and WPS.
 TITLE_FONT = ("方正小标宋简体", "宋体")

@@ -14,8 +14,8 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import ConfigError, JinduError
-from .metrics.model import MetricRow
+from ..errors import ConfigError, JinduError
+from .model import MetricRow
 
 HIGHER = "higher"
 LOWER = "lower"
@@ -172,7 +172,7 @@ def load_scheme(path: str | Path | None = None, *, text: str | None = None, cata
             text = Path(path).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"考评方案无法读取：{exc}", file=source) from None
-    from .tomlread import loads
+    from ..tomlread import loads
 
     data = loads(text, source if path is not None else None, "考评方案")
 
@@ -323,7 +323,7 @@ def points_text(x: Fraction) -> str:
 
 def _fmt(x: Fraction, decimals: int) -> str:
     """四舍五入 (ROUND_HALF_UP) of an exact value, as text."""
-    from .metrics.display import round_half_up
+    from .display import round_half_up
 
     return str(round_half_up(x, decimals))
 
@@ -387,4 +387,4 @@ def score_units(scheme: Scheme, rows: Iterable[MetricRow], units: list[str] | No
 
 def example_scheme_path() -> Path:
     """The example scheme shipped with the package (built from the 示范 targets of the catalog)."""
-    return Path(__file__).parent / "data" / "scoring_example.toml"
+    return Path(__file__).parent / "scoring_example.toml"

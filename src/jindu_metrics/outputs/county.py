@@ -12,8 +12,8 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from .export import sheet_text, xml_text
-from .outputs import atomic_write_bytes
+from . import atomic_write_bytes
+from .compute import sheet_text, xml_text
 
 FIXED_TIME = datetime(2000, 1, 1, 0, 0, 0)
 
@@ -35,7 +35,7 @@ def _cell_number(value, fmt: str, decimals: int):
     """The number a cell stores: rounded 四舍五入 exactly as the bulletin prints it (Excel then only formats)."""
     if value is None:
         return None
-    from .scoring import _fmt
+    from ..metrics.scoring import _fmt
 
     x = Fraction(value) if not isinstance(value, float) else Fraction(repr(value))
     if fmt == "percent":
@@ -51,7 +51,7 @@ _text = sheet_text
 
 def _deterministic(data: bytes) -> bytes:
     """Fixed zip entry times and a fixed dcterms:modified (openpyxl stamps 'now')."""
-    from .export import deterministic_zip
+    from .compute import deterministic_zip
 
     return deterministic_zip(data, core_time=FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ"))
 

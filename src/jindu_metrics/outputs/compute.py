@@ -1,11 +1,9 @@
 """Writing outputs: CSV/xlsx escaping of formula-like text (OWASP CSV injection), XML-safe text, the
-compute CSV/xlsx files. Where and how a file is written (checks, atomic rename) is outputs.py's."""
+compute CSV/xlsx files. Where and how a file is written (checks, atomic rename) is outputs/__init__'s."""
 
 from __future__ import annotations
 
 import re
-
-from .outputs import atomic_write_bytes, atomic_write_text  # noqa: F401 - the writers' historical home
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 cannot hold (xlsx and docx are XML): C0 controls but tab/newline/CR, lone surrogates,

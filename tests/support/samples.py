@@ -5,7 +5,7 @@ All people are invented: names from surname/given-name lists, IDs valid under GB
 area codes that existed in the birth year (so the reader's place check has nothing to warn about). Every
 generator takes a seed and uses its own `random.Random`; records are dicts keyed by canonical column names
 with Python values (str, date, bool, int, None), ready for `frames.ledger_set(**records)` or the writers in
-`workbook.py`.
+`workbooks.py` beside this file.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 
-from .ledgers.ids import make_id, upgrade15
+from jindu_metrics.ledgers.ids import make_id, upgrade15
 
 UNIT = "乐平镇"
 PERIOD_START = date(2018, 1, 1)

@@ -1,0 +1,1 @@
+"""Synthetic ledgers for tests, the sample script and the benchmarks (not part of the installed package)."""
