@@ -282,3 +282,19 @@ def test_renders_in_headless_chromium(batch_out, tmp_path):
     assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30_000  # a blank page compresses to a few KB
+
+
+def test_control_characters_in_a_name_stay_visible():
+    data = _county_data()
+    data["units"][0] = "甲\x01\x1b[31m镇"
+    for r in data["rows"]:
+        if r["unit"] == "甲镇":
+            r["unit"] = data["units"][0]
+    page = render_page(county_page(data))
+    assert "\x01" not in page and "\x1b" not in page
+    assert page.count("甲\\x01\\x1b[31m镇") >= 2  # the bar's label and the table's cell
+
+
+def test_html_needs_an_output_file():
+    r = run(["report", str(SAMPLE), "--period", "2018-10", "--format", "html"])
+    assert r.returncode == 2 and "html 格式需要用 --output 指定输出文件" in r.stderr and "<html" not in r.stdout

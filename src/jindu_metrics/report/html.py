@@ -232,19 +232,16 @@ def render_page(page: dict) -> str:
     if page.get("subtitle"):
         parts.append(f'<p class="subtitle">{_esc(page["subtitle"])}</p>')
     n = 0
-    if page.get("trends"):
-        parts.append('<section class="trends">\n<h2>主要指标逐月走势</h2>')
-        for t in page["trends"]:
-            n += 1
-            svg, notes = trend_svg(t, f"jindu-{n}")
-            parts.append(_figure(svg, notes, trend_title(t)))
-        parts.append("</section>")
-    if page.get("rankings"):
-        parts.append(f'<section class="rankings">\n<h2>{_esc(page.get("ranking_title") or "排名")}</h2>')
-        for r in page["rankings"]:
-            n += 1
-            svg, notes = ranking_svg(r, f"jindu-{n}")
-            parts.append(_figure(svg, notes, ranking_title(r)))
+    for key, css, heading, draw, title in (
+            ("trends", "trends", "主要指标逐月走势", trend_svg, trend_title),
+            ("rankings", "rankings", page.get("ranking_title") or "排名", ranking_svg, ranking_title)):
+        if not page.get(key):
+            continue
+        parts.append(f'<section class="{css}">\n<h2>{_esc(heading)}</h2>')
+        for chart in page[key]:
+            n += 1  # ids in page order: the same page, the same ids
+            svg, notes = draw(chart, f"jindu-{n}")
+            parts.append(_figure(svg, notes, title(chart)))
         parts.append("</section>")
     if page.get("tables"):
         parts.append('<section class="tables">\n<h2>数据表</h2>')
