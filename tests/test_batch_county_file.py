@@ -28,7 +28,7 @@ def test_county_file_jobs_2_writes_what_jobs_1_writes(tmp_path):
         code, _, stderr = run(["batch", str(src), "--period", "2018-01..2018-10", "--out", str(out), "--jobs", jobs])
         assert code == 0, stderr
         outs[jobs] = _files(out)
-    assert sorted(outs["1"]) == sorted([MARKER, "汇总.xlsx", "summary.json", "全县通报.txt",
+    assert sorted(outs["1"]) == sorted([MARKER, "汇总.xlsx", "汇总.html", "summary.json", "全县通报.txt",
                                         *(f"{t}/通报.txt" for t in towns)])
     assert outs["2"] == outs["1"]
 

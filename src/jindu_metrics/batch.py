@@ -553,7 +553,8 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
 # ---------------------------------------------------------------- the output folder
 
 SUMMARY_XLSX = "汇总.xlsx"
-OUTPUT_FILES = (SUMMARY_XLSX, "summary.json", COUNTY_BULLETIN)
+SUMMARY_HTML = "汇总.html"
+OUTPUT_FILES = (SUMMARY_XLSX, "summary.json", COUNTY_BULLETIN, SUMMARY_HTML)
 BULLETIN_FILES = (f"{BULLETIN_NAME}.txt", f"{BULLETIN_NAME}.docx")
 
 
@@ -597,6 +598,9 @@ def write_outputs(out: Path, result: BatchResult, ok: list[dict], fmt: str, work
             else:
                 atomic_write_text(folder / f"{BULLETIN_NAME}.txt", r["bulletin"])
         write_summary_xlsx(stage / SUMMARY_XLSX, workbook)
+        from .report.html import write_county_html
+
+        write_county_html(stage / SUMMARY_HTML, workbook, county_text)
         atomic_write_bytes(stage / "summary.json",
                            (json.dumps(result.summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         atomic_write_text(stage / COUNTY_BULLETIN, county_text)

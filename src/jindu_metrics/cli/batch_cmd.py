@@ -17,7 +17,7 @@ def batch(
     inputs: Annotated[list[Path], typer.Argument(
         help="各镇街的台帐文件，或存放它们的文件夹（只读第一层）；全县一个文件时按“所属镇街”拆分。",
         show_default=False, metavar="台帐")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="输出文件夹（各镇街通报、汇总.xlsx、summary.json、全县通报）。",
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出文件夹（各镇街通报、汇总.xlsx、汇总.html、summary.json、全县通报）。",
                                       show_default=False)],
     period: Period = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1,
@@ -57,7 +57,7 @@ def batch(
         err(f"警告：{m}")
     n_findings = sum(len(u["findings"]) for u in ok)
     echo(f"{result.period.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
-               f"数据问题{n_findings}条。输出在「{out}」：汇总.xlsx、summary.json、全县通报.txt、各镇街通报。")
+               f"数据问题{n_findings}条。输出在「{out}」：汇总.xlsx、汇总.html、summary.json、全县通报.txt、各镇街通报。")
     from ..schema import KINDS
 
     need = {k for r in result.rows for k in r.missing}

@@ -28,7 +28,7 @@ def report(
     template: Annotated[Optional[Path], typer.Option(
         "--template", "-t", help="通报模板（Jinja2 文本，可用变量见 docs/templates.md）；默认使用工作区模板或内置模板。",
         show_default=False)] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：txt、md 或 docx（公文格式，需 --output）。")] = "txt",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：txt、md、docx（公文格式，需 --output）或 html（带图表的网页，需 --output）。")] = "txt",
     output: Output = None,
     report_date: Annotated[Optional[str], typer.Option(
         "--date", help="落款日期 YYYY-MM-DD；默认为统计期最后一天（不用当天日期，保证同样输入得到同样输出）。",
@@ -56,10 +56,10 @@ def report(
     from ..workspace import find_workspace, resolve_inputs
 
     fmt = fmt.lower()
-    if fmt not in FORMATS:
-        raise UsageError(f"不支持的格式「{fmt}」，可选：txt、md、docx")
-    if fmt == "docx" and output is None:
-        raise UsageError("docx 格式需要用 --output 指定输出文件，如 --output 通报.docx")
+    if fmt not in (*FORMATS, "html"):
+        raise UsageError(f"不支持的格式「{fmt}」，可选：txt、md、docx、html")
+    if fmt in ("docx", "html") and output is None:
+        raise UsageError(f"{fmt} 格式需要用 --output 指定输出文件，如 --output 通报.{fmt}")
     when = None
     if report_date is not None:
         try:
@@ -84,8 +84,14 @@ def report(
     per = parse_period(period) if period else default_period(ledgers)
     results = bulletin_results(ledgers, cat, per)
     text = render_report(results["result_ytd"], month=results["month"], villages=results["villages"],
-                         workspace=workspace, template=template, fmt=fmt, date=when, catalog=cat)
-    if fmt == "docx":
+                         workspace=workspace, template=template, fmt="txt" if fmt == "html" else fmt, date=when,
+                         catalog=cat)
+    if fmt == "html":
+        from ..report.html import write_report_html
+
+        write_report_html(output, text, results, main_trend(ledgers, cat, per), cat, workspace=workspace, date=when,
+                          inputs=guarded)
+    elif fmt == "docx":
         from ..report.docx import write_docx
 
         write_docx(text, output, report_date=when or results["result_ytd"].period.end, inputs=guarded,
@@ -103,3 +109,12 @@ def report(
     ytd = results["result_ytd"]
     missing_line(ytd.missing_ledgers)
     raise typer.Exit(strict_code(ytd.for_unit(None), strict))
+
+
+def main_trend(ledgers, catalog, period) -> dict:
+    """The main ratios month by month over the period's year (batch's 趋势: one engine pass for all months)."""
+    from ..batch import TREND_METRICS, _trend_periods, trend_values
+
+    ids = [i for i in TREND_METRICS if any(ind.id == i for ind in catalog.indicators)]
+    return {"months": [f"{p.end.month}月" for p in _trend_periods(period)],
+            "values": trend_values(ledgers, catalog, period, ids)}
