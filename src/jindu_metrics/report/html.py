@@ -23,8 +23,8 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
-from ..export import xml_text
 from ..metrics.display import SCALE, SUFFIX, format_value
+from ..outputs.compute import xml_text
 
 # Chinese labels must render wherever the page is opened: Windows (雅黑, 宋体), then Linux fonts.
 FONT_STACK = '"Microsoft YaHei","SimSun","WenQuanYi Zen Hei","Noto Sans CJK SC",sans-serif'
