@@ -9,8 +9,6 @@ from .findings import Finding, locate
 from .ledgers.model import LedgerSet
 
 ID = "公民身份号码"
-# 人员状态 values that cannot coexist with a community order being executed (执行中).
-_NOT_IN_COMMUNITY = ("死亡", "注销", "出境", "强制隔离戒毒", "服刑")
 
 
 def _rows(df, code: str, column: str | None, value_col: str | None = None, detail=None) -> list[Finding]:
@@ -102,7 +100,7 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
         p = persons.dropna(subset=[ID]).drop_duplicates(subset=[ID], keep="first")
         m = p.merge(latest[[ID, "类别", "执行状态"]], on=ID, how="left")
         running = m["执行状态"] == "执行中"
-        c1 = running & m["人员状态"].isin(_NOT_IN_COMMUNITY)
+        c1 = running & m["人员状态"].isin(schema.NOT_IN_COMMUNITY)
         c2 = (m["执行状态"].eq("死亡") & m["人员状态"].notna()
               & ~m["人员状态"].isin(("死亡", "注销", schema.STATUS_UNKNOWN)))
         c3 = (m["人员状态"].isin(("社区戒毒", "社区康复")) & m["类别"].notna() & running
