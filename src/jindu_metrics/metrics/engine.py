@@ -117,6 +117,9 @@ def _fill_units(df: pd.DataFrame, persons: pd.DataFrame, unit: str | None) -> pd
         table = None
         has_id = df[ID].notna()
         for col in schema.UNIT_COLUMNS + ("姓名",):
+            if col not in df.columns and col in schema.UNIT_COLUMNS and col in persons.columns:
+                # A ledger without the column (帮教管控台帐 has no 所属镇街): every row takes the person's.
+                df[col] = pd.Series(None, index=df.index, dtype=object)
             if col in df.columns and col in persons.columns:
                 miss = df[col].isna()
                 if (miss & has_id).any():
