@@ -52,7 +52,107 @@ def _birth_dates(ids):
     return birth[np.where(codes < 0, len(uniq), codes)]
 
 
-def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Finding]:
+def judgement_day(ledgers: LedgerSet, today: dt.date | None = None) -> dt.date:
+    """The day person state is judged on when no period says it: the latest date in the data (events first,
+    then the persons' own dates; dates after today are findings, not data), else today."""
+    import pandas as pd
+
+    from .periods import latest_data_date
+
+    today = today or dt.date.today()
+    d = latest_data_date(ledgers, today)
+    if d is not None:
+        return d
+    persons = ledgers["persons"]
+    dates = [s[s.notna() & (s <= pd.Timestamp(today))] for s in (persons["初次发现日期"], persons["末次查获日期"])]
+    best = [s.max().date() for s in dates if len(s)]
+    return max(best) if best else today
+
+
+def _day(d) -> str:
+    return f"{d:%Y-%m-%d}"
+
+
+def _has_column(df, column: str, positions: dict) -> object:
+    """Per row: the row's sheet has `column` (a check on a column the sheet lacks would flag every row)."""
+    import numpy as np
+
+    sheets = {key for key, cols in positions.items() if column in cols}
+    keys = list(zip(df["_file"], df["_sheet"]))
+    return np.fromiter((k in sheets for k in keys), dtype=bool, count=len(keys))
+
+
+def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
+    """The persons' recorded 管控等级, 人员状态细分 and 末次查获日期 against their state on `as_of` (state.py)."""
+    import pandas as pd
+
+    from .state import latest_seizure, person_states
+
+    persons = ledgers["persons"]
+    if not len(persons):
+        return []
+    last = pd.Timestamp(as_of)
+    st = person_states(persons, ledgers["seizures"], ledgers["contacts"], [last])[0]
+    out: list[Finding] = []
+    on = f"至{_day(as_of)}（判断日）"
+    status = persons["人员状态"]
+    detected = st["末次检出日期"]
+
+    def since(i) -> str:
+        d = detected.loc[i]
+        return f"末次检出日期为{_day(d)}" if pd.notna(d) else "没有任何查获或检出日期"
+
+    # 管控等级: given to persons under dynamic control (社会面, not 三年未复吸) only (ledgers.md)
+    level = persons["管控等级"].notna()
+    # rows whose sheet has the column and whose cell was read (an unreadable one is the reader's finding)
+    unread = {(f.file, f.sheet, f.row) for f in ledgers.findings if f.column == "管控等级"}
+    judged = _has_column(persons, "管控等级", ledgers.positions())
+    if unread:
+        judged &= ~pd.Series(list(zip(persons["_file"], persons["_sheet"], persons["_row"]))).isin(unread).to_numpy()
+    judged = pd.Series(judged, index=persons.index)
+    managed, registered = st["管控"], st["在册"]
+    gone = status.isin(schema.NOT_REGISTERED)
+    given = judged & level & ((registered & ~managed) | gone)
+    lacking = judged & ~level & managed
+    why = []
+    for i in persons.index[given]:
+        if gone.loc[i]:
+            why.append(f"人员状态为{status.loc[i]}，不应再有管控等级")
+        elif st["三年未复吸"].loc[i]:
+            why.append(f"{since(i)}，{on}已满三年未复吸，不在管控之列，管控等级应为空")
+        else:
+            why.append(f"人员状态为{status.loc[i]}，不在社会面管控之列，管控等级应为空")
+    if len(why):
+        out += _rows(persons[given], "level_contradiction", "管控等级", "管控等级", why)
+    if lacking.any():
+        why = [f"社会面管控人员（{since(i)}，{on}未满三年）未填管控等级" for i in persons.index[lacking]]
+        out += _rows(persons[lacking], "level_contradiction", "管控等级", None, why)
+
+    # 人员状态细分 (police exports) against the dates
+    detail = persons["人员状态细分"]
+    three = st["三年未复吸"]
+    dated = registered & detected.notna()
+    claims_3y = dated & (detail == schema.STATUS_DETAIL_ABSTINENT_3Y) & ~three
+    claims_not = dated & (detail == schema.STATUS_DETAIL_NOT_3Y) & three
+    for mask, text in ((claims_3y, "{since}，{on}未满三年"), (claims_not, "{since}，{on}已满三年")):
+        mask = mask.fillna(False).astype(bool)
+        if mask.any():
+            d = persons[mask]
+            why = [f"人员状态为{detail.loc[i]}，但" + text.format(since=since(i), on=on) for i in d.index]
+            out += _rows(d.assign(人员状态=detail[mask]), "status_detail_mismatch", "人员状态", "人员状态", why)
+
+    # 末次查获日期 older than a seizure of the same person
+    seized = latest_seizure(persons, ledgers["seizures"], last)
+    own = persons["末次查获日期"]
+    stale = (own.notna() & seized.notna() & (seized > own)).to_numpy(dtype=bool)
+    if stale.any():
+        why = [f"查处台帐中此人有{_day(x)}的查处记录，晚于末次查获日期" for x in seized[stale]]
+        out += _rows(persons[stale], "last_seizure_outdated", "末次查获日期", "末次查获日期", why)
+    return out
+
+
+def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None) -> list[Finding]:
+    """The cross-ledger checks; person state is judged on `as_of` (default: `judgement_day`)."""
     import pandas as pd
 
     today_ts = pd.Timestamp(today or dt.date.today())
@@ -139,12 +239,15 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
                 b = d.loc[bad.index[bad]]
                 detail = [f"身份证号显示为{e}" for e in expected[bad]]
                 out += _rows(b, "gender_mismatch", "性别", "性别", detail)
+    if "persons" in ledgers.kinds_present:
+        out += state_checks(ledgers, as_of or judgement_day(ledgers, today))
     return out
 
 
-def validate(ledgers: LedgerSet, today: dt.date | None = None) -> list[Finding]:
-    """All findings: the reader's and the cross-ledger checks, sorted by file, sheet, row, column, code."""
-    found = list(ledgers.findings) + locate(cross_checks(ledgers, today), ledgers.positions())
+def validate(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None) -> list[Finding]:
+    """All findings: the reader's and the cross-ledger checks, sorted by file, sheet, row, column, code.
+    `as_of`: the day person state is judged on (a period's last day); default the latest date in the data."""
+    found = list(ledgers.findings) + locate(cross_checks(ledgers, today, as_of), ledgers.positions())
     if not ledgers.kinds_present:  # no ledger, no figures: compute and report refuse such input (exit 2)
         found.append(Finding("no_ledger", "、".join(ledgers.files) or "（无文件）", detail=ledgers.unrecognised()))
     return sorted(found, key=lambda f: f.sort_key())
