@@ -207,3 +207,14 @@ def test_validate_cli_period_sets_the_judgement_day(tmp_path, jindu):
 
     assert ("status_detail_mismatch", 4) in rows()
     assert ("status_detail_mismatch", 4) not in rows("--period", "2020-06")
+
+
+def test_compute_judges_person_state_on_its_period(tmp_path, jindu):
+    path = _state_book(tmp_path / "state.xlsx")
+    _code, _out, err = jindu(["compute", str(path), "--period", "2018-09", "--format", "json"])
+    # the five findings of test_state_checks_name_the_cells, and two id_area_unknown (440607 set up in 2002)
+    assert "警告 7 条" in err, err
+    # on 2016-12-31 王五 (detections after that day not yet known) is abstinent but keeps 二级, and 赵六
+    # (detected 2015-01-01) is under control without a level
+    _code, _out, err = jindu(["compute", str(path), "--period", "2016-12", "--format", "json"])
+    assert "警告 4 条" in err, err

@@ -59,3 +59,17 @@ def get(ledger: str, name: str) -> Derived | None:
 
 
 LEDGERS: tuple[str, ...] = tuple(dict.fromkeys(d.ledger for d in REGISTRY))
+
+
+def doc_section() -> str:
+    """The section of docs/台帐格式.md that lists the derived columns (a test keeps the doc equal to it)."""
+    lines = ["## 工具计算的列", "",
+             "下列各列不在台帐中填写，由工具按统计期最后一天（“最后一天”）从台帐的列算出；指标目录的筛选条件可以使用它们，",
+             "`jindu explain` 列出它们所依据的列。", ""]
+    for led in LEDGERS:
+        lines.append(f"{schema.KINDS[led].name}：")
+        lines.append("")
+        for d in of(led).values():
+            lines.append(f"- **{d.name}**：{d.description}。")
+        lines.append("")
+    return "\n".join(lines) + "\n"

@@ -169,6 +169,10 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
         notes.append(f"分子 {len(num_rows)} 行涉及 {int(row.numerator)} 人（同一人多行只计一次）。")
     if ind.pending:
         notes.append("口径待确认：" + (ind.pending_note or "此指标的口径尚无公布依据。"))
+    for c in colnames:  # the columns the tool computed: how (from the one registry)
+        d = derived.get(led, c)
+        if d is not None and d.stage == derived.WINDOW:
+            notes.append(f"「{c}」由工具按统计期最后一天计算：{d.description}。")
     for label, _m in ind.extra:
         notes.append(f"{label}：{int(row.extra[label])} 人（不计入分子分母）。")
     return Explanation(ind, period, row.unit, row.numerator, row.denominator, row.display,
