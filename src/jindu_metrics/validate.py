@@ -84,6 +84,7 @@ def _has_column(df, column: str, positions: dict) -> object:
 
 def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
     """The persons' recorded 管控等级, 人员状态细分 and 末次查获日期 against their state on `as_of` (state.py)."""
+    import numpy as np
     import pandas as pd
 
     from .state import latest_seizure, person_states
@@ -98,48 +99,43 @@ def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
     status = persons["人员状态"]
     detected = st["末次检出日期"]
 
-    def since(i) -> str:
-        d = detected.loc[i]
-        return f"末次检出日期为{_day(d)}" if pd.notna(d) else "没有任何查获或检出日期"
+    # per person, as arrays (the texts are built for the flagged rows only, by position)
+    since = np.where(detected.notna().to_numpy(), ("末次检出日期为" + detected.dt.strftime("%Y-%m-%d")).to_numpy(),
+                     "没有任何查获或检出日期")
+    states = status.astype(object).to_numpy()
 
     # 管控等级: given to persons under dynamic control (社会面, not 三年未复吸) only (ledgers.md)
-    level = persons["管控等级"].notna()
+    level = persons["管控等级"].notna().to_numpy()
     # rows whose sheet has the column and whose cell was read (an unreadable one is the reader's finding)
     unread = {(f.file, f.sheet, f.row) for f in ledgers.findings if f.column == "管控等级"}
     judged = _has_column(persons, "管控等级", ledgers.positions())
     if unread:
         judged &= ~pd.Series(list(zip(persons["_file"], persons["_sheet"], persons["_row"]))).isin(unread).to_numpy()
-    judged = pd.Series(judged, index=persons.index)
-    managed, registered = st["管控"], st["在册"]
-    gone = status.isin(schema.NOT_REGISTERED)
+    managed, registered = st["管控"].to_numpy(), st["在册"].to_numpy()
+    three = st["三年未复吸"].to_numpy()
+    gone = status.isin(schema.NOT_REGISTERED).to_numpy()
     given = judged & level & ((registered & ~managed) | gone)
     lacking = judged & ~level & managed
-    why = []
-    for i in persons.index[given]:
-        if gone.loc[i]:
-            why.append(f"人员状态为{status.loc[i]}，不应再有管控等级")
-        elif st["三年未复吸"].loc[i]:
-            why.append(f"{since(i)}，{on}已满三年未复吸，不在管控之列，管控等级应为空")
-        else:
-            why.append(f"人员状态为{status.loc[i]}，不在社会面管控之列，管控等级应为空")
-    if len(why):
+    if given.any():
+        why = [f"人员状态为{st_}，不应再有管控等级" if g else
+               f"{si}，{on}已满三年未复吸，不在管控之列，管控等级应为空" if t else
+               f"人员状态为{st_}，不在社会面管控之列，管控等级应为空"
+               for st_, g, t, si in zip(states[given], gone[given], three[given], since[given])]
         out += _rows(persons[given], "level_contradiction", "管控等级", "管控等级", why)
     if lacking.any():
-        why = [f"社会面管控人员（{since(i)}，{on}未满三年）未填管控等级" for i in persons.index[lacking]]
+        why = [f"社会面管控人员（{si}，{on}未满三年）未填管控等级" for si in since[lacking]]
         out += _rows(persons[lacking], "level_contradiction", "管控等级", None, why)
 
     # 人员状态细分 (police exports) against the dates
     detail = persons["人员状态细分"]
-    three = st["三年未复吸"]
-    dated = registered & detected.notna()
-    claims_3y = dated & (detail == schema.STATUS_DETAIL_ABSTINENT_3Y) & ~three
-    claims_not = dated & (detail == schema.STATUS_DETAIL_NOT_3Y) & three
-    for mask, text in ((claims_3y, "{since}，{on}未满三年"), (claims_not, "{since}，{on}已满三年")):
-        mask = mask.fillna(False).astype(bool)
+    dated = registered & detected.notna().to_numpy()
+    claims_3y = dated & (detail == schema.STATUS_DETAIL_ABSTINENT_3Y).to_numpy(dtype=bool) & ~three
+    claims_not = dated & (detail == schema.STATUS_DETAIL_NOT_3Y).to_numpy(dtype=bool) & three
+    for mask, reached, sub in ((claims_3y, "未满三年", schema.STATUS_DETAIL_ABSTINENT_3Y),
+                               (claims_not, "已满三年", schema.STATUS_DETAIL_NOT_3Y)):
         if mask.any():
-            d = persons[mask]
-            why = [f"人员状态为{detail.loc[i]}，但" + text.format(since=since(i), on=on) for i in d.index]
-            out += _rows(d.assign(人员状态=detail[mask]), "status_detail_mismatch", "人员状态", "人员状态", why)
+            why = [f"人员状态为{sub}，但{si}，{on}{reached}" for si in since[mask]]
+            out += _rows(persons[mask].assign(人员状态=sub), "status_detail_mismatch", "人员状态", "人员状态", why)
 
     # 末次查获日期 older than a seizure of the same person
     seized = latest_seizure(persons, ledgers["seizures"], last)
