@@ -281,9 +281,18 @@ def test_sample_folder_not_double_counted():
 
 
 def test_canonical_sample_validates_clean():
+    """Clean on its bulletin's day (2018-10-31); at the end of its data (2018-12-31) the only warnings are
+    管控等级 left on persons who reached three years abstinent in November or December."""
     from jindu_metrics.ledgers import load_ledgers
     from jindu_metrics.validate import validate
 
-    found = validate(load_ledgers([SAMPLES / "乐平镇台帐.xlsx"]))
+    ledgers = load_ledgers([SAMPLES / "乐平镇台帐.xlsx"])
+    found = validate(ledgers, as_of=date(2018, 10, 31))
     bad = [f for f in found if f.severity in ("错误", "警告")]
     assert not bad, sorted({(f.code, f.severity) for f in bad})
+    late = [f for f in validate(ledgers) if f.severity in ("错误", "警告")]
+    assert late and {f.code for f in late} == {"level_contradiction"}
+    persons = ledgers["persons"].set_index("_row")
+    for f in late:
+        last = persons.loc[f.row, "末次查获日期"]
+        assert date(2015, 11, 1) <= last.date() <= date(2015, 12, 31), (f.row, last)

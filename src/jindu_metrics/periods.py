@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from . import schema
 from .errors import UsageError
 
 if TYPE_CHECKING:
@@ -187,14 +188,6 @@ def _parse(text: str) -> Period:
     return Period(date(y, mo, 1), _month_end(y, mo))
 
 
-# Date columns that show data exists in a month (flow ledgers and community orders).
-DATA_DATE_COLUMNS = {
-    "seizures": ("查处日期",),
-    "contacts": ("日期",),
-    "publicity": ("日期",),
-    "community": ("决定日期", "报到日期"),
-}
-
 
 def latest_data_date(ledgers: LedgerSet, today: date | None = None) -> date | None:
     """The latest event date in the ledgers, ignoring dates after today (those are findings)."""
@@ -202,7 +195,7 @@ def latest_data_date(ledgers: LedgerSet, today: date | None = None) -> date | No
 
     today = today or date.today()
     best = None
-    for kind, cols in DATA_DATE_COLUMNS.items():
+    for kind, cols in ((k.id, k.data_date_columns) for k in schema.KINDS.values() if k.data_date_columns):
         df = ledgers.frames.get(kind)
         if df is None or not len(df):
             continue

@@ -48,8 +48,13 @@ class Kind:
     # Header aliases specific to this kind, after generic folding (whitespace, full-width, 繁→简, 台账→台帐,
     # a leading 是否 on flag columns).
     aliases: dict[str, str] = field(default_factory=dict)
-    # Date column that places a row in time (flow ledgers); None for stock ledgers.
+    # Date column that places a row in time (flow ledgers: a row counts in the period holding it); None for
+    # stock ledgers, which are read as of the period's last day.
     date_column: str | None = None
+    # Date column whose earliest value says from when the ledger covers events (环比/同比 need it covered).
+    coverage_column: str | None = None
+    # Date columns showing that the ledger holds data for a month (the default period ends at the latest).
+    data_date_columns: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -109,6 +114,19 @@ STATUS_DETAIL_NOT_3Y = "社会面戒断不满三年"
 # 人员状态 of a cell that could not be read (error value, formula without a result, value not allowed): unknown,
 # not empty (empty means 社会面). Such persons are left out of 在册 and of every count by status.
 STATUS_UNKNOWN = "（无法识别）"
+
+# 人员状态 groups (every count by status reads these). Empty 人员状态 counts as 社会面.
+SOCIAL = ("社会面", "社区戒毒", "社区康复", "失联")  # in the community: 社会面 and under control unless 三年未复吸
+IN_FACILITY = ("强制隔离戒毒", "羁押", "服刑")
+NOT_REGISTERED = ("死亡", "注销")  # off the register (with STATUS_UNKNOWN, left out of every count by status)
+ABROAD = "出境"
+# 人员状态 that cannot coexist with a community order being executed (执行中).
+NOT_IN_COMMUNITY = ("死亡", "注销", "出境", "强制隔离戒毒", "服刑")
+# 方式 of the contacts ledger that are drug tests (a 阳性 one is a detection).
+TESTS = ("尿检", "毛发检测", "外出帮教尿检")
+POSITIVE = "阳性"
+# 执行状态 of a community order that has ended (when 解除日期 is empty).
+ENDED_STATES = ("期满解除", "提前解除", "严重违反协议", "死亡", "脱失", "收监")
 
 PERSONS = Kind(
     id="persons",
@@ -180,6 +198,7 @@ PERSONS = Kind(
         "人户分离已查找": "已查找",
         "病残人员": "病残",
     },
+    coverage_column="初次发现日期",
 )
 
 SEIZURES = Kind(
@@ -216,6 +235,8 @@ SEIZURES = Kind(
         "已送治": "送治",
     },
     date_column="查处日期",
+    coverage_column="查处日期",
+    data_date_columns=("查处日期",),
 )
 
 COMMUNITY = Kind(
@@ -250,6 +271,8 @@ COMMUNITY = Kind(
         "解除时间": "解除日期",
     },
     date_column=None,
+    coverage_column="决定日期",
+    data_date_columns=("决定日期", "报到日期"),
 )
 
 CONTACTS = Kind(
@@ -280,6 +303,8 @@ CONTACTS = Kind(
         "检测结果": "结果",
     },
     date_column="日期",
+    coverage_column="日期",
+    data_date_columns=("日期",),
 )
 
 PUBLICITY = Kind(
@@ -312,6 +337,8 @@ PUBLICITY = Kind(
         "受教育人次": "受教育人数",
     },
     date_column="日期",
+    coverage_column="日期",
+    data_date_columns=("日期",),
 )
 
 UNITS = Kind(
@@ -335,6 +362,8 @@ UNITS = Kind(
 )
 
 KINDS: dict[str, Kind] = {k.id: k for k in (PERSONS, SEIZURES, COMMUNITY, CONTACTS, PUBLICITY, UNITS)}
+# Flow ledgers and their date column; every other ledger is a stock.
+FLOW_DATE: dict[str, str] = {k.id: k.date_column for k in KINDS.values() if k.date_column}
 
 # Words whose presence in the first cells of a row marks it as a totals or footnote row, not data.
 TOTAL_MARKERS = ("合计", "小计", "总计")

@@ -9,8 +9,6 @@ from .findings import Finding, locate
 from .ledgers.model import LedgerSet
 
 ID = "公民身份号码"
-# 人员状态 values that cannot coexist with a community order being executed (执行中).
-_NOT_IN_COMMUNITY = ("死亡", "注销", "出境", "强制隔离戒毒", "服刑")
 
 
 def _rows(df, code: str, column: str | None, value_col: str | None = None, detail=None) -> list[Finding]:
@@ -54,7 +52,115 @@ def _birth_dates(ids):
     return birth[np.where(codes < 0, len(uniq), codes)]
 
 
-def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Finding]:
+def judgement_day(ledgers: LedgerSet, today: dt.date | None = None) -> dt.date:
+    """The day person state is judged on when no period says it: the latest date in the data (events first,
+    then the persons' own dates; dates after today are findings, not data), else today."""
+    import pandas as pd
+
+    from .periods import latest_data_date
+
+    today = today or dt.date.today()
+    d = latest_data_date(ledgers, today)
+    if d is not None:
+        return d
+    persons = ledgers["persons"]
+    dates = [s[s.notna() & (s <= pd.Timestamp(today))] for s in (persons["初次发现日期"], persons["末次查获日期"])]
+    best = [s.max().date() for s in dates if len(s)]
+    return max(best) if best else today
+
+
+def _day(d) -> str:
+    return f"{d:%Y-%m-%d}"
+
+
+def _has_column(df, column: str, positions: dict) -> object:
+    """Per row: the row's sheet has `column` (a check on a column the sheet lacks would flag every row)."""
+    import numpy as np
+
+    sheets = {key for key, cols in positions.items() if column in cols}
+    keys = list(zip(df["_file"], df["_sheet"]))
+    return np.fromiter((k in sheets for k in keys), dtype=bool, count=len(keys))
+
+
+def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
+    """The persons' recorded 管控等级, 人员状态细分 and 末次查获日期 against their state on `as_of` (state.py)."""
+    import numpy as np
+    import pandas as pd
+
+    from .state import latest_seizure, person_states
+
+    persons = ledgers["persons"]
+    if not len(persons):
+        return []
+    last = pd.Timestamp(as_of)
+    st = person_states(persons, ledgers["seizures"], ledgers["contacts"], [last])[0]
+    out: list[Finding] = []
+    on = f"至{_day(as_of)}（判断日）"
+    status = persons["人员状态"]
+    detected = st["末次检出日期"]
+
+    # per person, as arrays (the texts are built for the flagged rows only, by position)
+    since = np.where(detected.notna().to_numpy(), ("末次检出日期为" + detected.dt.strftime("%Y-%m-%d")).to_numpy(),
+                     "没有任何查获或检出日期")
+    states = status.astype(object).to_numpy()
+
+    # 管控等级: given to persons under dynamic control (社会面, not 三年未复吸) only (ledgers.md)
+    level = persons["管控等级"].notna().to_numpy()
+    # rows whose sheet has the column and whose cell was read (an unreadable one is the reader's finding)
+    unread = {(f.file, f.sheet, f.row) for f in ledgers.findings if f.column == "管控等级"}
+    judged = _has_column(persons, "管控等级", ledgers.positions())
+    if unread:
+        judged &= ~pd.Series(list(zip(persons["_file"], persons["_sheet"], persons["_row"]))).isin(unread).to_numpy()
+    managed, registered = st["管控"].to_numpy(), st["在册"].to_numpy()
+    three = st["三年未复吸"].to_numpy()
+    gone = status.isin(schema.NOT_REGISTERED).to_numpy()
+    given = judged & level & ((registered & ~managed) | gone)
+    lacking = judged & ~level & managed
+    if given.any():
+        why = [f"人员状态为{st_}，不应再有管控等级" if g else
+               f"{si}，{on}已满三年未复吸，不在管控之列，管控等级应为空" if t else
+               f"人员状态为{st_}，不在社会面管控之列，管控等级应为空"
+               for st_, g, t, si in zip(states[given], gone[given], three[given], since[given])]
+        out += _rows(persons[given], "level_contradiction", "管控等级", "管控等级", why)
+    if lacking.any():
+        why = [f"社会面管控人员（{si}，{on}未满三年）未填管控等级" for si in since[lacking]]
+        out += _rows(persons[lacking], "level_contradiction", "管控等级", None, why)
+
+    # 人员状态细分 (police exports) against the dates
+    detail = persons["人员状态细分"]
+    dated = registered & detected.notna().to_numpy()
+    claims_3y = dated & (detail == schema.STATUS_DETAIL_ABSTINENT_3Y).to_numpy(dtype=bool) & ~three
+    claims_not = dated & (detail == schema.STATUS_DETAIL_NOT_3Y).to_numpy(dtype=bool) & three
+    for mask, reached, sub in ((claims_3y, "未满三年", schema.STATUS_DETAIL_ABSTINENT_3Y),
+                               (claims_not, "已满三年", schema.STATUS_DETAIL_NOT_3Y)):
+        if mask.any():
+            why = [f"人员状态为{sub}，但{si}，{on}{reached}" for si in since[mask]]
+            out += _rows(persons[mask].assign(人员状态=sub), "status_detail_mismatch", "人员状态", "人员状态", why)
+
+    # 末次查获日期 older than a seizure of the same person
+    seized = latest_seizure(persons, ledgers["seizures"], last)
+    own = persons["末次查获日期"]
+    stale = (own.notna() & seized.notna() & (seized > own)).to_numpy(dtype=bool)
+    if stale.any():
+        why = [f"查处台帐中此人有{_day(x)}的查处记录，晚于末次查获日期" for x in seized[stale]]
+        out += _rows(persons[stale], "last_seizure_outdated", "末次查获日期", "末次查获日期", why)
+    return out
+
+
+STATE_CODES = ("level_contradiction", "status_detail_mismatch", "last_seizure_outdated")
+
+
+def judged_on(ledgers: LedgerSet, findings: list[Finding], as_of: dt.date) -> list[Finding]:
+    """`findings` (validate's) with the person-state checks judged on `as_of` instead (a period's last day,
+    once the period is known)."""
+    kept = [f for f in findings if f.code not in STATE_CODES]
+    if "persons" in ledgers.kinds_present:
+        kept += locate(state_checks(ledgers, as_of), ledgers.positions())
+    return sorted(kept, key=lambda f: f.sort_key())
+
+
+def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None) -> list[Finding]:
+    """The cross-ledger checks; person state is judged on `as_of` (default: `judgement_day`)."""
     import pandas as pd
 
     today_ts = pd.Timestamp(today or dt.date.today())
@@ -102,7 +208,7 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
         p = persons.dropna(subset=[ID]).drop_duplicates(subset=[ID], keep="first")
         m = p.merge(latest[[ID, "类别", "执行状态"]], on=ID, how="left")
         running = m["执行状态"] == "执行中"
-        c1 = running & m["人员状态"].isin(_NOT_IN_COMMUNITY)
+        c1 = running & m["人员状态"].isin(schema.NOT_IN_COMMUNITY)
         c2 = (m["执行状态"].eq("死亡") & m["人员状态"].notna()
               & ~m["人员状态"].isin(("死亡", "注销", schema.STATUS_UNKNOWN)))
         c3 = (m["人员状态"].isin(("社区戒毒", "社区康复")) & m["类别"].notna() & running
@@ -141,12 +247,15 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None) -> list[Findi
                 b = d.loc[bad.index[bad]]
                 detail = [f"身份证号显示为{e}" for e in expected[bad]]
                 out += _rows(b, "gender_mismatch", "性别", "性别", detail)
+    if "persons" in ledgers.kinds_present:
+        out += state_checks(ledgers, as_of or judgement_day(ledgers, today))
     return out
 
 
-def validate(ledgers: LedgerSet, today: dt.date | None = None) -> list[Finding]:
-    """All findings: the reader's and the cross-ledger checks, sorted by file, sheet, row, column, code."""
-    found = list(ledgers.findings) + locate(cross_checks(ledgers, today), ledgers.positions())
+def validate(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None) -> list[Finding]:
+    """All findings: the reader's and the cross-ledger checks, sorted by file, sheet, row, column, code.
+    `as_of`: the day person state is judged on (a period's last day); default the latest date in the data."""
+    found = list(ledgers.findings) + locate(cross_checks(ledgers, today, as_of), ledgers.positions())
     if not ledgers.kinds_present:  # no ledger, no figures: compute and report refuse such input (exit 2)
         found.append(Finding("no_ledger", "、".join(ledgers.files) or "（无文件）", detail=ledgers.unrecognised()))
     return sorted(found, key=lambda f: f.sort_key())

@@ -52,6 +52,13 @@ def _period(text, ledgers):
     return default_period(ledgers), True
 
 
+def _judged(ledgers, findings, period):
+    """The findings with person state (管控等级, 三年未复吸) judged on the period's last day."""
+    from ..validate import judged_on
+
+    return judged_on(ledgers, findings, period.end)
+
+
 def _findings_line(findings, paths) -> int:
     """One stderr line counting 错误/警告; the exit code they imply."""
     from ..findings import summarize
@@ -175,7 +182,7 @@ def compute_cmd(
 
     p, default_used = _period(period, ledgers)
     result = compute(ledgers, cat, p, by=by, metrics=metric)
-    code = _findings_line(findings, paths)
+    code = _findings_line(_judged(ledgers, findings, p), paths)
     common.missing_line(result.missing_ledgers)
     _emit(result, cat, fmt, output, default_used, [*paths, catalog])
     raise typer.Exit(max(code, common.strict_code(result.rows, strict)))
@@ -243,7 +250,7 @@ def explain_cmd(
     cat.get(metric)  # unknown names fail before any work
     p, default_used = _period(period, ledgers)
     ex = explain(ledgers, cat, metric, p, unit=unit)
-    code = _findings_line(findings, paths)
+    code = _findings_line(_judged(ledgers, findings, p), paths)
     if fmt == "json":
         import json
 

@@ -30,6 +30,9 @@ def validate_command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：table（表格，默认）或 json。")] = "table",
     show_pii: common.ShowPii = False,
     password: common.Password = None,
+    period: Annotated[Optional[str], typer.Option(
+        "--period", "-p", metavar="统计期",
+        help="按统计期最后一天判断人员状态（三年未复吸、管控等级、人员状态细分）；默认为台帐中最新的日期。")] = None,
     annotate: Annotated[Optional[str], typer.Option(
         "--annotate", metavar="[标注副本]", show_default=False,
         help="另存一份标出问题的台帐副本（原文件不改）：有问题的单元格标色并加批注，首个工作表“问题清单”可点击跳转。"
@@ -41,12 +44,14 @@ def validate_command(
     示例：
       jindu validate 乐平镇台帐.xlsx
       jindu validate 台帐/ --format json
+      jindu validate 乐平镇台帐.xlsx --period 2018-10
       jindu validate 乐平镇台帐.xlsx --annotate
     """
     from ..errors import UsageError
     from ..findings import has_errors
     from ..ledgers import load_ledgers
     from ..outputs.annotate import is_annotated_copy
+    from ..periods import parse_period
     from ..validate import validate
     from ..workspace import find_workspace, resolve_inputs
 
@@ -55,11 +60,12 @@ def validate_command(
     if annotate and not inputs and Path(annotate).is_file() and not is_annotated_copy(Path(annotate)):
         raise UsageError(f"「{annotate}」跟在 --annotate 后面，被当作标注副本的文件名，而没有给要校验的台帐；"
                          f"要校验它并把副本写在旁边，请写：jindu validate {annotate} --annotate")
+    as_of = parse_period(period).end if period else None
     workspace = find_workspace() if not inputs else None
     paths = resolve_inputs(inputs, workspace)
     ledgers = load_ledgers(paths, unit=workspace.unit if workspace else None,
                            password=common.password_source(password))
-    findings = validate(ledgers)
+    findings = validate(ledgers, as_of=as_of)
     if annotate is not None:
         write_copies(paths, findings, annotate)
     if fmt == "json":

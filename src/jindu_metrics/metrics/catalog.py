@@ -13,7 +13,7 @@ from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
-from .. import schema
+from .. import derived, schema
 from ..errors import ConfigError, UsageError
 
 AREAS = ("查处", "管控", "社区戒毒康复", "帮教检测", "宣传")
@@ -23,13 +23,9 @@ KINDS = ("count", "sum", "ratio")
 STOCK_LEDGERS = ("persons", "community", "units")
 PERSON_LEDGERS = ("seizures", "community", "contacts")  # ledgers with 公民身份号码 usable in `has`
 
-# Columns the engine derives (documented in default_catalog.toml's header); type as in schema.
-DERIVED: dict[str, dict[str, str]] = {
-    "persons": {"在册": schema.FLAG, "社会面": schema.FLAG, "出境": schema.FLAG, "在所": schema.FLAG,
-                "三年未复吸": schema.FLAG, "戒断一年以上": schema.FLAG, "管控": schema.FLAG,
-                "末次检出日期": schema.DATE, "人员状态细分": schema.TEXT},
-    "community": {"在册": schema.FLAG, "已报到建档": schema.FLAG, "报到期内": schema.FLAG},
-}
+# Columns the tool derives (the registry in derived.py; documented in default_catalog.toml's header):
+# name -> type as in schema.
+DERIVED: dict[str, dict[str, str]] = {led: {n: d.type for n, d in derived.of(led).items()} for led in derived.LEDGERS}
 
 _INDICATOR_KEYS = {
     "id": str, "name": str, "definition": str, "area": str, "kind": str, "ledger": str, "where": dict,

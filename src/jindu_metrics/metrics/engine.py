@@ -15,10 +15,12 @@ from math import ceil
 import numpy as np
 import pandas as pd
 
-from .. import schema
+from .. import derived, schema
 from ..errors import UsageError
 from ..ledgers.model import LedgerSet
 from ..periods import Period
+from ..state import NAT, person_states
+from ..state import ns as _ns
 from .catalog import Catalog, Indicator, Measure
 from .display import DASH, MISSING, format_change, format_number, format_value, missing_reason
 from .model import Comparison, MetricRow
@@ -27,16 +29,6 @@ ID = "公民身份号码"
 WHOLE = "\x00whole"  # group key of the whole input (never a real unit name)
 UNFILLED = "（未填）"
 REPORTING_DAYS = 15  # 戒毒条例: report within 15 days of the decision
-SOCIAL = ("社会面", "社区戒毒", "社区康复", "失联")
-IN_FACILITY = ("强制隔离戒毒", "羁押", "服刑")
-NOT_REGISTERED = ("死亡", "注销")
-TESTS = ("尿检", "毛发检测", "外出帮教尿检")
-ENDED_STATES = ("期满解除", "提前解除", "严重违反协议", "死亡", "脱失", "收监")
-# Date columns whose earliest value says from when a ledger covers events (for 环比/同比).
-COVERAGE_COLUMNS = {"seizures": "查处日期", "contacts": "日期", "publicity": "日期", "community": "决定日期",
-                    "persons": "初次发现日期"}
-FLOW_DATE = {"seizures": "查处日期", "contacts": "日期", "publicity": "日期"}
-NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 
 
 # ---------------------------------------------------------------- results
@@ -125,6 +117,9 @@ def _fill_units(df: pd.DataFrame, persons: pd.DataFrame, unit: str | None) -> pd
         table = None
         has_id = df[ID].notna()
         for col in schema.UNIT_COLUMNS + ("姓名",):
+            if col not in df.columns and col in schema.UNIT_COLUMNS and col in persons.columns:
+                # A ledger without the column (帮教管控台帐 has no 所属镇街): every row takes the person's.
+                df[col] = pd.Series(None, index=df.index, dtype=object)
             if col in df.columns and col in persons.columns:
                 miss = df[col].isna()
                 if (miss & has_id).any():
@@ -180,84 +175,10 @@ def _lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
     return pd.Series(table.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
 
 
-def _latest_by_id(df: pd.DataFrame, col: str, mask: pd.Series) -> pd.Series:
-    sub = df.loc[mask, [ID, col]].dropna()
-    if not len(sub):
-        return pd.Series([], dtype="datetime64[ns]")
-    return sub.groupby(ID)[col].max()
-
-
-def _latest_codes(codes: np.ndarray, dates: np.ndarray, lasts: list, n: int) -> list[np.ndarray]:
-    """Per ID code, the latest date on or before each of `lasts` (int64 ns; NaT, the smallest int64, if none)."""
-    out = []
-    for last in lasts:
-        vals = np.where(dates <= last.value, dates, NAT)
-        vals[dates == NAT] = NAT
-        res = np.full(n, NAT, dtype=np.int64)
-        np.maximum.at(res, codes, vals)
-        out.append(res)
-    return out
-
-
-def _ns(s: pd.Series) -> np.ndarray:
-    return s.to_numpy(dtype="datetime64[ns]").view(np.int64)
-
-
-def _persons_windows(base: dict[str, pd.DataFrame], lasts: list) -> list[dict[str, pd.Series]]:
-    """The persons' derived stock columns as of each last day, with one pass over seizures and contacts."""
-    p, seiz, cont = base["persons"], base["seizures"], base["contacts"]
-    pos = ((cont["结果"] == "阳性") & cont["方式"].isin(TESTS)).fillna(False).to_numpy(dtype=bool)
-    codes, uniq = pd.factorize(pd.concat([p[ID], seiz[ID], cont[ID][pos]], ignore_index=True))
-    n, ns = len(p), len(seiz)
-    n_ids = len(uniq) + 1
-    codes = np.where(codes < 0, n_ids - 1, codes)  # missing IDs share one slot that no person reads
-    p_codes, s_codes, c_codes = codes[:n], codes[n:n + ns], codes[n + ns:]
-    p_codes = np.where(p[ID].isna().to_numpy(), -1, p_codes)
-    s_dates, c_dates = _ns(seiz["查处日期"]), _ns(cont["日期"])[pos]
-    s_last = _latest_codes(s_codes, s_dates, lasts, n_ids)
-    c_last = _latest_codes(c_codes, c_dates, lasts, n_ids)
-    s_first_code = np.full(n_ids, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(s_first_code, s_codes, np.where(s_dates == NAT, np.iinfo(np.int64).max, s_dates))
-    s_first_code[n_ids - 1] = np.iinfo(np.int64).max
-    s_first = np.where(p_codes >= 0, s_first_code[p_codes], np.iinfo(np.int64).max)
-    own = _ns(p["末次查获日期"])
-    first = _ns(p["初次发现日期"])
-    first_known = np.where(first == NAT, np.iinfo(np.int64).max, first)
-    known_from = np.minimum(first_known, s_first)  # max int: no date known
-    status = p["人员状态"]
-    not_registered = status.isin(NOT_REGISTERED + (schema.STATUS_UNKNOWN,)).to_numpy(dtype=bool)
-    abroad = (status == "出境").fillna(False).astype(bool).to_numpy()
-    inside = status.isin(IN_FACILITY).to_numpy(dtype=bool)
-    social = (status.isin(SOCIAL) | status.isna()).to_numpy(dtype=bool)
-    out = []
-    for k, last in enumerate(lasts):
-        lv = last.value
-        own_k = np.where(own <= lv, own, NAT)
-        own_k[own == NAT] = NAT
-        latest = np.maximum(own_k, np.where(p_codes >= 0, np.maximum(s_last[k][np.maximum(p_codes, 0)],
-                                                                     c_last[k][np.maximum(p_codes, 0)]), NAT))
-        first_k = np.where((first != NAT) & (first <= lv), first, NAT)
-        latest = np.where(latest == NAT, first_k, latest)
-        latest_s = pd.Series(latest.view("datetime64[ns]"), index=p.index)
-        known = (known_from == np.iinfo(np.int64).max) | (known_from <= lv)
-        registered = known & ~not_registered
-        # Vectorised "+N years" with the civil-code rule (Feb 29 + 1 year -> Feb 28).
-        plus3 = (latest_s + pd.DateOffset(years=3) <= last).fillna(False).to_numpy(dtype=bool)
-        plus1 = (latest_s + pd.DateOffset(years=1) <= last).fillna(False).to_numpy(dtype=bool)
-        social_k = registered & social
-        three = registered & ~abroad & ~inside & plus3
-        out.append({"末次检出日期": latest_s, "在册": pd.Series(registered, index=p.index),
-                    "出境": pd.Series(abroad, index=p.index), "在所": pd.Series(inside, index=p.index),
-                    "社会面": pd.Series(social_k, index=p.index), "三年未复吸": pd.Series(three, index=p.index),
-                    "戒断一年以上": pd.Series(registered & plus1, index=p.index),
-                    "管控": pd.Series(social_k & ~three, index=p.index)})
-    return out
-
-
 def _community_window(c: pd.DataFrame, last: pd.Timestamp) -> dict[str, pd.Series]:
     decided = c["决定日期"]
     end = c["解除日期"]
-    ended = (end < last) | (end.isna() & c["执行状态"].isin(ENDED_STATES))
+    ended = (end < last) | (end.isna() & c["执行状态"].isin(schema.ENDED_STATES))
     reported = c["报到日期"] <= last
     window_start = last - pd.Timedelta(days=REPORTING_DAYS - 1)
     return {"在册": ((decided <= last) & ~ended).fillna(False).astype(bool),
@@ -310,8 +231,8 @@ def _units_sum(win: Windows, m: Measure, by: str | None) -> dict[str, Fraction]:
 
 
 # ---------------------------------------------------------------- several windows in one pass
-PERSONS_DERIVED = ("末次检出日期", "在册", "出境", "在所", "社会面", "三年未复吸", "戒断一年以上", "管控")
-COMMUNITY_DERIVED = ("在册", "已报到建档", "报到期内")
+# The columns that differ per window (derived as of each last day).
+_PER_WINDOW = {led: tuple(derived.of(led, derived.WINDOW)) for led in derived.LEDGERS}
 
 
 class Windows:
@@ -326,12 +247,12 @@ class Windows:
         self.base, self.periods, self.unit = base, periods, unit
         lasts = [pd.Timestamp(w.end) for w in periods]
         self.in_window: dict[str, list[np.ndarray]] = {}
-        for kind, col in FLOW_DATE.items():
+        for kind, col in schema.FLOW_DATE.items():
             d = _ns(base[kind][col])
             self.in_window[kind] = [(d != NAT) & (d >= pd.Timestamp(w.start).value) & (d <= last.value)
                                     for w, last in zip(periods, lasts)]
         self.derived: dict[str, list[dict]] = {
-            "persons": _persons_windows(base, lasts),
+            "persons": person_states(base["persons"], base["seizures"], base["contacts"], lasts),
             "community": [_community_window(base["community"], last) for last in lasts],
         }
         kinds = [k for k in ("persons", "seizures", "community", "contacts", "publicity") if ID in base[k].columns]
@@ -352,10 +273,10 @@ class Windows:
 
     def _depends(self, ledger: str, conds: tuple) -> bool:
         """Whether the conditions read a derived column or another ledger's window (so differ per window)."""
-        derived = PERSONS_DERIVED if ledger == "persons" else COMMUNITY_DERIVED if ledger == "community" else ()
+        per_window = _PER_WINDOW.get(ledger, ())
         for c in conds:
             op = c[0]
-            if op in ("eq", "in") and c[1] in derived:
+            if op in ("eq", "in") and c[1] in per_window:
                 return True
             if op == "has":
                 return True
@@ -648,7 +569,7 @@ def missing_ledgers(ind: Indicator, present) -> tuple[str, ...]:
 
 def _earliest(base: dict[str, pd.DataFrame]) -> dict[str, pd.Timestamp | None]:
     out = {}
-    for led, col in COVERAGE_COLUMNS.items():
+    for led, col in ((k.id, k.coverage_column) for k in schema.KINDS.values() if k.coverage_column):
         s = base[led][col].dropna()
         out[led] = s.min() if len(s) else None
     if out["persons"] is None and len(base["persons"]):

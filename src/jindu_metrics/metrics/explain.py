@@ -6,23 +6,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .. import schema
+from .. import derived, schema
 from ..ledgers.model import LedgerSet
 from ..periods import Period
 from ..privacy import NO_NAMES, Names, mask_id, mask_name, mask_value
 from .catalog import Catalog, Indicator
 from .display import MISSING, missing_reason
 from .engine import ID, figure, missing_ledgers, whole_unit_name
-
-# Source columns behind each derived column: what `explain` shows as the deciding values.
-DERIVED_SOURCES = {
-    "persons": {"在册": ("人员状态",), "社会面": ("人员状态",), "出境": ("人员状态",), "在所": ("人员状态",),
-                "三年未复吸": ("人员状态", "末次检出日期"), "戒断一年以上": ("末次检出日期",),
-                "管控": ("人员状态", "末次检出日期")},
-    "community": {"在册": ("决定日期", "执行状态", "解除日期"), "已报到建档": ("报到日期", "已建档"),
-                  "报到期内": ("决定日期", "报到日期")},
-}
-DATE_COLUMN = {"seizures": "查处日期", "contacts": "日期", "publicity": "日期"}
 
 
 @dataclass
@@ -97,7 +87,8 @@ def _has_label(ledger: str, conds: tuple) -> str:
 def _columns(ledger: str, conds: tuple, out: dict, has: list) -> None:
     for c in conds:
         if c[0] in ("eq", "in"):
-            for src in DERIVED_SOURCES.get(ledger, {}).get(c[1], ()):
+            d = derived.get(ledger, c[1])
+            for src in d.sources if d else ():
                 out.setdefault(src, None)
             out.setdefault(c[1], None)
         elif c[0] == "not":
@@ -150,7 +141,7 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
     cols: dict = {}
     has: list = []
     led = num_m.ledger
-    date_col = DATE_COLUMN.get(led)
+    date_col = schema.KINDS[led].date_column
     if date_col:
         cols[date_col] = None
     _columns(led, num_m.where, cols, has)
@@ -178,6 +169,10 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
         notes.append(f"分子 {len(num_rows)} 行涉及 {int(row.numerator)} 人（同一人多行只计一次）。")
     if ind.pending:
         notes.append("口径待确认：" + (ind.pending_note or "此指标的口径尚无公布依据。"))
+    for c in colnames:  # the columns the tool computed: how (from the one registry)
+        d = derived.get(led, c)
+        if d is not None and d.stage == derived.WINDOW:
+            notes.append(f"「{c}」由工具按统计期最后一天计算：{d.description}。")
     for label, _m in ind.extra:
         notes.append(f"{label}：{int(row.extra[label])} 人（不计入分子分母）。")
     return Explanation(ind, period, row.unit, row.numerator, row.denominator, row.display,
