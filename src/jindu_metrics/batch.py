@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, JinduError, UsageError
+from .metrics.display import cn_date
 from .privacy import Names, mask_text
 
 TOWN = "所属镇街"
@@ -748,9 +749,6 @@ def county_bulletin(result: BatchResult, cat, workspace=None, today: date | None
         lines.append(f"    {_cn(n + 1)}、未能处理的台帐")
         for u in failed:
             lines.append(f"    {u['file']}：{u['error']}")
-    lines += ["", "", f"{office:>30}", f"{_chinese_date(today or p.end):>30}", ""]
+    lines += ["", "", f"{office:>30}", f"{cn_date(today or p.end):>30}", ""]
     return "\n".join(lines)
 
-
-def _chinese_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"

@@ -4,6 +4,7 @@ compute CSV/xlsx files. Where and how a file is written (checks, atomic rename) 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from .outputs import atomic_write_bytes, atomic_write_text  # noqa: F401 - the writers' historical home
 
@@ -35,7 +36,10 @@ def sheet_text(value: object) -> object:
 # ---------------------------------------------------------------- compute rows (jindu compute)
 COMPUTE_HEADERS = ("统计期", "单位", "指标代码", "指标", "分子", "分母", "数值", "显示值", "目标", "达标", "差距",
                    "环比", "环比变化", "同比", "同比变化", "说明")
-_FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+# The one archive time of every file jindu writes (zip entries of xlsx/docx, their document times unless a
+# writer has a meaningful date of its own): same input, same bytes, whatever the clock says.
+ARCHIVE_TIME = datetime(2000, 1, 1, 0, 0, 0)
+ARCHIVE_STAMP = ARCHIVE_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _met_text(met: bool | None) -> str:
@@ -70,7 +74,7 @@ def compute_csv(result) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def deterministic_zip(data: bytes, *, core_time: str | None = "2000-01-01T00:00:00Z",
+def deterministic_zip(data: bytes, *, core_time: str | None = ARCHIVE_STAMP,
                       drop: frozenset[str] = frozenset(), only_modified: bool = False) -> bytes:
     """Rewrite an OOXML zip with fixed entry times (and core-property times): same input, same bytes.
 
@@ -96,7 +100,7 @@ def deterministic_zip(data: bytes, *, core_time: str | None = "2000-01-01T00:00:
             elif info.filename == "_rels/.rels":
                 for name in drop:
                     body = re.sub(rb'<Relationship [^>]*Target="/?' + re.escape(name.encode()) + rb'"/>', b"", body)
-            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
+            zi = zipfile.ZipInfo(info.filename, date_time=ARCHIVE_TIME.timetuple()[:6])
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
             dst.writestr(zi, body)
@@ -106,10 +110,11 @@ def deterministic_zip(data: bytes, *, core_time: str | None = "2000-01-01T00:00:
 def compute_xlsx(result, catalog=None) -> bytes:
     """One styled sheet: bold frozen header, widths, the value cell formatted as the indicator (percent...)."""
     import io
-    from datetime import datetime
 
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
+
+    from .metrics.display import sheet_number, sheet_number_format
 
     formats = {}
     if catalog is not None:
@@ -127,16 +132,14 @@ def compute_xlsx(result, catalog=None) -> bytes:
         ws.append([sheet_text(v) for v in rec])
         cell = ws.cell(row=excel_row, column=value_col)  # not ws.max_row: that scans every cell (quadratic)
         fmt, dec = formats.get(row.metric, ("percent" if row.kind == "ratio" else "count", 1))
-        d = "." + "0" * dec if dec else ""
-        cell.number_format = {"percent": f"0{d}%", "permyriad": "0.000000", "ratio_n1": "0.00"}.get(fmt, "0")
+        cell.value = sheet_number(row.exact, fmt, dec, rounded=False)  # exact, on the scale of its format
+        cell.number_format = sheet_number_format(fmt, dec)
     widths = (16, 12, 24, 30, 8, 8, 10, 10, 10, 6, 6, 10, 18, 10, 18, 30)
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w
     ws.freeze_panes = "A2"
-    fixed = datetime(2000, 1, 1)
     wb.properties.creator = "jindu"
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
+    wb.properties.created = wb.properties.modified = ARCHIVE_TIME
     buf = io.BytesIO()
     wb.save(buf)
     return deterministic_zip(buf.getvalue())
