@@ -46,16 +46,27 @@ def _met_text(met: bool | None) -> str:
     return "" if met is None else ("是" if met else "否")
 
 
+def compute_headers(result) -> tuple[str, ...]:
+    """COMPUTE_HEADERS, with the base year's two columns before 说明 when --baseline was given."""
+    base = getattr(result, "baseline", None)
+    if base is None:
+        return COMPUTE_HEADERS
+    y = base.start.year
+    return (*COMPUTE_HEADERS[:-1], f"较{y}年", f"较{y}年变化", COMPUTE_HEADERS[-1])
+
+
 def compute_records(result) -> list[list]:
-    """One list per MetricRow, in COMPUTE_HEADERS order (numbers stay numbers)."""
+    """One list per MetricRow, in compute_headers(result) order (numbers stay numbers)."""
     label = result.period.label
+    base = getattr(result, "baseline", None) is not None
     out = []
     for r in result.rows:
+        b = [r.baseline.display if r.baseline else "", r.baseline.change_display if r.baseline else ""] if base else []
         out.append([
             label, r.unit, r.metric, r.name, r.numerator, r.denominator, r.value, r.display,
             r.target or "", _met_text(r.met), r.gap,
             r.previous.display if r.previous else "", r.previous.change_display if r.previous else "",
-            r.yoy.display if r.yoy else "", r.yoy.change_display if r.yoy else "",
+            r.yoy.display if r.yoy else "", r.yoy.change_display if r.yoy else "", *b,
             r.reason,  # why there is no value: 分母为0：… / 未提供帮教管控台帐 (empty cells then, never 0)
         ])
     return out
@@ -68,7 +79,7 @@ def compute_csv(result) -> bytes:
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(COMPUTE_HEADERS)
+    w.writerow(compute_headers(result))
     for rec in compute_records(result):
         w.writerow(["" if v is None else neutralize(v) for v in rec])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
@@ -122,7 +133,8 @@ def compute_xlsx(result, catalog=None) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "指标"
-    ws.append(list(COMPUTE_HEADERS))
+    headers = compute_headers(result)
+    ws.append(list(headers))
     for c in ws[1]:
         c.font = Font(bold=True)
         c.fill = PatternFill("solid", fgColor="DDEBF7")
@@ -134,7 +146,7 @@ def compute_xlsx(result, catalog=None) -> bytes:
         fmt, dec = formats.get(row.metric, ("percent" if row.kind == "ratio" else "count", 1))
         cell.value = sheet_number(row.exact, fmt, dec, rounded=False)  # exact, on the scale of its format
         cell.number_format = sheet_number_format(fmt, dec)
-    widths = (16, 12, 24, 30, 8, 8, 10, 10, 10, 6, 6, 10, 18, 10, 18, 30)
+    widths = (16, 12, 24, 30, 8, 8, 10, 10, 10, 6, 6, 10, 18, 10, 18) + (10, 18) * (len(headers) > 16) + (30,)
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w
     ws.freeze_panes = "A2"

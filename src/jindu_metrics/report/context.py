@@ -37,7 +37,7 @@ _KNOWN: tuple[str, ...] | None = None
 
 
 class Comparison:
-    """A 同比/环比 figure; falsy (and every field "—") when the data do not cover the earlier window."""
+    """A 同比/环比/base-year figure; falsy (and every field "—") when the data do not cover the earlier window."""
 
     __slots__ = ("change", "change_display", "denominator", "display", "end", "numerator", "start", "value")
 
@@ -63,6 +63,7 @@ class Indicator:
 
     __slots__ = (
         "area",
+        "baseline",
         "decimals",
         "definition",
         "denominator",
@@ -119,6 +120,7 @@ class Indicator:
         self.gap = getattr(row, "gap", None)
         self.previous = Comparison(getattr(row, "previous", None))
         self.yoy = Comparison(getattr(row, "yoy", None))
+        self.baseline = Comparison(getattr(row, "baseline", None))  # only with --baseline
         self.extra = dict(getattr(row, "extra", None) or {})
         # ledger kind ids whose absence leaves the figure without a value ([] when it has one); the
         # templates leave such a figure out or mark it with missing_text, never print it as 0
@@ -189,6 +191,14 @@ def period_context(period) -> dict:
         "months_label": period.months_label, "year": end.year, "end_month": end.month,
         "end_text": f"{end.month}月底" if month_end else f"{end.month}月{end.day}日",
     }
+
+
+def _baseline_context(window) -> dict | None:
+    """{year, start, end, label} of the base-year window, or None without --baseline."""
+    if window is None:
+        return None
+    return {"year": window.start.year, "start": window.start.isoformat(), "end": window.end.isoformat(),
+            "label": window.label}
 
 
 def _specs(catalog) -> list:
@@ -279,6 +289,8 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
         "unassessed": [x for x in indicators if x.missing and x.target],
         "missing_text": missing_reason(gone),
         "villages": village_rows,
+        # the base year of --baseline (m.X.baseline compares with its same window), or None
+        "baseline": _baseline_context(getattr(result_ytd, "baseline", None)),
     }
     for mid, x in m.items():  # each indicator also by its bare id, where that does not shadow a name above
         ctx.setdefault(mid, x)
