@@ -106,8 +106,8 @@ def test_template_variables_carry_the_baseline():
     res = bulletin_results(ls, CAT, parse_period("2019"), baseline=2016)
     tpl = ("新增吸毒人员较{{ baseline.year }}年{{ m.newly_found|change('baseline') }}；"
            "{{ m.abstinent_3y_rate.baseline.display }} {{ m.abstinent_3y_rate.baseline.change_display }}")
-    from pathlib import Path
     import tempfile
+    from pathlib import Path
 
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "t.txt.j2"
