@@ -115,3 +115,11 @@ def test_template_variables_carry_the_baseline():
         text = render_report(res["result_ytd"], month=res["month"], villages=res["villages"], template=p,
                              fmt="txt", catalog=CAT)
     assert "新增吸毒人员较2016年减少71人，下降93.4%；30.0% 上升18.0个百分点" in text
+
+
+def test_python_api_passes_the_baseline_to_the_frame():
+    from jindu_metrics import compute as api_compute
+
+    r = api_compute(ledgers_2016_2019(), "2019", baseline=2016, metrics=["newly_found"])
+    frame = r.to_frame()
+    assert list(frame["baseline"]) == ["76"] and "baseline" not in api_compute(ledgers_2016_2019(), "2019").to_frame()

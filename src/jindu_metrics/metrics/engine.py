@@ -61,14 +61,19 @@ class ComputeResult:
     def to_frame(self) -> pd.DataFrame:
         """One row per (unit, indicator): the whole input's rows first (`whole` True), then each `by` group's.
         Columns: unit, metric, name, area, kind, numerator, denominator, value (exact value as a float; None
-        when 分母为0), display, reason, target, met, gap, unit_label, previous, yoy (the 环比/同比 displays).
+        when 分母为0), display, reason, target, met, gap, unit_label, previous, yoy (the 环比/同比 displays), baseline (with --baseline).
         Example: ``df = result.to_frame(); df[df["metric"] == "rehab_rate"][["unit", "display"]]``."""
         fields = ("unit", "metric", "name", "area", "kind", "numerator", "denominator", "value", "display",
                   "reason", "target", "met", "gap", "unit_label")
         recs = [{"whole": i < self.whole_rows, **{f: getattr(r, f) for f in fields},
                  "previous": r.previous.display if r.previous else None, "yoy": r.yoy.display if r.yoy else None}
                 for i, r in enumerate(self.rows)]
-        frame = pd.DataFrame(recs, columns=["whole", *fields, "previous", "yoy"])
+        cols = ["whole", *fields, "previous", "yoy"]
+        if self.baseline is not None:  # the base year's display beside 同比 (--baseline only)
+            cols.append("baseline")
+            for rec, r in zip(recs, self.rows):
+                rec["baseline"] = r.baseline.display if r.baseline else None
+        frame = pd.DataFrame(recs, columns=cols)
         for col in ("numerator", "denominator", "gap"):  # counts stay integers beside None (not 374.0)
             if all(isinstance(r[col], int) for r in recs if r[col] is not None):
                 frame[col] = frame[col].astype("Int64")
