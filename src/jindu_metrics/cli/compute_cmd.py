@@ -68,12 +68,13 @@ _ARROWS = (("上升", "↑"), ("增加", "↑"), ("下降", "↓"), ("减少", "
 
 
 def _cmp_text(c) -> tuple[str, str]:
-    """A comparison cell: the full text `8.89%（上升15.60个百分点）` and the change only, `↑15.60个百分点`."""
+    """A comparison cell: the full text `8.89%（上升15.60个百分点）` / `92（减少43人，下降46.7%）` and the change
+    only, `↑15.60个百分点` / `↓43人`."""
     if c is None:
         return "无数据", "无数据"
     if not c.change_display:
         return c.display, c.display
-    short = c.change_display
+    short = c.change_display.split("，")[0]  # narrow consoles: a count's change in persons, without its percent
     for word, arrow in _ARROWS:
         if short.startswith(word):
             short = arrow + short[len(word):]
