@@ -123,3 +123,39 @@ def test_unknown_column_wrong_type_and_bad_value(tmp_path):
     assert err.row == 1
     err, msg = _refused(tmp_path, '[[indicator]\n')
     assert err.row == 1 and "TOML" in msg
+
+
+@pytest.mark.parametrize("written", [">90%", "＞ 90%"])
+def test_strict_comparison_is_refused_in_a_catalog_naming_file_and_line(tmp_path, written):
+    """`>90%` is not silently read as ≥90%: the catalog (as the scoring scheme) refuses it at its line."""
+    p = tmp_path / "目录.toml"
+    p.write_text(f'[[indicator]]\nid = "visit_rate"\ntarget = "{written}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_catalog(p)
+    msg = str(e.value)
+    assert "目录.toml" in msg and "第3行" in msg and "严格" in msg and "≥90%" in msg
+    p.write_text('[targets]\n\n"走访管控率" = ">90%"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"第3行.*严格"):
+        load_catalog(p)
+
+
+def test_strict_comparison_is_refused_in_workspace_targets(tmp_path):
+    from jindu_metrics.workspace import load_workspace
+
+    cfg = tmp_path / "jindu.toml"
+    cfg.write_text('[workspace]\nunit = "乐平镇"\n\n[workspace.targets]\n"纳入率" = "<95%"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_catalog(targets=load_workspace(cfg).targets)
+    assert "jindu.toml" in str(e.value) and "第5行" in str(e.value) and "严格" in str(e.value)
+
+
+def test_one_met_judges_catalog_and_scheme_alike():
+    """The target a scheme inherits from the catalog is the catalog's Target, judged by Target.met."""
+    from jindu_metrics.metrics.scoring import load_scheme
+
+    cat = load_catalog()
+    item = load_scheme(text='[[item]]\nmetric = "worker_ratio"\npoints = 1\n', catalog=cat).items[0]
+    spec = cat.get("worker_ratio").target_spec
+    assert item.target == spec
+    for x in (Fraction(30), Fraction(3001, 100), Fraction(29)):
+        assert item.target.met(x) == spec.met(x) == (x <= 30)

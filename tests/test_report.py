@@ -90,7 +90,7 @@ def lepingzhen_rows(unit="乐平镇", scale=1):
 
 def fake_results():
     ytd = FakeResult(YTD, "乐平镇", lepingzhen_rows())
-    prev = Comparison("2018-09-01", "2018-09-30", 4, "4", 4, None, 1, "上升1人")
+    prev = Comparison("2018-09-01", "2018-09-30", 4, "4", 4, None, 1, "增加1人")
     month = FakeResult(OCT, "乐平镇", [_row("乐平镇", "seizures", "查处吸毒人员数", 5, previous=prev),
                                     _row("乐平镇", "criminal_detentions", "刑拘人数", 2)])
     vrows = lepingzhen_rows()[:0]
@@ -131,7 +131,7 @@ def test_default_bulletin_has_published_sentences():
         assert sentence in text
     assert "一、工作成效" in text and "二、主要工作" in text and "三、存在问题" in text and "四、下一步工作" in text
     assert "刑拘查处比24.49%（同比上升4.49个百分点）" in text  # in the rate's own decimals
-    assert "其中10月份查处吸毒人员5人（环比上升1人），刑拘2人" in text
+    assert "其中10月份查处吸毒人员5人（环比增加1人），刑拘2人" in text
     assert "吸毒人员与禁毒社工配比为26:1" in text
     assert "未达标的村居：西村90.0%（还需纳入5人）。" in text
     assert "东村查处吸毒人员7人" in text
@@ -207,7 +207,7 @@ def test_filters_examples():
     assert ratio(Fraction(258, 10)) == "26:1" and ratio(Fraction(50, 2)) == "25:1" and ratio(Fraction(51, 2)) == "26:1"
     assert chinese(3) == "三" and chinese(21) == "二十一" and chinese(None) == "—"
     assert change(Fraction(23, 1000)) == "上升2.3个百分点"
-    assert change(-5, unit="人") == "下降5人" and change(0, unit="人") == "持平"
+    assert change(-5, unit="人") == "减少5人" and change(0, unit="人") == "持平"
     assert change(None) == "—"
 
 

@@ -15,7 +15,6 @@ from jindu_metrics.metrics.scoring import (
     competition_ranks,
     example_scheme_path,
     load_scheme,
-    parse_threshold,
     rank_rows,
     score_units,
 )
@@ -58,16 +57,36 @@ def row(unit, metric, exact, gap=None):
                      display="—" if exact is None else str(exact), gap=gap)
 
 
-def test_parse_threshold_scales():
-    assert parse_threshold("≥95%").value == Fraction(19, 20)
-    assert parse_threshold("≥95%").op == "≥"
-    assert parse_threshold("≤30:1").value == 30
-    assert parse_threshold("≤30:1").op == "≤"
-    assert parse_threshold("≤0.5", "permyriad").value == Fraction(1, 20000)
-    assert parse_threshold("2‱").value == Fraction(2, 10000)
-    assert parse_threshold("100%").op is None
+def test_scheme_thresholds_use_the_catalog_parser():
+    from jindu_metrics.metrics.catalog import parse_target
+
+    assert parse_target("≥95%", None).value == Fraction(19, 20)
+    assert parse_target("≥95%", None).op == ">="
+    assert parse_target("≤30:1", None).value == 30
+    assert parse_target("≤30:1", None).op == "<="
+    assert parse_target("≤0.5‱", "permyriad").value == Fraction(1, 20000)
+    assert parse_target("2‱", None).value == Fraction(2, 10000)
+    assert parse_target("100%", None).op is None
     with pytest.raises(ValueError):
-        parse_threshold("九成")
+        parse_target("九成", None)
+    with pytest.raises(ValueError, match="单位与指标不符"):  # a bare number is no percent: 0.95 or 95%?
+        parse_target("95", "percent")
+
+
+@pytest.mark.parametrize("written", [">90%", "＞90%", "<30:1"])
+def test_strict_comparison_is_refused_in_a_scheme_naming_the_line(written):
+    metric = "worker_ratio" if ":1" in written else "纳入率"
+    text = f'[scheme]\nname = "x"\n[[item]]\nmetric = "{metric}"\npoints = 1\ntarget = "{written}"\n'
+    with pytest.raises(ConfigError) as exc:
+        load_scheme("方案.toml", text=text, catalog=CAT)
+    msg = str(exc.value)
+    assert "方案.toml" in msg and "第6行" in msg and "严格" in msg and ("≥" in msg or "≤" in msg)
+
+
+def test_a_direction_against_the_target_is_refused():
+    text = '[[item]]\nmetric = "纳入率"\npoints = 1\ntarget = "≥95%"\ndirection = "lower"\n'
+    with pytest.raises(ConfigError, match=r"第5行.*方向相反"):
+        load_scheme(text=text, catalog=CAT)
 
 
 def test_competition_ranking_ties_and_undefined():

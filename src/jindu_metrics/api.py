@@ -121,8 +121,10 @@ def _period(period: Period | str | None, ledgers: LedgerSet) -> Period:
 
 
 def compute(ledgers: LedgerSet, period: Period | str | None = None, *, catalog: Catalog | None = None,
-            by: str | None = None, metrics: list[str] | None = None, compare: bool = True) -> ComputeResult:
-    """Every indicator for the period, for the whole input and (with ``by`` = 所属村居 or 所属镇街) each unit.
+            by: str | None = None, metrics: list[str] | None = None, compare: bool = True,
+            baseline: int | None = None) -> ComputeResult:
+    """Every indicator for the period, for the whole input and (with ``by`` = 所属村居 or 所属镇街) each unit;
+    ``baseline`` (a year before the period): also compared with that year's same window (``row.baseline``).
 
     ``period`` defaults to January to the latest month with data, as the commands do; ``catalog`` to the
     default catalog. ``result.get("送戒率")`` is one MetricRow; ``result.to_frame()`` a DataFrame with one row
@@ -135,7 +137,7 @@ def compute(ledgers: LedgerSet, period: Period | str | None = None, *, catalog: 
     from .metrics.engine import compute as _compute
 
     return _compute(ledgers, catalog or load_catalog(), _period(period, ledgers), by=by, metrics=metrics,
-                    compare=compare)
+                    compare=compare, baseline=baseline)
 
 
 def explain(ledgers: LedgerSet, metric: str, period: Period | str | None = None, *,

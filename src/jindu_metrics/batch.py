@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, JinduError, UsageError
+from .metrics.display import cn_date
 from .privacy import Names, mask_text
 
 TOWN = "所属镇街"
@@ -191,14 +192,14 @@ def _unit_result(file: str, unit: str, ledgers, findings: list[dict], job: dict)
     catalog = _catalog(job["catalog"], job["targets"])
     period = job["period"]
     ledgers.unit = unit
-    res = compute(ledgers, catalog, period)
+    res = compute(ledgers, catalog, period, baseline=job.get("baseline"))
     rows = [r if r.unit == unit else replace(r, unit=unit) for r in res.rows if r.unit == res.unit]
     trend_ids = [m for m in job["trend_metrics"]]
     bulletin = None
     if job.get("bulletins", True):
         from .report.render import bulletin_results, render_report
 
-        br = bulletin_results(ledgers, catalog, period, res)
+        br = bulletin_results(ledgers, catalog, period, res, baseline=job.get("baseline"))
         bulletin = render_report(br["result_ytd"], month=br["month"], villages=br["villages"],
                                  workspace=job.get("workspace"), template=job.get("template"),
                                  fmt="txt", catalog=catalog)
@@ -464,9 +465,10 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
               scoring: str | Path | None = None, template: str | Path | None = None, fmt: str = "txt",
               catalog: str | Path | None = None, workspace=None, total_unit: str | None = None,
               progress: Callable[[str], None] | None = None, on_start: Callable[[int], None] | None = None,
-              password: str | None = None) -> BatchResult:
+              password: str | None = None, baseline: int | None = None) -> BatchResult:
     """Run the whole county and write OUTDIR/<镇街>/通报.txt, 汇总.xlsx, summary.json, 全县通报.txt.
-    `password`: opens every encrypted workbook (decrypted in the workers' memory only)."""
+    `password`: opens every encrypted workbook (decrypted in the workers' memory only); `baseline`: the
+    townships' figures and bulletins also compared with that year's same window."""
     from .periods import Period, parse_period
 
     if fmt not in ("txt", "docx"):
@@ -474,6 +476,10 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
     if period is None:
         raise UsageError("批量处理请用 --period 指定统计期，如 --period 2018-01..2018-10。")
     period = period if isinstance(period, Period) else parse_period(str(period))
+    if baseline is not None:
+        from .metrics.engine import baseline_window
+
+        baseline_window(period, baseline)  # a bad year → UsageError before any work
     out = Path(out)
     _output_folder(out).check()  # refused before any work: a file, a link, a folder holding others' files
     jobs = jobs or os.cpu_count() or 1
@@ -504,7 +510,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
         on_start(len(files))
     job = {"period": period, "catalog": str(catalog) if catalog else None, "targets": targets,
            "template": str(template) if template else None, "workspace": workspace,
-           "trend_metrics": trend_ids, "bulletins": True, "password": password}
+           "trend_metrics": trend_ids, "bulletins": True, "password": password, "baseline": baseline}
     results = run_units(files, job, jobs, progress)
     skipped += [{"file": r["file"], "reason": r["error"]} for r in results if r["status"] == "skipped"]
     results = [r for r in results if r["status"] != "skipped"]
@@ -752,9 +758,6 @@ def county_bulletin(result: BatchResult, cat, workspace=None, today: date | None
         lines.append(f"    {_cn(n + 1)}、未能处理的台帐")
         for u in failed:
             lines.append(f"    {u['file']}：{u['error']}")
-    lines += ["", "", f"{office:>30}", f"{_chinese_date(today or p.end):>30}", ""]
+    lines += ["", "", f"{office:>30}", f"{cn_date(today or p.end):>30}", ""]
     return "\n".join(lines)
 
-
-def _chinese_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"

@@ -96,14 +96,22 @@ class Period:
         return Period(end - timedelta(days=days - 1), end)
 
     def year_earlier(self) -> Period:
-        def back(d: date) -> date:
-            last = calendar.monthrange(d.year - 1, d.month)[1]
-            return date(d.year - 1, d.month, min(d.day, last))
+        return self.years_shifted(-1)
+
+    def in_year(self, year: int) -> Period:
+        """The same window moved to start in `year` (the base year of `--baseline`)."""
+        return self.years_shifted(year - self.start.year)
+
+    def years_shifted(self, years: int) -> Period:
+        """The same window `years` later (earlier when negative); 2月29日 becomes 2月28日 outside leap years."""
+        def move(d: date) -> date:
+            last = calendar.monthrange(d.year + years, d.month)[1]
+            return date(d.year + years, d.month, min(d.day, last))
 
         if self.whole_months:
-            return Period(date(self.start.year - 1, self.start.month, 1),
-                          _month_end(self.end.year - 1, self.end.month), self.form)
-        return Period(back(self.start), back(self.end))
+            return Period(date(self.start.year + years, self.start.month, 1),
+                          _month_end(self.end.year + years, self.end.month), self.form)
+        return Period(move(self.start), move(self.end))
 
     def to_dict(self) -> dict:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}

@@ -54,3 +54,62 @@ def loads(text: str, file: str | None, what: str) -> dict:
     if _depth(data) > MAX_DEPTH:
         raise too_deep
     return data
+
+
+class Locator:
+    """Where a key is written in a TOML text (tomllib gives values, not lines): the one way every config of
+    jindu points a ConfigError at its line. `table` names the array of tables an index counts in
+    ([[indicator]], [[item]]) or the one table ([workspace]). A good-enough pointer: comments are skipped,
+    strings are not parsed."""
+
+    def __init__(self, text: str, file: str | None, table: str | None = None):
+        self.lines = text.splitlines()
+        self.file = file
+        self.table = table
+
+    def _block(self, table: str | None, index: int | None) -> tuple[int, int] | None:
+        """Lines [start, end) of the `index`-th [table] / [[table]] (its sub-tables [table.x] included)."""
+        if table is None or index is None:
+            return None
+        name = r"\[\[?\s*\"?" + re.escape(table) + r"\"?\s*"
+        head, sub = re.compile(name + r"\]"), re.compile(name + r"\.")
+        heads = [i for i, ln in enumerate(self.lines) if head.match(ln.strip())]
+        if index >= len(heads):
+            return None
+        start, end = heads[index], len(self.lines)
+        for j in range(start + 1, len(self.lines)):
+            ln = self.lines[j].strip()
+            if ln.startswith("[") and not sub.match(ln):
+                end = j
+                break
+        return start, end
+
+    def line(self, index: int | None = None, *keys: str, table: str | None = None) -> int | None:
+        """1-based line of the last of `keys` found in order inside the `index`-th [table] (default: this
+        locator's table; its header line when no key is given), or in the whole file when index is None or
+        there is no such table."""
+        block = self._block(table or self.table, index)
+        start, end = block if block else (0, len(self.lines))
+        pos, found = start, (start if block else None)
+        for key in keys:
+            pat = re.compile(r'(^|[\s{,.\[])"?' + re.escape(str(key)) + r'"?\s*(=|\])')
+            for j in range(pos, end):
+                if pat.search(self.lines[j].split("#", 1)[0]):
+                    found = pos = j
+                    break
+        return None if found is None else found + 1
+
+    def error(self, message: str, index: int | None = None, *keys: str, table: str | None = None) -> ConfigError:
+        return ConfigError(message, file=self.file, row=self.line(index, *keys, table=table))
+
+
+def read(path, what: str, table: str | None = None) -> tuple[str, dict, Locator]:
+    """A user's TOML file (UTF-8, BOM allowed): its text, its data and its Locator; ConfigError naming the
+    file (and the line) when it cannot be read or parsed."""
+    from pathlib import Path
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{what}无法读取：{exc}", file=str(path)) from None
+    return text, loads(text, str(path), what), Locator(text, str(path), table)

@@ -57,36 +57,21 @@ def find_workspace(start: Path | None = None) -> Workspace | None:
     return None
 
 
-def _line_of(text: str, key: str) -> int | None:
-    """1-based line of `key = ...` or of a `[key]` / `[workspace.key]` table header (for error messages)."""
-    import re
-
-    pat = re.compile(rf"^\s*\[*\s*(workspace\.)?\"?{re.escape(key)}\"?\s*[\]=]")
-    for n, raw in enumerate(text.splitlines(), start=1):
-        if pat.match(raw):
-            return n
-    return None
-
-
 def load_workspace(cfg: Path) -> Workspace:
     """Read jindu.toml strictly: unknown keys or tables, wrong types and unknown levels → ConfigError naming
     the line (the file may come from another office)."""
 
     from . import tomlread
 
-    try:
-        text = cfg.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"工作区配置无法读取：{exc}", file=str(cfg)) from None
-    data = tomlread.loads(text, str(cfg), "工作区配置")
+    _, data, loc = tomlread.read(cfg, "工作区配置", "workspace")
 
-    def fail(message: str, key: str) -> ConfigError:
-        return ConfigError(message, file=str(cfg), row=_line_of(text, key))
+    def fail(message: str, key: str, index: int | None = 0) -> ConfigError:
+        return loc.error(message, index, key)
 
     if "workspace" in data:
         for key in data:
             if key != "workspace":
-                raise fail(f"未知的配置节「{key}」，配置都写在 [workspace] 下", key)
+                raise fail(f"未知的配置节「{key}」，配置都写在 [workspace] 下", key, None)
     section = data.get("workspace", data)
     for key, value in section.items():
         if key not in _KEYS:
@@ -113,7 +98,8 @@ def load_workspace(cfg: Path) -> Workspace:
         catalog=path("catalog"),
         template=path("template"),
         scoring=path("scoring"),
-        targets=Targets(section.get("targets", {}), str(cfg), {k: _line_of(text, k) for k in section.get("targets", {})}),
+        targets=Targets(section.get("targets", {}), str(cfg),
+                        {k: loc.line(0, "targets", k) for k in section.get("targets", {})}),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, chinese
-from .common import Catalog, Password, Period, Strict, echo, err, missing_line, strict_code
+from .common import Baseline, Catalog, Password, Period, Strict, echo, err, missing_line, strict_code
 
 
 @app.command("batch", cls=chinese.Command)
@@ -29,6 +29,7 @@ def batch(
     fmt: Annotated[str, typer.Option("--format", "-f", help="各镇街通报格式：txt 或 docx。")] = "txt",
     catalog: Catalog = None,
     password: Password = None,
+    baseline: Baseline = None,
     strict: Strict = False,
 ) -> None:
     """县区批量：各镇街分别读取、校验、计算、出通报；全县合计、排名、考评打分，写出汇总工作簿。
@@ -45,7 +46,7 @@ def batch(
     try:
         result = run_batch(inputs, period=period, out=out, jobs=jobs, scoring=scoring, template=template,
                            fmt=fmt, catalog=catalog, workspace=workspace, progress=progress_cb, on_start=start_cb,
-                           password=password)
+                           password=password, baseline=baseline)
     finally:
         finish()
     ok = [u for u in result.units if u["status"] == "ok"]

@@ -80,6 +80,9 @@ class _Prompt:
         return self.last
 
 
+Baseline = Annotated[Optional[int], typer.Option(
+    "--baseline", help="基准年：另与该年的同一统计期对比（如 --baseline 2016：“较2016年下降93.4%”）。",
+    show_default=False, metavar="年份")]
 Strict = Annotated[bool, typer.Option("--strict", help="有设目标的指标未达标时以退出码 1 结束（缺台帐的指标不算未达标）。")]
 
 

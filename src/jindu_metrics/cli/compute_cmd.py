@@ -75,12 +75,13 @@ _ARROWS = (("上升", "↑"), ("增加", "↑"), ("下降", "↓"), ("减少", "
 
 
 def _cmp_text(c) -> tuple[str, str]:
-    """A comparison cell: the full text `8.89%（上升15.60个百分点）` and the change only, `↑15.60个百分点`."""
+    """A comparison cell: the full text `8.89%（上升15.60个百分点）` / `92（减少43人，下降46.7%）` and the change
+    only, `↑15.60个百分点` / `↓43人`."""
     if c is None:
         return "无数据", "无数据"
     if not c.change_display:
         return c.display, c.display
-    short = c.change_display
+    short = c.change_display.split("，")[0]  # narrow consoles: a count's change in persons, without its percent
     for word, arrow in _ARROWS:
         if short.startswith(word):
             short = arrow + short[len(word):]
@@ -99,8 +100,10 @@ def render_table(result, catalog, default_used: bool, out) -> None:
     inds = {i.id: i for i in catalog.indicators}
     units = [None] + list(result.groups)
     footnotes: list[str] = []
+    base = result.baseline
+    compare = ("环比", "同比") + ((f"较{base.start.year}年",) if base is not None else ())
     columns = [Column("指标", "left", TEXT)] + [Column(h, "right") for h in ("分子", "分母", "数值", "目标", "达标", "差距")] \
-        + [Column(h, "right", COMPARE) for h in ("环比", "同比")]
+        + [Column(h, "right", COMPARE) for h in compare]
     grouped = result.by_unit()
     for unit in units:
         rows = result.for_unit(None) if unit is None else grouped.get(unit, [])
@@ -127,7 +130,8 @@ def render_table(result, catalog, default_used: bool, out) -> None:
                     "" if r.denominator is None else str(r.denominator),
                     r.display, r.target or "", {True: "是", False: "否", None: ""}[r.met],
                     "" if r.gap is None else f"还差{r.gap}{gap_unit}",
-                    *(("", "") if r.missing else (_cmp_text(r.previous), _cmp_text(r.yoy))),
+                    *(("",) * len(compare) if r.missing else
+                      (_cmp_text(r.previous), _cmp_text(r.yoy), *((_cmp_text(r.baseline),) if base else ()))),
                 )
                 for k, v in r.extra.items():
                     if k == "目标说明":
@@ -143,6 +147,9 @@ def render_table(result, catalog, default_used: bool, out) -> None:
     out.print("注：* 口径待确认（jindu explain 指标 查看口径与明细）；“—”表示分母为0，无法计算；"
               "“无数据”表示台帐未覆盖对比期；↑↓ 为与对比期相比的变化。"
               + ("“无台帐”表示输入中没有该指标所需的台帐，不按0计。" if result.missing_ledgers else ""))
+    if base is not None:
+        out.print(f"注：较{base.start.year}年：与{base.start.year}年同期（{base.start.isoformat()} 至 "
+                  f"{base.end.isoformat()}）相比；人数同时给出增减幅度，比率以个百分点计。")
     for f in footnotes:
         out.print(f"注：{f}")
     out.flush()
@@ -158,6 +165,7 @@ def compute_cmd(
     fmt: Format = "table",
     output: common.Output = None,
     password: common.Password = None,
+    baseline: common.Baseline = None,
     strict: common.Strict = False,
 ) -> None:
     """计算考评指标（分子、分母、数值、目标、差距、环比、同比）。
@@ -181,7 +189,7 @@ def compute_cmd(
     from ..metrics.engine import compute
 
     p, default_used = _period(period, ledgers)
-    result = compute(ledgers, cat, p, by=by, metrics=metric)
+    result = compute(ledgers, cat, p, by=by, metrics=metric, baseline=baseline)
     code = _findings_line(_judged(ledgers, findings, p), paths)
     common.missing_line(result.missing_ledgers)
     _emit(result, cat, fmt, output, default_used, [*paths, catalog])

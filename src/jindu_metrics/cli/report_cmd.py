@@ -9,6 +9,7 @@ import typer
 
 from . import app, chinese
 from .common import (
+    Baseline,
     Catalog,
     Inputs,
     Output,
@@ -37,6 +38,7 @@ def report(
                                                 show_default=False)] = None,
     catalog: Catalog = None,
     password: Password = None,
+    baseline: Baseline = None,
     strict: Strict = False,
 ) -> None:
     """生成通报：按统计期计算指标并套用模板，写出通报（--period 2018-10 即1至10月累计，存量看10月31日）。
@@ -82,7 +84,7 @@ def report(
     ledgers = load_ledgers(paths, unit=unit, password=password_source(password))
     ledgers.require_any()  # no ledger, no figures (before a default period is looked for)
     per = parse_period(period) if period else default_period(ledgers)
-    results = bulletin_results(ledgers, cat, per)
+    results = bulletin_results(ledgers, cat, per, baseline=baseline)
     text = render_report(results["result_ytd"], month=results["month"], villages=results["villages"],
                          workspace=workspace, template=template, fmt="txt" if fmt == "html" else fmt, date=when,
                          catalog=cat)

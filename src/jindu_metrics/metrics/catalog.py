@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import derived, schema
 from ..errors import ConfigError, UsageError
+from ..tomlread import Locator as _Locator
 
 AREAS = ("查处", "管控", "社区戒毒康复", "帮教检测", "宣传")
 LEDGERS = tuple(schema.KINDS)
@@ -61,12 +62,22 @@ class Measure:
 
 @dataclass(frozen=True)
 class Target:
+    """A target (or a scheme's floor) on the exact-value scale; the one judge of 达标 for catalog, workspace
+    and scoring scheme."""
+
     text: str  # as published: ≥90%, 100%, ≤30:1
-    op: str  # ">=" / "<="
+    op: str | None  # ">=" / "<="; None only while a scheme has not yet chosen its direction
     value: Fraction  # same scale as the exact value (ratios as fractions: 90% -> 9/10)
 
     def met(self, x: Fraction) -> bool:
-        return x >= self.value if self.op == ">=" else x <= self.value
+        """Reached: at or past the target (exact; 94.99…% does not reach 95%)."""
+        return x >= self.value if self.op != "<=" else x <= self.value
+
+    def directed(self, direction: str) -> Target:
+        """The same target judged in `direction` (higher → ≥, lower → ≤)."""
+        from dataclasses import replace
+
+        return replace(self, op=">=" if direction == "higher" else "<=")
 
 
 @dataclass(frozen=True)
@@ -146,43 +157,6 @@ class Catalog:
             if ind not in out:
                 out.append(ind)
         return out
-
-
-# ---------------------------------------------------------------- line location (tomllib has none)
-class _Locator:
-    def __init__(self, text: str, file: str):
-        self.lines = text.splitlines()
-        self.file = file
-        self.headers = [i for i, ln in enumerate(self.lines) if re.match(r"\s*\[\[\s*indicator\s*\]\]", ln)]
-
-    def _block(self, index: int | None) -> tuple[int, int]:
-        if index is None or index >= len(self.headers):
-            return 0, len(self.lines)
-        start = self.headers[index]
-        end = len(self.lines)
-        for j in range(start + 1, len(self.lines)):
-            ln = self.lines[j].strip()
-            if ln.startswith("[") and not re.match(r"\[\s*indicator\s*\.", ln):
-                end = j
-                break
-        return start, end
-
-    def line(self, index: int | None, *keys: str) -> int | None:
-        """1-based line of the last of `keys` found in order inside indicator #index (or the whole file)."""
-        start, end = self._block(index)
-        pos = start
-        found = start if index is not None and index < len(self.headers) else None
-        for key in keys:
-            pat = re.compile(r'(^|[\s{,.\[])"?' + re.escape(str(key)) + r'"?\s*(=|\])')
-            for j in range(pos, end):
-                if pat.search(self.lines[j].split("#", 1)[0]):
-                    found = pos = j
-                    break
-        return None if found is None else found + 1
-
-    def error(self, message: str, index: int | None, *keys: str) -> ConfigError:
-        ln = self.line(index, *keys)
-        return ConfigError(message, file=self.file, row=ln)
 
 
 # ---------------------------------------------------------------- validation
@@ -284,42 +258,45 @@ def _compile_condition(col, val, ctype, ledger, loc, index, here) -> tuple:
     return ("eq", col, val)
 
 
-_TARGET_RE = re.compile(r"^(≥|>=|≤|<=|不低于|不高于|不超过)?\s*(\d+(?:\.\d+)?)\s*(%|‱|:1|：1)?$")
+_TARGET_RE = re.compile(r"^(≥|>=|＞=|≤|<=|＜=|>|＞|<|＜|不低于|不高于|不超过)?(\d+(?:\.\d+)?)(%|％|‱|:1|：1)?$")
+_AT_LEAST, _AT_MOST = ("≥", ">=", "＞=", "不低于"), ("≤", "<=", "＜=", "不高于", "不超过")
+_UNIT_OF = {"percent": "%", "permyriad": "‱", "ratio_n1": ":1", "count": ""}
+_SCALE_OF = {"%": 100, "‱": 10000, ":1": 1, "": 1}
 
 
-def parse_target(text: str, fmt: str, direction: str) -> Target:
-    """`≥90%` / `100%` / `≤30:1` / `≤0.5‱` / `≤5` → Target on the exact-value scale. ValueError if unreadable."""
-    t = str(text).strip().replace(" ", "")
+def parse_target(text: str, fmt: str | None, direction: str | None = None) -> Target:
+    """The one target parser (catalog, [targets], jindu.toml, scoring scheme targets and floors):
+    `≥90%` / `100%` / `≤30:1` / `≤0.5‱` / `≤5` → Target on the exact-value scale. The unit written must be
+    the indicator's (`fmt`; a bare number only for counts); with fmt None (a scheme read without catalog) the
+    unit written decides the scale. Without ≥/≤ the op follows `direction` (None: left open). A strict
+    `>`/`<` is refused, not read as ≥/≤: 达标 means reaching the target. ValueError (Chinese) if unreadable."""
+    t = str(text).strip().replace(" ", "").replace("\u3000", "")
     m = _TARGET_RE.match(t)
     if not m:
         raise ValueError(f"目标值「{text}」无法识别，应写成 ≥90%、100%、≤30:1、≤0.5‱ 这样的形式")
     opw, num, suffix = m.groups()
-    suffix = (suffix or "").replace("：", ":")
-    want = {"percent": "%", "permyriad": "‱", "ratio_n1": ":1", "count": ""}[fmt]
-    if suffix != want:
-        raise ValueError(f"目标值「{text}」的单位与指标不符，应以「{want or '数字'}」表示")
-    value = Fraction(num)
-    if fmt == "percent":
-        value /= 100
-    elif fmt == "permyriad":
-        value /= 10000
-    if opw in ("≥", ">=", "不低于"):
+    if opw in (">", "＞", "<", "＜"):
+        up = opw in (">", "＞")
+        raise ValueError(f"目标值「{text}」用了严格的“{opw}”：达标按“达到目标”判断，不支持“{'大于' if up else '小于'}”；"
+                         f"请写成「{'≥' if up else '≤'}{num}{suffix or ''}」（{'不低于' if up else '不高于'}），"
+                         f"或把数值改为要达到的值")
+    suffix = {"％": "%", "：1": ":1"}.get(suffix, suffix or "")
+    if fmt is not None:
+        want = _UNIT_OF[fmt]
+        if suffix != want:
+            raise ValueError(f"目标值「{text}」的单位与指标不符，应以「{want or '数字'}」表示")
+    value = Fraction(num) / _SCALE_OF[suffix]
+    if opw in _AT_LEAST:
         op = ">="
-    elif opw in ("≤", "<=", "不高于", "不超过"):
+    elif opw in _AT_MOST:
         op = "<="
     else:
-        op = ">=" if direction == "higher" else "<="
-    shown = t.replace(">=", "≥").replace("<=", "≤").replace("：", ":")
+        op = None if direction is None else (">=" if direction == "higher" else "<=")
+    shown = {">=": "≥", "＞=": "≥", "<=": "≤", "＜=": "≤"}.get(opw, opw or "") + num + suffix
     return Target(shown, op, value)
 
 
 # ---------------------------------------------------------------- loading
-def _read_toml(text: str, file: str) -> dict:
-    from ..tomlread import loads
-
-    return loads(text, file, "指标目录")
-
-
 def _entries(data: dict, loc: _Locator) -> list[dict]:
     for k in data:
         if k not in ("indicator", "targets"):
@@ -337,11 +314,13 @@ def _default_text() -> tuple[str, str]:
 
 def load_catalog(path: str | Path | None = None, *, targets: dict | None = None) -> Catalog:
     """The default catalog plus an office's overrides (`path`) and target overrides (`targets`)."""
+    from .. import tomlread
+
     text, name = _default_text()
-    base_loc = _Locator(text, name)
+    base_loc = _Locator(text, name, "indicator")
     raw: dict[str, dict] = {}
     origin: dict[str, tuple[_Locator, int]] = {}  # id -> where its (last) definition was written
-    for i, e in enumerate(_entries(_read_toml(text, name), base_loc)):
+    for i, e in enumerate(_entries(tomlread.loads(text, name, "指标目录"), base_loc)):
         _check_unique(e.get("id"), i, origin, base_loc)
         raw[e["id"]] = dict(e)
         origin[e["id"]] = (base_loc, i)
@@ -350,12 +329,7 @@ def load_catalog(path: str | Path | None = None, *, targets: dict | None = None)
     target_loc = None
     if path is not None:
         p = Path(path)
-        try:
-            otext = p.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"指标目录文件无法读取：{exc}", file=str(p)) from None
-        loc = _Locator(otext, str(p))
-        data = _read_toml(otext, str(p))
+        _, data, loc = tomlread.read(p, "指标目录", "indicator")
         for i, e in enumerate(_entries(data, loc)):
             if not isinstance(e, dict):
                 raise loc.error("每个 [[indicator]] 须为表格", i)
@@ -386,7 +360,7 @@ def load_catalog(path: str | Path | None = None, *, targets: dict | None = None)
 
             def fail(msg: str, key=key, tmap=tmap, tloc=tloc) -> ConfigError:
                 if tloc:
-                    return tloc.error(msg, None, key)
+                    return tloc.error(msg, 0, key, table="targets")
                 if hasattr(tmap, "error"):  # workspace.Targets: the jindu.toml line
                     return tmap.error(msg, key)
                 return ConfigError(msg)

@@ -1,7 +1,10 @@
-"""Display of exact values as bulletins print them: 四舍五入 (ROUND_HALF_UP), never banker's rounding."""
+"""The one voice of every output: how exact values, changes, dates and spreadsheet cells are written
+(四舍五入 = ROUND_HALF_UP on exact values, never banker's rounding). The table, JSON/CSV, the xlsx writers and
+the templates' filters all call this module, so that a figure reads the same wherever it appears."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from fractions import Fraction
 from math import floor
@@ -55,19 +58,20 @@ def format_number(x: int | float | Fraction | None, decimals: int = 0) -> str:
 
 
 def format_change(delta: Fraction, fmt: str, decimals: int, unit_label: str) -> str:
-    """上升2.3个百分点 / 下降5人 / 持平."""
-    if delta == 0:
-        return "持平"
-    word_up, word_down = ("上升", "下降") if fmt != "count" else ("增加", "减少")
-    word = word_up if delta > 0 else word_down
+    """上升2.3个百分点 / 减少5人 / 持平: ratios rise and fall (上升/下降), counts grow and shrink (增加/减少),
+    as bulletins write them; 持平 when the change rounds to nothing."""
+    delta = Fraction(delta)
+    word = ("上升" if delta > 0 else "下降") if fmt != "count" else ("增加" if delta > 0 else "减少")
     mag = abs(delta)
     if fmt == "percent":
-        return f"{word}{_plain(round_half_up(mag * 100, decimals))}个百分点"
-    if fmt == "permyriad":
-        return f"{word}{_plain(round_half_up(mag * 10000, decimals))}个万分点"
-    if fmt == "ratio_n1":
-        return f"{word}{_plain(round_half_up(mag, max(decimals, 1)))}"
-    return f"{word}{format_number(mag, decimals)}{unit_label}"
+        text = f"{_plain(round_half_up(mag * 100, decimals))}个百分点"
+    elif fmt == "permyriad":
+        text = f"{_plain(round_half_up(mag * 10000, decimals))}个万分点"
+    elif fmt == "ratio_n1":
+        text = _plain(round_half_up(mag, max(decimals, 1)))
+    else:
+        text = f"{format_number(mag, decimals)}{unit_label}"
+    return "持平" if delta == 0 or not re.search("[1-9]", text) else word + text
 
 
 def missing_reason(kinds) -> str:
@@ -76,3 +80,68 @@ def missing_reason(kinds) -> str:
 
     names = [KINDS[k].name for k in KINDS if k in set(kinds)]
     return "未提供" + "、".join(names) if names else ""
+
+
+def relative_change(now: Fraction, then: Fraction) -> Fraction | None:
+    """(now − then) ÷ then, exactly; None when the base is 0 (no relative change can be stated)."""
+    return None if then == 0 else (Fraction(now) - Fraction(then)) / Fraction(then)
+
+
+def format_relative(rel: Fraction | None, decimals: int = 1) -> str:
+    """下降93.4% / 上升46.7% / 持平 (a count's change in percent of its base); "—" when the base is 0."""
+    if rel is None:
+        return DASH
+    amount = round_half_up(abs(rel) * 100, decimals)
+    if amount == 0:
+        return "持平"
+    return f"{'上升' if rel > 0 else '下降'}{_plain(amount)}%"
+
+
+ZERO_BASE = "基数为0，无法计算增减幅度"
+
+
+def format_count_change(now: Fraction, then: Fraction, decimals: int, unit_label: str) -> str:
+    """减少43人，下降46.7% (seed 003: persons and percent); 增加5人，—（基数为0…） when the base is 0."""
+    words = format_change(Fraction(now) - Fraction(then), "count", decimals, unit_label)
+    if now == then:
+        return words
+    rel = relative_change(now, then)
+    return f"{words}，{format_relative(rel)}" if rel is not None else f"{words}，{DASH}（{ZERO_BASE}）"
+
+
+def change_words(now: Fraction, then: Fraction, fmt: str, decimals: int, unit_label: str = "", *,
+                 relative: bool = False) -> str:
+    """The change from `then` to `now` as every output words it: a ratio in 个百分点 (上升2.3个百分点), a count
+    in its unit (减少5人) and, with `relative` (同比, base year), also in percent (减少43人，下降46.7%)."""
+    if fmt == "count" and relative:
+        return format_count_change(now, then, decimals, unit_label)
+    return format_change(Fraction(now) - Fraction(then), fmt, decimals, unit_label)
+
+
+def cn_date(d) -> str:
+    """2018-11-15 → "2018年11月15日" (公文 dates carry no leading zeros)."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+# ---------------------------------------------------------------- spreadsheet cells
+def sheet_number_format(fmt: str, decimals: int) -> str:
+    """The number format of an indicator's cell, in every xlsx jindu writes: 0.0%, 0.00"‱", 0":1", 0."""
+    d = "." + "0" * decimals if decimals else ""
+    return {"percent": f"0{d}%", "permyriad": f'0{d}"‱"', "ratio_n1": f'0{d}":1"'}.get(fmt, f"0{d}")
+
+
+def sheet_number(value, fmt: str, decimals: int, *, rounded: bool = True):
+    """The number an indicator's cell stores under sheet_number_format: a percent as its fraction, ‱ in
+    万分之 (Excel has no ‱ format), others as they are; rounded 四舍五入 as printed (Excel then only
+    formats), or exact (`rounded=False`, compute's data columns)."""
+    if value is None:
+        return None
+    x = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+    if fmt == "permyriad":
+        x *= 10000
+    if not rounded:
+        return float(x)
+    if fmt == "percent":
+        return float(round_half_up(x * 100, decimals).scaleb(-2))
+    out = round_half_up(x, decimals)
+    return int(out) if decimals == 0 and fmt != "permyriad" else float(out)

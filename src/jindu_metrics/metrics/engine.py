@@ -22,7 +22,7 @@ from ..periods import Period
 from ..state import NAT, person_states
 from ..state import ns as _ns
 from .catalog import Catalog, Indicator, Measure
-from .display import DASH, MISSING, format_change, format_number, format_value, missing_reason
+from .display import DASH, MISSING, change_words, format_number, format_value, missing_reason
 from .model import Comparison, MetricRow
 
 ID = "公民身份号码"
@@ -40,21 +40,32 @@ class ComputeResult:
     rows: list[MetricRow]
     whole_rows: int = 0  # the first `whole_rows` rows are the whole input's
     groups: list[str] = field(default_factory=list)
+    baseline: Period | None = None  # the same window in the base year (--baseline), when asked
 
     def to_dict(self) -> dict:
-        return {"period": self.period.to_dict(), "rows": [r.to_dict() for r in self.rows]}
+        if self.baseline is None:
+            return {"period": self.period.to_dict(), "rows": [r.to_dict() for r in self.rows]}
+        return {"period": self.period.to_dict(),
+                "baseline": {**self.baseline.to_dict(), "year": self.baseline.start.year,
+                             "absent": BASELINE_ABSENT},
+                "rows": [r.to_dict(baseline=True) for r in self.rows]}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (unit, indicator): the whole input's rows first (`whole` True), then each `by` group's.
         Columns: unit, metric, name, area, kind, numerator, denominator, value (exact value as a float; None
-        when 分母为0), display, reason, target, met, gap, unit_label, previous, yoy (the 环比/同比 displays).
+        when 分母为0), display, reason, target, met, gap, unit_label, previous, yoy (the 环比/同比 displays), baseline (with --baseline).
         Example: ``df = result.to_frame(); df[df["metric"] == "rehab_rate"][["unit", "display"]]``."""
         fields = ("unit", "metric", "name", "area", "kind", "numerator", "denominator", "value", "display",
                   "reason", "target", "met", "gap", "unit_label")
         recs = [{"whole": i < self.whole_rows, **{f: getattr(r, f) for f in fields},
                  "previous": r.previous.display if r.previous else None, "yoy": r.yoy.display if r.yoy else None}
                 for i, r in enumerate(self.rows)]
-        frame = pd.DataFrame(recs, columns=["whole", *fields, "previous", "yoy"])
+        cols = ["whole", *fields, "previous", "yoy"]
+        if self.baseline is not None:  # the base year's display beside 同比 (--baseline only)
+            cols.append("baseline")
+            for rec, r in zip(recs, self.rows):
+                rec["baseline"] = r.baseline.display if r.baseline else None
+        frame = pd.DataFrame(recs, columns=cols)
         for col in ("numerator", "denominator", "gap"):  # counts stay integers beside None (not 374.0)
             if all(isinstance(r[col], int) for r in recs if r[col] is not None):
                 frame[col] = frame[col].astype("Int64")
@@ -535,7 +546,12 @@ def _reason(ind: Indicator, v: _Value, catalog_names: dict) -> str:
     return "分母为0：统计期内没有符合分母口径的人员或记录"
 
 
-def _comparison(ind: Indicator, now: _Value, then: _Value | None, window: Period) -> Comparison | None:
+BASELINE_ABSENT = "台帐未覆盖基准年同期的指标没有基准年对比（baseline 为 null）"
+
+
+def _comparison(ind: Indicator, now: _Value, then: _Value | None, window: Period,
+                relative: bool = False) -> Comparison | None:
+    """`relative`: a count's change also in percent of its base (同比, base year), as seed bulletins write it."""
     if then is None:
         return None
     change = None
@@ -543,7 +559,8 @@ def _comparison(ind: Indicator, now: _Value, then: _Value | None, window: Period
     if now.exact is not None and then.exact is not None:
         delta = now.exact - then.exact
         change = float(delta) if ind.kind == "ratio" else _num(delta)
-        words = format_change(delta, ind.format, ind.decimals, ind.unit_label if ind.kind != "ratio" else "")
+        words = change_words(now.exact, then.exact, ind.format, ind.decimals,
+                             ind.unit_label if ind.kind != "ratio" else "", relative=relative)
     return Comparison(start=window.start.isoformat(), end=window.end.isoformat(),
                       value=None if then.exact is None else float(then.exact),
                       display=_display(ind, then.exact), numerator=_num(then.num),
@@ -578,8 +595,9 @@ def _earliest(base: dict[str, pd.DataFrame]) -> dict[str, pd.Timestamp | None]:
 
 
 def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | None = None,
-            metrics: list[str] | None = None, compare: bool = True) -> ComputeResult:
-    """Every selected indicator for the period, for the whole input and for each `by` group."""
+            metrics: list[str] | None = None, compare: bool = True, baseline: int | None = None) -> ComputeResult:
+    """Every selected indicator for the period, for the whole input and for each `by` group; `baseline`: also
+    compared with the same window in that (earlier) year, where the ledgers cover it."""
     if by is not None and by not in schema.UNIT_COLUMNS:
         raise UsageError(f"--by 只能是单位列：{'、'.join(schema.UNIT_COLUMNS)}（收到「{by}」）。")
     ledgers.require_any()
@@ -592,9 +610,13 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
     # The main window and the comparison windows (环比, 同比; for a whole year they coincide) in one pass.
     periods = [period]
     wanted: list[tuple[str, Period, set]] = []
-    if compare:
+    others = [("previous", period.previous()), ("yoy", period.year_earlier())] if compare else []
+    base_window = baseline_window(period, baseline)
+    if base_window is not None:
+        others.append(("baseline", base_window))
+    if others:
         earliest = _earliest(base)
-        for name, w in (("previous", period.previous()), ("yoy", period.year_earlier())):
+        for name, w in others:
             todo = {i.id for i in indicators if _covered(i, w, earliest)}
             if todo:
                 if w not in periods:
@@ -631,7 +653,17 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
                 rows.append(_missing_row(ind, name, gone) if gone else
                             _row(ind, aggs[lvl], g, name, period, windows, lvl))
     whole = len(indicators)
-    return ComputeResult(period=period, unit=unit, by=by, rows=rows, whole_rows=whole, groups=groups)
+    return ComputeResult(period=period, unit=unit, by=by, rows=rows, whole_rows=whole, groups=groups,
+                         baseline=base_window)
+
+
+def baseline_window(period: Period, year: int | None) -> Period | None:
+    """The period moved to the base year; UsageError unless the year is before the period's."""
+    if year is None:
+        return None
+    if not 1900 <= year < period.start.year:
+        raise UsageError(f"--baseline 应为统计期之前的年份（统计期从{period.start.year}年开始，收到「{year}」）。")
+    return period.in_year(year)
 
 
 def exact_values(ledgers: LedgerSet, catalog: Catalog, periods: list[Period], *,
@@ -714,10 +746,10 @@ def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, 
         met = ind.target_spec.met(v.exact)
     gap = _gap(ind, v) if applies else None
     cmp = {}
-    for name in ("previous", "yoy"):
+    for name in ("previous", "yoy", "baseline"):
         if name in windows and ind.id in windows[name][1]:
             w, _, waggs = windows[name]
-            cmp[name] = _comparison(ind, v, _value(ind, waggs[lvl], group), w)
+            cmp[name] = _comparison(ind, v, _value(ind, waggs[lvl], group), w, relative=name != "previous")
     extra = {label: _num(agg[m.key()].get(group, _ZERO)) for label, m in ind.extra}
     if ind.target_spec is not None and not applies:
         extra["目标说明"] = "目标只适用于整年统计期"
@@ -726,9 +758,9 @@ def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, 
         numerator=_num(v.num), denominator=_num(v.den) if ind.kind == "ratio" else None,
         exact=v.exact, display=_display(ind, v.exact), reason=_reason(ind, v, {}),
         target=ind.target, met=met, gap=gap, unit_label=ind.unit_label,
-        previous=cmp.get("previous"), yoy=cmp.get("yoy"), extra=extra,
+        previous=cmp.get("previous"), yoy=cmp.get("yoy"), baseline=cmp.get("baseline"), extra=extra,
     )
 
 
-__all__ = ["DASH", "MISSING", "ComputeResult", "Figure", "Windows", "compute", "exact_values", "figure",
+__all__ = ["DASH", "MISSING", "ComputeResult", "Figure", "Windows", "baseline_window", "compute", "exact_values", "figure",
            "missing_ledgers", "normalise"]

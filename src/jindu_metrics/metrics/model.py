@@ -8,7 +8,8 @@ from fractions import Fraction
 
 @dataclass(frozen=True)
 class Comparison:
-    """The same indicator over another window (环比: the previous window of equal length; 同比: a year earlier)."""
+    """The same indicator over another window (环比: the previous window of equal length; 同比: a year earlier;
+    baseline: the same window in the base year of `--baseline`)."""
 
     start: str
     end: str
@@ -17,7 +18,7 @@ class Comparison:
     numerator: int | float | None = None
     denominator: int | float | None = None
     change: float | None = None  # value now minus value then (ratio points as a fraction, or a count)
-    change_display: str = ""  # 上升2.3个百分点 / 下降5人 / 持平
+    change_display: str = ""  # 上升2.3个百分点 / 减少5人 / 持平; 同比 and base year of counts: 减少43人，下降46.7%
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class MetricRow:
     unit_label: str = ""  # 人 / % / ‱ / 例 / 条 ...
     previous: Comparison | None = None
     yoy: Comparison | None = None
+    baseline: Comparison | None = None  # only with --baseline (see ComputeResult.baseline)
     extra: dict = field(default_factory=dict)  # e.g. {"报到期内": 2}
     # Ledger kinds (ids) the figure reads that the input lacks: then it has no value (display 无台帐).
     missing: tuple[str, ...] = ()
@@ -46,7 +48,8 @@ class MetricRow:
     def value(self) -> float | None:
         return None if self.exact is None else float(self.exact)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, baseline: bool = False) -> dict:
+        """JSON-ready; `baseline`: with the base-year comparison (its key present only when one was asked)."""
         def cmp(c: Comparison | None):
             if c is None:
                 return None
@@ -59,5 +62,6 @@ class MetricRow:
             "numerator": self.numerator, "denominator": self.denominator,
             "value": self.value, "display": self.display, "target": self.target,
             "met": self.met, "gap": self.gap, "previous": cmp(self.previous), "yoy": cmp(self.yoy),
+            **({"baseline": cmp(self.baseline)} if baseline else {}),
             "missing_ledger": ",".join(self.missing) or None, "reason": self.reason or None,
         }

@@ -7,7 +7,6 @@ All arithmetic is exact (Fraction); scores are rounded 四舍五入 only for dis
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import ConfigError, JinduError
+from .catalog import Target, parse_target
 from .model import MetricRow
 
 HIGHER = "higher"
@@ -31,42 +31,6 @@ _TYPE_NAMES = {str: "文本（加引号）", int: "整数", (int, float): "数�
 
 
 # ---------------------------------------------------------------- targets
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """A target or floor as an exact value on the indicator's own scale (ratios as fractions: 95% → 19/20)."""
-
-    value: Fraction
-    op: str | None  # "≥" / "≤" / None when the text gives no direction
-    text: str
-
-
-_NUM = r"([0-9]+(?:\.[0-9]+)?)"
-_TARGET_RE = re.compile(r"^\s*(≥|≤|>=|<=|＞=|＜=|>|<|不低于|不高于|不超过)?\s*" + _NUM + r"\s*(%|％|‱|:1|：1)?\s*$")
-
-
-def parse_threshold(text: str, fmt: str | None = None) -> Threshold:
-    """Parse "≥95%", "≤30:1", "100%", "≤0.5" (‱ when the indicator's format is permyriad). ValueError if bad."""
-    m = _TARGET_RE.match(str(text))
-    if not m:
-        raise ValueError(text)
-    op_text, num, suffix = m.groups()
-    value = Fraction(Decimal(num))
-    if suffix in ("%", "％") or (suffix is None and fmt == "percent"):
-        value /= 100
-    elif suffix == "‱" or (suffix is None and fmt == "permyriad"):
-        value /= 10000
-    op = None
-    if op_text in ("≥", ">=", "＞=", ">", "不低于"):
-        op = "≥"
-    elif op_text in ("≤", "<=", "＜=", "<", "不高于", "不超过"):
-        op = "≤"
-    return Threshold(value, op, str(text).strip())
-
-
-def is_met(value: Fraction, target: Fraction, direction: str) -> bool:
-    return value >= target if direction == HIGHER else value <= target
 
 
 # ---------------------------------------------------------------- ranking
@@ -106,9 +70,9 @@ class ScoreItem:
     metric: str  # indicator id
     name: str  # indicator 名称
     points: Fraction
-    target: Threshold
+    target: Target  # judged in `direction` (Target.met)
     direction: str
-    floor: Threshold | None = None
+    floor: Target | None = None
     rule: str = "proportional"
     deduct_if_unmet: Fraction = Fraction(0)
     deduct_per_gap: Fraction = Fraction(0)
@@ -128,28 +92,8 @@ class Scheme:
         return sum((i.points for i in self.items), Fraction(0))
 
 
-def _line_of(text: str, table: str, index: int, key: str | None) -> int | None:
-    """Line number (1-based) of `key` inside the `index`-th [table]/[[table]], or of the table header."""
-    seen = -1
-    inside = False
-    for n, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", line)
-        if header:
-            inside = header.group(1) == table
-            if inside:
-                seen += 1
-                if seen == index and key is None:
-                    return n
-            continue
-        if inside and seen == index and key is not None and re.match(rf"^\"?{re.escape(key)}\"?\s*=", line):
-            return n
-    return None
-
-
 def _err(source: str, line: int | None, message: str) -> ConfigError:
-    where = f"第{line}行：" if line else ""
-    return ConfigError(f"考评方案有误，{where}{message}", file=source or None)
+    return ConfigError(f"考评方案有误：{message}", file=source or None, row=line)
 
 
 def _check_type(value, typ) -> bool:
@@ -164,37 +108,36 @@ def load_scheme(path: str | Path | None = None, *, text: str | None = None, cata
     With `catalog`, item names resolve to indicators (id or 名称) and default to the catalog's target and
     direction; without it, `metric` is taken as the id and `target` is required.
     """
+    from .. import tomlread
+
     source = str(path) if path is not None else "<考评方案>"
     if text is None:
         if path is None:
             raise ValueError("path or text required")
-        try:
-            text = Path(path).read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"考评方案无法读取：{exc}", file=source) from None
-    from ..tomlread import loads
-
-    data = loads(text, source if path is not None else None, "考评方案")
+        text, data, loc = tomlread.read(path, "考评方案", "item")
+    else:
+        data = tomlread.loads(text, source if path is not None else None, "考评方案")
+        loc = tomlread.Locator(text, source, "item")
 
     for key in data:
         if key not in ("scheme", "item"):
-            raise _err(source, _line_of(text, key, 0, None) or _top_line(text, key),
+            raise _err(source, loc.line(0, table=key) or loc.line(None, key),
                        f"未知的配置项「{key}」，只允许 [scheme] 和 [[item]]")
     head = data.get("scheme", {})
     if not isinstance(head, dict):
-        raise _err(source, _top_line(text, "scheme"), "「scheme」应为一个表 [scheme]")
+        raise _err(source, loc.line(None, "scheme"), "「scheme」应为一个表 [scheme]")
     for key, value in head.items():
-        line = _line_of(text, "scheme", 0, key)
+        line = loc.line(0, key, table="scheme")
         if key not in _SCHEME_KEYS:
             raise _err(source, line, f"未知的配置项「{key}」，允许：{'、'.join(_SCHEME_KEYS)}")
         if not _check_type(value, _SCHEME_KEYS[key]):
             raise _err(source, line, f"「{key}」应为{_TYPE_NAMES[_SCHEME_KEYS[key]]}")
     decimals = head.get("decimals", 1)
     if not 0 <= decimals <= 4:
-        raise _err(source, _line_of(text, "scheme", 0, "decimals"), "「decimals」应在0到4之间")
+        raise _err(source, loc.line(0, "decimals", table="scheme"), "「decimals」应在0到4之间")
     undefined = head.get("undefined", "full")
     if undefined not in _UNDEFINED:
-        raise _err(source, _line_of(text, "scheme", 0, "undefined"), "「undefined」只能是 \"full\" 或 \"zero\"")
+        raise _err(source, loc.line(0, "undefined", table="scheme"), "「undefined」只能是 \"full\" 或 \"zero\"")
 
     raw_items = data.get("item", [])
     if not isinstance(raw_items, list) or not raw_items:
@@ -203,7 +146,7 @@ def load_scheme(path: str | Path | None = None, *, text: str | None = None, cata
     seen: dict[str, int] = {}
     for idx, raw in enumerate(raw_items):
         def line(key=None, _idx=idx):
-            return _line_of(text, "item", _idx, key)
+            return loc.line(_idx, *((key,) if key else ()))
 
         for key, value in raw.items():
             if key not in _ITEM_KEYS:
@@ -230,22 +173,25 @@ def load_scheme(path: str | Path | None = None, *, text: str | None = None, cata
         if not target_text:
             raise _err(source, line(), f"指标「{name}」没有目标值，请写 target = \"95%\" 这样的目标")
         try:
-            target = parse_threshold(target_text, fmt)
-        except ValueError:
-            raise _err(source, line("target"), f"目标值「{target_text}」无法识别，应写成 \"≥95%\"、\"≤30:1\" 这样") from None
+            target = parse_target(target_text, fmt)
+        except ValueError as exc:
+            raise _err(source, line("target") if "target" in raw else line(), str(exc)) from None
         if "direction" in raw:
             if raw["direction"] not in (HIGHER, LOWER):
                 raise _err(source, line("direction"), "「direction」只能是 \"higher\" 或 \"lower\"")
             direction = raw["direction"]
+            if target.op is not None and target.op != (">=" if direction == HIGHER else "<="):
+                raise _err(source, line("direction"), f"「direction」= \"{direction}\" 与目标「{target.text}」的方向相反")
         elif target.op is not None:
-            direction = HIGHER if target.op == "≥" else LOWER
+            direction = HIGHER if target.op == ">=" else LOWER
         direction = direction or HIGHER
+        target = target.directed(direction)
         floor = None
         if "floor" in raw:
             try:
-                floor = parse_threshold(raw["floor"], fmt)
-            except ValueError:
-                raise _err(source, line("floor"), f"下限「{raw['floor']}」无法识别") from None
+                floor = parse_target(raw["floor"], fmt)
+            except ValueError as exc:
+                raise _err(source, line("floor"), f"下限：{exc}") from None
             if (direction == HIGHER and floor.value >= target.value) or (
                     direction == LOWER and floor.value <= target.value):
                 raise _err(source, line("floor"), f"下限「{floor.text}」应比目标「{target.text}」更差")
@@ -261,16 +207,9 @@ def load_scheme(path: str | Path | None = None, *, text: str | None = None, cata
         items.append(ScoreItem(metric, name, points, target, direction, floor, rule, d_unmet, d_gap, line()))
     scheme = Scheme(head.get("name", "考评"), tuple(items), decimals, undefined, source)
     if "total" in head and Fraction(Decimal(str(head["total"]))) != scheme.total_points:
-        raise _err(source, _line_of(text, "scheme", 0, "total"),
+        raise _err(source, loc.line(0, "total", table="scheme"),
                    f"各项分值之和为{_fmt(scheme.total_points, 2)}，与「total」不一致")
     return scheme
-
-
-def _top_line(text: str, key: str) -> int | None:
-    for n, raw in enumerate(text.splitlines(), start=1):
-        if re.match(rf"^\s*\[*\s*\"?{re.escape(key)}\"?\s*[\]=]", raw):
-            return n
-    return None
 
 
 # ---------------------------------------------------------------- scoring
@@ -340,7 +279,7 @@ def score_item(item: ScoreItem, row: MetricRow | None, undefined: str, decimals:
         return ItemScore(item.metric, item.name, p, score, _fmt(score, decimals),
                          row.display if row is not None else "—", item.target.text, None, note)
     v = Fraction(row.exact)
-    met = is_met(v, t, item.direction)
+    met = item.target.met(v)
     if met:
         score, note = p, "达到目标"
     elif item.rule == "deduct":

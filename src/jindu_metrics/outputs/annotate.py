@@ -22,10 +22,11 @@ from pathlib import Path
 from ..errors import InputError, UsageError
 from ..findings import ERROR, NOTE, WARNING, Finding, excel_column, summarize
 from ..ledgers.own import MARK, SHEET, SUFFIX, TARGET_SUFFIXES
+from .compute import ARCHIVE_STAMP, ARCHIVE_TIME
 
 OPENPYXL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 FILLS = {ERROR: "FFFFC7CE", WARNING: "FFFFD966", NOTE: "FFDDEBF7"}  # ARGB, opaque
-FIXED_TIME = "2000-01-01T00:00:00Z"  # dcterms:modified of a copy whose input has none
+FIXED_TIME = ARCHIVE_STAMP  # dcterms:modified of a copy whose input has none
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what an xlsx string cannot hold as such
 _SEVERITY_RANK = {ERROR: 0, WARNING: 1, NOTE: 2}
 
@@ -300,7 +301,7 @@ def _rebuild(path: Path, label: str, notes: list[str]):
     wb = Workbook()
     wb.remove(wb.active)
     wb.properties.creator = "jindu"
-    wb.properties.created = dt.datetime(2000, 1, 1)
+    wb.properties.created = ARCHIVE_TIME
     hidden = _hidden_sheets(path)
     titles: dict[str, str] = {}
     renamed = []

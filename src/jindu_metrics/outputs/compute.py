@@ -4,6 +4,7 @@ compute CSV/xlsx files. Where and how a file is written (checks, atomic rename) 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 cannot hold (xlsx and docx are XML): C0 controls but tab/newline/CR, lone surrogates,
@@ -33,23 +34,37 @@ def sheet_text(value: object) -> object:
 # ---------------------------------------------------------------- compute rows (jindu compute)
 COMPUTE_HEADERS = ("统计期", "单位", "指标代码", "指标", "分子", "分母", "数值", "显示值", "目标", "达标", "差距",
                    "环比", "环比变化", "同比", "同比变化", "说明")
-_FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+# The one archive time of every file jindu writes (zip entries of xlsx/docx, their document times unless a
+# writer has a meaningful date of its own): same input, same bytes, whatever the clock says.
+ARCHIVE_TIME = datetime(2000, 1, 1, 0, 0, 0)
+ARCHIVE_STAMP = ARCHIVE_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _met_text(met: bool | None) -> str:
     return "" if met is None else ("是" if met else "否")
 
 
+def compute_headers(result) -> tuple[str, ...]:
+    """COMPUTE_HEADERS, with the base year's two columns before 说明 when --baseline was given."""
+    base = getattr(result, "baseline", None)
+    if base is None:
+        return COMPUTE_HEADERS
+    y = base.start.year
+    return (*COMPUTE_HEADERS[:-1], f"较{y}年", f"较{y}年变化", COMPUTE_HEADERS[-1])
+
+
 def compute_records(result) -> list[list]:
-    """One list per MetricRow, in COMPUTE_HEADERS order (numbers stay numbers)."""
+    """One list per MetricRow, in compute_headers(result) order (numbers stay numbers)."""
     label = result.period.label
+    base = getattr(result, "baseline", None) is not None
     out = []
     for r in result.rows:
+        b = [r.baseline.display if r.baseline else "", r.baseline.change_display if r.baseline else ""] if base else []
         out.append([
             label, r.unit, r.metric, r.name, r.numerator, r.denominator, r.value, r.display,
             r.target or "", _met_text(r.met), r.gap,
             r.previous.display if r.previous else "", r.previous.change_display if r.previous else "",
-            r.yoy.display if r.yoy else "", r.yoy.change_display if r.yoy else "",
+            r.yoy.display if r.yoy else "", r.yoy.change_display if r.yoy else "", *b,
             r.reason,  # why there is no value: 分母为0：… / 未提供帮教管控台帐 (empty cells then, never 0)
         ])
     return out
@@ -62,13 +77,13 @@ def compute_csv(result) -> bytes:
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(COMPUTE_HEADERS)
+    w.writerow(compute_headers(result))
     for rec in compute_records(result):
         w.writerow(["" if v is None else neutralize(v) for v in rec])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def deterministic_zip(data: bytes, *, core_time: str | None = "2000-01-01T00:00:00Z",
+def deterministic_zip(data: bytes, *, core_time: str | None = ARCHIVE_STAMP,
                       drop: frozenset[str] = frozenset(), only_modified: bool = False) -> bytes:
     """Rewrite an OOXML zip with fixed entry times (and core-property times): same input, same bytes.
 
@@ -94,7 +109,7 @@ def deterministic_zip(data: bytes, *, core_time: str | None = "2000-01-01T00:00:
             elif info.filename == "_rels/.rels":
                 for name in drop:
                     body = re.sub(rb'<Relationship [^>]*Target="/?' + re.escape(name.encode()) + rb'"/>', b"", body)
-            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
+            zi = zipfile.ZipInfo(info.filename, date_time=ARCHIVE_TIME.timetuple()[:6])
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
             dst.writestr(zi, body)
@@ -104,10 +119,11 @@ def deterministic_zip(data: bytes, *, core_time: str | None = "2000-01-01T00:00:
 def compute_xlsx(result, catalog=None) -> bytes:
     """One styled sheet: bold frozen header, widths, the value cell formatted as the indicator (percent...)."""
     import io
-    from datetime import datetime
 
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
+
+    from ..metrics.display import sheet_number, sheet_number_format
 
     formats = {}
     if catalog is not None:
@@ -115,7 +131,8 @@ def compute_xlsx(result, catalog=None) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "指标"
-    ws.append(list(COMPUTE_HEADERS))
+    headers = compute_headers(result)
+    ws.append(list(headers))
     for c in ws[1]:
         c.font = Font(bold=True)
         c.fill = PatternFill("solid", fgColor="DDEBF7")
@@ -125,16 +142,14 @@ def compute_xlsx(result, catalog=None) -> bytes:
         ws.append([sheet_text(v) for v in rec])
         cell = ws.cell(row=excel_row, column=value_col)  # not ws.max_row: that scans every cell (quadratic)
         fmt, dec = formats.get(row.metric, ("percent" if row.kind == "ratio" else "count", 1))
-        d = "." + "0" * dec if dec else ""
-        cell.number_format = {"percent": f"0{d}%", "permyriad": "0.000000", "ratio_n1": "0.00"}.get(fmt, "0")
-    widths = (16, 12, 24, 30, 8, 8, 10, 10, 10, 6, 6, 10, 18, 10, 18, 30)
+        cell.value = sheet_number(row.exact, fmt, dec, rounded=False)  # exact, on the scale of its format
+        cell.number_format = sheet_number_format(fmt, dec)
+    widths = (16, 12, 24, 30, 8, 8, 10, 10, 10, 6, 6, 10, 18, 10, 18) + (10, 18) * (len(headers) > 16) + (30,)
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w
     ws.freeze_panes = "A2"
-    fixed = datetime(2000, 1, 1)
     wb.properties.creator = "jindu"
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
+    wb.properties.created = wb.properties.modified = ARCHIVE_TIME
     buf = io.BytesIO()
     wb.save(buf)
     return deterministic_zip(buf.getvalue())

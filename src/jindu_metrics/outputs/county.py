@@ -7,43 +7,13 @@ come from input goes through export.sheet_text() (formula injection, characters 
 from __future__ import annotations
 
 import io
-from datetime import datetime
-from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 
+from ..metrics.display import sheet_number, sheet_number_format
 from . import atomic_write_bytes
-from .compute import sheet_text, xml_text
-
-FIXED_TIME = datetime(2000, 1, 1, 0, 0, 0)
+from .compute import ARCHIVE_TIME, sheet_text, xml_text
 
 SHEETS = ("指标汇总", "考评得分", "数据问题", "趋势")
-
-
-def _number_format(fmt: str, decimals: int) -> str:
-    d = "." + "0" * decimals if decimals else ""
-    if fmt == "percent":
-        return f"0{d}%"
-    if fmt == "permyriad":
-        return f'0{d}"‱"'
-    if fmt == "ratio_n1":
-        return f'0{d}":1"'
-    return f"0{d}"
-
-
-def _cell_number(value, fmt: str, decimals: int):
-    """The number a cell stores: rounded 四舍五入 exactly as the bulletin prints it (Excel then only formats)."""
-    if value is None:
-        return None
-    from ..metrics.scoring import _fmt
-
-    x = Fraction(value) if not isinstance(value, float) else Fraction(repr(value))
-    if fmt == "percent":
-        return float(Decimal(_fmt(x * 100, decimals)).scaleb(-2))
-    if fmt == "permyriad":
-        return float(_fmt(x * 10000, decimals))
-    out = float(_fmt(x, decimals))
-    return int(out) if decimals == 0 else out
 
 
 _text = sheet_text
@@ -53,7 +23,7 @@ def _deterministic(data: bytes) -> bytes:
     """Fixed zip entry times and a fixed dcterms:modified (openpyxl stamps 'now')."""
     from .compute import deterministic_zip
 
-    return deterministic_zip(data, core_time=FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return deterministic_zip(data)
 
 
 def build_workbook(data: dict) -> bytes:
@@ -73,8 +43,8 @@ def build_workbook(data: dict) -> bytes:
 
     wb = Workbook()
     wb.properties.creator = "jindu"
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
+    wb.properties.created = ARCHIVE_TIME
+    wb.properties.modified = ARCHIVE_TIME
 
     indicators = data["indicators"]
     units = data["units"]
@@ -111,10 +81,10 @@ def build_workbook(data: dict) -> bytes:
             row = rows.get((unit, ind["id"]))
             if row is None:
                 continue
-            value = _cell_number(row.get("exact", row.get("value")), ind["format"], ind["decimals"])
+            value = sheet_number(row.get("exact", row.get("value")), ind["format"], ind["decimals"])
             # a missing figure (its ledger not given) is no number, and never 0: the cell says so
             cell = ws.cell(r, c, value if value is not None else ("无台帐" if row.get("missing") else "—"))
-            cell.number_format = _number_format(ind["format"], ind["decimals"])
+            cell.number_format = sheet_number_format(ind["format"], ind["decimals"])
             cell.alignment = Alignment(horizontal="right")
             if row.get("met") is False:
                 cell.fill = unmet_fill
@@ -150,12 +120,12 @@ def build_workbook(data: dict) -> bytes:
             r = 4 + i
             ws.cell(r, 1, _text(u["unit"]))
             score = float(u["score"]) if u["score"] != "—" else "无台帐"  # "—": nothing scorable
-            ws.cell(r, 2, score).number_format = _number_format("count", scores.get("decimals", 1))
+            ws.cell(r, 2, score).number_format = sheet_number_format("count", scores.get("decimals", 1))
             ws.cell(r, 3, u["rank"])
             for k, it in enumerate(u["items"]):
                 # "—": not scored, its ledger was not given (never 0 points)
                 cell = ws.cell(r, 4 + k, float(it["score"]) if it["score"] != "—" else "无台帐")
-                cell.number_format = _number_format("count", scores.get("decimals", 1))
+                cell.number_format = sheet_number_format("count", scores.get("decimals", 1))
                 if it.get("met") is False:
                     cell.fill = unmet_fill
         ws.freeze_panes = "B4"
@@ -208,14 +178,14 @@ def build_workbook(data: dict) -> bytes:
             ws.cell(r, 1, _text(u))
             for k, v in enumerate(trend["values"].get(u, {}).get(ind["id"], [])):
                 if v is not None:
-                    cell = ws.cell(r, 2 + k, _cell_number(v, ind["format"], ind["decimals"]))
-                    cell.number_format = _number_format(ind["format"], ind["decimals"])
+                    cell = ws.cell(r, 2 + k, sheet_number(v, ind["format"], ind["decimals"]))
+                    cell.number_format = sheet_number_format(ind["format"], ind["decimals"])
         if months and series_units:
             chart = LineChart()
             chart.title = xml_text(ind["name"])
             chart.y_axis.title = xml_text(ind["name"])
             chart.x_axis.title = "月份"
-            chart.y_axis.number_format = _number_format(ind["format"], 0)
+            chart.y_axis.number_format = sheet_number_format(ind["format"], 0)
             chart.height, chart.width = 7.5, 16
             values = Reference(ws, min_col=1, max_col=1 + len(months), min_row=head_row + 1, max_row=r)
             chart.add_data(values, from_rows=True, titles_from_data=True)

@@ -11,9 +11,7 @@ import re
 from datetime import date as Date
 from fractions import Fraction
 
-from ..metrics.display import missing_reason
-
-DASH = "—"
+from ..metrics.display import DASH, cn_date, missing_reason
 
 # How a bulletin says what the gap is made of: "还需纳入2人".
 GAP_VERBS = {
@@ -24,23 +22,22 @@ GAP_VERBS = {
 }
 
 
-# The default catalog's ids (spec/metrics.md): present in every context, as "—" when the result lacks them,
-# so that the default templates render whatever catalog an office uses.
-KNOWN_IDS = (
-    "seizures", "criminal_detentions", "detention_ratio", "newly_found", "newly_found_share", "rehab_due",
-    "compulsory_rehab", "rehab_rate", "sick_found", "sick_treated_rate", "new_per_10k", "registered",
-    "current_users", "in_society", "grid_included", "grid_inclusion_rate", "managed", "managed_level_1",
-    "managed_level_2", "managed_level_3", "abstinent_3y", "abstinent_3y_rate", "abstinent_1y_rate",
-    "abstinent_3y_of_1y", "separated_found_rate", "outsider_met_rate", "outsider_filed_rate", "worker_ratio",
-    "community_orders", "community_reported", "community_execution_rate", "visited", "visit_rate",
-    "urine_coverage", "hair_tests", "hair_positive_rate", "hair_sampling_rate_l12", "led_items",
-    "outdoor_events", "posters", "leaflets", "media_items", "campaigns", "lectures", "testimonies",
-    "leader_attendance", "audience",
-)
+def known_ids() -> tuple[str, ...]:
+    """The default catalog's shown indicator ids, in catalog order: present in every context, as "—" when the
+    result lacks them, so that the default templates render whatever catalog an office uses."""
+    global _KNOWN
+    if _KNOWN is None:
+        from ..metrics.catalog import load_catalog
+
+        _KNOWN = tuple(i.id for i in load_catalog().indicators if i.show)
+    return _KNOWN
+
+
+_KNOWN: tuple[str, ...] | None = None
 
 
 class Comparison:
-    """A 同比/环比 figure; falsy (and every field "—") when the data do not cover the earlier window."""
+    """A 同比/环比/base-year figure; falsy (and every field "—") when the data do not cover the earlier window."""
 
     __slots__ = ("change", "change_display", "denominator", "display", "end", "numerator", "start", "value")
 
@@ -66,6 +63,7 @@ class Indicator:
 
     __slots__ = (
         "area",
+        "baseline",
         "decimals",
         "definition",
         "denominator",
@@ -122,6 +120,7 @@ class Indicator:
         self.gap = getattr(row, "gap", None)
         self.previous = Comparison(getattr(row, "previous", None))
         self.yoy = Comparison(getattr(row, "yoy", None))
+        self.baseline = Comparison(getattr(row, "baseline", None))  # only with --baseline
         self.extra = dict(getattr(row, "extra", None) or {})
         # ledger kind ids whose absence leaves the figure without a value ([] when it has one); the
         # templates leave such a figure out or mark it with missing_text, never print it as 0
@@ -194,9 +193,12 @@ def period_context(period) -> dict:
     }
 
 
-def chinese_date(d: Date) -> str:
-    """2018-11-15 → "2018年11月15日" (公文 dates carry no leading zeros)."""
-    return f"{d.year}年{d.month}月{d.day}日"
+def _baseline_context(window) -> dict | None:
+    """{year, start, end, label} of the base-year window, or None without --baseline."""
+    if window is None:
+        return None
+    return {"year": window.start.year, "start": window.start.isoformat(), "end": window.end.isoformat(),
+            "label": window.label}
 
 
 def _specs(catalog) -> list:
@@ -239,7 +241,7 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
     """
     specs = _specs(catalog)
     specs_by_id = {s.id: s for s in specs}
-    order = [s.id for s in specs] + [i for i in KNOWN_IDS if i not in specs_by_id]
+    order = [s.id for s in specs] + [i for i in known_ids() if i not in specs_by_id]
     unit = result_ytd.unit or (getattr(workspace, "unit", None) if workspace else None) or ""
     whole, _ = _split_rows(result_ytd)
     m = _unit_indicators(whole, specs_by_id, unit, order)
@@ -276,7 +278,7 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
         "scope": scope,
         "ours": "我" + scope[1:],
         "office": office,
-        "date": chinese_date(report_date),
+        "date": cn_date(report_date),
         "date_iso": report_date.isoformat(),
         "m": m,
         "indicators": indicators,
@@ -287,6 +289,8 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
         "unassessed": [x for x in indicators if x.missing and x.target],
         "missing_text": missing_reason(gone),
         "villages": village_rows,
+        # the base year of --baseline (m.X.baseline compares with its same window), or None
+        "baseline": _baseline_context(getattr(result_ytd, "baseline", None)),
     }
     for mid, x in m.items():  # each indicator also by its bare id, where that does not shadow a name above
         ctx.setdefault(mid, x)

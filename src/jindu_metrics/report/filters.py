@@ -1,30 +1,12 @@
-"""Template filters: percent, 万分比, 比例, 中文数字, change wording. Every filter renders "—" for missing data."""
+"""Template filters: percent, 万分比, 比例, 中文数字, change wording, all worded by metrics.display (the one voice of
+every output). Every filter renders "—" for missing data."""
 
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-DASH = "—"
-
-
-def _round(x: Fraction | Decimal | int | float, decimals: int) -> Decimal:
-    """四舍五入 to `decimals` places (never banker's rounding), exact for fractions."""
-    try:  # the engine's helper is the reference; this fallback keeps the renderer usable on its own
-        from ..metrics.display import round_half_up
-
-        return round_half_up(Fraction(x) if isinstance(x, float) else x, decimals)
-    except ImportError:
-        pass
-    if isinstance(x, Fraction):
-        d = Decimal(x.numerator) / Decimal(x.denominator) if x.denominator != 1 else Decimal(x.numerator)
-        # Decimal division has 28 significant digits: plenty for counts of people
-    elif isinstance(x, float):
-        d = Decimal(repr(x))
-    else:
-        d = Decimal(x)
-    return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+from ..metrics.display import DASH, change_words, format_change, format_number, format_value, round_half_up
 
 
 def _exact(x) -> Fraction | None:
@@ -51,37 +33,25 @@ def _decimals(x, default: int) -> int:
 def percent(x, decimals: int | None = None) -> str:
     """0.244897… → "24.49%" (decimals default 1, or the indicator's own); exactly 1 → "100%"; missing → "—"."""
     v = _exact(x)
-    if v is None:
-        return DASH
-    if v == 1:
-        return "100%"
-    d = _decimals(x, 1) if decimals is None else decimals
-    return f"{_round(v * 100, d)}%"
+    return DASH if v is None else format_value(v, "percent", _decimals(x, 1) if decimals is None else decimals)
 
 
 def permyriad(x, decimals: int | None = None) -> str:
     """0.000035 → "0.35‱" (万分比)."""
     v = _exact(x)
-    if v is None:
-        return DASH
-    d = _decimals(x, 2) if decimals is None else decimals
-    return f"{_round(v * 10000, d)}‱"
+    return DASH if v is None else format_value(v, "permyriad", _decimals(x, 2) if decimals is None else decimals)
 
 
 def ratio(x, decimals: int = 0) -> str:
     """25.8 → "26:1" (比例, N 比 1)."""
     v = _exact(x)
-    if v is None:
-        return DASH
-    return f"{_round(v, decimals)}:1"
+    return DASH if v is None else format_value(v, "ratio_n1", decimals)
 
 
 def number(x, decimals: int = 0) -> str:
     """A plain number rounded 四舍五入: 23.65 → "23.7" with decimals=1."""
     v = _exact(x)
-    if v is None:
-        return DASH
-    return str(_round(v, decimals))
+    return DASH if v is None else format_number(v, decimals)
 
 
 def chinese(x, mode: str = "low") -> str:
@@ -93,20 +63,27 @@ def chinese(x, mode: str = "low") -> str:
 
     if v.denominator == 1:
         return cn2an.an2cn(str(v.numerator), mode)
-    return cn2an.an2cn(str(_round(v, 2).normalize()), mode)
+    return cn2an.an2cn(str(round_half_up(v, 2).normalize()), mode)
 
 
 def change(x, which: str = "yoy", unit: str | None = None, decimals: int | None = None) -> str:
-    """Change wording: "上升2.3个百分点" / "下降5人" / "持平"; "—" when not covered.
+    """Change wording, as every output words it (metrics.display): "上升2.3个百分点" / "减少5人" / "持平" (同比 of
+    a count also in percent: "减少43人，下降46.7%"); "—" when not covered.
 
-    `x` is an indicator (compares with its 同比 `yoy`, or 环比 `previous` with which="previous"), a comparison,
-    or a plain difference (a ratio difference as a fraction when unit is "个百分点").
+    `x` is an indicator (compares with its 同比 `yoy`, 环比 `previous` with which="previous", or the base year
+    with which="baseline"), a comparison, or a plain difference (a ratio difference as a fraction when unit is
+    "个百分点"). `unit`/`decimals` reword an indicator's change on another unit or precision.
     """
     kind = getattr(x, "kind", None)
     if kind is not None and hasattr(x, "yoy"):  # an indicator
-        cmp = getattr(x, "previous" if which in ("previous", "环比") else "yoy")
+        name = {"previous": "previous", "环比": "previous", "baseline": "baseline", "基准": "baseline"}.get(which, "yoy")
+        cmp = getattr(x, name, None)
         if not cmp or cmp.value is None or x.exact is None:
             return DASH
+        if unit is None and decimals is None:
+            fmt = getattr(x, "format", None) or ("percent" if kind == "ratio" else "count")
+            return change_words(Fraction(x.exact), _exact(cmp.value), fmt, x.decimals,
+                                x.unit_label if kind != "ratio" else "", relative=name != "previous")
         diff = Fraction(x.exact) - _exact(cmp.value)
         ratio_like = kind == "ratio"
         if unit is None:
@@ -127,10 +104,7 @@ def change(x, which: str = "yoy", unit: str | None = None, decimals: int | None 
         unit = "个百分点"
     if decimals is None:
         decimals = 1 if unit == "个百分点" else 0
-    amount = _round(abs(diff) * (100 if unit == "个百分点" else 1), decimals)
-    if amount == 0:
-        return "持平"
-    return f"{'上升' if diff > 0 else '下降'}{amount}{unit}"
+    return format_change(diff, "percent" if unit == "个百分点" else "count", decimals, unit)
 
 
 def dash(x) -> str:

@@ -280,19 +280,20 @@ def render_report(result_ytd, *, month=None, villages=None, workspace=None, temp
     return render_source(source, context, name=name)
 
 
-def bulletin_results(ledgers, catalog, period, main=None) -> dict:
+def bulletin_results(ledgers, catalog, period, main=None, baseline: int | None = None) -> dict:
     """The results a bulletin is rendered from, as offices mean `--period 2018-10`.
 
     A single month (other than January) → the year to date (flows 1至N月, stocks on its last day) plus the
     month's own figures; any other window is reported as given. Villages: by 所属村居 over the same window.
-    `main`: the result for `period` when the caller has already computed it (batch does).
+    `main`: the result for `period` when the caller has already computed it (batch does); `baseline`: the
+    base year of `m.X.baseline`.
     """
     from ..metrics.engine import compute
 
-    main = main if main is not None else compute(ledgers, catalog, period)
+    main = main if main is not None else compute(ledgers, catalog, period, baseline=baseline)
     ytd_period = period.year_to_date() if period.months == 1 and period.start.month != 1 else period
     if period != ytd_period:
-        ytd, month = compute(ledgers, catalog, ytd_period), main
+        ytd, month = compute(ledgers, catalog, ytd_period, baseline=baseline), main
     else:
         ytd, month = main, None
     villages = compute(ledgers, catalog, ytd_period, by="所属村居", compare=False)
