@@ -128,7 +128,7 @@ def compute_xlsx(result, catalog=None) -> bytes:
         cell = ws.cell(row=excel_row, column=value_col)  # not ws.max_row: that scans every cell (quadratic)
         fmt, dec = formats.get(row.metric, ("percent" if row.kind == "ratio" else "count", 1))
         d = "." + "0" * dec if dec else ""
-        cell.number_format = {"percent": f"0{d}%", "permyriad": "0.000000", "ratio_n1": "0.00"}.get(fmt, "0")
+        cell.number_format = {"percent": f"0{d}%", "permille": "0.00000", "permyriad": "0.000000", "ratio_n1": "0.00"}.get(fmt, "0")
     widths = (16, 12, 24, 30, 8, 8, 10, 10, 10, 6, 6, 10, 18, 10, 18, 30)
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w

@@ -43,7 +43,7 @@ class Threshold:
 
 
 _NUM = r"([0-9]+(?:\.[0-9]+)?)"
-_TARGET_RE = re.compile(r"^\s*(≥|≤|>=|<=|＞=|＜=|>|<|不低于|不高于|不超过)?\s*" + _NUM + r"\s*(%|％|‱|:1|：1)?\s*$")
+_TARGET_RE = re.compile(r"^\s*(≥|≤|>=|<=|＞=|＜=|>|<|不低于|不高于|不超过)?\s*" + _NUM + r"\s*(%|％|‰|‱|:1|：1)?\s*$")
 
 
 def parse_threshold(text: str, fmt: str | None = None) -> Threshold:
@@ -57,6 +57,8 @@ def parse_threshold(text: str, fmt: str | None = None) -> Threshold:
         value /= 100
     elif suffix == "‱" or (suffix is None and fmt == "permyriad"):
         value /= 10000
+    elif suffix == "‰" or (suffix is None and fmt == "permille"):
+        value /= 1000
     op = None
     if op_text in ("≥", ">=", "＞=", ">", "不低于"):
         op = "≥"

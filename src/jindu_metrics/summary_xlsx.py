@@ -24,6 +24,8 @@ def _number_format(fmt: str, decimals: int) -> str:
     d = "." + "0" * decimals if decimals else ""
     if fmt == "percent":
         return f"0{d}%"
+    if fmt == "permille":
+        return f'0{d}"‰"'
     if fmt == "permyriad":
         return f'0{d}"‱"'
     if fmt == "ratio_n1":
@@ -40,8 +42,8 @@ def _cell_number(value, fmt: str, decimals: int):
     x = Fraction(value) if not isinstance(value, float) else Fraction(repr(value))
     if fmt == "percent":
         return float(Decimal(_fmt(x * 100, decimals)).scaleb(-2))
-    if fmt == "permyriad":
-        return float(_fmt(x * 10000, decimals))
+    if fmt in ("permille", "permyriad"):
+        return float(_fmt(x * (1000 if fmt == "permille" else 10000), decimals))
     out = float(_fmt(x, decimals))
     return int(out) if decimals == 0 else out
 

@@ -8,8 +8,8 @@ from math import floor
 
 DASH = "—"
 MISSING = "无台帐"  # a figure whose ledger was not given: no value (never 0)
-SCALE = {"percent": 100, "permyriad": 10000, "ratio_n1": 1, "count": 1}
-SUFFIX = {"percent": "%", "permyriad": "‱", "ratio_n1": ":1", "count": ""}
+SCALE = {"percent": 100, "permille": 1000, "permyriad": 10000, "ratio_n1": 1, "count": 1}
+SUFFIX = {"percent": "%", "permille": "‰", "permyriad": "‱", "ratio_n1": ":1", "count": ""}
 
 
 def round_half_up(x: Fraction | Decimal | int, decimals: int) -> Decimal:
@@ -33,7 +33,7 @@ def _plain(d: Decimal) -> str:
 
 
 def format_value(exact: Fraction | None, fmt: str, decimals: int) -> str:
-    """`24.49%`, `100%` (exactly 1), `26:1`, `0.35‱`, `49`, `—` (undefined)."""
+    """`24.49%`, `100%` (exactly 1), `26:1`, `0.58‰`, `0.35‱`, `49`, `—` (undefined)."""
     if exact is None:
         return DASH
     exact = exact if isinstance(exact, Fraction) else Fraction(exact)
@@ -63,6 +63,8 @@ def format_change(delta: Fraction, fmt: str, decimals: int, unit_label: str) -> 
     mag = abs(delta)
     if fmt == "percent":
         return f"{word}{_plain(round_half_up(mag * 100, decimals))}个百分点"
+    if fmt == "permille":
+        return f"{word}{_plain(round_half_up(mag * 1000, decimals))}个千分点"
     if fmt == "permyriad":
         return f"{word}{_plain(round_half_up(mag * 10000, decimals))}个万分点"
     if fmt == "ratio_n1":
