@@ -127,8 +127,9 @@ def evaluate(win, sched: Schedule, k: int) -> Evaluation:
         off = _offsets(lengths, max(years, 1))
         starts = add_months(r, off[:-1])
         ends = add_months(r, off[1:]) - np.timedelta64(1, "D")
-        is_due = (ends >= first) & (ends <= last) & (ends <= ended_day[idx][:, None])
-        is_open = (starts <= last) & (ends > last) & on_last[idx][:, None]
+        owed = ends <= ended_day[idx][:, None]  # an interval the order outlives (none after 解除日期)
+        is_due = (ends >= first) & (ends <= last) & owed
+        is_open = (starts <= last) & (ends > last) & owed & on_last[idx][:, None]
         o, j = np.nonzero(is_due | is_open)
         cell_due = is_due[o, j]
         hi = np.where(cell_due, ends[o, j], last)  # an open interval: tests so far (never after the last day)
