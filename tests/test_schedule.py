@@ -280,3 +280,34 @@ def test_current_users_per_mille():
     from jindu_metrics.metrics.display import format_change
 
     assert format_change(row.exact - row.exact / 2, "permille", 2, "") == "上升0.29个千分点"
+
+
+def test_relapse_explain_shows_reporting_and_event_dates():
+    orders = [order(1, "2018-02-10"), order(2, "2018-02-10")]
+    contacts = [test(1, "2018-04-01", result="阳性")]
+    led = ledger_set("乐平镇", persons=[person(1), person(2)], community=orders, contacts=contacts, seizures=[])
+    ex = explain(led, CAT, "community_relapse_rate", parse_period("2018-01..2018-10"))
+    (hit,) = ex.numerator_rows
+    assert hit.values["报到日期"] == "2018-02-10"
+    assert "2018-04-01" in hit.values.values()
+    assert [r.id for r in ex.other_rows] == [pid(2)]
+
+
+# ---------------------------------------------------------------- the sample: the month's to-do list
+def test_sample_explain_lists_the_persons_behind(jindu):
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "sample_ledgers"
+    code, out, _ = jindu(["explain", "尿检频次达标率", sample, "--period", "2018-10"])
+    assert code == 0
+    head = next(ln for ln in out.splitlines() if ln.startswith("结果："))
+    num, den = (int(x) for x in head.removeprefix("结果：").split(" = ")[0].split(" / "))
+    assert 0 < num < den  # non-trivial: some keep the schedule, some are behind
+    assert f"在分母中但未计入分子的行（{den - num} 行）" in out
+    assert "2018-10" in out and "至" in out and "（待检）" in out
+    assert "********" in out  # masked without --show-pii
+    code, json_out, _ = jindu(["explain", "尿检频次达标率", sample, "--period", "2018-10", "--format", "json"])
+    import json
+
+    d = json.loads(json_out)
+    assert len(d["other_rows"]) == den - num and all(r["values"]["未检区间"] for r in d["other_rows"])

@@ -21,7 +21,8 @@ DERIVED_SOURCES = {
                 "三年未复吸": ("人员状态", "末次检出日期"), "戒断一年以上": ("末次检出日期",),
                 "管控": ("人员状态", "末次检出日期")},
     "community": {"在册": ("决定日期", "执行状态", "解除日期"), "已报到建档": ("报到日期", "已建档"),
-                  "报到期内": ("决定日期", "报到日期")},
+                  "报到期内": ("决定日期", "报到日期"), "期内在册": ("决定日期", "执行状态", "解除日期"),
+                  "已报到": ("报到日期",)},
 }
 DATE_COLUMN = {"seizures": "查处日期", "contacts": "日期", "publicity": "日期"}
 
@@ -111,6 +112,18 @@ def _columns(ledger: str, conds: tuple, out: dict, has: list) -> None:
                 _columns(ledger, sub, out, has)
         elif c[0] == "has":
             has.append((c[1], c[2]))
+        elif c[0] == "has_after":  # the row's own date beside the latest matching event (see _latest_dates)
+            out.setdefault(c[3], None)
+            has.append(("latest", c[1], c[2]))
+
+
+def _latest_dates(fig, ledger: str, conds: tuple) -> pd.Series:
+    """Per person (ID): the latest date of a matching row of `ledger` in the window (what `has … after` tests)."""
+    win = fig.windows
+    latest = win.latest(ledger, conds, 0)[: win.n_ids]
+    hit = np.flatnonzero(latest != np.iinfo(np.int64).min)
+    days = latest[hit].view("datetime64[ns]").astype("datetime64[D]").astype(str)
+    return pd.Series(days, index=pd.Index(win.id_values[hit], dtype=object), dtype=object)
 
 
 def _text(v) -> str:
@@ -133,7 +146,8 @@ def _rows(df: pd.DataFrame, cols: list[str], has_cols: dict) -> list[ExplainRow]
     for rec in df.to_dict("records"):  # explain output is read by a person: at most a few thousand rows
         values = {c: _text(rec.get(c)) for c in cols}
         for label, counts in has_cols.items():
-            values[label] = str(int(counts.get(rec.get(ID), 0)))
+            v = counts.get(rec.get(ID))
+            values[label] = v if isinstance(v, str) else str(int(v or 0))
         out.append(ExplainRow(str(rec.get(schema.ORIGIN_FILE) or ""), str(rec.get(schema.ORIGIN_SHEET) or ""),
                               int(rec.get(schema.ORIGIN_ROW) or 0), rec.get(ID), rec.get("姓名"), values))
     return out
@@ -165,7 +179,8 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
     if num_m.column:
         cols[num_m.column] = None
     colnames = [c for c in cols if c not in schema.PII_COLUMNS]
-    has_cols = {_has_label(hl, hc): fig.has_counts(hl, hc) for hl, hc in dict.fromkeys(has)}
+    has_cols = {_has_label(*h) if h[0] != "latest" else _has_label(*h[1:]).replace("记录数", "期内最近日期"):
+                fig.has_counts(*h) if h[0] != "latest" else _latest_dates(fig, *h[1:]) for h in dict.fromkeys(has)}
     df = fig.frame(led)
     nm = fig.rows(num_m)
     num_rows = _rows(df[nm], colnames, has_cols)

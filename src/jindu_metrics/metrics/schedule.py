@@ -113,7 +113,9 @@ def evaluate(win, sched: Schedule, k: int) -> Evaluation:
     ended_day = np.where(np.isnat(ended_day), np.datetime64("2200-01-01", "D"), ended_day)
     kinds = c["类别"].to_numpy(dtype=object) if n else np.zeros(0, dtype=object)
     pop = in_force & reported & (ids >= 0)
-    keys = _contact_keys(win, sched)
+    if (sched, "keys") not in win._schedules:  # the same for every window of the run
+        win._schedules[(sched, "keys")] = _contact_keys(win, sched)
+    keys = win._schedules[(sched, "keys")]
     due = np.zeros(n, dtype=bool)
     behind = np.zeros(n, dtype=bool)
     open_ = np.zeros(n, dtype=bool)
