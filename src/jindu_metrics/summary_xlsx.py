@@ -24,13 +24,10 @@ def _number_format(fmt: str, decimals: int) -> str:
     d = "." + "0" * decimals if decimals else ""
     if fmt == "percent":
         return f"0{d}%"
-    if fmt == "permille":
-        return f'0{d}"‰"'
-    if fmt == "permyriad":
-        return f'0{d}"‱"'
-    if fmt == "ratio_n1":
-        return f'0{d}":1"'
-    return f"0{d}"
+    from .metrics.display import SUFFIX
+
+    suffix = SUFFIX.get(fmt, "")  # ‰, ‱, :1 shown as text after the number
+    return f'0{d}"{suffix}"' if suffix else f"0{d}"
 
 
 def _cell_number(value, fmt: str, decimals: int):

@@ -9,6 +9,7 @@ from math import floor
 DASH = "—"
 MISSING = "无台帐"  # a figure whose ledger was not given: no value (never 0)
 SCALE = {"percent": 100, "permille": 1000, "permyriad": 10000, "ratio_n1": 1, "count": 1}
+POINTS = {"percent": "个百分点", "permille": "个千分点", "permyriad": "个万分点"}  # a change of a share
 SUFFIX = {"percent": "%", "permille": "‰", "permyriad": "‱", "ratio_n1": ":1", "count": ""}
 
 
@@ -61,12 +62,8 @@ def format_change(delta: Fraction, fmt: str, decimals: int, unit_label: str) -> 
     word_up, word_down = ("上升", "下降") if fmt != "count" else ("增加", "减少")
     word = word_up if delta > 0 else word_down
     mag = abs(delta)
-    if fmt == "percent":
-        return f"{word}{_plain(round_half_up(mag * 100, decimals))}个百分点"
-    if fmt == "permille":
-        return f"{word}{_plain(round_half_up(mag * 1000, decimals))}个千分点"
-    if fmt == "permyriad":
-        return f"{word}{_plain(round_half_up(mag * 10000, decimals))}个万分点"
+    if fmt in POINTS:
+        return f"{word}{_plain(round_half_up(mag * SCALE[fmt], decimals))}{POINTS[fmt]}"
     if fmt == "ratio_n1":
         return f"{word}{_plain(round_half_up(mag, max(decimals, 1)))}"
     return f"{word}{format_number(mag, decimals)}{unit_label}"
