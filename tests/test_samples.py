@@ -133,8 +133,14 @@ def test_positive_tests_only_for_managed_and_consistent(rec):
     pos = [c for c in rec["contacts"] if c["结果"] == "阳性"]
     assert pos and {c["方式"] for c in pos} >= {"尿检"}
     assert any(c["方式"] == "毛发检测" for c in rec["contacts"])
+    reported = {(o["公民身份号码"], o["报到日期"]) for o in rec["community"] if o["报到日期"]}
+    relapses = []
     for c in pos:
-        assert c["公民身份号码"] in managed and (c["公民身份号码"], c["日期"]) in seizure_days
+        assert c["公民身份号码"] in managed
+        if (c["公民身份号码"], c["日期"]) not in seizure_days:  # a 社区戒毒 person relapsing after reporting
+            assert any(pid == c["公民身份号码"] and day < c["日期"] for pid, day in reported)
+            relapses.append(c)
+    assert len(relapses) == 2 and all(S <= c["日期"] <= E for c in relapses)
 
 
 def test_community_figures(rec):

@@ -46,6 +46,9 @@ REGISTRY: tuple[Derived, ...] = (
     Derived("已报到建档", "community", schema.FLAG, ("报到日期", "已建档"), "报到日期不晚于最后一天且已建档"),
     Derived("报到期内", "community", schema.FLAG, ("决定日期", "报到日期"),
             "决定日期在最后一天往前14天至最后一天之内且尚未报到（仍在15天法定报到期内）"),
+    Derived("期内在册", "community", schema.FLAG, ("决定日期", "执行状态", "解除日期"),
+            "统计期内有一天在执行：决定日期不晚于最后一天，且未在统计期第一天之前解除"),
+    Derived("已报到", "community", schema.FLAG, ("报到日期",), "报到日期不晚于最后一天"),
 )
 
 

@@ -396,6 +396,8 @@ def _township(b: _Builder, unit: str, villages: tuple[str, ...], groups: dict[st
         if rng.random() < 0.5:
             b.contact(p, _d(PERIOD_START, date(2018, 12, 20), rng), "走访", "见面", rng.choice(staff[p["所属村居"]]))
 
+    _schedule_tests(b, unit, staff)
+
     # Publicity: exact totals inside the window, plus activity in 2017 and Nov-Dec 2018.
     doers = list(villages) + list(MEMBER_UNITS)
     talk_rows: list[dict] = []
@@ -428,6 +430,42 @@ def _township(b: _Builder, unit: str, villages: tuple[str, ...], groups: dict[st
     for v, w in zip(villages, (workers + (1,) * len(villages))[:len(villages)]):
         b.r["units"].append({"所属村居": v, "所属镇街": unit, "实有人口": rng.randint(60, 260) * 100,
                              "禁毒社工": w, "网格员": rng.randint(6, 24)})
+
+
+# The default catalog's urine schedule (interval months per order year), for the sample's tests.
+SCHEDULE_MONTHS = {"社区戒毒": (1, 2, 3), "社区康复": (2, 3, 6)}
+TESTS_UNTIL = date(2018, 12, 20)
+
+
+def _schedule_tests(b: _Builder, unit: str, staff: dict[str, list[str]]) -> None:
+    """尿检 of the community orders in force along their schedule from 报到日期: most persons keep every
+    interval, some miss a few (the persons behind), two of the 2018 社区戒毒 relapse (a 阳性 test after
+    reporting). Drawn from a generator of their own, so the rest of the sample is unchanged."""
+    import numpy as np
+
+    from jindu_metrics.metrics.schedule import _offsets, add_months
+
+    rng = random.Random(f"{unit}-schedule")
+    persons = {p["公民身份号码"]: p for p in b.r["persons"] if p["所属镇街"] == unit}
+    orders = [o for o in b.r["community"] if o["所属镇街"] == unit and o["执行状态"] == "执行中" and o["报到日期"]]
+    relapsing = [o for o in orders if o["类别"] == "社区戒毒" and date(2018, 1, 1) <= o["决定日期"]
+                 and o["报到日期"] <= date(2018, 9, 1)][:2]
+    for o in orders:
+        p = persons[o["公民身份号码"]]
+        reported = np.array([o["报到日期"]], dtype="datetime64[D]")
+        off = _offsets(SCHEDULE_MONTHS[o["类别"]], 4)
+        starts = add_months(reported, off[:-1])[0]
+        ends = add_months(reported, off[1:])[0] - np.timedelta64(1, "D")
+        keen = rng.random() < 0.6
+        for lo, hi in zip(starts.tolist(), ends.tolist()):
+            lo, hi = max(lo, date(2017, 1, 1)), min(hi, TESTS_UNTIL)
+            if lo > hi:
+                continue
+            if keen or rng.random() < 0.8:
+                b.contact(p, _d(lo, hi, rng), "尿检", "阴性", rng.choice(staff[p["所属村居"]]))
+        if o in relapsing:
+            b.contact(p, _d(o["报到日期"] + timedelta(days=20), date(2018, 10, 20), rng), "尿检", "阳性",
+                      rng.choice(staff[p["所属村居"]]))
 
 
 def _finish(b: _Builder) -> dict[str, list[dict]]:

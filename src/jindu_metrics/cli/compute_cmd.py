@@ -307,6 +307,8 @@ def render_explanation(ex, show_pii: bool, default_used: bool, out) -> None:
             table(f"分母：单位信息表（{len(ex.denominator_rows)} 行）", ex.denominator_rows, cols)
         else:
             table(f"在分母中但未计入分子的行（{len(ex.other_rows)} 行）", ex.other_rows, ex.columns)
+    if ex.excluded_rows:
+        table(f"不计入的行（{len(ex.excluded_rows)} 行）", ex.excluded_rows, ex.columns)
     for n in ex.notes:
         out.print(f"注：{n}")
     out.flush()

@@ -19,8 +19,8 @@ from ..tomlread import Locator as _Locator
 
 AREAS = ("查处", "管控", "社区戒毒康复", "帮教检测", "宣传")
 LEDGERS = tuple(schema.KINDS)
-FORMATS = ("count", "percent", "permyriad", "ratio_n1")
-KINDS = ("count", "sum", "ratio")
+FORMATS = ("count", "percent", "permille", "permyriad", "ratio_n1")
+KINDS = ("count", "sum", "ratio", "schedule")
 STOCK_LEDGERS = ("persons", "community", "units")
 PERSON_LEDGERS = ("seizures", "community", "contacts")  # ledgers with 公民身份号码 usable in `has`
 
@@ -32,8 +32,11 @@ _INDICATOR_KEYS = {
     "id": str, "name": str, "definition": str, "area": str, "kind": str, "ledger": str, "where": dict,
     "count": str, "sum": str, "numerator": (str, dict), "denominator": (str, dict), "time": str, "unit": str,
     "decimals": int, "format": str, "target": str, "direction": str, "target_window": str, "source": str,
-    "pending": bool, "pending_note": str, "show": bool, "extra": dict,
+    "pending": bool, "pending_note": str, "show": bool, "extra": dict, "schedule": dict,
 }
+_SCHEDULE_KEYS = {"where": dict, "months": dict}
+# Interval lengths that tile an order year (so every year starts an interval on the 报到日期's anniversary).
+SCHEDULE_MONTHS = (1, 2, 3, 4, 6, 12)
 _SIDE_KEYS = {"ledger": str, "where": dict, "count": str, "sum": str}
 _FILTER_WORDS = ("not", "any", "has")
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")
@@ -43,6 +46,19 @@ _TYPE_WORDS = {str: "文本", int: "整数", bool: "true/false", dict: "表格",
 
 
 # ---------------------------------------------------------------- data model
+@dataclass(frozen=True)
+class Schedule:
+    """A test schedule: contacts matching `where` must fall in every interval counted from 报到日期.
+
+    months: ((类别, (months in order year 1, year 2, ...)), ...); the last length applies to later years."""
+
+    where: tuple
+    months: tuple
+
+    def lengths(self, kind: str) -> tuple[int, ...]:
+        return dict(self.months).get(kind, ())
+
+
 @dataclass(frozen=True)
 class Measure:
     """One side of an indicator: rows of `ledger` matching `where`, aggregated by `agg`.
@@ -55,9 +71,11 @@ class Measure:
     where: tuple = ()
     agg: str = "persons"
     column: str | None = None  # the summed column when agg == "sum"
+    schedule: Schedule | None = None  # community orders judged against a schedule (metrics/schedule.py)
+    part: str = ""  # with a schedule: "due" / "met" / "open" persons
 
     def key(self) -> tuple:
-        return (self.ledger, self.where, self.agg, self.column)
+        return (self.ledger, self.where, self.agg, self.column, self.schedule, self.part)
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,7 @@ class Indicator:
     target_window: str = ""  # "year": the target applies to calendar-year windows only
     extra: tuple = ()  # ((label, Measure), ...)
     target_spec: Target | None = None
+    schedule: Schedule | None = None  # a schedule indicator (kind "schedule" in the TOML; a ratio met ÷ due)
 
     @property
     def ledgers(self) -> tuple[str, ...]:
@@ -112,6 +131,8 @@ class Indicator:
             if m is None:
                 continue
             out.append(m.ledger)
+            if m.schedule is not None:
+                out.append("contacts")
             out.extend(_has_ledgers(m.where))
         return tuple(dict.fromkeys(out))
 
@@ -119,7 +140,7 @@ class Indicator:
 def _has_ledgers(conds: tuple) -> list[str]:
     out = []
     for c in conds:
-        if c[0] == "has":
+        if c[0] in ("has", "has_after"):
             out.append(c[1])
         elif c[0] == "not":
             out.extend(_has_ledgers(c[1]))
@@ -214,16 +235,7 @@ def _compile_filter(where, ledger: str, loc: _Locator, index, path: tuple) -> tu
                 raise loc.error("any 的值须为表格的列表，如 any = [ { 病残 = true }, { 送治 = true } ]", index, *here)
             conds.append(("any", tuple(_compile_filter(x, ledger, loc, index, here) for x in val)))
         elif col == "has":
-            if ledger != "persons":
-                raise loc.error("has 只能用于吸毒人员登记台帐（persons）的筛选", index, *here)
-            if not isinstance(val, dict):
-                raise loc.error("has 的值须为表格，如 has = { ledger = \"contacts\", where = { 方式 = \"尿检\" } }",
-                                index, *here)
-            _check_keys(val, {"ledger": str, "where": dict}, loc, index, here, "has")
-            other = val.get("ledger")
-            if other not in PERSON_LEDGERS:
-                raise loc.error(f"has 的 ledger 须为 {'、'.join(PERSON_LEDGERS)} 之一", index, *here, "ledger")
-            conds.append(("has", other, _compile_filter(val.get("where", {}), other, loc, index, here + ("where",))))
+            conds.append(_compile_has(val, ledger, loc, index, here))
         else:
             ctype = _column_type(ledger, col)
             if ctype is None:
@@ -232,6 +244,53 @@ def _compile_filter(where, ledger: str, loc: _Locator, index, path: tuple) -> tu
                                 index, *here)
             conds.append(_compile_condition(col, val, ctype, ledger, loc, index, here))
     return tuple(conds)
+
+
+def _compile_has(val, ledger: str, loc: _Locator, index, here: tuple) -> tuple:
+    """`has = { ledger, where }` (persons), or with `after = "<date column>"` (persons or community): the
+    person has a matching row inside the window dated after this row's date column."""
+    if not isinstance(val, dict):
+        raise loc.error("has 的值须为表格，如 has = { ledger = \"contacts\", where = { 方式 = \"尿检\" } }",
+                        index, *here)
+    _check_keys(val, {"ledger": str, "where": dict, "after": str}, loc, index, here, "has")
+    after = val.get("after")
+    if after is None and ledger != "persons":
+        raise loc.error("has 只能用于吸毒人员登记台帐（persons）的筛选；社区戒毒社区康复台帐中须写 after"
+                        "（如 after = \"报到日期\"）", index, *here)
+    if after is not None and (ledger not in ("persons", "community") or _column_type(ledger, after) != schema.DATE):
+        dates = [c.name for c in schema.KINDS[ledger].columns if c.type == schema.DATE]
+        raise loc.error(f"has 的 after 须为本台帐的日期列（{'、'.join(dates) or '无'}），且只用于 persons 或 community",
+                        index, *here, "after")
+    other = val.get("ledger")
+    allowed = PERSON_LEDGERS if after is None else ("seizures", "contacts")
+    if other not in allowed:
+        raise loc.error(f"has 的 ledger 须为 {'、'.join(allowed)} 之一", index, *here, "ledger")
+    inner = _compile_filter(val.get("where", {}), other, loc, index, here + ("where",))
+    return ("has", other, inner) if after is None else ("has_after", other, inner, after)
+
+
+def _compile_schedule(val: dict, loc: _Locator, index, here: tuple) -> Schedule:
+    """`schedule = { where = { 方式 = [...] }, months = { 社区戒毒 = [1, 2, 3], ... } }` → Schedule."""
+    _check_keys(val, _SCHEDULE_KEYS, loc, index, here, "schedule")
+    for req in ("where", "months"):
+        if req not in val:
+            raise loc.error(f"schedule 缺少「{req}」（where：计入的帮教管控记录；months：各类别每一年的检测间隔月数）",
+                            index, *here)
+    where = _compile_filter(val["where"], "contacts", loc, index, here + ("where",))
+    months = []
+    for kind, lengths in val["months"].items():
+        at = here + ("months", kind)
+        if kind not in schema.COMMUNITY_TYPES:
+            raise loc.error(f"schedule 的 months 中「{kind}」不是社区戒毒社区康复台帐的类别；可用：{'、'.join(schema.COMMUNITY_TYPES)}",
+                            index, *at)
+        if not isinstance(lengths, list) or not lengths or not all(
+                isinstance(x, int) and not isinstance(x, bool) and x in SCHEDULE_MONTHS for x in lengths):
+            raise loc.error(f"schedule 的 months 中「{kind}」须为间隔月数的列表（第1年、第2年……，最后一项用于以后各年），"
+                            f"每项为 {'、'.join(map(str, SCHEDULE_MONTHS))} 之一，如 [1, 2, 3]", index, *at)
+        months.append((kind, tuple(lengths)))
+    if not months:
+        raise loc.error("schedule 的 months 至少要写一个类别", index, *here, "months")
+    return Schedule(where, tuple(months))
 
 
 def _compile_condition(col, val, ctype, ledger, loc, index, here) -> tuple:
@@ -258,10 +317,10 @@ def _compile_condition(col, val, ctype, ledger, loc, index, here) -> tuple:
     return ("eq", col, val)
 
 
-_TARGET_RE = re.compile(r"^(≥|>=|＞=|≤|<=|＜=|>|＞|<|＜|不低于|不高于|不超过)?(\d+(?:\.\d+)?)(%|％|‱|:1|：1)?$")
+_TARGET_RE = re.compile(r"^(≥|>=|＞=|≤|<=|＜=|>|＞|<|＜|不低于|不高于|不超过)?(\d+(?:\.\d+)?)(%|％|‰|‱|:1|：1)?$")
 _AT_LEAST, _AT_MOST = ("≥", ">=", "＞=", "不低于"), ("≤", "<=", "＜=", "不高于", "不超过")
-_UNIT_OF = {"percent": "%", "permyriad": "‱", "ratio_n1": ":1", "count": ""}
-_SCALE_OF = {"%": 100, "‱": 10000, ":1": 1, "": 1}
+_UNIT_OF = {"percent": "%", "permille": "‰", "permyriad": "‱", "ratio_n1": ":1", "count": ""}
+_SCALE_OF = {"%": 100, "‰": 1000, "‱": 10000, ":1": 1, "": 1}
 
 
 def parse_target(text: str, fmt: str | None, direction: str | None = None) -> Target:
@@ -407,7 +466,18 @@ def _build(raw: dict[str, dict], origin: dict) -> list[Indicator]:
                              ("ledger", LEDGERS)):
             if key in e and e[key] not in allowed:
                 raise loc.error(f"「{key}」的值「{e[key]}」不在允许范围：{'、'.join(allowed)}", i, key)
-        if e["kind"] == "ratio":
+        if e["kind"] == "schedule":
+            if "schedule" not in e:
+                raise loc.error(f"频次指标「{iid}」缺少「schedule」（检测间隔表）", i)
+            for k in ("ledger", "where", "sum", "count", "numerator", "denominator"):
+                if k in e:
+                    raise loc.error(f"频次指标（kind = \"schedule\"）不用「{k}」：人群是在期内执行且已报到的社区戒毒"
+                                    "社区康复决定，计入的记录写在 schedule.where 中", i, k)
+            if not isinstance(e.get("extra", {}), dict) or any(v != "open" for v in e.get("extra", {}).values()):
+                raise loc.error("频次指标的 extra 只能是「标签 = \"open\"」（期末所在区间尚未检测的人数）", i, "extra")
+        elif "schedule" in e:
+            raise loc.error("「schedule」只用于 kind = \"schedule\" 的指标", i, "schedule")
+        elif e["kind"] == "ratio":
             for side in ("numerator", "denominator"):
                 if side not in e:
                     raise loc.error(f"比率指标「{iid}」缺少「{side}」", i)
@@ -465,7 +535,13 @@ def _build(raw: dict[str, dict], origin: dict) -> list[Indicator]:
         loc, i = origin[iid]
         kind = e["kind"]
         den = None
-        if kind == "ratio":
+        sched = None
+        if kind == "schedule":
+            sched = _compile_schedule(e["schedule"], loc, i, ("schedule",))
+            den = Measure("community", (), "persons", None, sched, "due")
+            num = Measure("community", (), "persons", None, sched, "met")
+            ledger = "community"
+        elif kind == "ratio":
             den = resolve(e["denominator"], iid, "denominator", None)
             num = resolve(e["numerator"], iid, "numerator", den)
             if den.ledger != "units" and num.ledger != den.ledger:
@@ -483,10 +559,13 @@ def _build(raw: dict[str, dict], origin: dict) -> list[Indicator]:
         else:
             num = _side_measure(e, None, loc, i, ())
             ledger = num.ledger
+        if kind == "schedule":
+            kind = "ratio"  # met ÷ due: displayed, compared and rolled up as every ratio
         fmt = e.get("format", "count" if kind != "ratio" else "percent")
         decimals = e.get("decimals", 0 if kind != "ratio" else 1)
         direction = e.get("direction", "higher")
-        time = e.get("time") or ("stock" if ledger in STOCK_LEDGERS and not _has_ledgers(num.where) else "flow")
+        time = e.get("time") or ("stock" if ledger in STOCK_LEDGERS and not _has_ledgers(num.where) and sched is None
+                                 else "flow")
         if kind != "ratio" and fmt != "count":
             raise loc.error("人数、例数和合计指标的 format 只能是 count", i, "format")
         spec = None
@@ -497,18 +576,21 @@ def _build(raw: dict[str, dict], origin: dict) -> list[Indicator]:
                 raise loc.error(str(exc), i, "target") from None
         extra = []
         for label, f in e.get("extra", {}).items():
+            if sched is not None:
+                extra.append((label, Measure("community", (), "persons", None, sched, "open")))
+                continue
             if not isinstance(f, dict):
                 raise loc.error(f"extra 的「{label}」须为筛选表格", i, "extra", label)
             extra.append((label, Measure(num.ledger, _compile_filter(f, num.ledger, loc, i, ("extra", label)),
                                          num.agg, num.column)))
-        unit_label = e.get("unit", {"percent": "%", "permyriad": "‱", "ratio_n1": "", "count": ""}[fmt])
+        unit_label = e.get("unit", {"percent": "%", "permille": "‰", "permyriad": "‱", "ratio_n1": "", "count": ""}[fmt])
         built[iid] = Indicator(
             id=iid, name=e["name"], definition=e.get("definition", ""), area=e["area"], kind=kind,
             unit_label=unit_label, decimals=decimals, format=fmt, target=spec.text if spec else None,
             direction=direction, time=time, pending=e.get("pending", False), numerator=num, denominator=den,
             ledger=ledger, pending_note=e.get("pending_note", ""), source=e.get("source", ""),
             show=e.get("show", True), target_window=e.get("target_window", ""), extra=tuple(extra),
-            target_spec=spec,
+            target_spec=spec, schedule=sched,
         )
     return list(built.values())
 

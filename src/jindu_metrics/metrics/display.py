@@ -11,8 +11,9 @@ from math import floor
 
 DASH = "—"
 MISSING = "无台帐"  # a figure whose ledger was not given: no value (never 0)
-SCALE = {"percent": 100, "permyriad": 10000, "ratio_n1": 1, "count": 1}
-SUFFIX = {"percent": "%", "permyriad": "‱", "ratio_n1": ":1", "count": ""}
+SCALE = {"percent": 100, "permille": 1000, "permyriad": 10000, "ratio_n1": 1, "count": 1}
+POINTS = {"percent": "个百分点", "permille": "个千分点", "permyriad": "个万分点"}  # a change of a share
+SUFFIX = {"percent": "%", "permille": "‰", "permyriad": "‱", "ratio_n1": ":1", "count": ""}
 
 
 def round_half_up(x: Fraction | Decimal | int, decimals: int) -> Decimal:
@@ -36,7 +37,7 @@ def _plain(d: Decimal) -> str:
 
 
 def format_value(exact: Fraction | None, fmt: str, decimals: int) -> str:
-    """`24.49%`, `100%` (exactly 1), `26:1`, `0.35‱`, `49`, `—` (undefined)."""
+    """`24.49%`, `100%` (exactly 1), `26:1`, `0.58‰`, `0.35‱`, `49`, `—` (undefined)."""
     if exact is None:
         return DASH
     exact = exact if isinstance(exact, Fraction) else Fraction(exact)
@@ -63,10 +64,8 @@ def format_change(delta: Fraction, fmt: str, decimals: int, unit_label: str) -> 
     delta = Fraction(delta)
     word = ("上升" if delta > 0 else "下降") if fmt != "count" else ("增加" if delta > 0 else "减少")
     mag = abs(delta)
-    if fmt == "percent":
-        text = f"{_plain(round_half_up(mag * 100, decimals))}个百分点"
-    elif fmt == "permyriad":
-        text = f"{_plain(round_half_up(mag * 10000, decimals))}个万分点"
+    if fmt in POINTS:
+        text = f"{_plain(round_half_up(mag * SCALE[fmt], decimals))}{POINTS[fmt]}"
     elif fmt == "ratio_n1":
         text = _plain(round_half_up(mag, max(decimals, 1)))
     else:
@@ -127,21 +126,22 @@ def cn_date(d) -> str:
 def sheet_number_format(fmt: str, decimals: int) -> str:
     """The number format of an indicator's cell, in every xlsx jindu writes: 0.0%, 0.00"‱", 0":1", 0."""
     d = "." + "0" * decimals if decimals else ""
-    return {"percent": f"0{d}%", "permyriad": f'0{d}"‱"', "ratio_n1": f'0{d}":1"'}.get(fmt, f"0{d}")
+    return {"percent": f"0{d}%", "permille": f'0{d}"‰"', "permyriad": f'0{d}"‱"',
+            "ratio_n1": f'0{d}":1"'}.get(fmt, f"0{d}")
 
 
 def sheet_number(value, fmt: str, decimals: int, *, rounded: bool = True):
     """The number an indicator's cell stores under sheet_number_format: a percent as its fraction, ‱ in
-    万分之 (Excel has no ‱ format), others as they are; rounded 四舍五入 as printed (Excel then only
+    千分之 / 万分之 (Excel has no ‰ or ‱ format), others as they are; rounded 四舍五入 as printed (Excel then only
     formats), or exact (`rounded=False`, compute's data columns)."""
     if value is None:
         return None
     x = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
-    if fmt == "permyriad":
-        x *= 10000
+    if fmt in ("permille", "permyriad"):
+        x *= SCALE[fmt]
     if not rounded:
         return float(x)
     if fmt == "percent":
         return float(round_half_up(x * 100, decimals).scaleb(-2))
     out = round_half_up(x, decimals)
-    return int(out) if decimals == 0 and fmt != "permyriad" else float(out)
+    return int(out) if decimals == 0 and fmt not in ("permille", "permyriad") else float(out)

@@ -186,15 +186,19 @@ def _lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
     return pd.Series(table.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
 
 
-def _community_window(c: pd.DataFrame, last: pd.Timestamp) -> dict[str, pd.Series]:
+def _community_window(c: pd.DataFrame, last: pd.Timestamp, first: pd.Timestamp) -> dict[str, pd.Series]:
     decided = c["决定日期"]
     end = c["解除日期"]
-    ended = (end < last) | (end.isna() & c["执行状态"].isin(schema.ENDED_STATES))
+    ended_undated = end.isna() & c["执行状态"].isin(schema.ENDED_STATES)
+    ended = (end < last) | ended_undated
     reported = c["报到日期"] <= last
     window_start = last - pd.Timedelta(days=REPORTING_DAYS - 1)
     return {"在册": ((decided <= last) & ~ended).fillna(False).astype(bool),
             "已报到建档": (reported & _flag(c["已建档"])).astype(bool),
-            "报到期内": ((decided >= window_start) & (decided <= last) & ~reported).fillna(False).astype(bool)}
+            "报到期内": ((decided >= window_start) & (decided <= last) & ~reported).fillna(False).astype(bool),
+            # in force on some day of the window [first, last]
+            "期内在册": ((decided <= last) & ~(end < first) & ~ended_undated).fillna(False).astype(bool),
+            "已报到": reported.fillna(False).astype(bool)}
 
 
 # ---------------------------------------------------------------- aggregation
@@ -264,7 +268,8 @@ class Windows:
                                     for w, last in zip(periods, lasts)]
         self.derived: dict[str, list[dict]] = {
             "persons": person_states(base["persons"], base["seizures"], base["contacts"], lasts),
-            "community": [_community_window(base["community"], last) for last in lasts],
+            "community": [_community_window(base["community"], last, pd.Timestamp(w.start))
+                          for w, last in zip(periods, lasts)],
         }
         kinds = [k for k in ("persons", "seizures", "community", "contacts", "publicity") if ID in base[k].columns]
         ids = pd.concat([base[k][ID] for k in kinds], ignore_index=True)
@@ -281,6 +286,7 @@ class Windows:
         self._has: dict = {}
         self._cols: dict = {}
         self._groups: dict = {}
+        self._schedules: dict = {}
 
     def _depends(self, ledger: str, conds: tuple) -> bool:
         """Whether the conditions read a derived column or another ledger's window (so differ per window)."""
@@ -289,7 +295,7 @@ class Windows:
             op = c[0]
             if op in ("eq", "in") and c[1] in per_window:
                 return True
-            if op == "has":
+            if op in ("has", "has_after"):
                 return True
             if op == "not" and self._depends(ledger, c[1]):
                 return True
@@ -368,7 +374,40 @@ class Windows:
             ids = self.ids[ledger]
             has = self.has(c[1], c[2], k)
             return (ids >= 0) & has[np.maximum(ids, 0)]
+        if op == "has_after":  # a matching row in the window dated after this row's own date column
+            ids = self.ids[ledger]
+            latest = self.latest(c[1], c[2], k)[np.maximum(ids, 0)]
+            own = _ns(self.base[ledger][c[3]])
+            return (ids >= 0) & (own != NAT) & (latest != NAT) & (latest > own)
         raise ValueError(op)
+
+    def latest(self, ledger: str, conds: tuple, k: int) -> np.ndarray:
+        """Per ID code (+1 spare slot): the latest date of a row of `ledger` in window k matching `conds` (NaT
+        as the smallest int64 when none)."""
+        key = (ledger, conds, k, "latest")
+        if key not in self._has:
+            rows = self.rows(ledger, conds, k)
+            ids = self.ids[ledger]
+            sel = rows & (ids >= 0)
+            out = np.full(self.n_ids + 1, NAT, dtype=np.int64)
+            np.maximum.at(out, ids[sel], _ns(self.base[ledger][schema.FLOW_DATE[ledger]])[sel])
+            self._has[key] = out
+        return self._has[key]
+
+    def measure_rows(self, m: Measure, k: int) -> np.ndarray:
+        """The rows a measure counts in window k (a schedule's orders, or its filter's rows)."""
+        if m.schedule is None:
+            return self.rows(m.ledger, m.where, k)
+        return self.schedule(m, k).rows(m.part)
+
+    def schedule(self, m: Measure, k: int):
+        """The schedule's evaluation in window k (metrics/schedule.py), once per schedule and window."""
+        key = (m.schedule, k)
+        if key not in self._schedules:
+            from .schedule import evaluate
+
+            self._schedules[key] = evaluate(self, m.schedule, k)
+        return self._schedules[key]
 
     def rows(self, ledger: str, conds: tuple, k: int) -> np.ndarray:
         """The measure's rows in window k: its conditions and, for a flow, the window's dates."""
@@ -432,7 +471,7 @@ class Windows:
             gcodes, gnames = groups[m.ledger]
             n_groups = len(gnames)
             for k in range(len(self.periods)):
-                rows = self.rows(m.ledger, m.where, k)
+                rows = self.measure_rows(m, k)
                 present = self._present(m.ledger, k, gcodes, n_groups, m.agg, by)
                 if m.agg == "rows":
                     counts = np.bincount(gcodes[rows], minlength=n_groups)
@@ -698,8 +737,7 @@ class Figure:
 
     def rows(self, measure: Measure) -> np.ndarray:
         """Per row of the measure's whole ledger: counted by the measure for this unit in the main window."""
-        return self.windows.rows(measure.ledger, measure.where, 0) & \
-            self.windows.in_group(measure.ledger, self.by, self.group)
+        return self.windows.measure_rows(measure, 0) & self.windows.in_group(measure.ledger, self.by, self.group)
 
     def frame(self, ledger: str) -> pd.DataFrame:
         """The whole ledger with the main window's derived columns; `rows()` indexes it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .. import derived, schema
@@ -46,6 +47,7 @@ class Explanation:
     denominator_rows: list[ExplainRow] = field(default_factory=list)  # units rows summed as a denominator
     notes: list[str] = field(default_factory=list)
     names: Names = NO_NAMES  # the ledgers' names, masked wherever a value holds one
+    excluded_rows: list[ExplainRow] = field(default_factory=list)  # schedule: orders in force, not reported
 
     def to_dict(self, show_pii: bool = False) -> dict:
         ind = self.indicator
@@ -57,13 +59,15 @@ class Explanation:
             "numerator_rows": [r.to_dict(show_pii, self.names) for r in self.numerator_rows],
             "other_rows": [r.to_dict(show_pii, self.names) for r in self.other_rows],
             "denominator_rows": [r.to_dict(show_pii, self.names) for r in self.denominator_rows],
+            "excluded_rows": [r.to_dict(show_pii, self.names) for r in self.excluded_rows],
             "notes": self.notes,
         }
 
     def to_frame(self, show_pii: bool = False) -> pd.DataFrame:
         """The listed rows, one per ledger row: part (分子 / 分母未计入分子 / 分母), file, sheet, row, 公民身份号码,
         姓名 (masked unless show_pii), then the deciding columns. Example: ``ex.to_frame().groupby("part").size()``."""
-        parts = (("分子", self.numerator_rows), ("分母未计入分子", self.other_rows), ("分母", self.denominator_rows))
+        parts = (("分子", self.numerator_rows), ("分母未计入分子", self.other_rows), ("分母", self.denominator_rows),
+                 ("不计入", self.excluded_rows))
         recs = []
         for part, rows in parts:
             for r in rows:
@@ -98,6 +102,18 @@ def _columns(ledger: str, conds: tuple, out: dict, has: list) -> None:
                 _columns(ledger, sub, out, has)
         elif c[0] == "has":
             has.append((c[1], c[2]))
+        elif c[0] == "has_after":  # the row's own date beside the latest matching event (see _latest_dates)
+            out.setdefault(c[3], None)
+            has.append(("latest", c[1], c[2]))
+
+
+def _latest_dates(fig, ledger: str, conds: tuple) -> pd.Series:
+    """Per person (ID): the latest date of a matching row of `ledger` in the window (what `has … after` tests)."""
+    win = fig.windows
+    latest = win.latest(ledger, conds, 0)[: win.n_ids]
+    hit = np.flatnonzero(latest != np.iinfo(np.int64).min)
+    days = latest[hit].view("datetime64[ns]").astype("datetime64[D]").astype(str)
+    return pd.Series(days, index=pd.Index(win.id_values[hit], dtype=object), dtype=object)
 
 
 def _text(v) -> str:
@@ -120,7 +136,8 @@ def _rows(df: pd.DataFrame, cols: list[str], has_cols: dict) -> list[ExplainRow]
     for rec in df.to_dict("records"):  # explain output is read by a person: at most a few thousand rows
         values = {c: _text(rec.get(c)) for c in cols}
         for label, counts in has_cols.items():
-            values[label] = str(int(counts.get(rec.get(ID), 0)))
+            v = counts.get(rec.get(ID))
+            values[label] = v if isinstance(v, str) else str(int(v or 0))
         out.append(ExplainRow(str(rec.get(schema.ORIGIN_FILE) or ""), str(rec.get(schema.ORIGIN_SHEET) or ""),
                               int(rec.get(schema.ORIGIN_ROW) or 0), rec.get(ID), rec.get("姓名"), values))
     return out
@@ -137,6 +154,8 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
                            notes=[f"{missing_reason(gone)}：此指标没有数值（不按0计）。"])
     fig = figure(ledgers, catalog, metric, period, unit=unit)
     ind, row = fig.indicator, fig.row
+    if ind.schedule is not None:
+        return _explain_schedule(fig, Names.of(ledgers))
     num_m, den_m = ind.numerator, ind.denominator
     cols: dict = {}
     has: list = []
@@ -150,7 +169,8 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
     if num_m.column:
         cols[num_m.column] = None
     colnames = [c for c in cols if c not in schema.PII_COLUMNS]
-    has_cols = {_has_label(hl, hc): fig.has_counts(hl, hc) for hl, hc in dict.fromkeys(has)}
+    has_cols = {_has_label(*h) if h[0] != "latest" else _has_label(*h[1:]).replace("记录数", "期内最近日期"):
+                fig.has_counts(*h) if h[0] != "latest" else _latest_dates(fig, *h[1:]) for h in dict.fromkeys(has)}
     df = fig.frame(led)
     nm = fig.rows(num_m)
     num_rows = _rows(df[nm], colnames, has_cols)
@@ -177,3 +197,47 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
         notes.append(f"{label}：{int(row.extra[label])} 人（不计入分子分母）。")
     return Explanation(ind, period, row.unit, row.numerator, row.denominator, row.display,
                        colnames + list(has_cols), num_rows, other, den_rows, notes, Names.of(ledgers))
+
+
+SCHEDULE_COLUMNS = ["类别", "决定日期", "报到日期", "解除日期", "到期区间数", "未检区间", "本期区间"]
+
+
+def _span(start: str, end: str) -> str:
+    return f"{start}至{end}"
+
+
+def _explain_schedule(fig, names: Names) -> Explanation:
+    """A schedule indicator: the persons who met it, the persons behind with the intervals they missed (the
+    month's to-do list), and the orders left out because they were not reported."""
+    ind, row = fig.indicator, fig.row
+    win = fig.windows
+    ev = win.schedule(ind.numerator, 0)
+    group = win.in_group("community", fig.by, fig.group)
+    df = fig.frame("community").copy(deep=False)
+    met, due = fig.rows(ind.numerator), fig.rows(ind.denominator)
+    listed = np.flatnonzero(due | (ev.open & group))
+    due_n, missed, current = {}, {}, {}
+    for i in listed:  # a person reads these: a few hundred rows at most
+        cells = ev.intervals(int(i))
+        due_n[i] = str(sum(d for _, _, d, _ in cells))
+        missed[i] = "、".join(_span(a, b) for a, b, d, hit in cells if d and not hit)
+        current[i] = "".join(f"{_span(a, b)}（{'已检' if hit else '待检'}）" for a, b, d, hit in cells if not d)
+    for col, vals in (("到期区间数", due_n), ("未检区间", missed), ("本期区间", current)):
+        s = pd.Series("", index=df.index, dtype=object)
+        if vals:
+            s.iloc[list(vals)] = list(vals.values())
+        df[col] = s
+    cols = [c for c in SCHEDULE_COLUMNS if c in df.columns]
+    notes = []
+    if len(set(df.loc[due, ID].dropna())) != len(np.flatnonzero(due)):
+        notes.append("同一人有多个决定时按人计：任何一个决定有未检区间，此人即未达标。")
+    for label, _m in ind.extra:
+        notes.append(f"{label}：{int(row.extra[label])} 人（期末所在的检测区间尚未到期、也还没有尿检；不计入分子分母）。")
+    excluded = ev.unreported & group
+    if excluded.any():
+        notes.append(f"{int(excluded.sum())} 个期内执行的决定尚未报到（未填报到日期或报到日期晚于期末），"
+                     "无法起算检测区间，不计入此指标（见“不计入”各行）。")
+    notes.append("报到日期之前的尿检不落在任何检测区间内，不计入，也不算数据问题。")
+    return Explanation(ind, win.periods[0], row.unit, row.numerator, row.denominator,
+                       row.display, cols, _rows(df[met], cols, {}), _rows(df[due & ~met], cols, {}),
+                       excluded_rows=_rows(df[excluded], cols, {}), notes=notes, names=names)

@@ -157,6 +157,8 @@ class Indicator:
 def _infer_format(kind: str, unit_label: str, display: str) -> str:
     if "‱" in (unit_label + display):
         return "permyriad"
+    if "‰" in (unit_label + display):
+        return "permille"
     if ":" in display or unit_label == ":1":
         return "ratio_n1"
     if kind == "ratio" or "%" in (unit_label + display):
