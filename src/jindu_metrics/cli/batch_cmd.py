@@ -56,7 +56,7 @@ def batch(
     for m in result.mismatches:
         err(f"警告：{m}")
     n_findings = sum(len(u["findings"]) for u in ok)
-    echo(f"{result.period.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
+    echo(f"{result.window.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
                f"数据问题{n_findings}条。输出在「{out}」：汇总.xlsx、summary.json、全县通报.txt、各镇街通报。")
     from ..schema import KINDS
 

@@ -31,9 +31,10 @@ def _finalize(value):
     return "—" if value is None else value
 
 
-def default_template_source(fmt: str) -> tuple[str, str]:
-    """(source, name) of the shipped template for `fmt` (docx is laid out from the txt bulletin)."""
-    name = "bulletin.md.j2" if fmt == "md" else "bulletin.txt.j2"
+def default_template_source(fmt: str, kind: str = "bulletin") -> tuple[str, str]:
+    """(source, name) of the shipped template for `fmt` (docx is laid out from the md text: its tables).
+    kind: "bulletin" (a township's 通报) or "county" (全县通报)."""
+    name = f"{kind}.md.j2" if fmt in ("md", "docx") else f"{kind}.txt.j2"
     src = resources.files("jindu_metrics").joinpath("templates", name).read_text(encoding="utf-8")
     return src, f"默认模板 {name}"
 
@@ -280,20 +281,41 @@ def render_report(result_ytd, *, month=None, villages=None, workspace=None, temp
     return render_source(source, context, name=name)
 
 
-def bulletin_results(ledgers, catalog, period, main=None) -> dict:
-    """The results a bulletin is rendered from, as offices mean `--period 2018-10`.
+def render_county(result, catalog, *, workspace=None, template: Path | None = None, fmt: str = "txt",
+                  date: Date | None = None) -> str:
+    """全县通报's text (txt or md; docx is laid out from the md text) from a batch.BatchResult, through the
+    same sandbox as the township bulletin; `template` (or the workspace's county_template) overrides it."""
+    from .context import county_context
 
-    A single month (other than January) → the year to date (flows 1至N月, stocks on its last day) plus the
-    month's own figures; any other window is reported as given. Villages: by 所属村居 over the same window.
-    `main`: the result for `period` when the caller has already computed it (batch does).
+    if fmt not in FORMATS:
+        raise UsageError(f"不支持的通报格式「{fmt}」，可选：{'、'.join(FORMATS)}")
+    if template is None and workspace is not None and getattr(workspace, "county_template", None):
+        template = workspace.county_template
+    if template is not None:
+        source, name = read_template(Path(template)), str(template)
+    else:
+        source, name = default_template_source(fmt, "county")
+    return render_source(source, county_context(result, catalog, workspace=workspace, date=date), name=name)
+
+
+def bulletin_window(period):
+    """The window a bulletin reports for `period`, as offices mean `--period 2018-10`: a single month (other
+    than January) → the year to date (flows 1至N月, stocks on its last day); any other window as given."""
+    return period.year_to_date() if period.months == 1 and period.start.month != 1 else period
+
+
+def bulletin_results(ledgers, catalog, period, main=None, *, ytd=None) -> dict:
+    """The results a bulletin is rendered from: the cumulative window (bulletin_window) plus, when it differs
+    from `period`, the month's own figures. Villages: by 所属村居 over the cumulative window.
+    `main` / `ytd`: the results for `period` / for the cumulative window when the caller has them (batch does).
     """
     from ..metrics.engine import compute
 
-    main = main if main is not None else compute(ledgers, catalog, period)
-    ytd_period = period.year_to_date() if period.months == 1 and period.start.month != 1 else period
-    if period != ytd_period:
-        ytd, month = compute(ledgers, catalog, ytd_period), main
+    window = bulletin_window(period)
+    if window == period:
+        ytd, month = ytd or main or compute(ledgers, catalog, period), None
     else:
-        ytd, month = main, None
-    villages = compute(ledgers, catalog, ytd_period, by="所属村居", compare=False)
+        ytd = ytd or compute(ledgers, catalog, window)
+        month = main or compute(ledgers, catalog, period)
+    villages = compute(ledgers, catalog, window, by="所属村居", compare=False)
     return {"result_ytd": ytd, "month": month, "villages": villages}
