@@ -125,3 +125,30 @@ def test_month_is_the_secondary_line_and_differs_from_the_window(run):
         assert m and m.group(1) == october.get("seizures").display
         differ += october.get("seizures").display != rows[(t, "seizures")]["display"]
     assert differ == len(TOWNS)  # ten months hold more seizures than October alone
+
+
+def test_county_bulletin_template_is_overridable_and_sandboxed(tmp_path):
+    """A county office's own 全县通报 template renders the same context; a template reaching for internals is
+    refused (ConfigError naming the template) before any output is written."""
+    from jindu_metrics.batch import run_batch
+    from jindu_metrics.errors import ConfigError
+    from jindu_metrics.periods import parse_period
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    for t, r in list(_records().items())[:2]:
+        write_canonical(r, inp / f"{t}台帐.xlsx")
+    mine = tmp_path / "全县模板.txt.j2"
+    mine.write_text("{{ period.label }}{% for r in ranked %}|{{ r.name }}:{{ r.rows[0].unit }}{{ r.rows[0].x }}"
+                    "{% endfor %}\n", encoding="utf-8")
+    result = run_batch([inp], period=parse_period("2018-10"), out=tmp_path / "out", jobs=1, county_template=mine)
+    text = (tmp_path / "out" / "全县通报.txt").read_text(encoding="utf-8")
+    rows = {(r.unit, r.metric): r for r in result.rows}
+    first = min((result.ranks[(t, "grid_inclusion_rate")], t) for t in TOWNS[:2])[1]
+    assert text.startswith("2018年1-10月|刑拘查处比:")
+    assert f"|纳入率:{first}{rows[(first, 'grid_inclusion_rate')].display}" in text
+    bad = tmp_path / "坏模板.txt.j2"
+    bad.write_text("{{ ''.__class__.__mro__ }}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="内部属性"):
+        run_batch([inp], period=parse_period("2018-10"), out=tmp_path / "out2", jobs=1, county_template=bad)
+    assert not (tmp_path / "out2" / "汇总.xlsx").exists()

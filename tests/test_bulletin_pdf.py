@@ -84,14 +84,14 @@ def _pages(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
 
 def _inside_text_area(pages) -> None:
     for n, words in enumerate(pages, 1):
-        for x0, y0, x1, y1, w in words:
+        for x0, y0, x1, _y1, w in words:
             if y0 > BOTTOM:  # the page number "— 1 —" sits in the footer, below the 版心
                 assert re.fullmatch(r"—|\d+", w), (n, w)
                 continue
             # a line-final 、。）, set in a full-em box with its ink in the left half, may close the line
             # with its box (not its ink) past the margin: LibreOffice's Asian punctuation handling
             slack = 16 if re.search(r"[、。，；：）”]$", w) else 1
-            assert LEFT - 1 <= x0 and x1 <= RIGHT + slack and TOP - 1 <= y0, (n, w, x0, x1, y0)
+            assert x0 >= LEFT - 1 and x1 <= RIGHT + slack and y0 >= TOP - 1, (n, w, x0, x1, y0)
 
 
 def _lines(words) -> list[str]:

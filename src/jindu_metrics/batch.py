@@ -514,6 +514,8 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
         from .report.render import read_template
 
         read_template(Path(template))  # unreadable template → ConfigError before any work
+    if county_template is None and getattr(workspace, "county_template", None):
+        county_template = workspace.county_template
     if county_template is not None:
         from .report.render import read_template
 

@@ -26,7 +26,10 @@ def batch(
                                                     show_default=False)] = None,
     template: Annotated[Optional[Path], typer.Option("--template", help="各镇街通报使用的模板。",
                                                      show_default=False)] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="各镇街通报格式：txt 或 docx。")] = "txt",
+    county_template: Annotated[Optional[Path], typer.Option(
+        "--county-template", help="全县通报使用的模板（默认模板见 docs/templates.md「全县通报」）。",
+        show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="通报格式：txt、md 或 docx（全县通报.txt 总会写出）。")] = "txt",
     catalog: Catalog = None,
     password: Password = None,
     strict: Strict = False,
@@ -36,6 +39,7 @@ def batch(
     示例：
       jindu batch 各镇街台帐/ --period 2018-10 --out 2018年10月通报/
       jindu batch 全县台帐.xlsx --period 2018 --scoring 考评方案.toml --out 汇总/ --jobs 2
+      jindu batch 各镇街台帐/ --period 2018-10 --format docx --county-template 全县通报模板.md.j2 --out 汇总/
     """
     from ..batch import run_batch
     from ..workspace import find_workspace
@@ -45,7 +49,7 @@ def batch(
     try:
         result = run_batch(inputs, period=period, out=out, jobs=jobs, scoring=scoring, template=template,
                            fmt=fmt, catalog=catalog, workspace=workspace, progress=progress_cb, on_start=start_cb,
-                           password=password)
+                           password=password, county_template=county_template)
     finally:
         finish()
     ok = [u for u in result.units if u["status"] == "ok"]

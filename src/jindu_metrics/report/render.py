@@ -265,17 +265,23 @@ def _tidy(text: str) -> str:
     return "\n".join(lines).strip("\n") + "\n"
 
 
-def render_report(result_ytd, *, month=None, villages=None, workspace=None, template: Path | None = None,
-                  fmt: str = "txt", date: Date | None = None, catalog=None) -> str:
-    """The bulletin's text (txt or md; docx is laid out from the txt text by write_docx)."""
+def template_source(template: Path | None, fmt: str, kind: str = "bulletin", workspace=None) -> tuple[str, str]:
+    """(source, name) of the template to render: `template`, else the workspace's (`template`, or
+    `county_template` for kind "county"), else the shipped one."""
     if fmt not in FORMATS:
         raise UsageError(f"不支持的通报格式「{fmt}」，可选：{'、'.join(FORMATS)}")
-    if template is None and workspace is not None and getattr(workspace, "template", None):
-        template = workspace.template
+    key = "template" if kind == "bulletin" else f"{kind}_template"
+    if template is None and workspace is not None and getattr(workspace, key, None):
+        template = getattr(workspace, key)
     if template is not None:
-        source, name = read_template(Path(template)), str(template)
-    else:
-        source, name = default_template_source(fmt)
+        return read_template(Path(template)), str(template)
+    return default_template_source(fmt, kind)
+
+
+def render_report(result_ytd, *, month=None, villages=None, workspace=None, template: Path | None = None,
+                  fmt: str = "txt", date: Date | None = None, catalog=None) -> str:
+    """The bulletin's text (txt or md; docx is laid out from the md text by write_docx)."""
+    source, name = template_source(template, fmt, "bulletin", workspace)
     context = build_context(result_ytd, month=month, villages=villages, workspace=workspace,
                             catalog=catalog, date=date)
     return render_source(source, context, name=name)
@@ -287,14 +293,7 @@ def render_county(result, catalog, *, workspace=None, template: Path | None = No
     same sandbox as the township bulletin; `template` (or the workspace's county_template) overrides it."""
     from .context import county_context
 
-    if fmt not in FORMATS:
-        raise UsageError(f"不支持的通报格式「{fmt}」，可选：{'、'.join(FORMATS)}")
-    if template is None and workspace is not None and getattr(workspace, "county_template", None):
-        template = workspace.county_template
-    if template is not None:
-        source, name = read_template(Path(template)), str(template)
-    else:
-        source, name = default_template_source(fmt, "county")
+    source, name = template_source(template, fmt, "county", workspace)
     return render_source(source, county_context(result, catalog, workspace=workspace, date=date), name=name)
 
 
