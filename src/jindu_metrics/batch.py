@@ -13,12 +13,10 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, JinduError, UsageError
-from .metrics.display import cn_date
 from .privacy import Names, mask_text
 
 TOWN = "所属镇街"
@@ -186,32 +184,46 @@ def trend_values(ledgers, catalog, period, metric_ids: list[str]) -> dict[str, l
     return {m: got[m] for m in metric_ids}
 
 
-def _unit_result(file: str, unit: str, ledgers, findings: list[dict], job: dict) -> dict:
+@dataclass
+class UnitResult:
+    """One township of one input file, as a worker sends it back (picklable)."""
+
+    file: str
+    unit: str | None
+    status: str  # ok / failed / skipped
+    error: str | None = None
+    findings: list[dict] = field(default_factory=list)
+    rows: list = field(default_factory=list)  # MetricRows over the bulletin window
+    trend: dict[str, list] = field(default_factory=dict)
+    bulletin: str | None = None  # the township bulletin's text (txt, or md when the run writes md)
+    frames: dict | None = None  # the ledgers, for the county union (None until the parent adds them)
+    present: list[str] = field(default_factory=list)  # ledger kinds given
+    file_findings: list[dict] = field(default_factory=list)  # findings of rows no township owns
+    unplaced: dict[str, int] = field(default_factory=dict)  # ledger name -> rows no township owns
+
+
+def _unit_result(file: str, unit: str, ledgers, findings: list[dict], job: dict) -> UnitResult:
     from .metrics.engine import compute
+    from .report.render import bulletin_window
 
     catalog = _catalog(job["catalog"], job["targets"])
     period = job["period"]
+    window = bulletin_window(period)  # the bulletin's window: every figure of the run covers it
     ledgers.unit = unit
-    res = compute(ledgers, catalog, period, baseline=job.get("baseline"))
+    res = compute(ledgers, catalog, window, baseline=job.get("baseline"))
     rows = [r if r.unit == unit else replace(r, unit=unit) for r in res.rows if r.unit == res.unit]
-    trend_ids = [m for m in job["trend_metrics"]]
     bulletin = None
     if job.get("bulletins", True):
         from .report.render import bulletin_results, render_report
 
-        br = bulletin_results(ledgers, catalog, period, res, baseline=job.get("baseline"))
+        br = bulletin_results(ledgers, catalog, period, ytd=res, baseline=job.get("baseline"))
         bulletin = render_report(br["result_ytd"], month=br["month"], villages=br["villages"],
                                  workspace=job.get("workspace"), template=job.get("template"),
-                                 fmt="txt", catalog=catalog)
-    return {
-        "file": file, "unit": unit, "status": "ok", "error": None, "findings": findings,
-        "rows": rows,
-        "raw": {r.metric: [r.numerator, r.denominator] for r in rows},
-        "trend": trend_values(ledgers, catalog, period, trend_ids),
-        "bulletin": bulletin,
-        "frames": ledgers.frames if job.get("keep_frames", True) else None,
-        "present": sorted(ledgers.kinds_present),
-    }
+                                 fmt=job.get("text_format", "txt"), catalog=catalog)
+    return UnitResult(
+        file=file, unit=unit, status="ok", findings=findings, rows=rows,
+        trend=trend_values(ledgers, catalog, window, list(job["trend_metrics"])), bulletin=bulletin,
+        frames=ledgers.frames if job.get("keep_frames", True) else None, present=sorted(ledgers.kinds_present))
 
 
 def _not_a_township(path: Path, ledgers) -> bool:
@@ -226,7 +238,7 @@ def _not_a_township(path: Path, ledgers) -> bool:
 _SHARED: dict = {}  # what forked town workers inherit (set just before the pool forks them)
 
 
-def town_results(name: str, towns: list[str], parts: dict, fdicts: dict, job: dict) -> list[dict]:
+def town_results(name: str, towns: list[str], parts: dict, fdicts: dict, job: dict) -> list[UnitResult]:
     """Each township's result, in `towns` order. With job["town_jobs"] > 1 (one county file, --jobs N, Linux)
     the townships run in forked workers that inherit the split parts instead of receiving them pickled;
     they send back only their figures and texts, and the parent adds the frames it already holds."""
@@ -241,16 +253,16 @@ def town_results(name: str, towns: list[str], parts: dict, fdicts: dict, job: di
     finally:
         _SHARED.clear()
     for r, t in zip(out, towns):
-        r["frames"] = parts[t].frames
+        r.frames = parts[t].frames
     return out
 
 
-def _shared_town(town: str) -> dict:
+def _shared_town(town: str) -> UnitResult:
     s = _SHARED
     return _unit_result(s["name"], town, s["parts"][town], s["fdicts"][town], s["job"])
 
 
-def process_file(job: dict) -> list[dict]:
+def process_file(job: dict) -> list[UnitResult]:
     """Worker: one input file → one result per township in it. Never raises for a bad file."""
     path = Path(job["file"])
     name = path.name
@@ -261,7 +273,7 @@ def process_file(job: dict) -> list[dict]:
         ledgers = load_ledgers([path], threads=job.get("threads", True), password=job.get("password"))
         if not ledgers.kinds_present:
             if _not_a_township(path, ledgers):  # 说明.txt, last run's 汇总.xlsx
-                return [{**_failed(name, None, InputError("未识别出任何台帐工作表（不是台帐）")), "status": "skipped"}]
+                return [replace(_failed(name, None, InputError("未识别出任何台帐工作表（不是台帐）")), status="skipped")]
             ledgers.require_any()  # a workbook with no ledger in it is a failed unit, like a broken one
         findings = validate(ledgers)
     except JinduError as exc:
@@ -287,8 +299,8 @@ def process_file(job: dict) -> list[dict]:
         stray = fdicts.pop(None)
         out = town_results(name, towns, parts, fdicts, job)
         if stray or unplaced:
-            out[0]["file_findings"] = stray
-            out[0]["unplaced"] = unplaced
+            out[0].file_findings = stray
+            out[0].unplaced = unplaced
         return out
     except JinduError as exc:
         return [_failed(name, None, exc)]
@@ -297,9 +309,8 @@ def process_file(job: dict) -> list[dict]:
                                                file=name))]
 
 
-def _failed(file: str, unit: str | None, exc: JinduError) -> dict:
-    return {"file": file, "unit": unit, "status": "failed", "error": mask_text(exc), "findings": [], "rows": [],
-            "raw": {}, "trend": {}, "bulletin": None, "frames": None, "present": []}
+def _failed(file: str, unit: str | None, exc: JinduError) -> UnitResult:
+    return UnitResult(file=file, unit=unit, status="failed", error=mask_text(exc))
 
 
 # ---------------------------------------------------------------- the run
@@ -307,7 +318,7 @@ def _failed(file: str, unit: str | None, exc: JinduError) -> dict:
 
 @dataclass
 class BatchResult:
-    period: object
+    period: object  # as asked (--period)
     total_unit: str
     units: list[dict]  # per (file, unit): status, error, findings
     rows: list  # MetricRows: townships (sorted) then the total
@@ -318,6 +329,13 @@ class BatchResult:
     # metric -> townships left out of its county total because they lack a ledger it reads (missing ≠ 0)
     left_out: dict[str, list[str]] = field(default_factory=dict)
     skipped: list[dict] = field(default_factory=list)  # {file, reason}: inputs that are not ledgers
+    window: object = None  # the window every figure covers (report.render.bulletin_window of `period`)
+
+    def __post_init__(self):
+        if self.window is None:
+            from .report.render import bulletin_window
+
+            self.window = bulletin_window(self.period)
 
     @property
     def failed(self) -> list[dict]:
@@ -328,14 +346,14 @@ class BatchResult:
         return EXIT_FINDINGS if self.failed else EXIT_OK
 
 
-def run_units(files: list[Path], job: dict, jobs: int, progress: Callable[[str], None] | None = None) -> list[dict]:
+def run_units(files: list[Path], job: dict, jobs: int, progress: Callable[[str], None] | None = None) -> list[UnitResult]:
     """Process every file (in a pool when jobs > 1); results sorted by (unit, file) whatever the order."""
     # one level of parallelism: files in a pool, or one file's sheets in a reader thread, not both
     # one county file: read it here with the reader's threads, then share its townships among `jobs` workers
     alone = len(files) <= 1
     jobs_list = [{**job, "file": str(f), "threads": jobs <= 1 or alone, "town_jobs": jobs if alone else 1}
                  for f in files]
-    results: list[dict] = []
+    results: list[UnitResult] = []
     if jobs <= 1 or alone:
         for j in jobs_list:
             results.extend(process_file(j))
@@ -357,11 +375,11 @@ def run_units(files: list[Path], job: dict, jobs: int, progress: Callable[[str],
             results.extend(_isolated(j))
             if progress:
                 progress(Path(j["file"]).name)
-    results.sort(key=lambda r: (r["unit"] is None, r["unit"] or "", r["file"]))
+    results.sort(key=lambda r: (r.unit is None, r.unit or "", r.file))
     return results
 
 
-def _isolated(job: dict) -> list[dict]:
+def _isolated(job: dict) -> list[UnitResult]:
     """process_file in a process of its own: a file that kills its process fails only its own unit."""
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=_pool_context()) as pool:
@@ -394,18 +412,18 @@ def _pool_context():
     return multiprocessing.get_context("fork")
 
 
-def _union(parts: list[dict], unit: str):
+def _union(parts: list[UnitResult], unit: str):
     """The townships' ledgers as one LedgerSet; a ledger is present when any of them gave it."""
     import pandas as pd
 
     from .ledgers.model import LedgerSet
 
-    kinds = parts[0]["frames"].keys()
-    frames = {k: pd.concat([r["frames"][k] for r in parts], ignore_index=True) for k in kinds}
-    return LedgerSet(frames=frames, unit=unit, present=frozenset(k for r in parts for k in r["present"]))
+    kinds = parts[0].frames.keys()
+    frames = {k: pd.concat([r.frames[k] for r in parts], ignore_index=True) for k in kinds}
+    return LedgerSet(frames=frames, unit=unit, present=frozenset(k for r in parts for k in r.present))
 
 
-def county_total(ok: list[dict], cat, period, unit: str, trend_ids) -> tuple[list, dict, dict[str, list[str]]]:
+def county_total(ok: list[UnitResult], cat, period, unit: str, trend_ids) -> tuple[list, dict, dict[str, list[str]]]:
     """The county's rows and trend over the townships' union: (rows, trend, {metric: townships left out}).
 
     Missing is not zero, also when rolled up: an indicator is totalled over the townships that gave every
@@ -420,7 +438,7 @@ def county_total(ok: list[dict], cat, period, unit: str, trend_ids) -> tuple[lis
     trend = trend_values(union, cat, period, trend_ids)
     partial: dict[tuple[int, ...], list[str]] = {}  # townships included -> metrics totalled over them
     for ind in cat.select(None):
-        having = tuple(i for i, r in enumerate(ok) if not missing_ledgers(ind, r["present"]))
+        having = tuple(i for i, r in enumerate(ok) if not missing_ledgers(ind, r.present))
         if having and len(having) < len(ok):
             partial.setdefault(having, []).append(ind.id)
     left_out: dict[str, list[str]] = {}
@@ -430,7 +448,7 @@ def county_total(ok: list[dict], cat, period, unit: str, trend_ids) -> tuple[lis
         rows = [replace(got[r.metric], unit=unit) if r.metric in got else r for r in rows]
         sub_trend = trend_values(sub, cat, period, [m for m in trend_ids if m in ids])
         trend.update(sub_trend)
-        names = sorted(r["unit"] for i, r in enumerate(ok) if i not in having)
+        names = sorted(r.unit for i, r in enumerate(ok) if i not in having)
         for mid in ids:
             left_out[mid] = names
     return rows, trend, left_out
@@ -465,14 +483,16 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
               scoring: str | Path | None = None, template: str | Path | None = None, fmt: str = "txt",
               catalog: str | Path | None = None, workspace=None, total_unit: str | None = None,
               progress: Callable[[str], None] | None = None, on_start: Callable[[int], None] | None = None,
-              password: str | None = None, baseline: int | None = None) -> BatchResult:
-    """Run the whole county and write OUTDIR/<镇街>/通报.txt, 汇总.xlsx, summary.json, 全县通报.txt.
-    `password`: opens every encrypted workbook (decrypted in the workers' memory only); `baseline`: the
-    townships' figures and bulletins also compared with that year's same window."""
+              password: str | None = None, baseline: int | None = None,
+              county_template: str | Path | None = None) -> BatchResult:
+    """Run the whole county and write OUTDIR/<镇街>/通报.txt, 汇总.xlsx, 汇总.html, summary.json, 全县通报.txt (and
+    .md or .docx with fmt). `county_template`: the county office's own 全县通报 template (as `template` is the
+    townships'). `password`: opens every encrypted workbook (decrypted in the workers' memory only);
+    `baseline`: the townships' figures and bulletins also compared with that year's same window."""
     from .periods import Period, parse_period
 
-    if fmt not in ("txt", "docx"):
-        raise UsageError(f"不支持的通报格式「{fmt}」，可选：txt、docx。")
+    if fmt not in ("txt", "md", "docx"):
+        raise UsageError(f"不支持的通报格式「{fmt}」，可选：txt、md、docx。")
     if period is None:
         raise UsageError("批量处理请用 --period 指定统计期，如 --period 2018-01..2018-10。")
     period = period if isinstance(period, Period) else parse_period(str(period))
@@ -500,6 +520,12 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
         from .report.render import read_template
 
         read_template(Path(template))  # unreadable template → ConfigError before any work
+    if county_template is None and getattr(workspace, "county_template", None):
+        county_template = workspace.county_template
+    if county_template is not None:
+        from .report.render import read_template
+
+        read_template(Path(county_template))
     if total_unit is None:
         level_unit = getattr(workspace, "unit", None) if getattr(workspace, "level", "镇街") != "镇街" else None
         total_unit = level_unit or "全县"
@@ -510,28 +536,31 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
         on_start(len(files))
     job = {"period": period, "catalog": str(catalog) if catalog else None, "targets": targets,
            "template": str(template) if template else None, "workspace": workspace,
-           "trend_metrics": trend_ids, "bulletins": True, "password": password, "baseline": baseline}
+           "trend_metrics": trend_ids, "bulletins": True, "password": password, "baseline": baseline,
+           "text_format": "txt" if fmt == "txt" else "md"}
     results = run_units(files, job, jobs, progress)
-    skipped += [{"file": r["file"], "reason": r["error"]} for r in results if r["status"] == "skipped"]
-    results = [r for r in results if r["status"] != "skipped"]
+    skipped += [{"file": r.file, "reason": r.error} for r in results if r.status == "skipped"]
+    results = [r for r in results if r.status != "skipped"]
 
     # A township may come from one file only; later files claiming the same one fail with a clear reason.
     owner: dict[str, str] = {}
-    for r in sorted(results, key=lambda r: r["file"]):
-        if r["status"] != "ok":
+    for i, r in sorted(enumerate(results), key=lambda ir: ir[1].file):
+        if r.status != "ok":
             continue
-        if r["unit"] in owner:
-            r.update(_failed(r["file"], r["unit"], InputError(
-                f"镇街「{r['unit']}」已由文件「{owner[r['unit']]}」提供，同一镇街只能有一个文件。", file=r["file"])))
+        if r.unit in owner:
+            results[i] = _failed(r.file, r.unit, InputError(
+                f"镇街「{r.unit}」已由文件「{owner[r.unit]}」提供，同一镇街只能有一个文件。", file=r.file))
         else:
-            owner[r["unit"]] = r["file"]
-    ok = [r for r in results if r["status"] == "ok"]
-    units = [r["unit"] for r in ok]
-    unit_rows = [row for r in ok for row in r["rows"]]
+            owner[r.unit] = r.file
+    ok = [r for r in results if r.status == "ok"]
+    units = [r.unit for r in ok]
+    unit_rows = [row for r in ok for row in r.rows]
 
     total_rows, total_trend, mismatches, left_out = [], {}, [], {}
     if ok:
-        total_rows, total_trend, left_out = county_total(ok, cat, period, total_unit, trend_ids)
+        from .report.render import bulletin_window
+
+        total_rows, total_trend, left_out = county_total(ok, cat, bulletin_window(period), total_unit, trend_ids)
         mismatches = check_rollup(total_rows, unit_rows)
 
     from .metrics.scoring import rank_rows
@@ -551,17 +580,22 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
     result = BatchResult(period, total_unit, [_unit_entry(r) for r in results], unit_rows + total_rows, ranks,
                          scores, mismatches, left_out=left_out, skipped=skipped)
     result.summary = summary_json(result, item_scores)
-    write_outputs(out, result, ok, fmt, workbook_data(result, cat, scheme, ok, total_trend, trend_ids),
-                  county_bulletin(result, cat, workspace))
+    from .report.render import render_county
+
+    county = {f: render_county(result, cat, workspace=workspace, template=county_template, fmt=f)
+              for f in ("txt", *((fmt,) if fmt != "txt" else ()))}
+    write_outputs(out, result, ok, fmt, workbook_data(result, cat, scheme, ok, total_trend, trend_ids), county)
     return result
 
 
 # ---------------------------------------------------------------- the output folder
 
 SUMMARY_XLSX = "汇总.xlsx"
+COUNTY_NAME = "全县通报"
 SUMMARY_HTML = "汇总.html"
-OUTPUT_FILES = (SUMMARY_XLSX, "summary.json", COUNTY_BULLETIN, SUMMARY_HTML)
-BULLETIN_FILES = (f"{BULLETIN_NAME}.txt", f"{BULLETIN_NAME}.docx")
+OUTPUT_FILES = (SUMMARY_XLSX, "summary.json", COUNTY_BULLETIN, f"{COUNTY_NAME}.md", f"{COUNTY_NAME}.docx",
+                SUMMARY_HTML)
+BULLETIN_FILES = (f"{BULLETIN_NAME}.txt", f"{BULLETIN_NAME}.md", f"{BULLETIN_NAME}.docx")
 
 
 def _own_entry(entry: Path) -> bool:
@@ -585,8 +619,9 @@ def _output_folder(out: Path):
     return FreshFolder(out, _own_entry)
 
 
-def write_outputs(out: Path, result: BatchResult, ok: list[dict], fmt: str, workbook: dict, county_text: str) -> None:
-    """OUTDIR/<镇街>/通报.*, 汇总.xlsx, summary.json, 全县通报.txt, built in a fresh folder beside OUTDIR and
+def write_outputs(out: Path, result: BatchResult, ok: list[UnitResult], fmt: str, workbook: dict,
+                  county: dict[str, str]) -> None:
+    """OUTDIR/<镇街>/通报.*, 汇总.xlsx, summary.json, 全县通报.txt (+ .md/.docx; `county`: {format: text}), built in a fresh folder beside OUTDIR and
     put in its place at once: an interrupted run leaves the previous output whole, never a mix of two runs."""
     from .outputs import atomic_write_bytes, atomic_write_text
     from .outputs.county import write_summary_xlsx
@@ -594,31 +629,49 @@ def write_outputs(out: Path, result: BatchResult, ok: list[dict], fmt: str, work
     with _output_folder(out) as stage:
         taken: set[str] = set()
         for r in ok:
-            if r["bulletin"] is None:
+            if r.bulletin is None:
                 continue
-            folder = stage / safe_dirname(r["unit"], taken)
+            folder = stage / safe_dirname(r.unit, taken)
             if fmt == "docx":
                 from .report import write_docx
 
-                write_docx(r["bulletin"], folder / f"{BULLETIN_NAME}.docx")
+                write_docx(r.bulletin, folder / f"{BULLETIN_NAME}.docx")
             else:
-                atomic_write_text(folder / f"{BULLETIN_NAME}.txt", r["bulletin"])
+                atomic_write_text(folder / f"{BULLETIN_NAME}.{fmt}", r.bulletin)
         write_summary_xlsx(stage / SUMMARY_XLSX, workbook)
         from .report.html import write_county_html
 
-        write_county_html(stage / SUMMARY_HTML, workbook, county_text)
+        write_county_html(stage / SUMMARY_HTML, workbook, county["txt"])
         atomic_write_bytes(stage / "summary.json",
                            (json.dumps(result.summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-        atomic_write_text(stage / COUNTY_BULLETIN, county_text)
+        atomic_write_text(stage / COUNTY_BULLETIN, county["txt"])
+        if fmt == "md":
+            atomic_write_text(stage / f"{COUNTY_NAME}.md", county["md"])
+        elif fmt == "docx":
+            from .report import write_docx
+
+            write_docx(county["docx"], stage / f"{COUNTY_NAME}.docx")
 
 
-def _unit_entry(r: dict) -> dict:
-    e = {"file": r["file"], "unit": r["unit"], "status": r["status"], "error": r["error"],
-         "findings": r["findings"]}
-    if r.get("file_findings") or r.get("unplaced"):
-        e["file_findings"] = r.get("file_findings", [])
-        e["unplaced"] = r.get("unplaced", {})
+def _unit_entry(r: UnitResult) -> dict:
+    e = {"file": r.file, "unit": r.unit, "status": r.status, "error": r.error, "findings": r.findings}
+    if r.file_findings or r.unplaced:
+        e["file_findings"] = r.file_findings
+        e["unplaced"] = r.unplaced
     return e
+
+
+def window_dict(window, period) -> dict:
+    """{start, end, label, note}: the window every figure of the run covers, said as the bulletins say it."""
+    return {**window.to_dict(), "note": window_note(window),
+            "requested": period.to_dict() if period != window else None}
+
+
+def window_note(window) -> str:
+    """"统计期：2018年1-10月（累计，存量指标为10月31日）" — one sentence every output of a run carries."""
+    from .metrics.display import cn_date
+
+    return f"统计期：{window.label}（累计，存量指标为{cn_date(window.end)[5:]}）"
 
 
 def summary_json(result: BatchResult, item_scores: dict) -> dict:
@@ -630,9 +683,10 @@ def summary_json(result: BatchResult, item_scores: dict) -> dict:
             d["excluded_units"] = result.left_out[row.metric]  # not in this total: their ledger is missing
         if item_scores:
             d["score"] = item_scores.get((row.unit, row.metric))
+        d["window"] = result.window.label
         rows.append(d)
-    out = {"period": result.period.to_dict(), "total_unit": result.total_unit, "units": result.units,
-           "rows": rows}
+    out = {"period": result.period.to_dict(), "window": window_dict(result.window, result.period),
+           "total_unit": result.total_unit, "units": result.units, "rows": rows}
     if result.scores:
         out["scores"] = [s.to_dict() for s in result.scores]
     if result.mismatches:
@@ -642,7 +696,7 @@ def summary_json(result: BatchResult, item_scores: dict) -> dict:
     return out
 
 
-def workbook_data(result: BatchResult, cat, scheme, ok: list[dict], total_trend: dict, trend_ids) -> dict:
+def workbook_data(result: BatchResult, cat, scheme, ok: list[UnitResult], total_trend: dict, trend_ids) -> dict:
     """The plain dict summary_xlsx renders."""
     inds = [{"id": i.id, "name": i.name, "format": i.format, "decimals": i.decimals, "target": i.target,
              "direction": i.direction} for i in cat.indicators]
@@ -653,7 +707,7 @@ def workbook_data(result: BatchResult, cat, scheme, ok: list[dict], total_trend:
                      "rank": result.ranks.get((row.unit, row.metric)) if row.unit != result.total_unit else None,
                      "missing": row.reason if row.missing else None,
                      "excluded_units": result.left_out.get(row.metric) if row.unit == result.total_unit else None})
-    findings = [f for r in ok for f in r["findings"]] + [f for r in ok for f in r.get("file_findings", [])]
+    findings = [f for r in ok for f in r.findings] + [f for r in ok for f in r.file_findings]
     failures = [{"file": u["file"], "unit": u["unit"], "error": u["error"]} for u in result.failed]
     scores = None
     if scheme is not None:
@@ -662,102 +716,13 @@ def workbook_data(result: BatchResult, cat, scheme, ok: list[dict], total_trend:
         scores = {"name": scheme.name, "decimals": scheme.decimals,
                   "items": [{"metric": i.metric, "name": i.name, "points": points_text(i.points)} for i in scheme.items],
                   "units": [s.to_dict() for s in sorted(result.scores, key=lambda s: (s.rank, s.unit))]}
-    trend_values_ = {r["unit"]: r["trend"] for r in ok}
+    trend_values_ = {r.unit: r.trend for r in ok}
     trend_values_[result.total_unit] = total_trend
     return {
-        "title": f"{result.period.label}各镇街禁毒工作指标汇总",
-        "indicators": inds, "units": [r["unit"] for r in ok], "total_unit": result.total_unit,
+        "title": f"{result.window.label}各镇街禁毒工作指标汇总",
+        "window": window_note(result.window),
+        "indicators": inds, "units": [r.unit for r in ok], "total_unit": result.total_unit,
         "rows": rows, "scores": scores, "findings": findings, "failures": failures,
         "trend": {"months": [f"{p.end.month}月" for p in _trend_periods(result.period)],
                   "metrics": [by_id[m] for m in trend_ids], "values": trend_values_},
     }
-
-
-# ---------------------------------------------------------------- county bulletin
-
-
-def _cn(n: int) -> str:
-    import cn2an
-
-    return cn2an.an2cn(n, "low")
-
-
-def county_bulletin(result: BatchResult, cat, workspace=None, today: date | None = None) -> str:
-    """全县通报: the county's figures, each township's rank per indicator, and scores when scored."""
-    scope = getattr(workspace, "scope_word", None) if workspace is not None else None
-    if not scope or scope == "全镇":
-        scope = "全县"
-    office = getattr(workspace, "office", None) or f"{result.total_unit}禁毒委员会办公室"
-    p = result.period
-    ok_units = sorted({u["unit"] for u in result.units if u["status"] == "ok"})
-    by = {(r.unit, r.metric): r for r in result.rows}
-    lines = [f"{p.label}各镇街禁毒工作情况的通报", "", "各镇街禁毒委员会办公室：", ""]
-    lines.append(f"    现将{p.label}{len(ok_units)}个镇街禁毒工作主要指标、排名"
-                 + ("及考评得分" if result.scores else "") + "通报如下：")
-    lines.append("")
-    lines.append(f"    一、{scope}总体情况")
-    parts, gone, partial = [], set(), {}
-    for ind in cat.indicators:
-        r = by.get((result.total_unit, ind.id))
-        if r is None:
-            continue
-        if r.missing:  # no figure to state: said once below, never as 0
-            gone.update(r.missing)
-            continue
-        txt = f"{ind.name}{r.display}" if ind.format != "count" else f"{ind.name}{r.display}{ind.unit_label or ''}"
-        if ind.id in result.left_out:
-            partial.setdefault(tuple(result.left_out[ind.id]), []).append(ind.name)
-        if r.met is False and r.target:
-            txt += f"（目标{r.target}，未达标）"
-        parts.append(txt)
-    lines.append("    " + "；".join(parts) + "。" if parts else "    无数据。")
-    if gone:
-        from .metrics.display import missing_reason
-
-        lines.append(f"    （{missing_reason(gone)}，相关指标未统计。）")
-    for towns, names in partial.items():
-        what = f"{names[0]}等{len(names)}项指标" if len(names) > 1 else names[0]
-        lines.append(f"    （{what}的{scope}合计不含{'、'.join(towns)}：未提供所需台帐。）")
-    lines.append("")
-    n = 2
-    if result.scores:
-        lines.append(f"    {_cn(n)}、综合考评得分")
-        for s in sorted(result.scores, key=lambda s: (s.rank, s.unit)):
-            if s.excluded and not s.possible:
-                lines.append(f"    {s.unit}的考评项目均因未提供台帐不计分，不参与排名。")
-                continue
-            note = ""
-            if s.excluded:
-                from .metrics.scoring import points_text
-
-                note = (f"（{'、'.join(i.name for i in s.excluded)}因未提供台帐不计分，"
-                        f"按可评分值{points_text(s.possible)}分折算排名）")
-            lines.append(f"    {s.unit}得分{s.display}分{note}，在{scope}排名第{_cn(s.rank)}。")
-        lines.append("")
-        n += 1
-    lines.append(f"    {_cn(n)}、各项指标排名")
-    for ind in cat.indicators:
-        if ind.format == "count" and not ind.target:
-            continue  # counts without a target are volumes, not performance: not ranked in the text
-        ranked = [(result.ranks.get((u, ind.id)), u, by.get((u, ind.id))) for u in ok_units]
-        absent = [u for k, u, r in ranked if r is not None and r.missing]
-        ranked = [(k, u, r) for k, u, r in ranked if r is not None and r.exact is not None and k is not None]
-        if not ranked:
-            continue
-        ranked.sort(key=lambda x: (x[0], x[1]))
-        body = "、".join(f"{u}{r.display}（第{_cn(k)}）" for k, u, r in ranked)
-        target = f"，目标{ind.target}" if ind.target else ""
-        lines.append(f"    {ind.name}{target}：{body}" + (f"；{'、'.join(absent)}未提供台帐，不参与排名" if absent else "")
-                     + "。")
-        unmet = [u for k, u, r in ranked if r.met is False]
-        if unmet:
-            lines.append(f"    未达标：{'、'.join(unmet)}。")
-    failed = result.failed
-    if failed:
-        lines.append("")
-        lines.append(f"    {_cn(n + 1)}、未能处理的台帐")
-        for u in failed:
-            lines.append(f"    {u['file']}：{u['error']}")
-    lines += ["", "", f"{office:>30}", f"{cn_date(today or p.end):>30}", ""]
-    return "\n".join(lines)
-

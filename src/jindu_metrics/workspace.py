@@ -12,7 +12,7 @@ LEVELS = {"镇街": "全镇", "县区": "全区", "县": "全县", "区": "全�
 
 _KEYS = {
     "unit": str, "level": str, "office": str, "ledgers": str, "catalog": str, "template": str,
-    "targets": dict, "scoring": str,
+    "county_template": str, "targets": dict, "scoring": str,
 }
 
 
@@ -38,6 +38,7 @@ class Workspace:
     ledgers: Path | None = None
     catalog: Path | None = None
     template: Path | None = None
+    county_template: Path | None = None  # 全县通报's template (jindu batch)
     scoring: Path | None = None
     targets: dict = field(default_factory=dict)  # metric id or 名称 -> target text ("95%")
 
@@ -97,6 +98,7 @@ def load_workspace(cfg: Path) -> Workspace:
         ledgers=path("ledgers"),
         catalog=path("catalog"),
         template=path("template"),
+        county_template=path("county_template"),
         scoring=path("scoring"),
         targets=Targets(section.get("targets", {}), str(cfg),
                         {k: loc.line(0, "targets", k) for k in section.get("targets", {})}),
@@ -134,6 +136,7 @@ office = {q(office)}          # 落款单位，如 乐平镇禁毒委员会办�
 ledgers = "台帐"              # 台帐文件夹（相对本文件）
 # catalog = "指标目录.toml"   # 本单位的指标目录（覆盖或补充默认目录）
 # template = "通报模板.txt.j2" # 本单位的通报模板
+# county_template = "全县通报模板.md.j2" # 县区的全县通报模板（jindu batch 使用）
 # scoring = "考评方案.toml"   # 县区考评方案（jindu batch 使用）
 
 [workspace.targets]           # 覆盖默认目标值（指标名称或编号 = 目标），如：

@@ -26,7 +26,10 @@ def batch(
                                                     show_default=False)] = None,
     template: Annotated[Optional[Path], typer.Option("--template", help="各镇街通报使用的模板。",
                                                      show_default=False)] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="各镇街通报格式：txt 或 docx。")] = "txt",
+    county_template: Annotated[Optional[Path], typer.Option(
+        "--county-template", help="全县通报使用的模板（默认模板见 docs/templates.md「全县通报」）。",
+        show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="通报格式：txt、md 或 docx（全县通报.txt 总会写出）。")] = "txt",
     catalog: Catalog = None,
     password: Password = None,
     baseline: Baseline = None,
@@ -37,6 +40,7 @@ def batch(
     示例：
       jindu batch 各镇街台帐/ --period 2018-10 --out 2018年10月通报/
       jindu batch 全县台帐.xlsx --period 2018 --scoring 考评方案.toml --out 汇总/ --jobs 2
+      jindu batch 各镇街台帐/ --period 2018-10 --format docx --county-template 全县通报模板.md.j2 --out 汇总/
     """
     from ..batch import run_batch
     from ..workspace import find_workspace
@@ -46,7 +50,7 @@ def batch(
     try:
         result = run_batch(inputs, period=period, out=out, jobs=jobs, scoring=scoring, template=template,
                            fmt=fmt, catalog=catalog, workspace=workspace, progress=progress_cb, on_start=start_cb,
-                           password=password, baseline=baseline)
+                           password=password, baseline=baseline, county_template=county_template)
     finally:
         finish()
     ok = [u for u in result.units if u["status"] == "ok"]
@@ -57,7 +61,7 @@ def batch(
     for m in result.mismatches:
         err(f"警告：{m}")
     n_findings = sum(len(u["findings"]) for u in ok)
-    echo(f"{result.period.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
+    echo(f"{result.window.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
                f"数据问题{n_findings}条。输出在「{out}」：汇总.xlsx、汇总.html、summary.json、全县通报.txt、各镇街通报。")
     from ..schema import KINDS
 

@@ -56,7 +56,8 @@ def build_workbook(data: dict) -> bytes:
     ws.title = SHEETS[0]
     ws["A1"] = _text(data.get("title", "指标汇总"))
     ws["A1"].font = title_font
-    ws["A2"] = ("排名：1为最好（按指标方向），并列同名次；“—”为分母为0，排在最后；“无台帐”为未提供该指标所需的台帐，"
+    # which window every figure covers (the bulletins' 1至N月 cumulative window), before how to read ranks
+    ws["A2"] = (_text(data["window"] + "。") if data.get("window") else "") + ("排名：1为最好（按指标方向），并列同名次；“—”为分母为0，排在最后；“无台帐”为未提供该指标所需的台帐，"
                 "不参与排名。红色底纹：未达到目标。")
     left_out = {r["metric"]: r["excluded_units"] for r in data["rows"] if r.get("excluded_units")}
     ws.cell(3, 1, "镇街").font = bold

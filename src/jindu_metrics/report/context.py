@@ -297,3 +297,86 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
     for mid, x in m.items():  # each indicator also by its bare id, where that does not shadow a name above
         ctx.setdefault(mid, x)
     return ctx
+
+
+# The county bulletin ranks the townships on these ratios, in this order (those the township bulletins quote).
+COUNTY_RANKED = ("detention_ratio", "rehab_rate", "grid_inclusion_rate", "visit_rate", "community_execution_rate")
+
+
+def county_context(result, catalog, *, workspace=None, date: Date | None = None) -> dict:
+    """The documented template context (docs/templates.md) of the county bulletin, from a batch.BatchResult.
+
+    Plain data every renderer can use (txt/md/docx templates, html): the county total's indicators `m`, each
+    indicator's township ranking, the townships below target with their gaps, the scores when scored.
+    """
+    specs = _specs(catalog)
+    specs_by_id = {s.id: s for s in specs}
+    order = [s.id for s in specs] + [i for i in known_ids() if i not in specs_by_id]
+    total = result.total_unit
+    towns = sorted({u["unit"] for u in result.units if u["status"] == "ok"})
+    by_unit: dict[str, list] = {}
+    for r in result.rows:
+        by_unit.setdefault(r.unit, []).append(r)
+    m = _unit_indicators(by_unit.get(total, []), specs_by_id, total, order)
+    town_m = {t: _unit_indicators(by_unit.get(t, []), specs_by_id, t, []) for t in towns}
+
+    rankings = {}
+    for mid, x in m.items():
+        rows, absent = [], []
+        for t in towns:
+            tx = town_m[t].get(mid)
+            if tx is None:
+                continue
+            if tx.missing:
+                absent.append(t)
+                continue
+            rank = result.ranks.get((t, mid))
+            rows.append({"unit": t, "rank": rank, "x": tx, "met": tx.met,
+                         "met_text": DASH if tx.met is None else ("达标" if tx.met else "未达标")})
+        rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["unit"]))
+        rankings[mid] = {"id": mid, "name": x.name, "x": x, "rows": rows, "absent": absent,
+                         "excluded": list(result.left_out.get(mid, ()))}
+    for mid in COUNTY_RANKED:
+        rankings.setdefault(mid, {"id": mid, "name": mid, "x": m.get(mid), "rows": [], "absent": [],
+                                  "excluded": []})
+    ranked = [rankings[i] for i in COUNTY_RANKED if i in m and not m[i].missing and rankings[i]["rows"]]
+
+    problems = []
+    for mid, x in m.items():
+        if not x.target:
+            continue
+        below = [r["x"] for r in rankings[mid]["rows"] if r["met"] is False]
+        if below or x.met is False:
+            problems.append({"id": mid, "name": x.name, "x": x, "towns": below})
+
+    scores = []
+    for s in sorted(result.scores, key=lambda s: (s.rank, s.unit)):
+        from ..metrics.scoring import points_text
+
+        scores.append({"unit": s.unit, "score": s.display, "rank": s.rank, "possible": points_text(s.possible),
+                       "excluded": [i.name for i in s.excluded], "ranked": bool(s.possible or not s.excluded)})
+
+    scope = getattr(workspace, "scope_word", None) if workspace is not None else None
+    if not scope or scope == "全镇":
+        scope = "全县"
+    office = getattr(workspace, "office", None) or f"{total}禁毒委员会办公室"
+    window = result.window
+    report_date = date or window.end
+    partial = {}
+    for mid, names in result.left_out.items():
+        if mid in m and not m[mid].missing:
+            partial.setdefault(tuple(names), []).append(m[mid].name)
+    ctx = {
+        "period": period_context(window),
+        "month": period_context(result.period) if result.period != window else None,
+        "unit": total, "scope": scope, "ours": "我" + scope[1:], "office": office,
+        "date": cn_date(report_date), "date_iso": report_date.isoformat(),
+        "towns": towns, "m": m, "indicators": list(m.values()), "rankings": rankings, "ranked": ranked,
+        "problems": problems, "scores": scores,
+        "missing_text": missing_reason({k for x in m.values() for k in x.missing}),
+        "partial": [{"towns": list(t), "names": n} for t, n in partial.items()],
+        "failed": [{"file": u["file"], "error": u["error"]} for u in result.units if u["status"] == "failed"],
+    }
+    for mid, x in m.items():
+        ctx.setdefault(mid, x)
+    return ctx

@@ -2,7 +2,8 @@
 
 The layout comes from the rendered bulletin text (`parse_blocks`): the first lines are the title, a line
 ending in "：" right after it the addressee, "一、" lines level-1 headings (黑体), "（一）" lead-ins level-2
-(楷体), the last date line and the line before it the signature (right-aligned).
+(楷体), the last date line and the line before it the signature (right-aligned). Consecutive markdown table rows (`| a | b |`, the `|---|` rule dropped) make a table whose
+first row is its header, repeated on every page it runs over (w:tblHeader); its columns fill the 版心 exactly.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ _INDENT = " \t\u3000"
 
 @dataclass(frozen=True)
 class Block:
-    kind: str  # title / addressee / h1 / h2 / para / signature / date
+    kind: str  # title / addressee / h1 / h2 / para / table / signature / date
     text: str
     lead: str = ""  # h2: the 楷体 lead-in ("（一）打击涉毒违法犯罪。"), text is the rest
+    rows: tuple[tuple[str, ...], ...] = ()  # table: its rows of cells, the header first
 
 
 def _plain(line: str) -> str:
@@ -60,7 +62,16 @@ def parse_blocks(text: str) -> list[Block]:
     while i < len(lines) and lines[i]:  # the title may run over several lines
         blocks.append(Block("title", lines[i]))
         i += 1
-    body = [ln for ln in lines[i:] if ln]
+    body: list[str] = []
+    starts: set[int] = set()  # where a table begins: a row not right after another row
+    after_row = False
+    for ln in lines[i:]:
+        row = _is_row(ln)
+        if row and not after_row:
+            starts.add(len(body))
+        after_row = row
+        if ln:
+            body.append(ln)
     date_at = max((k for k, ln in enumerate(body) if _DATE.match(ln)), default=None)
     for k, ln in enumerate(body):
         if date_at is not None and k == date_at:
@@ -79,11 +90,19 @@ def parse_blocks(text: str) -> list[Block]:
             m = re.search(r"[。：:]", ln)
             cut = m.end() if m and m.end() <= 40 else _H2.match(ln).end()
             blocks.append(Block("h2", ln[cut:], lead=ln[:cut]))
-        elif ln.startswith("|") and ln.endswith("|"):  # a markdown table row: keep it readable
-            blocks.append(Block("para", "　".join(c.strip() for c in ln.strip("|").split("|"))))
+        elif _is_row(ln):  # a markdown table row
+            cells = tuple(c.strip() for c in ln[1:-1].split("|"))
+            if blocks and blocks[-1].kind == "table" and k not in starts:
+                blocks[-1] = Block("table", "", rows=(*blocks[-1].rows, cells))
+            else:
+                blocks.append(Block("table", "", rows=(cells,)))
         else:
             blocks.append(Block("para", ln))
     return blocks
+
+
+def _is_row(line: str) -> bool:
+    return len(line) > 1 and line.startswith("|") and line.endswith("|")
 
 
 def _set_font(run, font: tuple[str, str], size: int, bold: bool = False) -> None:
@@ -172,6 +191,76 @@ def _wrap_run(fld):
     return Run(fld.find(qn("w:r")), None)
 
 
+TEXT_WIDTH_MM = 210 - 28 - 26  # 版心 156 mm
+TABLE_PT = 14  # 四号: a table's cells, one size below the body text
+TABLE_LINE_PT = 20
+_TWIPS_PER_MM = 1440 / 25.4
+
+
+def _text_width(text: str) -> float:
+    """Width of `text` in em: CJK and full-width characters 1, others ½."""
+    return sum(1 if ord(ch) > 0x2E7F else 0.5 for ch in text)
+
+
+def column_widths(rows, total_mm: float = TEXT_WIDTH_MM, pt: int = TABLE_PT) -> list[int]:
+    """Column widths in twips summing to the 版心: each column's widest cell (plus padding), shares of what
+    is left, long columns wrapping when the whole does not fit."""
+    n = max(len(r) for r in rows)
+    em_mm = pt * 25.4 / 72
+    need = [max(_text_width(r[j]) if j < len(r) else 0 for r in rows) * em_mm + 2.5 for j in range(n)]
+    floor = [min(x, 4 * em_mm + 2.5) for x in need]  # no column narrower than four characters (or its text)
+    if sum(need) <= total_mm:
+        widths = [x + (total_mm - sum(need)) / n for x in need]
+    else:  # shrink the wide columns towards their floor, in proportion to what they can give
+        spare = sum(need) - total_mm
+        give = [x - f for x, f in zip(need, floor)]
+        room = sum(give) or 1
+        widths = [x - spare * g / room for x, g in zip(need, give)]
+    twips = [max(1, round(w * _TWIPS_PER_MM)) for w in widths]
+    twips[-1] += round(total_mm * _TWIPS_PER_MM) - sum(twips)  # exactly the 版心, whatever the rounding
+    return twips
+
+
+def _table(doc, rows) -> None:
+    """A bordered table filling the 版心: header row in 黑体, repeated on each page, rows never split."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls, qn
+    from docx.shared import Pt, Twips
+
+    n = max(len(r) for r in rows)
+    widths = column_widths(rows)
+    table = doc.add_table(rows=len(rows), cols=n)
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    tblpr = table._tbl.tblPr
+    tblpr.append(parse_xml(f'<w:tblW {nsdecls("w")} w:w="{sum(widths)}" w:type="dxa"/>'))
+    tblpr.append(parse_xml(f'<w:tblLayout {nsdecls("w")} w:type="fixed"/>'))
+    grid = table._tbl.tblGrid
+    for col, w in zip(grid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(w))
+    numeric = re.compile(r"^[-+]?[\d.,]+(%|‱|:1)?$|^—$")
+    for i, cells in enumerate(rows):
+        row = table.rows[i]
+        trpr = row._tr.get_or_add_trPr()
+        trpr.append(parse_xml(f'<w:cantSplit {nsdecls("w")}/>'))
+        if i == 0:
+            trpr.append(parse_xml(f'<w:tblHeader {nsdecls("w")}/>'))
+        for j in range(n):
+            cell = row.cells[j]
+            cell.width = Twips(widths[j])
+            text = cells[j] if j < len(cells) else ""
+            p = cell.paragraphs[0]
+            pf = p.paragraph_format
+            pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            pf.line_spacing = Pt(TABLE_LINE_PT)
+            pf.space_before = pf.space_after = Pt(0)
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER if i == 0 or numeric.match(text) else WD_ALIGN_PARAGRAPH.LEFT
+            _set_font(p.add_run(text), H1_FONT if i == 0 else BODY_FONT, TABLE_PT)
+
+
 def build_document(blocks: list[Block], *, report_date: Date, title: str | None = None):
     """A python-docx Document laid out from `blocks`."""
     from docx import Document
@@ -227,6 +316,8 @@ def build_document(blocks: list[Block], *, report_date: Date, title: str | None 
                 _set_font(_paragraph(doc).add_run(""), BODY_FONT, BODY_PT)
             p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=2)
             _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+        elif b.kind == "table":
+            _table(doc, b.rows)
         elif b.kind == "date":
             p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=2)
             _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)

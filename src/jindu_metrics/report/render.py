@@ -31,9 +31,10 @@ def _finalize(value):
     return "—" if value is None else value
 
 
-def default_template_source(fmt: str) -> tuple[str, str]:
-    """(source, name) of the shipped template for `fmt` (docx is laid out from the txt bulletin)."""
-    name = "bulletin.md.j2" if fmt == "md" else "bulletin.txt.j2"
+def default_template_source(fmt: str, kind: str = "bulletin") -> tuple[str, str]:
+    """(source, name) of the shipped template for `fmt` (docx is laid out from the md text: its tables).
+    kind: "bulletin" (a township's 通报) or "county" (全县通报)."""
+    name = f"{kind}.md.j2" if fmt in ("md", "docx") else f"{kind}.txt.j2"
     src = resources.files("jindu_metrics.templates").joinpath(name).read_text(encoding="utf-8")
     return src, f"默认模板 {name}"
 
@@ -264,37 +265,57 @@ def _tidy(text: str) -> str:
     return "\n".join(lines).strip("\n") + "\n"
 
 
-def render_report(result_ytd, *, month=None, villages=None, workspace=None, template: Path | None = None,
-                  fmt: str = "txt", date: Date | None = None, catalog=None) -> str:
-    """The bulletin's text (txt or md; docx is laid out from the txt text by write_docx)."""
+def template_source(template: Path | None, fmt: str, kind: str = "bulletin", workspace=None) -> tuple[str, str]:
+    """(source, name) of the template to render: `template`, else the workspace's (`template`, or
+    `county_template` for kind "county"), else the shipped one."""
     if fmt not in FORMATS:
         raise UsageError(f"不支持的通报格式「{fmt}」，可选：{'、'.join(FORMATS)}")
-    if template is None and workspace is not None and getattr(workspace, "template", None):
-        template = workspace.template
+    key = "template" if kind == "bulletin" else f"{kind}_template"
+    if template is None and workspace is not None and getattr(workspace, key, None):
+        template = getattr(workspace, key)
     if template is not None:
-        source, name = read_template(Path(template)), str(template)
-    else:
-        source, name = default_template_source(fmt)
+        return read_template(Path(template)), str(template)
+    return default_template_source(fmt, kind)
+
+
+def render_report(result_ytd, *, month=None, villages=None, workspace=None, template: Path | None = None,
+                  fmt: str = "txt", date: Date | None = None, catalog=None) -> str:
+    """The bulletin's text (txt or md; docx is laid out from the md text by write_docx)."""
+    source, name = template_source(template, fmt, "bulletin", workspace)
     context = build_context(result_ytd, month=month, villages=villages, workspace=workspace,
                             catalog=catalog, date=date)
     return render_source(source, context, name=name)
 
 
-def bulletin_results(ledgers, catalog, period, main=None, baseline: int | None = None) -> dict:
-    """The results a bulletin is rendered from, as offices mean `--period 2018-10`.
+def render_county(result, catalog, *, workspace=None, template: Path | None = None, fmt: str = "txt",
+                  date: Date | None = None) -> str:
+    """全县通报's text (txt or md; docx is laid out from the md text) from a batch.BatchResult, through the
+    same sandbox as the township bulletin; `template` (or the workspace's county_template) overrides it."""
+    from .context import county_context
 
-    A single month (other than January) → the year to date (flows 1至N月, stocks on its last day) plus the
-    month's own figures; any other window is reported as given. Villages: by 所属村居 over the same window.
-    `main`: the result for `period` when the caller has already computed it (batch does); `baseline`: the
-    base year of `m.X.baseline`.
+    source, name = template_source(template, fmt, "county", workspace)
+    return render_source(source, county_context(result, catalog, workspace=workspace, date=date), name=name)
+
+
+def bulletin_window(period):
+    """The window a bulletin reports for `period`, as offices mean `--period 2018-10`: a single month (other
+    than January) → the year to date (flows 1至N月, stocks on its last day); any other window as given."""
+    return period.year_to_date() if period.months == 1 and period.start.month != 1 else period
+
+
+def bulletin_results(ledgers, catalog, period, main=None, *, ytd=None, baseline: int | None = None) -> dict:
+    """The results a bulletin is rendered from: the cumulative window (bulletin_window) plus, when it differs
+    from `period`, the month's own figures. Villages: by 所属村居 over the cumulative window.
+    `main` / `ytd`: the results for `period` / for the cumulative window when the caller has them (batch does);
+    `baseline`: the base year of `m.X.baseline`.
     """
     from ..metrics.engine import compute
 
-    main = main if main is not None else compute(ledgers, catalog, period, baseline=baseline)
-    ytd_period = period.year_to_date() if period.months == 1 and period.start.month != 1 else period
-    if period != ytd_period:
-        ytd, month = compute(ledgers, catalog, ytd_period, baseline=baseline), main
+    window = bulletin_window(period)
+    if window == period:
+        ytd, month = ytd or main or compute(ledgers, catalog, period, baseline=baseline), None
     else:
-        ytd, month = main, None
-    villages = compute(ledgers, catalog, ytd_period, by="所属村居", compare=False)
+        ytd = ytd or compute(ledgers, catalog, window, baseline=baseline)
+        month = main or compute(ledgers, catalog, period, baseline=baseline)
+    villages = compute(ledgers, catalog, window, by="所属村居", compare=False)
     return {"result_ytd": ytd, "month": month, "villages": villages}
