@@ -89,8 +89,7 @@ def check_target(target: Path, inputs: Sequence[Path]) -> None:
     copy holds names and IDs)."""
     import os
 
-    from .batch import COUNTY_BULLETIN
-    from .outputs import check_output
+    from .outputs import COUNTY_BULLETIN, check_output
 
     where = f"标注副本「{target}」"
     real = Path(os.path.realpath(target))

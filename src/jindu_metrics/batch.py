@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, JinduError, UsageError
+from .outputs import COUNTY_BULLETIN
 from .privacy import Names, mask_text
 
 TOWN = "所属镇街"
@@ -26,7 +27,6 @@ ID = "公民身份号码"
 # Rates whose month-by-month course the 趋势 sheet charts (those the bulletins quote), in this order.
 TREND_METRICS = ("detention_ratio", "rehab_rate", "grid_inclusion_rate", "visit_rate", "community_execution_rate")
 BULLETIN_NAME = "通报"
-COUNTY_BULLETIN = "全县通报.txt"
 
 
 # ---------------------------------------------------------------- inputs

@@ -224,6 +224,8 @@ def _short(name: str) -> str:
 # ---------------------------------------------------------------- a folder written whole
 
 MARKER = ".jindu-batch"
+# the county bulletin batch writes beside summary.json (home here: annotate tells a batch folder by it too)
+COUNTY_BULLETIN = "全县通报.txt"
 MARKER_TEXT = "本文件夹由 jindu batch 写出，整个文件夹一次替换；jindu batch 不会把本文件夹中的文件当作台帐读入。\n"
 
 
