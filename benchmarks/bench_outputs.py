@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
-from bench_compute import JINDU, fmt_mb, fmt_s, machine, rss, run  # noqa: E402
+from bench_compute import JINDU, fmt_mb, fmt_s, installed_bytecode, machine, rss, run  # noqa: E402
 
 
 def main() -> None:
@@ -34,6 +34,7 @@ def main() -> None:
     args = ap.parse_args()
 
     print(f"机器：{machine()}\n")
+    installed_bytecode()
     county = generate.county_xlsx()
     tmp = Path(tempfile.mkdtemp(prefix="jindu-bench-"))
     try:
