@@ -5,7 +5,7 @@
 Commands on benchmarks/data/county.xlsx (benchmarks/generate.py): `compute --format json`; `--by 所属村居` as
 json, csv, table written to a file, xlsx; `--by 所属镇街 --format json`; `batch --jobs 2`; and `compute --format
 json` on a copy of the workbook formatted down to row 200,000 with one whitespace cell at row 1,048,576
-(formatted_copy() below; not timed). Each round runs every command once, in a fresh process (wall time), so
+(generate.county_formatted_xlsx(); not timed). Each round runs every command once, in a fresh process (wall time), so
 that all of them see the same machine load; the figure is the median of --repeat rounds, the ratio its
 reference's median beside it, and the per-round ratios (same round) are listed too. Peak RSS: one extra run
 per command (bench_compute.rss). Prints Markdown for the README's 性能 section.
@@ -14,58 +14,17 @@ per command (bench_compute.rss). Prints Markdown for the README's 性能 section
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import statistics
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
-from bench_compute import JINDU, fmt_mb, fmt_s, machine, rss, run  # noqa: E402
-
-FORMATTED_ROWS = 200_000
-LAST_ROW = 1_048_576
-
-
-def formatted_copy(clean: Path, out: Path) -> Path:
-    """`clean` as WPS/Excel save a sheet formatted far below its data: every sheet gets rows of styled empty
-    cells (the header's width) down to row 200,000, one whitespace-only cell at row 1,048,576, and a
-    dimension that claims all of it. The cells' style is the workbook's second cell format (xf 1)."""
-    if out.exists() and out.stat().st_mtime >= clean.stat().st_mtime:
-        return out
-    tmp = out.with_name(out.name + ".tmp")
-    with zipfile.ZipFile(clean) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", info.filename):
-                body = _pad_sheet(body.decode("utf-8")).encode("utf-8")
-            dst.writestr(info, body)
-    tmp.replace(out)
-    return out
-
-
-def _pad_sheet(xml: str) -> str:
-    from openpyxl.utils import column_index_from_string, get_column_letter
-
-    rows = [int(r) for r in re.findall(r'<row r="(\d+)"', xml)]
-    last = max(rows, default=0)
-    head = re.search(r'<row r="1".*?</row>', xml, re.S)
-    width = max((column_index_from_string(c) for c in re.findall(r'<c r="([A-Z]+)1"', head.group(0))),
-                default=1) if head else 1
-    letters = [get_column_letter(i) for i in range(1, width + 1)]
-    pad = [f'<row r="{r}" spans="1:{width}" s="1" customFormat="1">'
-           + "".join(f'<c r="{c}{r}" s="1"/>' for c in letters) + "</row>"
-           for r in range(last + 1, FORMATTED_ROWS + 1)]
-    pad.append(f'<row r="{LAST_ROW}"><c r="A{LAST_ROW}" t="inlineStr"><is><t xml:space="preserve"> </t></is></c></row>')
-    xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{letters[-1]}{LAST_ROW}"/>', xml, count=1)
-    if "<sheetData/>" in xml:
-        xml = xml.replace("<sheetData/>", "<sheetData></sheetData>", 1)
-    return xml.replace("</sheetData>", "".join(pad) + "</sheetData>", 1)
+from bench_compute import JINDU, fmt_mb, fmt_s, installed_bytecode, machine, rss, run  # noqa: E402
 
 
 def main() -> None:
@@ -75,6 +34,7 @@ def main() -> None:
     args = ap.parse_args()
 
     print(f"机器：{machine()}\n")
+    installed_bytecode()
     county = generate.county_xlsx()
     tmp = Path(tempfile.mkdtemp(prefix="jindu-bench-"))
     try:
@@ -95,7 +55,7 @@ def main() -> None:
                                                  str(tmp / "batch")], "compute --period 2018-10 --by 所属镇街 --format json"),
         }
         if not args.skip_formatted:
-            fmt_copy = formatted_copy(county, generate.DATA / "county_formatted.xlsx")
+            fmt_copy = generate.county_formatted_xlsx()
             cmds["compute --format json（带格式至第 200,000 行的副本）"] = (
                 [*JINDU, "compute", str(fmt_copy), *year, "--format", "json"], "compute --format json")
 

@@ -17,8 +17,10 @@ The xlsx is written with xlsxwriter when installed (shared strings, as Excel and
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -166,30 +168,45 @@ def county_xlsx() -> Path:
     return path
 
 
-FORMATTED_TO = 200_000
+FORMATTED_ROWS = 200_000
+LAST_ROW = 1_048_576
 
 
 def county_formatted_xlsx() -> Path:
-    """county.xlsx with formatting down to row FORMATTED_TO on every sheet and a stray ' ' at A1048576."""
-    import re
-    import zipfile
+    """county.xlsx as WPS/Excel save a sheet formatted far below its data: every sheet gets rows of styled empty
+    cells (the header's width) down to row 200,000, one whitespace-only cell at row 1,048,576, and a
+    dimension that claims all of it. The cells' style is the workbook's second cell format (xf 1)."""
+    clean, out = county_xlsx(), DATA / "county_formatted.xlsx"
+    if out.exists() and out.stat().st_mtime >= clean.stat().st_mtime:
+        return out
+    tmp = out.with_name(out.name + ".tmp")
+    with zipfile.ZipFile(clean) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", info.filename):
+                body = _pad_sheet(body.decode("utf-8")).encode("utf-8")
+            dst.writestr(info, body)
+    tmp.replace(out)
+    return out
 
-    path = DATA / "county_formatted.xlsx"
-    if path.exists():
-        return path
-    tmp = path.with_suffix(".tmp.xlsx")
-    with zipfile.ZipFile(county_xlsx()) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename.startswith("xl/worksheets/sheet"):
-                top = max(int(r) for r in re.findall(rb'<row r="(\d+)"', data[-4096:]))
-                rows = b"".join(b'<row r="%d" s="1" customFormat="1"><c r="A%d" s="1"/><c r="B%d" s="1"/>'
-                                b'<c r="C%d" s="1"/></row>' % (r, r, r, r) for r in range(top + 1, FORMATTED_TO + 1))
-                rows += b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t> </t></is></c></row>'
-                data = data.replace(b"</sheetData>", rows + b"</sheetData>", 1)
-            zout.writestr(info, data)
-    tmp.replace(path)
-    return path
+
+def _pad_sheet(xml: str) -> str:
+    from openpyxl.utils import column_index_from_string, get_column_letter
+
+    rows = [int(r) for r in re.findall(r'<row r="(\d+)"', xml)]
+    last = max(rows, default=0)
+    head = re.search(r'<row r="1".*?</row>', xml, re.S)
+    width = max((column_index_from_string(c) for c in re.findall(r'<c r="([A-Z]+)1"', head.group(0))),
+                default=1) if head else 1
+    letters = [get_column_letter(i) for i in range(1, width + 1)]
+    pad = [f'<row r="{r}" spans="1:{width}" s="1" customFormat="1">'
+           + "".join(f'<c r="{c}{r}" s="1"/>' for c in letters) + "</row>"
+           for r in range(last + 1, FORMATTED_ROWS + 1)]
+    pad.append(f'<row r="{LAST_ROW}"><c r="A{LAST_ROW}" t="inlineStr"><is><t xml:space="preserve"> </t></is></c></row>')
+    xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{letters[-1]}{LAST_ROW}"/>', xml, count=1)
+    if "<sheetData/>" in xml:
+        xml = xml.replace("<sheetData/>", "<sheetData></sheetData>", 1)
+    return xml.replace("</sheetData>", "".join(pad) + "</sheetData>", 1)
 
 
 def scaled(rows: float, fmt: str) -> Path:

@@ -25,7 +25,6 @@ ID = "公民身份号码"
 # Rates whose month-by-month course the 趋势 sheet charts (those the bulletins quote), in this order.
 TREND_METRICS = ("detention_ratio", "rehab_rate", "grid_inclusion_rate", "visit_rate", "community_execution_rate")
 BULLETIN_NAME = "通报"
-COUNTY_BULLETIN = "全县通报.txt"
 
 
 # ---------------------------------------------------------------- inputs
@@ -590,8 +589,9 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
 
 # ---------------------------------------------------------------- the output folder
 
-SUMMARY_XLSX = "汇总.xlsx"
 COUNTY_NAME = "全县通报"
+COUNTY_BULLETIN = f"{COUNTY_NAME}.txt"
+SUMMARY_XLSX = "汇总.xlsx"
 SUMMARY_HTML = "汇总.html"
 OUTPUT_FILES = (SUMMARY_XLSX, "summary.json", COUNTY_BULLETIN, f"{COUNTY_NAME}.md", f"{COUNTY_NAME}.docx",
                 SUMMARY_HTML)

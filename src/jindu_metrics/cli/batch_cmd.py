@@ -8,8 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app, chinese
+from . import chinese
 from .common import Baseline, Catalog, Password, Period, Strict, echo, err, missing_line, strict_code
+from .root import app
 
 
 @app.command("batch", cls=chinese.Command)

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app, chinese, common
+from . import chinese, common
+from .root import app
 
 Format = Annotated[str, typer.Option("--format", "-f", help="输出格式：table（表格）、json、csv、xlsx。")]
 By = Annotated[Optional[str], typer.Option("--by", help="按单位分组：所属村居 或 所属镇街。", show_default=False)]

@@ -7,8 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app, chinese
+from . import chinese
 from .common import echo
+from .root import app
 
 LEDGER_FOLDER = "台帐"
 LEDGER_FILE = "台帐.xlsx"

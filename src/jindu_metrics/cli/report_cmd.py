@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app, chinese
+from . import chinese
 from .common import (
     Baseline,
     Catalog,
@@ -20,6 +20,7 @@ from .common import (
     password_source,
     strict_code,
 )
+from .root import app
 
 
 @app.command("report", cls=chinese.Command)

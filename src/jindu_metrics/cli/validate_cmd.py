@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app, chinese, common
+from . import chinese, common
+from .root import app
 
 
 class _Command(chinese.Command):

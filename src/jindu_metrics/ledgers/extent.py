@@ -24,6 +24,7 @@ _CARRY = 1 << 16  # bytes of one chunk kept for the next: a cell cut at the boun
 
 _PREFIX = re.compile(rb"<(\w+:)?worksheet\b")
 _WIDE_ANY = re.compile(rb'r="[A-Z]{2}')  # a cell at column AA or beyond (row r= attributes are digits)
+_AFTER_CAP = 1 << 24  # bytes after </sheetData> kept for the cut copy (beyond: the copy streams them)
 _WIDE = re.compile(rb'\sr="([A-Z]{2,3})\d')
 _REF = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
 _T = re.compile(rb'\st="(\w+)"')
@@ -60,6 +61,9 @@ class Extent:
     data_row: int = 0  # 1-based row of the last cell holding a non-blank value
     width: int = 0  # farthest column referenced by any cell (an upper bound of calamine's width)
     data_pos: int | None = None  # offset in the XML of the last cell holding a non-blank value
+    # the XML from its </sheetData> on (merged ranges, page setup: what a cut copy keeps after the data), so
+    # that cutting the sheet stops inflating it at its last row with data; None when not seen (or too long)
+    after: bytes | None = None
     prefix: bytes = b""  # the namespace prefix of the sheet's elements ("x:"), usually none
 
     def needs_trim(self, max_cells: int) -> bool:
@@ -74,7 +78,8 @@ def scan(fh, strings) -> Extent:
     ext = Extent()
     cells = Scan(ext.cells)
     carry = b""
-    tail: bytes | None = None  # from the first <mergeCell on
+    tail: bytearray | None = None  # from </sheetData> on: merged ranges and the rest, which hold no cells
+    sd_end = b""
     wide = False
     widest = 0
     tokens = None
@@ -93,6 +98,7 @@ def scan(fh, strings) -> Extent:
             m = _PREFIX.search(window)
             ext.prefix = p = (m.group(1) or b"") if m else b""
             tokens = (b"</" + p + b"c>", b"<" + p + b"c ")
+            sd_end = b"</" + p + b"sheetData"  # without the ">": a needle ending in a common byte searches slowly
         if not wide and _WIDE_ANY.search(window):
             wide = True
         if wide:
@@ -103,11 +109,13 @@ def scan(fh, strings) -> Extent:
         ext.last_row = max(ext.last_row, any_row)
         if data_row and data_row >= ext.data_row:
             ext.data_row, ext.data_pos = data_row, before - len(carry) + at
-        k = window.find(b"mergeCell")  # <mergeCell or <x:mergeCell: the merged ranges follow the data
+        k = window.find(sd_end)
         if k >= 0:
-            tail = window[max(0, k - 16):]
+            tail = bytearray(window[k:])
         carry = window[-_CARRY:]
     ext.width = widest or 26
+    if tail is not None and len(tail) <= _AFTER_CAP:
+        ext.after = bytes(tail)
     for m in re.finditer(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"', tail or b""):
         c0, r0 = col_number(m.group(1)) - 1, int(m.group(2)) - 1
         c1, r1 = (col_number(m.group(3)) - 1, int(m.group(4)) - 1) if m.group(3) else (c0, r0)
@@ -231,7 +239,9 @@ def cut_copy(source, extents: dict, strings, blank=()) -> tuple[bytes, dict[str,
 
 
 def cut_rows(fh, write, ext: Extent) -> None:
-    """Copy a sheet's XML from `fh` to `write` without the rows after its last row with data."""
+    """Copy a sheet's XML from `fh` to `write` without the rows after its last row with data. The part after
+    the data is the scan's copy of it when it kept one (`ext.after`): reading stops at the data's end (the
+    scan has read the member whole, its CRC checked)."""
     p = ext.prefix
     sd_end = b"</" + p + b"sheetData>"
     if ext.data_pos is None:  # no data: keep <sheetData> itself, nothing in it
@@ -253,6 +263,9 @@ def cut_rows(fh, write, ext: Extent) -> None:
                 continue
             k += len(target)
             write(pending[:k])
+            if ext.after is not None:  # what follows the data, kept by the scan: the rest is not inflated
+                write(ext.after)
+                return
             pending, offset, phase = pending[k:], offset + k, 1
         if phase == 1:
             k = pending.find(sd_end)

@@ -185,15 +185,14 @@ def available() -> bool:
     return find_spec("fastexcel") is not None
 
 
-def read(source, name: str) -> list:
-    """RawSheets whose `rows` hold the head only and whose `body(start)` gives the data columns.
+def read(source, max_cells: int) -> list[tuple[str, list[list], _Body]]:
+    """(sheet name, head rows, body) of every worksheet: `body(start)` gives the data columns (formats.read_file
+    makes RawSheets of them; a sheet larger than `max_cells` is refused).
 
     `body(start)` returns None when the fast path refuses the sheet (the caller then reads it by calamine).
     Raises Unsupported when the workbook's structure is not understood (the caller reads it all by calamine).
     fastexcel itself is imported when the first sheet is loaded.
     """
-    from .formats import MAX_CELLS, RawSheet
-
     try:
         with open_zip(source) as zf:
             sst = _Strings(zf)
@@ -204,13 +203,9 @@ def read(source, name: str) -> list:
         raise Unsupported(str(exc)) from None
     if not parts:
         raise Unsupported("no worksheets")
-    book = _Book(source, MAX_CELLS, sst)
+    book = _Book(source, max_cells, sst)
     book.members = [member for _, _, member, _ in parts]
-    sheets = []
-    for sheet_name, head, member, size in parts:
-        body = _Body(book, sheet_name, head, member, size)
-        sheets.append(RawSheet(sheet_name, head, [], body=body))
-    return sheets
+    return [(sheet_name, head, _Body(book, sheet_name, head, member, size)) for sheet_name, head, member, size in parts]
 
 
 def _open_reader(source):

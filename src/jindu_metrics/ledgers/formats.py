@@ -127,7 +127,7 @@ def read_file(path: Path, label: str | None = None, password: Password = None) -
 
         if fastxlsx.available():
             try:
-                sheets = fastxlsx.read(source, name)
+                sheets = [RawSheet(sheet, head, [], body=body) for sheet, head, body in fastxlsx.read(source, MAX_CELLS)]
             except fastxlsx.Unsupported:
                 sheets = None
             for s in sheets or []:
