@@ -255,6 +255,8 @@ def test_batch_writes_summary_html(batch_out):
     bars = _chart(page, "执行率（目标100%）")
     assert len(re.findall(r"<text[^>]*>第\d名 [甲乙丙]镇</text>", bars)) == 3
     assert "各镇街禁毒工作情况的通报" in page  # the county text
+    assert "|---" not in page and "| 排名 |" not in page  # its ranking tables as tables, not markdown
+    assert len(re.findall(r"<table><caption></caption><thead><tr><th>排名</th><th>镇街</th>", page)) >= 3
     assert "张1" not in page  # persons' names are 张0, 张1, ...
 
 

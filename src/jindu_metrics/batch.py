@@ -274,7 +274,10 @@ def process_file(job: dict) -> list[UnitResult]:
             if _not_a_township(path, ledgers):  # 说明.txt, last run's 汇总.xlsx
                 return [replace(_failed(name, None, InputError("未识别出任何台帐工作表（不是台帐）")), status="skipped")]
             ledgers.require_any()  # a workbook with no ledger in it is a failed unit, like a broken one
-        findings = validate(ledgers)
+        from .report.render import bulletin_window
+
+        # person state (管控等级, 三年未复吸) is judged on the last day of the window every figure covers
+        findings = validate(ledgers, as_of=bulletin_window(job["period"]).end)
     except JinduError as exc:
         return [_failed(name, None, exc)]
     except MemoryError:

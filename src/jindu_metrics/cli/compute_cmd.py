@@ -60,13 +60,14 @@ def _judged(ledgers, findings, period):
     return judged_on(ledgers, findings, period.end)
 
 
-def _findings_line(findings, paths) -> int:
-    """One stderr line counting 错误/警告; the exit code they imply."""
+def _findings_line(findings, paths, period=None) -> int:
+    """One stderr line counting 错误/警告 (with the validate command that lists the same ones); the exit code
+    they imply."""
     from ..findings import summarize
 
     s = summarize(findings)
     if s["错误"] or s["警告"]:
-        args = " ".join(str(p) for p in paths)
+        args = " ".join(str(p) for p in paths) + (f" --period {period.end:%Y-%m-%d}" if period else "")
         common.err(f"台帐检查：错误 {s['错误']} 条，警告 {s['警告']} 条（有问题的单元格未计入）。"
                    f"查看明细：jindu validate {args}")
     return 1 if s["错误"] else 0
@@ -191,7 +192,7 @@ def compute_cmd(
 
     p, default_used = _period(period, ledgers)
     result = compute(ledgers, cat, p, by=by, metrics=metric, baseline=baseline)
-    code = _findings_line(_judged(ledgers, findings, p), paths)
+    code = _findings_line(_judged(ledgers, findings, p), paths, p)
     common.missing_line(result.missing_ledgers)
     _emit(result, cat, fmt, output, default_used, [*paths, catalog])
     raise typer.Exit(max(code, common.strict_code(result.rows, strict)))
@@ -259,7 +260,7 @@ def explain_cmd(
     cat.get(metric)  # unknown names fail before any work
     p, default_used = _period(period, ledgers)
     ex = explain(ledgers, cat, metric, p, unit=unit)
-    code = _findings_line(_judged(ledgers, findings, p), paths)
+    code = _findings_line(_judged(ledgers, findings, p), paths, p)
     if fmt == "json":
         import json
 

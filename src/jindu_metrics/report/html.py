@@ -200,6 +200,10 @@ def _bulletin_html(text: str) -> str:
 
     out = []
     for b in parse_blocks(text):
+        if b.kind == "table":  # a markdown table of the bulletin text (the county rankings): a table here too
+            header, *rows = b.rows
+            out.append(_table_html({"caption": "", "header": header, "rows": rows}))
+            continue
         cls = b.kind if b.kind in ("title", "addressee", "h1", "h2", "signature", "date") else "para"
         lead = f'<span class="lead">{_esc(b.lead)}</span>' if getattr(b, "lead", "") else ""
         out.append(f'<p class="{cls}">{lead}{_esc(b.text)}</p>')
