@@ -3,30 +3,23 @@ entry and document times, so that equal content gives equal bytes."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from pathlib import Path
 
 from .. import schema
 from . import atomic_write_bytes
-from .compute import deterministic_zip
+from .compute import ARCHIVE_TIME, deterministic_zip
 
-FIXED_TIME = dt.datetime(2018, 1, 1, 0, 0, 0)
 DATE_FORMAT = "yyyy-mm-dd"
 TEMPLATE_ROWS = 5000  # rows 2..5000 carry the drop-down lists
 
-def normalize_xlsx(data: bytes) -> bytes:
-    """Fixed zip entry and document times, so equal content gives equal bytes."""
-    return deterministic_zip(data, core_time="2018-01-01T00:00:00Z")
-
-
 def save_workbook(wb, path: Path) -> Path:
+    """Save with the one archive time in every zip entry and document property: equal content, equal bytes."""
     wb.properties.creator = "jindu"
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
+    wb.properties.created = wb.properties.modified = ARCHIVE_TIME
     buf = io.BytesIO()
     wb.save(buf)
-    atomic_write_bytes(Path(path), normalize_xlsx(buf.getvalue()))
+    atomic_write_bytes(Path(path), deterministic_zip(buf.getvalue()))
     return Path(path)
 
 
