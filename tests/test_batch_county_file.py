@@ -9,6 +9,7 @@ from support.workbooks import write_canonical
 from test_batch import TOWNS, run, town_records
 
 from jindu_metrics.outputs import MARKER
+from jindu_metrics.report.trend import TREND_METRICS
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -49,7 +50,7 @@ def test_town_results_in_workers_equal_in_process(tmp_path):
     towns = batch.towns_of(ledgers)
     parts, _ = batch.split_by_town(ledgers, towns)
     job = {"period": parse_period("2018-01..2018-10"), "catalog": None, "targets": {}, "template": None,
-           "workspace": None, "trend_metrics": list(batch.TREND_METRICS), "bulletins": True}
+           "workspace": None, "trend_metrics": list(TREND_METRICS), "bulletins": True}
     fd = {t: [] for t in towns}
     alone = batch.town_results("县.xlsx", towns, parts, fd, job)
     shared = batch.town_results("县.xlsx", towns, parts, fd, {**job, "town_jobs": 2})

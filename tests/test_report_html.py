@@ -155,7 +155,6 @@ def test_missing_ledger_is_absent_not_zero(tmp_path):
 
 def test_month_by_month_is_one_pass(monkeypatch):
     """The twelve-month lines cost one pass of the engine over every window, not a compute per month."""
-    from jindu_metrics.cli.report_cmd import main_trend
     from jindu_metrics.ledgers import load_ledgers
     from jindu_metrics.metrics import engine
     from jindu_metrics.metrics.catalog import load_catalog
@@ -163,6 +162,7 @@ def test_month_by_month_is_one_pass(monkeypatch):
     from jindu_metrics.report.context import build_context
     from jindu_metrics.report.html import township_page
     from jindu_metrics.report.render import bulletin_results
+    from jindu_metrics.report.trend import main_trend
 
     ledgers, cat, per = load_ledgers([SAMPLE]), load_catalog(), parse_period("2018-10")
     results = bulletin_results(ledgers, cat, per)

@@ -18,12 +18,13 @@ from pathlib import Path
 
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, JinduError, UsageError
 from .privacy import Names, mask_text
+from .report.trend import trend_ids as main_trend_ids
+from .report.trend import trend_periods, trend_values
 
 TOWN = "所属镇街"
 VILLAGE = "所属村居"
 ID = "公民身份号码"
 # Rates whose month-by-month course the 趋势 sheet charts (those the bulletins quote), in this order.
-TREND_METRICS = ("detention_ratio", "rehab_rate", "grid_inclusion_rate", "visit_rate", "community_execution_rate")
 BULLETIN_NAME = "通报"
 
 
@@ -159,28 +160,6 @@ def _catalog(path, targets):
 
         _CATALOGS[key] = load_catalog(path, targets=targets or None)
     return _CATALOGS[key]
-
-
-def _trend_periods(period) -> list:
-    """Jan..each month end of the period's year to date (the last one ends where the period ends)."""
-    from .periods import Period, _month_end
-
-    ytd = period.year_to_date()
-    out = []
-    for m in range(1, ytd.end.month + 1):
-        end = _month_end(ytd.end.year, m)
-        out.append(Period(ytd.start, min(end, ytd.end)))
-    return out
-
-
-def trend_values(ledgers, catalog, period, metric_ids: list[str]) -> dict[str, list]:
-    """Each key rate's exact value at each month of the year to date (stock: that month's end; flow: Jan..m)."""
-    from .metrics.engine import exact_values
-
-    if not metric_ids:
-        return {}
-    got = exact_values(ledgers, catalog, _trend_periods(period), metrics=list(metric_ids))
-    return {m: got[m] for m in metric_ids}
 
 
 @dataclass
@@ -531,7 +510,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
     if total_unit is None:
         level_unit = getattr(workspace, "unit", None) if getattr(workspace, "level", "镇街") != "镇街" else None
         total_unit = level_unit or "全县"
-    trend_ids = [m for m in TREND_METRICS if any(i.id == m for i in cat.indicators)]
+    trend_ids = main_trend_ids(cat)
 
     files, skipped = list_inputs(inputs, out)
     if on_start:
@@ -726,6 +705,6 @@ def workbook_data(result: BatchResult, cat, scheme, ok: list[UnitResult], total_
         "window": window_note(result.window),
         "indicators": inds, "units": [r.unit for r in ok], "total_unit": result.total_unit,
         "rows": rows, "scores": scores, "findings": findings, "failures": failures,
-        "trend": {"months": [f"{p.end.month}月" for p in _trend_periods(result.period)],
+        "trend": {"months": [f"{p.end.month}月" for p in trend_periods(result.period)],
                   "metrics": [by_id[m] for m in trend_ids], "values": trend_values_},
     }

@@ -148,14 +148,16 @@ def locate(findings: list[Finding], positions: dict[tuple, dict[str, int]]) -> l
     `positions`: (file, sheet) -> {canonical column name: 0-based index in the sheet as read}. Findings with
     no column, a letter already, or a column the sheet lacks (missing_column) are kept as they are.
     """
-    from dataclasses import replace
-
+    letters: dict[tuple, str | None] = {}  # a county file's checks give 10^4 findings on a few columns
     out = []
     for f in findings:
         if f.column and f.column_letter is None:
-            i = positions.get((f.file, f.sheet), {}).get(f.column)
-            if i is not None:
-                f = replace(f, column_letter=excel_column(i))
+            key = (f.file, f.sheet, f.column)
+            if key not in letters:
+                i = positions.get((f.file, f.sheet), {}).get(f.column)
+                letters[key] = None if i is None else excel_column(i)
+            if letters[key] is not None:  # built directly: dataclasses.replace costs twice as much
+                f = Finding(f.code, f.file, f.sheet, f.row, f.column, f.value, f.detail, f.allowed, letters[key])
         out.append(f)
     return out
 

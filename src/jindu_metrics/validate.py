@@ -151,16 +151,18 @@ STATE_CODES = ("level_contradiction", "status_detail_mismatch", "last_seizure_ou
 
 
 def judged_on(ledgers: LedgerSet, findings: list[Finding], as_of: dt.date) -> list[Finding]:
-    """`findings` (validate's) with the person-state checks judged on `as_of` instead (a period's last day,
-    once the period is known)."""
+    """`findings` (validate's, best with state=False: then the state is worked out once) with the person-state
+    checks judged on `as_of` (a period's last day, once the period is known)."""
     kept = [f for f in findings if f.code not in STATE_CODES]
     if "persons" in ledgers.kinds_present:
         kept += locate(state_checks(ledgers, as_of), ledgers.positions())
     return sorted(kept, key=lambda f: f.sort_key())
 
 
-def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None) -> list[Finding]:
-    """The cross-ledger checks; person state is judged on `as_of` (default: `judgement_day`)."""
+def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None, *,
+                 state: bool = True) -> list[Finding]:
+    """The cross-ledger checks; person state is judged on `as_of` (default: `judgement_day`), unless `state`
+    is False."""
     import pandas as pd
 
     today_ts = pd.Timestamp(today or dt.date.today())
@@ -247,15 +249,17 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.dat
                 b = d.loc[bad.index[bad]]
                 detail = [f"身份证号显示为{e}" for e in expected[bad]]
                 out += _rows(b, "gender_mismatch", "性别", "性别", detail)
-    if "persons" in ledgers.kinds_present:
+    if state and "persons" in ledgers.kinds_present:
         out += state_checks(ledgers, as_of or judgement_day(ledgers, today))
     return out
 
 
-def validate(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None) -> list[Finding]:
+def validate(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None, *,
+             state: bool = True) -> list[Finding]:
     """All findings: the reader's and the cross-ledger checks, sorted by file, sheet, row, column, code.
-    `as_of`: the day person state is judged on (a period's last day); default the latest date in the data."""
-    found = list(ledgers.findings) + locate(cross_checks(ledgers, today, as_of), ledgers.positions())
+    `as_of`: the day person state is judged on (a period's last day); default the latest date in the data.
+    `state=False` leaves the person-state checks out, for judged_on to add once the period is known."""
+    found = list(ledgers.findings) + locate(cross_checks(ledgers, today, as_of, state=state), ledgers.positions())
     if not ledgers.kinds_present:  # no ledger, no figures: compute and report refuse such input (exit 2)
         found.append(Finding("no_ledger", "、".join(ledgers.files) or "（无文件）", detail=ledgers.unrecognised()))
     return sorted(found, key=lambda f: f.sort_key())

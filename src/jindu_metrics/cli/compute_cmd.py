@@ -42,7 +42,7 @@ def load_and_validate(paths, unit, password=None):
     from ..validate import validate
 
     ledgers = load_ledgers(list(paths), unit=unit, password=common.password_source(password))
-    return ledgers, validate(ledgers)
+    return ledgers, validate(ledgers, state=False)  # person state: judged once, on the period's last day
 
 
 def _period(text, ledgers):

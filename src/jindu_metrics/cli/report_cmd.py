@@ -91,6 +91,7 @@ def report(
                          catalog=cat)
     if fmt == "html":
         from ..report.html import write_report_html
+        from ..report.trend import main_trend
 
         write_report_html(output, text, results, main_trend(ledgers, cat, per), cat, workspace=workspace, date=when,
                           inputs=guarded)
@@ -113,11 +114,3 @@ def report(
     missing_line(ytd.missing_ledgers)
     raise typer.Exit(strict_code(ytd.for_unit(None), strict))
 
-
-def main_trend(ledgers, catalog, period) -> dict:
-    """The main ratios month by month over the period's year (batch's 趋势: one engine pass for all months)."""
-    from ..batch import TREND_METRICS, _trend_periods, trend_values
-
-    ids = [i for i in TREND_METRICS if any(ind.id == i for ind in catalog.indicators)]
-    return {"months": [f"{p.end.month}月" for p in _trend_periods(period)],
-            "values": trend_values(ledgers, catalog, period, ids)}
