@@ -147,16 +147,13 @@ def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
     return out
 
 
-STATE_CODES = ("level_contradiction", "status_detail_mismatch", "last_seizure_outdated")
-
-
 def judged_on(ledgers: LedgerSet, findings: list[Finding], as_of: dt.date) -> list[Finding]:
-    """`findings` (validate's, best with state=False: then the state is worked out once) with the person-state
-    checks judged on `as_of` (a period's last day, once the period is known)."""
-    kept = [f for f in findings if f.code not in STATE_CODES]
+    """validate(…, state=False)'s `findings` with the person-state checks added, judged on `as_of` (a period's
+    last day, once the period is known): the state is worked out once."""
+    found = list(findings)
     if "persons" in ledgers.kinds_present:
-        kept += locate(state_checks(ledgers, as_of), ledgers.positions())
-    return sorted(kept, key=lambda f: f.sort_key())
+        found += locate(state_checks(ledgers, as_of), ledgers.positions())
+    return sorted(found, key=lambda f: f.sort_key())
 
 
 def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None, *,

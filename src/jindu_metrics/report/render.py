@@ -69,8 +69,6 @@ def _sized(value):
 
 
 def _bounded_filter(f):
-    import functools
-
     @functools.wraps(f)  # keeps jinja_pass_arg (pass_context / pass_environment)
     def wrapper(*args, **kwargs):
         _check_args(args[1:], kwargs)
