@@ -5,23 +5,33 @@ from __future__ import annotations
 import datetime as dt
 
 from . import schema
-from .findings import Finding, locate
+from .findings import Finding, excel_column, locate
 from .ledgers.model import LedgerSet
 
 ID = "公民身份号码"
 
 
-def _rows(df, code: str, column: str | None, value_col: str | None = None, detail=None) -> list[Finding]:
-    """One finding per row of df (df already filtered to the offending rows, usually few)."""
+def _rows(df, code: str, column: str | None, value_col: str | None = None, detail=None,
+          positions: dict | None = None) -> list[Finding]:
+    """One finding per row of df (df already filtered to the offending rows, usually few); `positions`
+    (LedgerSet.positions()): the findings are built located (findings.locate), not located again."""
     out = []
-    cols = ["_file", "_sheet", "_row"] + ([value_col] if value_col else [])
-    details = detail if detail is not None else None
-    for i, rec in enumerate(df[cols].itertuples(index=False, name=None)):
-        val = rec[3] if value_col else None
+    rows = df["_row"].to_numpy().tolist()
+    values = df[value_col].to_numpy(dtype=object) if value_col else [None] * len(rows)
+    details = detail if detail is not None else [""] * len(rows)
+    letters: dict = {}
+    for file, sheet, row, val, d in zip(df["_file"].to_numpy(dtype=object), df["_sheet"].to_numpy(dtype=object),
+                                        rows, values, details):
         if val is not None and not isinstance(val, str):
             val = str(val.date()) if hasattr(val, "date") else str(val)
-        d = details[i] if details is not None else ""
-        out.append(Finding(code, rec[0], rec[1], int(rec[2]), column, val, detail=d))
+        letter = None
+        if positions is not None and column:
+            key = (file, sheet)
+            if key not in letters:
+                i = positions.get(key, {}).get(column)
+                letters[key] = None if i is None else excel_column(i)
+            letter = letters[key]
+        out.append(Finding(code, file, sheet, int(row), column, val, d, "", letter))
     return out
 
 
@@ -73,17 +83,28 @@ def _day(d) -> str:
     return f"{d:%Y-%m-%d}"
 
 
+def _days(s):
+    """A datetime64 Series as "YYYY-MM-DD" texts (NaT → "NaT"), in one array operation."""
+    import numpy as np
+
+    return np.datetime_as_string(s.to_numpy(dtype="datetime64[ns]"), unit="D").astype(object)
+
+
 def _has_column(df, column: str, positions: dict) -> object:
     """Per row: the row's sheet has `column` (a check on a column the sheet lacks would flag every row)."""
     import numpy as np
 
-    sheets = {key for key, cols in positions.items() if column in cols}
-    keys = list(zip(df["_file"], df["_sheet"]))
-    return np.fromiter((k in sheets for k in keys), dtype=bool, count=len(keys))
+    out = np.zeros(len(df), dtype=bool)
+    files, sheets = df["_file"].to_numpy(dtype=object), df["_sheet"].to_numpy(dtype=object)
+    for (file, sheet), cols in positions.items():  # a few sheets: one comparison each
+        if column in cols:
+            out |= (files == file) & (sheets == sheet)
+    return out
 
 
 def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
-    """The persons' recorded 管控等级, 人员状态细分 and 末次查获日期 against their state on `as_of` (state.py)."""
+    """The persons' recorded 管控等级, 人员状态细分 and 末次查获日期 against their state on `as_of` (state.py);
+    the findings come located (their column letters filled in)."""
     import numpy as np
     import pandas as pd
 
@@ -100,15 +121,15 @@ def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
     detected = st["末次检出日期"]
 
     # per person, as arrays (the texts are built for the flagged rows only, by position)
-    since = np.where(detected.notna().to_numpy(), ("末次检出日期为" + detected.dt.strftime("%Y-%m-%d")).to_numpy(),
-                     "没有任何查获或检出日期")
+    since = np.where(detected.notna().to_numpy(), "末次检出日期为" + _days(detected), "没有任何查获或检出日期")
     states = status.astype(object).to_numpy()
 
     # 管控等级: given to persons under dynamic control (社会面, not 三年未复吸) only (ledgers.md)
     level = persons["管控等级"].notna().to_numpy()
     # rows whose sheet has the column and whose cell was read (an unreadable one is the reader's finding)
     unread = {(f.file, f.sheet, f.row) for f in ledgers.findings if f.column == "管控等级"}
-    judged = _has_column(persons, "管控等级", ledgers.positions())
+    positions = ledgers.positions()
+    judged = _has_column(persons, "管控等级", positions)
     if unread:
         judged &= ~pd.Series(list(zip(persons["_file"], persons["_sheet"], persons["_row"]))).isin(unread).to_numpy()
     managed, registered = st["管控"].to_numpy(), st["在册"].to_numpy()
@@ -121,10 +142,10 @@ def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
                f"{si}，{on}已满三年未复吸，不在管控之列，管控等级应为空" if t else
                f"人员状态为{st_}，不在社会面管控之列，管控等级应为空"
                for st_, g, t, si in zip(states[given], gone[given], three[given], since[given])]
-        out += _rows(persons[given], "level_contradiction", "管控等级", "管控等级", why)
+        out += _rows(persons[given], "level_contradiction", "管控等级", "管控等级", why, positions)
     if lacking.any():
         why = [f"社会面管控人员（{si}，{on}未满三年）未填管控等级" for si in since[lacking]]
-        out += _rows(persons[lacking], "level_contradiction", "管控等级", None, why)
+        out += _rows(persons[lacking], "level_contradiction", "管控等级", None, why, positions)
 
     # 人员状态细分 (police exports) against the dates
     detail = persons["人员状态细分"]
@@ -135,15 +156,16 @@ def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
                                (claims_not, "已满三年", schema.STATUS_DETAIL_NOT_3Y)):
         if mask.any():
             why = [f"人员状态为{sub}，但{si}，{on}{reached}" for si in since[mask]]
-            out += _rows(persons[mask].assign(人员状态=sub), "status_detail_mismatch", "人员状态", "人员状态", why)
+            out += _rows(persons[mask].assign(人员状态=sub), "status_detail_mismatch", "人员状态", "人员状态", why,
+                         positions)
 
     # 末次查获日期 older than a seizure of the same person
     seized = latest_seizure(persons, ledgers["seizures"], last)
     own = persons["末次查获日期"]
     stale = (own.notna() & seized.notna() & (seized > own)).to_numpy(dtype=bool)
     if stale.any():
-        why = [f"查处台帐中此人有{_day(x)}的查处记录，晚于末次查获日期" for x in seized[stale]]
-        out += _rows(persons[stale], "last_seizure_outdated", "末次查获日期", "末次查获日期", why)
+        why = [f"查处台帐中此人有{x}的查处记录，晚于末次查获日期" for x in _days(seized[stale])]
+        out += _rows(persons[stale], "last_seizure_outdated", "末次查获日期", "末次查获日期", why, positions)
     return out
 
 
@@ -152,7 +174,7 @@ def judged_on(ledgers: LedgerSet, findings: list[Finding], as_of: dt.date) -> li
     last day, once the period is known): the state is worked out once."""
     found = list(findings)
     if "persons" in ledgers.kinds_present:
-        found += locate(state_checks(ledgers, as_of), ledgers.positions())
+        found += state_checks(ledgers, as_of)  # built located
     return sorted(found, key=lambda f: f.sort_key())
 
 
@@ -179,7 +201,7 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.dat
 
     # rows of other ledgers whose ID is not in persons (only when a persons ledger was read)
     has_persons = "persons" in ledgers.kinds_present
-    known = pd.Index(persons[ID].dropna().unique()) if len(persons) else pd.Index([])
+    known = pd.Index(persons[ID].dropna().unique(), dtype=object) if len(persons) else pd.Index([], dtype=object)
     if has_persons:
         for kind in ("seizures", "community", "contacts"):
             df = ledgers[kind]

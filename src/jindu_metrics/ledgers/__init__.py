@@ -313,22 +313,10 @@ def _drop_duplicate_files(parts: dict) -> list:
 
 def _fill_from_persons(frames_: dict) -> None:
     """Seizure/community/contact rows missing 姓名/所属村居/所属镇街 take them from the persons ledger."""
-    persons = frames_["persons"]
-    if persons.empty:
-        return
-    key = "公民身份号码"
-    lookup = persons.dropna(subset=[key]).drop_duplicates(subset=[key], keep="first").set_index(key)
+    from .link import fill_from_persons
+
     for kind in ("seizures", "community", "contacts"):
-        df = frames_[kind]
-        if df.empty:
-            continue
-        for col in ("姓名", "所属村居", "所属镇街"):
-            if col not in df.columns:
-                continue
-            missing = df[col].isna() & df[key].notna()
-            if missing.any():
-                filled = df.loc[missing, key].map(lookup[col])
-                df.loc[missing, col] = filled.astype(object).where(filled.notna(), None)
+        frames_[kind] = fill_from_persons(frames_[kind], frames_["persons"], add=False)
 
 
 def _fill_unit(frames_: dict, unit: str | None) -> str | None:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import derived, schema
 from ..errors import UsageError
+from ..ledgers.link import fill_from_persons
 from ..ledgers.model import LedgerSet
 from ..periods import Period
 from ..state import NAT, person_states
@@ -120,29 +121,15 @@ def whole_unit_name(ledgers: LedgerSet) -> str:
 
 
 def _fill_units(df: pd.DataFrame, persons: pd.DataFrame, unit: str | None) -> pd.DataFrame:
-    """Fill 所属村居/所属镇街 missing on a row from the person's entry, then 所属镇街 from the unit."""
+    """Fill 所属村居/所属镇街 (and 姓名) missing on a row from the person's entry (ledgers.link), then
+    所属镇街 from the unit; unit columns as Python objects with None for empty."""
     if not len(df):
         return df
-    df = df.copy(deep=False)  # columns are replaced whole below, never written into
-    if ID in df.columns and len(persons):
-        table = None
-        has_id = df[ID].notna()
-        for col in schema.UNIT_COLUMNS + ("姓名",):
-            if col not in df.columns and col in schema.UNIT_COLUMNS and col in persons.columns:
-                # A ledger without the column (帮教管控台帐 has no 所属镇街): every row takes the person's.
-                df[col] = pd.Series(None, index=df.index, dtype=object)
-            if col in df.columns and col in persons.columns:
-                miss = df[col].isna()
-                if (miss & has_id).any():
-                    if table is None:
-                        table = persons.dropna(subset=[ID]).drop_duplicates(ID).set_index(ID)
-                    filled = df[col].astype(object).copy()
-                    filled[miss] = _lookup(df.loc[miss, ID], table[col]).to_numpy()
-                    df[col] = filled
+    df = fill_from_persons(df, persons, add=True).copy(deep=False)  # columns are replaced whole below
     if unit and "所属镇街" in df.columns:
         df["所属镇街"] = df["所属镇街"].where(df["所属镇街"].notna(), unit)
-    for col in schema.UNIT_COLUMNS:
-        if col in df.columns:
+    for col in schema.UNIT_COLUMNS:  # canonical text is object with None already (ledgers.frames)
+        if col in df.columns and df[col].dtype != object:
             df[col] = df[col].astype(object).where(df[col].notna(), None)
     return df
 
