@@ -80,6 +80,26 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def _tune_allocator() -> None:
+    """glibc only: keep allocations of 1 MB and more in their own mappings, returned to the system when freed.
+
+    glibc raises its mmap threshold each time a large block is freed (up to 32 MB), after which the reader's
+    16 MB pieces of inflated XML and Arrow's buffers come from per-thread heaps that are not given back: on
+    the county workbook formatted down to row 200,000, peak RSS was 460 MB instead of 310 MB. Setting the
+    threshold fixes it (as MALLOC_MMAP_THRESHOLD_=1048576 would). Elsewhere (Windows, musl, macOS): nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt = getattr(libc, "mallopt", None)  # absent from musl
+        if mallopt is not None:
+            mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError, TypeError):  # no C library to ask: the defaults stay
+        pass
+
+
 def run() -> None:
     """The `jindu` executable: main(), then exit at once once the output is flushed.
 
@@ -88,6 +108,7 @@ def run() -> None:
     renamed, worker threads joined), so the process ends with os._exit. Tests call main() instead.
     """
     code: int = 0
+    _tune_allocator()
     try:
         main()
     except SystemExit as exc:

@@ -227,9 +227,11 @@ class _Prefetch:
     """Loads the data columns of a workbook's fast-path sheets in one background thread.
 
     fastexcel parses without holding the GIL, so on two cores the sheets are parsed while this thread
-    imports pandas and normalises the sheets already loaded. The biggest sheet goes first, so that what
-    is left after the last parse is the normalising of a small sheet. Results do not depend on timing:
-    each body is computed exactly as if called here (body() itself turns any failure into None).
+    imports pandas and normalises the sheets already loaded. The biggest sheet goes first, and the others
+    are parsed beside it in a second thread (each with its own reader): the county's contacts sheet takes
+    longer than all the others, so what is left after it is the normalising of one sheet. Results do not
+    depend on timing: each body is computed exactly as if called here (body() itself turns any failure
+    into None).
     """
 
     def __init__(self, raws: list, headers: list, threads: bool = True):
@@ -247,12 +249,25 @@ class _Prefetch:
             jobs.sort(key=lambda j: (-getattr(j[1], "size", 0), j[0]))
             for book in self.books:
                 book.scan([b.member for _, b, _ in jobs if getattr(b, "book", None) is book])
-            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jindu-read")
+            import os
+
+            workers = 2 if len(jobs) > 1 and (os.cpu_count() or 1) > 1 else 1
+            self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jindu-read")
             self.futures = {i: self.pool.submit(body, start) for i, body, start in jobs}
 
-    def order(self, n: int) -> list[int]:
-        """The order to handle n sheets in: those not loaded here first, then as they are loaded."""
-        return [i for i in range(n) if i not in self.futures] + list(self.futures)
+    def order(self, n: int):
+        """The order to handle n sheets in: those not loaded here first, then each as soon as it is loaded
+        (in sheet order when loaded in this thread). Each sheet is normalised on its own, so the order
+        changes only when the work is done."""
+        yield from (i for i in range(n) if i not in self.futures)
+        if self.pool is None:
+            yield from list(self.futures)
+            return
+        from concurrent.futures import as_completed
+
+        index = {f: i for i, f in self.futures.items()}
+        for f in as_completed(list(index)):
+            yield index[f]
 
     def take(self, i: int):
         """body(start) of sheet i; None when it has no header."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import PurePosixPath
@@ -142,7 +143,7 @@ def scan_member(source, member: str, sst: _Strings, zf: zipfile.ZipFile | None =
     if zf is None:
         with open_zip(source) as own:
             return scan_member(source, member, sst, own)
-    with zf.open(member) as fh:
+    with extent.open_member(zf, member) as fh:
         return extent.scan(fh, sst.__getitem__)
 
 
@@ -196,7 +197,7 @@ def read(source, max_cells: int) -> list[tuple[str, list[list], _Body]]:
     try:
         with open_zip(source) as zf:
             sst = _Strings(zf)
-            parts = [(n, peek(zf, m, sst), m, zf.getinfo(m).file_size) for n, m in sheet_parts(zf)]
+            parts = [(n, peek(zf, m, sst), m, zf.getinfo(m).compress_size) for n, m in sheet_parts(zf)]
     except Unsupported:
         raise
     except Exception as exc:  # noqa: BLE001 - anything odd: calamine reads it and words the error
@@ -271,18 +272,18 @@ def _columns_of(table, col0: int) -> tuple[list, int]:
 class _Book:
     """One workbook on the fast path: the fastexcel reader, opened when the first sheet is loaded.
 
-    Sheets are parsed one after the other, each after its scan (extent.scan: merged ranges and how far
-    its cells really reach; a sheet whose cells reach far beyond its data is parsed from a rewritten
-    copy). When the caller loads them ahead in a thread of its own (ledgers._Prefetch), it first calls
-    scan(): the scans, which mostly inflate the zip (zlib runs without the GIL), then run in a second
-    thread, each ahead of its sheet's parse.
+    Each sheet is parsed after its scan (extent.scan: merged ranges and how far its cells really reach; a
+    sheet whose cells reach far beyond its data is parsed from a rewritten copy). When the caller loads
+    them ahead in threads of its own (ledgers._Prefetch), it first calls scan(): the scans, which mostly
+    inflate the zip (zlib runs without the GIL), then run in another thread, each ahead of its sheet's
+    parse. A fastexcel reader parses one sheet at a time ("Already borrowed" otherwise): each thread that
+    parses has readers of its own.
     """
 
     def __init__(self, source, max_cells: int, sst: _Strings):
         self.source, self.max_cells, self.sst = source, max_cells, sst
         self.members: list[str] = []  # every worksheet's zip member
-        self.reader = None
-        self.cut = None  # (reader, dropped) of the cut copy, once a sheet needed it
+        self.readers = threading.local()  # this thread's reader of the workbook (.book)
         self.scans: dict = {}
         self.pool = None
         self.zf: zipfile.ZipFile | None = None
@@ -325,16 +326,12 @@ class _Book:
             return None
 
     def trimmed(self, member: str):
-        """(fastexcel reader of a copy of the workbook in which every sheet reaching far beyond its data is
-        cut and every other sheet left empty, non-blank cells cut right of the column cap in `member`).
-        One copy for all such sheets; the other sheets are read from the workbook itself."""
-        if self.cut is None:
-            exts = {m: self.extent(m) for m in self.members}
-            cut = {m: e for m, e in exts.items() if e.needs_trim(self.max_cells)}
-            data, dropped = extent.cut_copy(self.source, cut, self.sst.__getitem__, set(exts) - set(cut))
-            self.cut = _open_reader(data), dropped
-        reader, dropped = self.cut
-        return reader, dropped.get(member, 0)
+        """(fastexcel reader of a copy of the workbook in which this sheet is cut and every other sheet left
+        empty, non-blank cells cut right of the column cap). One copy per such sheet, made as soon as its
+        scan is done (not after every sheet's), and dropped once its sheet is parsed."""
+        others = set(self.members) - {member}
+        data, dropped = extent.cut_copy(self.source, {member: self.extent(member)}, self.sst.__getitem__, others)
+        return _open_reader(data), dropped.get(member, 0)
 
     def has_merged(self, member: str) -> bool:
         """Whether a sheet has merged cells (True when that cannot be told)."""
@@ -356,9 +353,9 @@ class _Book:
             # a stray cell far below or right of the data: parse a copy without it
             reader, body.dropped = self.trimmed(body.member)
         else:
-            if self.reader is None:
-                self.reader = _open_reader(self.source)
-            reader = self.reader
+            if getattr(self.readers, "book", None) is None:
+                self.readers.book = _open_reader(self.source)
+            reader = self.readers.book
         table, col0, merged = load_table(reader, body.sheet, body.head, start, self.max_cells,
                                          lambda: ext.merged)
         body.merged, body.cells = merged, ext.cells
@@ -370,7 +367,9 @@ class _Body:
 
     def __init__(self, book: _Book, sheet: str, head: list[list], member: str, size: int = 0):
         self.book, self.sheet, self.head, self.member = book, sheet, head, member
-        self.size = size  # bytes of the sheet's XML: how long it takes to parse, roughly
+        # compressed bytes of the sheet's XML: how long it takes to parse, roughly (its inflated size would put
+        # a sheet formatted far below its data first: rows of styled empty cells compress to almost nothing)
+        self.size = size
         self.merged: list | None = None  # known once the body was loaded; the caller re-checks the header
         self.dropped = 0  # non-blank cells right of extent.MAX_COLUMNS, left out
         self.cells: dict = {}  # known once the body was loaded: its error cells and formulas without a result

@@ -318,7 +318,7 @@ def _scanned(source, name: str, only: str | None = None, scanned=None) -> tuple[
                 if scanned is not None and only is not None:
                     ext = scanned
                 else:
-                    with zf.open(member) as fh:
+                    with extent.open_member(zf, member) as fh:
                         ext = extent.scan(fh, sst.__getitem__)
                 cells[sheet] = ext.cells
                 if ext.needs_trim(MAX_CELLS):
