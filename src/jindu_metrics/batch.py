@@ -605,7 +605,7 @@ def write_outputs(out: Path, result: BatchResult, ok: list[UnitResult], fmt: str
                   county: dict[str, str]) -> None:
     """OUTDIR/<镇街>/通报.*, 汇总.xlsx, summary.json, 全县通报.txt (+ .md/.docx; `county`: {format: text}), built in a fresh folder beside OUTDIR and
     put in its place at once: an interrupted run leaves the previous output whole, never a mix of two runs."""
-    from .outputs import atomic_write_bytes, atomic_write_text
+    from .outputs import atomic_write_bytes, atomic_write_text, json_text
     from .outputs.county import write_summary_xlsx
 
     with _output_folder(out) as stage:
@@ -625,7 +625,7 @@ def write_outputs(out: Path, result: BatchResult, ok: list[UnitResult], fmt: str
 
         write_county_html(stage / SUMMARY_HTML, workbook, county["txt"])
         atomic_write_bytes(stage / "summary.json",
-                           (json.dumps(result.summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+                           json_text(result.summary).encode("utf-8"))
         atomic_write_text(stage / COUNTY_BULLETIN, county["txt"])
         if fmt == "md":
             atomic_write_text(stage / f"{COUNTY_NAME}.md", county["md"])

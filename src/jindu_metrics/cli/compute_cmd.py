@@ -207,9 +207,9 @@ def _emit(result, cat, fmt, output, default_used, inputs=()) -> None:
         atomic_write_bytes(output, data, inputs=inputs, create_folder=False)
 
     if fmt == "json":
-        import json
+        from ..outputs import json_text
 
-        text = json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        text = json_text(result.to_dict())
         if output:
             atomic_write_text(output, text, inputs=inputs, create_folder=False)
         else:
@@ -262,11 +262,10 @@ def explain_cmd(
     ex = explain(ledgers, cat, metric, p, unit=unit)
     code = _findings_line(_judged(ledgers, findings, p), paths, p)
     if fmt == "json":
-        import json
-
+        from ..outputs import json_text
         from .terminal import write_json
 
-        write_json(json.dumps(ex.to_dict(show_pii), ensure_ascii=False, indent=2) + "\n")
+        write_json(json_text(ex.to_dict(show_pii)))
     else:
         render_explanation(ex, show_pii, default_used, _out())
     raise typer.Exit(code)

@@ -95,9 +95,8 @@ def write_copies(paths, findings, annotate: str) -> None:
 
 
 def render_json(ledgers, findings, show_pii: bool) -> str:
-    import json
-
     from ..findings import summarize
+    from ..outputs import json_text
     from ..privacy import Names
 
     summary = summarize(findings)
@@ -105,7 +104,7 @@ def render_json(ledgers, findings, show_pii: bool) -> str:
     summary["sheets"] = [{"file": s.file, "sheet": s.sheet, "kind": s.kind, "rows": s.rows} for s in ledgers.sheets]
     names = Names.of(ledgers)
     doc = {"findings": [f.to_dict(show_pii, names) for f in findings], "summary": summary}
-    return json.dumps(doc, ensure_ascii=False, indent=2)
+    return json_text(doc).rstrip("\n")
 
 
 def render_table(ledgers, findings, show_pii: bool, out) -> None:

@@ -30,6 +30,29 @@ _STD_LINKS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/")
 # ---------------------------------------------------------------- checking a destination
 
 
+def json_text(doc) -> str:
+    """The JSON documents jindu writes (compute/explain/validate --format json, batch's summary.json): indented
+    two spaces, except that an object or list holding no object or list stays on one line — a finding, a
+    row's change. json's C encoder writes only unindented JSON; indenting 10⁴ findings field by field in
+    Python took 0.7 s of a county batch. Same document, same text."""
+    import json
+
+    def flat(x) -> bool:
+        values = x.values() if isinstance(x, dict) else x
+        return not any(isinstance(v, dict | list | tuple) for v in values)
+
+    def walk(x, pad: str) -> str:
+        if not isinstance(x, dict | list | tuple) or not x or flat(x):
+            return json.dumps(x, ensure_ascii=False)
+        inner = pad + "  "
+        if isinstance(x, dict):
+            items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {walk(v, inner)}" for k, v in x.items()]
+            return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+        return "[\n" + ",\n".join(inner + walk(v, inner) for v in x) + "\n" + pad + "]"
+
+    return walk(doc, "") + "\n"
+
+
 def check_output(path: str | Path, inputs: Iterable = (), *, create_folder: bool = False) -> Path | None:
     """The file to write `path` to, or None when `path` is a stream. Raises OutputError when writing there
     would replace an input, a folder, a link or a device, or cannot succeed (missing or unwritable folder).
