@@ -309,10 +309,7 @@ class _ZipOut:
             with self.member(info.filename) as write:  # another method: inflated by zipfile, deflated here
                 write(zin.read(info))
             return
-        plain = copy.copy(info)
-        plain.compress_type = zipfile.ZIP_STORED  # zipfile gives the compressed bytes as they are ...
-        del plain.CRC  # ... without checking them against the CRC of the inflated member
-        with zin.open(plain) as fh:
+        with _raw(zin, info) as fh:
             data = fh.read()
         key = info.filename.encode("utf-8")
         offset = self.buf.tell()
@@ -387,10 +384,16 @@ def open_member(zf: zipfile.ZipFile, name: str):
         return zf.open(info)
     if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:  # stored, other methods, encrypted
         return zf.open(info)
+    return _Inflating(_raw(zf, info), info, isal_zlib)
+
+
+def _raw(zf: zipfile.ZipFile, info: zipfile.ZipInfo):
+    """The compressed bytes of a member as zipfile reads them (the local header checked), not inflated."""
     raw_info = copy.copy(info)
-    raw_info.compress_type = zipfile.ZIP_STORED  # zipfile reads the compressed bytes (and checks the header)
-    del raw_info.CRC  # ... without checking them against the CRC of the inflated member
-    return _Inflating(zf.open(raw_info), info, isal_zlib)
+    raw_info.compress_type = zipfile.ZIP_STORED
+    raw_info.file_size = info.compress_size  # a stored member ends at its size: the compressed one here
+    del raw_info.CRC  # not checked against the CRC of the inflated member (the reader of the bytes does)
+    return zf.open(raw_info)
 
 
 class _Inflating:
@@ -401,7 +404,7 @@ class _Inflating:
     def __init__(self, raw, info: zipfile.ZipInfo, zmod):
         self.raw, self.info, self.crc32, self.error = raw, info, zmod.crc32, zmod.error
         self.inflater = zmod.decompressobj(-15)
-        self.pending, self.crc, self.size, self.eof = b"", 0, 0, False
+        self.pending, self.crc, self.size, self.eof, self.ended = b"", 0, 0, False, False
 
     def read(self, n: int = -1) -> bytes:
         n = (1 << 62) if n is None or n < 0 else n
@@ -413,16 +416,15 @@ class _Inflating:
                 if self.pending:
                     piece = self.inflater.decompress(self.pending, n - got)
                     self.pending = self.inflater.unconsumed_tail
-                else:  # all input given: the stream's end may still be inside the inflater
+                else:  # all input given: what the inflater still holds, until it gives nothing more
                     piece = self.inflater.flush()
-                    if not self.inflater.eof:
-                        raise zipfile.BadZipFile(f"Truncated file: {self.info.filename!r}")
+                    self.ended = not piece
             except self.error as exc:  # damaged data: the error zipfile would raise, which callers word
                 raise zlib.error(str(exc)) from None
             self.crc, self.size = self.crc32(piece, self.crc), self.size + len(piece)
             parts.append(piece)
             got += len(piece)
-            if self.inflater.eof:
+            if (self.inflater.eof and not self.pending) or self.ended:
                 self.eof = True
                 if self.crc != self.info.CRC or self.size != self.info.file_size:
                     raise zipfile.BadZipFile(f"Bad CRC-32 for file {self.info.filename!r}")

@@ -1,0 +1,169 @@
+"""The pieces that make county reads fast keep them exact: ISA-L members, the cut copy's own zip writer, the
+scan that skips chunks without cell content, the person lookup, the JSON writer, the switch interval."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import zipfile
+import zlib
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jindu_metrics.ledgers import extent, fastxlsx, link
+from jindu_metrics.outputs import json_text
+
+NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def _zip(members: dict[str, bytes], method=zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for name, body in members.items():
+            z.writestr(name, body)
+    return buf.getvalue()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(max_size=20_000), st.integers(1, 5000))
+def test_isal_member_reads_what_zipfile_reads(body, size):
+    zf = zipfile.ZipFile(io.BytesIO(_zip({"a.xml": body * 3})))
+    with extent.open_member(zf, "a.xml") as fh:
+        got = b"".join(iter(lambda: fh.read(size), b""))
+    assert got == zf.read("a.xml")
+
+
+def test_damaged_member_raises_what_zipfile_raises():
+    data = bytearray(_zip({"a.xml": b"<x>" + b"hello world " * 10_000 + b"</x>"}))
+    raised = set()
+    for pos in range(40, 300, 7):
+        d = bytearray(data)
+        d[pos] ^= 0xFF
+        zf = zipfile.ZipFile(io.BytesIO(bytes(d)))
+        try:
+            with extent.open_member(zf, "a.xml") as fh:
+                fh.read()
+        except (zlib.error, zipfile.BadZipFile) as exc:  # what formats.py turns into a Chinese error
+            raised.add(type(exc))
+        else:
+            pytest.fail(f"damage at byte {pos} went unnoticed")
+    assert raised  # every damaged copy raised one of the two
+
+
+def test_cut_copy_is_a_valid_package_with_members_intact():
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 50))
+    pad = "".join(f'<row r="{r}" s="1" customFormat="1"><c r="A{r}" s="1"/></row>' for r in range(50, 3000))
+    sheet = f'<worksheet {NS}><sheetData>{rows}{pad}<row r="1048576"><c r="A1048576" t="inlineStr"><is><t> ' \
+            f'</t></is></c></row></sheetData><mergeCells count="1"><mergeCell ref="A1:B1"/></mergeCells></worksheet>'
+    src = _zip({"xl/worksheets/sheet1.xml": sheet.encode(), "xl/other.xml": b"<o/>" * 100,
+                "xl/worksheets/sheet2.xml": b"<worksheet/>"})
+    zf = zipfile.ZipFile(io.BytesIO(src))
+    ext = extent.scan(extent.open_member(zf, "xl/worksheets/sheet1.xml"), lambda i: "")
+    assert (ext.data_row, ext.last_row) == (49, 1048576) and ext.merged == [((0, 0), (0, 1))]
+    data, dropped = extent.cut_copy(src, {"xl/worksheets/sheet1.xml": ext}, lambda i: "", {"xl/worksheets/sheet2.xml"})
+    out = zipfile.ZipFile(io.BytesIO(data))
+    assert out.testzip() is None and dropped == {}
+    assert out.read("xl/other.xml") == b"<o/>" * 100  # copied as stored, CRC checked on reading
+    assert out.read("xl/worksheets/sheet2.xml") == extent.EMPTY_SHEET
+    cut = out.read("xl/worksheets/sheet1.xml")
+    assert cut.startswith(sheet[: len(rows) + 50].encode()) and b'r="50"' not in cut and b"mergeCell" in cut
+
+
+def _sheet_chunks(cells_after_padding: str) -> bytes:
+    pad = "".join(f'<row r="{r}" s="1" customFormat="1"><c r="A{r}" s="1"/><c r="B{r}" s="1"/></row>'
+                  for r in range(3, 4000))
+    return (f'<worksheet {NS}><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
+            f'<row r="2"><c r="A2" t="e"><v>#DIV/0!</v></c></row>{pad}{cells_after_padding}'
+            f'</sheetData></worksheet>').encode()
+
+
+@pytest.mark.parametrize("chunk", [64, 1000, 4096, 1 << 16, 1 << 24])
+def test_scan_skips_empty_chunks_but_not_what_follows_them(monkeypatch, chunk):
+    """Chunks of styled empty cells are searched for </sheetData> only; cells after them, and a cell cut by
+    a chunk's edge, are all still found, whatever the chunk size."""
+    monkeypatch.setattr(extent, "_CHUNK", chunk)
+    monkeypatch.setattr(extent, "_CARRY", min(chunk, 1 << 16))
+    tail = ('<row r="5000"><c r="AC5000"><f>1/0</f></c><c r="AD5000" t="e"><v>#N/A</v></c></row>'
+            '<row r="5001"><c r="B5001" t="inlineStr"><is><t>x</t></is></c></row>')
+    ext = extent.scan(io.BytesIO(_sheet_chunks(tail)), lambda i: "")
+    assert ext.cells == {(1, 0): "#DIV/0!", (4999, 28): extent_formula(), (4999, 29): "#N/A"}
+    assert (ext.data_row, ext.last_row, ext.width) == (5001, 5001, 30)
+
+
+def extent_formula():
+    from jindu_metrics.ledgers.cellscan import FORMULA_NO_VALUE
+
+    return FORMULA_NO_VALUE
+
+
+def test_person_rows_first_row_of_each_id_and_none_for_strangers():
+    persons = pd.DataFrame({"公民身份号码": ["A", None, "B", "A"], "姓名": ["甲", "乙", "丙", "丁"]})
+    ids = pd.Series(["B", "A", None, "C", "A"], dtype=object)
+    assert link.person_rows(ids, persons).tolist() == [2, 0, -1, -1, 0]
+    assert link.person_rows(ids, persons.iloc[0:0]).tolist() == [-1] * 5
+
+
+def test_fill_from_persons_fills_only_empty_cells_and_adds_unit_columns():
+    persons = pd.DataFrame({"公民身份号码": ["A", "B"], "姓名": ["甲", "乙"], "所属村居": ["一村", None],
+                            "所属镇街": ["甲镇", "乙镇"]})
+    rows = pd.DataFrame({"公民身份号码": ["A", "B", "C", None], "姓名": [None, "自填", None, None],
+                         "所属村居": [None, None, None, "三村"]}, dtype=object)
+    same = link.fill_from_persons(rows, persons, add=False)
+    assert same["姓名"].tolist() == ["甲", "自填", None, None] and "所属镇街" not in same
+    assert same["所属村居"].tolist() == ["一村", None, None, "三村"]
+    added = link.fill_from_persons(rows, persons, add=True)
+    assert added["所属镇街"].tolist() == ["甲镇", "乙镇", None, None] and added["所属镇街"].dtype == object
+    assert rows["姓名"].tolist() == [None, "自填", None, None]  # the input frame is not written into
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner,
+                                                                                max_size=4), max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON)
+def test_json_text_is_the_same_document(doc):
+    text = json_text(doc)
+    assert json.loads(text) == doc and text.endswith("\n")
+
+
+def test_json_text_puts_a_flat_object_on_one_line():
+    text = json_text({"findings": [{"code": "x", "row": 3}, {"code": "y", "row": None}], "n": 2})
+    assert text.splitlines() == ["{", '  "findings": [', '    {"code": "x", "row": 3},',
+                                 '    {"code": "y", "row": null}', "  ],", '  "n": 2', "}"]
+
+
+def test_switch_interval_restored_after_nested_prefetches():
+    from jindu_metrics.ledgers import _quick_switch
+
+    before = sys.getswitchinterval()
+    _quick_switch(True)
+    _quick_switch(True)
+    assert sys.getswitchinterval() <= 0.001
+    _quick_switch(False)
+    assert sys.getswitchinterval() <= 0.001  # one still running
+    _quick_switch(False)
+    assert sys.getswitchinterval() == before
+
+
+def test_each_parsing_thread_has_its_own_reader(tmp_path):
+    """fastexcel readers refuse a second sheet at once ("Already borrowed"): two threads, two readers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from builders import PERSON_HEADER, person_rows, write_xlsx
+
+    path = tmp_path / "t.xlsx"
+    write_xlsx(path, {f"吸毒人员登记台帐{i}": [PERSON_HEADER, *person_rows()] for i in range(4)})
+    parts = fastxlsx.read(path, 10**7)
+    book = parts[0][2].book
+    with ThreadPoolExecutor(2) as pool:
+        loaded = list(pool.map(lambda p: p[2](1), parts))
+    assert all(x is not None for x in loaded)
+    assert np.array_equal(loaded[0][0][0][0], loaded[3][0][0][0])
+    book.close()
