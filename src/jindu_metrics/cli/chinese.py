@@ -95,9 +95,10 @@ def _param_label(param, exc) -> str:
 
 
 def _value_reason(text: str) -> str:
-    """Typer's coercion messages (pydantic's English) reduced to what a user needs."""
+    """Typer's coercion messages (pydantic's English from typer 0.29, click's before) reduced to what a user
+    needs."""
     low = text.lower()
-    if "integer" in low:
+    if "integer" in low or "valid int" in low:
         return "应为整数"
     if "valid number" in low or "float" in low:
         return "应为数字"
