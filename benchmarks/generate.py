@@ -203,7 +203,12 @@ def _pad_sheet(xml: str) -> str:
            + "".join(f'<c r="{c}{r}" s="1"/>' for c in letters) + "</row>"
            for r in range(last + 1, FORMATTED_ROWS + 1)]
     pad.append(f'<row r="{LAST_ROW}"><c r="A{LAST_ROW}" t="inlineStr"><is><t xml:space="preserve"> </t></is></c></row>')
-    xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{letters[-1]}{LAST_ROW}"/>', xml, count=1)
+    claim = f'<dimension ref="A1:{letters[-1]}{LAST_ROW}"/>'
+    if "<dimension " in xml:
+        xml = re.sub(r'<dimension ref="[^"]*"/>', claim, xml, count=1)
+    else:  # openpyxl's writer leaves it out; Excel and WPS write it after <sheetPr>
+        at = xml.find("<sheetViews") if "<sheetViews" in xml else xml.find("<sheetData")
+        xml = xml[:at] + claim + xml[at:]
     if "<sheetData/>" in xml:
         xml = xml.replace("<sheetData/>", "<sheetData></sheetData>", 1)
     return xml.replace("</sheetData>", "".join(pad) + "</sheetData>", 1)

@@ -167,3 +167,35 @@ def test_each_parsing_thread_has_its_own_reader(tmp_path):
     assert all(x is not None for x in loaded)
     assert np.array_equal(loaded[0][0][0][0], loaded[3][0][0][0])
     book.close()
+
+
+def _far_cell_sheet(rows: int, long_row: bool) -> bytes:
+    body = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}" t="inlineStr"><is><t>'
+                   f'{"长" * (300 if long_row and r == rows else 3)}</t></is></c></row>' for r in range(1, rows + 1))
+    pad = "".join(f'<row r="{r}" s="1" customFormat="1"><c r="A{r}" s="1"/></row>' for r in range(rows + 1, rows + 400))
+    return (f'<worksheet {NS}><sheetPr/><dimension ref="A1:B1048576"/><sheetData>{body}{pad}'
+            f'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t> </t></is></c></row></sheetData>'
+            f'<mergeCells count="1"><mergeCell ref="A1:B1"/></mergeCells></worksheet>').encode()
+
+
+@pytest.mark.parametrize("long_row", [False, True])
+@pytest.mark.parametrize("chunk,piece", [(500, 64), (1000, 100), (4096, 1000), (1 << 16, 4096), (1 << 24, 1 << 20)])
+def test_cut_made_while_scanning_equals_the_cut_made_after(monkeypatch, chunk, piece, long_row):
+    """A sheet whose dimension claims a million rows is deflated, cut, as it is scanned: whatever the chunk
+    and slice sizes (the last data cell in the scan's carry, its row across chunks), it is cut_rows()'."""
+    monkeypatch.setattr(extent, "_CHUNK", chunk)
+    monkeypatch.setattr(extent, "_CARRY", min(chunk, 1 << 16) // 2)
+    monkeypatch.setattr(extent._Speculation, "_SLICE", piece)
+    xml = _far_cell_sheet(300, long_row)
+    ext = extent.scan(io.BytesIO(xml), lambda i: "", len(xml) * 8)  # as if the XML were 8× longer
+    assert ext.cut is not None and ext.needs_trim(10**7)
+    expected = io.BytesIO()
+    extent.cut_rows(io.BytesIO(xml), expected.write, ext)
+    data, crc, size = ext.cut
+    assert zlib.decompress(data, -15) == expected.getvalue()
+    assert (crc, size) == (zlib.crc32(expected.getvalue()), len(expected.getvalue()))
+
+
+def test_no_cut_made_while_scanning_a_sheet_whose_claim_its_rows_bear_out():
+    xml = _far_cell_sheet(300, False).replace(b'ref="A1:B1048576"', b'ref="A1:B300"')
+    assert extent.scan(io.BytesIO(xml), lambda i: "", len(xml)).cut is None

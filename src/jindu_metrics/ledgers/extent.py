@@ -68,14 +68,19 @@ class Extent:
     # that cutting the sheet stops inflating it at its last row with data; None when not seen (or too long)
     after: bytes | None = None
     prefix: bytes = b""  # the namespace prefix of the sheet's elements ("x:"), usually none
+    # the sheet cut as cut_rows() would cut it, deflated while it was scanned (_Speculation): (raw deflate
+    # bytes, CRC-32, size); None when not made (the usual case) or not usable
+    cut: tuple | None = None
 
     def needs_trim(self, max_cells: int) -> bool:
         return (self.width > MAX_COLUMNS or self.last_row * self.width > max_cells
                 or (self.last_row - self.data_row) * self.width > TRIM_SLACK_CELLS)
 
 
-def scan(fh, strings) -> Extent:
-    """Stream one worksheet's XML (a binary file object) once. `strings(i)`: shared string i."""
+def scan(fh, strings, size: int = 0) -> Extent:
+    """Stream one worksheet's XML (a binary file object) once. `strings(i)`: shared string i. `size`: the
+    XML's length when known (the zip says it): a sheet whose `<dimension>` claims more cells than that many
+    bytes could hold has a cell far from its data, and is deflated, cut, as it is scanned (_Speculation)."""
     from .cellscan import Scan
 
     ext = Extent()
@@ -87,11 +92,16 @@ def scan(fh, strings) -> Extent:
     widest = 0
     tokens = None
     read = 0  # bytes read before this chunk
+    spec: _Speculation | None = None
     while True:
         chunk = fh.read(_CHUNK)
         if not chunk:
             break
         read, before = read + len(chunk), read
+        if before == 0 and size:
+            spec = _Speculation.wanted(chunk, size)
+        if spec is not None:
+            spec.feed(chunk, before)
         if tail is not None:
             cells.feed(chunk)
             tail += chunk
@@ -123,6 +133,8 @@ def scan(fh, strings) -> Extent:
         ext.last_row = max(ext.last_row, any_row)
         if data_row and data_row >= ext.data_row:
             ext.data_row, ext.data_pos = data_row, before - len(carry) + at
+        if spec is not None and ext.data_pos is not None:
+            spec.hold(ext.data_pos, b"</" + ext.prefix + b"row>")
         k = window.find(sd_end)
         if k >= 0:
             tail = bytearray(window[k:])
@@ -134,7 +146,113 @@ def scan(fh, strings) -> Extent:
         c0, r0 = col_number(m.group(1)) - 1, int(m.group(2)) - 1
         c1, r1 = (col_number(m.group(3)) - 1, int(m.group(4)) - 1) if m.group(3) else (c0, r0)
         ext.merged.append(((r0, c0), (r1, c1)))
+    if spec is not None and ext.width <= MAX_COLUMNS and ext.after is not None:
+        ext.cut = spec.finish(ext.after)
     return ext
+
+
+_CLAIM = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?([A-Z]+)(\d+)"')
+_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="(\d+)"')
+
+
+class _Speculation:
+    """The cut copy of a sheet (cut_rows: up to the end of the row with the last data, then what follows
+    </sheetData>), deflated by ISA-L while the scan reads the sheet, so that it is not inflated a second
+    time. Made only for a sheet whose `<dimension>` claims far more rows than its XML holds (a whitespace
+    cell at row 1,048,576 below formatting): the claim only chooses how the work is done; whether the sheet
+    is cut still follows what the scan found (needs_trim), and the copy is then exactly cut_rows()'.
+
+    The XML is deflated in slices of _SLICE bytes, each fully flushed, so that the stream can end before
+    any slice; the slices from the one with the last data cell to the end of that cell's row are kept."""
+
+    _SLICE = 1 << 20
+
+    def __init__(self):
+        try:
+            from isal import isal_zlib as zmod
+        except ImportError:
+            zmod = zlib
+        self.zmod = zmod
+        self.deflater = zmod.compressobj(1, zlib.DEFLATED, -15)
+        self.out: list[bytes] = []
+        self.marks: dict[int, tuple[int, int, int]] = {}  # slice offset → (deflated length, CRC, size) before it
+        self.length = self.crc = self.size = 0
+        self.kept: list[tuple[int, bytes]] = []  # (offset, slice) from the one holding the last data cell
+        self.row_end: int | None = None  # offset just past the </row> ending that cell's row
+        self.data_pos: int | None = None
+        self.row_close = b"</row>"
+        self.current: tuple[int, bytes] = (0, b"")  # the chunk just fed
+        self.tail: tuple[int, bytes] = (0, b"")  # the last slice of the chunk before it
+
+    @classmethod
+    def wanted(cls, head: bytes, size: int) -> _Speculation | None:
+        """A speculation for a sheet whose `<dimension>` claims twice the rows its XML can hold at the
+        bytes per row of its first chunk (`head`), and enough cells beyond them to be cut; else None."""
+        m = _CLAIM.search(head, 0, 1 << 16)
+        row = _ROW_NUMBER.search(head, max(0, len(head) - (1 << 16)))  # a row near the end of the chunk
+        if m is None or len(head) >= size or row is None:
+            return None
+        claimed, width = int(m.group(2)), min(col_number(m.group(1)), MAX_COLUMNS)
+        held = size * int(row.group(1)) // max(row.start(), 1)  # rows the whole XML holds at that density
+        return cls() if claimed > 2 * held and (claimed - held) * width > TRIM_SLACK_CELLS else None
+
+    def _slices(self, offset: int, chunk: bytes, start: int, stop: int) -> list[tuple[int, bytes]]:
+        """The slices of `chunk` (at `offset`) that hold bytes start..stop (offsets in the XML)."""
+        first = max(0, start - offset) // self._SLICE * self._SLICE
+        last = min(len(chunk), stop - offset)
+        return [(offset + i, chunk[i:i + self._SLICE]) for i in range(first, max(last, first + 1), self._SLICE)]
+
+    def feed(self, chunk: bytes, offset: int) -> None:
+        for i in range(0, len(chunk), self._SLICE):
+            piece = chunk[i:i + self._SLICE]
+            self.marks[offset + i] = (self.length, self.crc, self.size)
+            out = self.deflater.compress(piece) + self.deflater.flush(self.zmod.Z_FULL_FLUSH)
+            self.out.append(out)
+            self.length += len(out)
+            self.crc, self.size = self.zmod.crc32(piece, self.crc), self.size + len(piece)
+        if self.kept and self.row_end is None:  # the last data row goes on into this chunk
+            k = chunk.find(self.row_close)
+            stop = offset + (k + len(self.row_close) if k >= 0 else len(chunk))
+            self.kept += self._slices(offset, chunk, offset, stop)
+            if k >= 0:
+                self.row_end = stop
+        # the slices the next window's carry holds: where the next data cell found may start
+        last = max(0, len(chunk) - _CARRY) // self._SLICE * self._SLICE
+        self.tail, self.current = (offset + last, chunk[last:]), (offset, chunk)
+
+    def hold(self, data_pos: int, row_close: bytes) -> None:
+        """The last data cell starts at `data_pos`, in this chunk or at the end of the one before (the
+        scan's carry): keep the slices from the one holding it to the one ending its row."""
+        if data_pos == self.data_pos:
+            return
+        self.data_pos, self.row_close = data_pos, row_close
+        offset, chunk = self.current
+        before = []
+        if data_pos < offset:  # in the carry: the previous chunk's last slices
+            tail_at, tail = self.tail
+            before, data_pos_in = [(tail_at, tail)], offset
+            k = tail.find(row_close, max(0, data_pos - tail_at))
+            if k >= 0:
+                self.kept, self.row_end = before, tail_at + k + len(row_close)
+                return
+        else:
+            data_pos_in = data_pos
+        k = chunk.find(row_close, data_pos_in - offset)
+        stop = offset + (k + len(row_close) if k >= 0 else len(chunk))
+        self.kept = before + self._slices(offset, chunk, data_pos_in, stop)
+        self.row_end = stop if k >= 0 else None
+
+    def finish(self, after: bytes) -> tuple[bytes, int, int] | None:
+        """(raw deflate stream, CRC-32, size) of the cut sheet, or None when the row's end was not seen."""
+        if self.row_end is None or not self.kept:
+            return None
+        start = self.kept[0][0]
+        length, crc, size = self.marks[start]
+        plain = b"".join(c for _, c in self.kept)[: self.row_end - start]
+        deflater = self.zmod.compressobj(1, zlib.DEFLATED, -15)  # a new stream after the full flush
+        tail = deflater.compress(plain) + deflater.compress(after) + deflater.flush()
+        crc = self.zmod.crc32(after, self.zmod.crc32(plain, crc))
+        return b"".join(self.out)[:length] + tail, crc, size + len(plain) + len(after)
 
 
 def _last_values(window: bytes, strings, end: bytes, start: bytes) -> tuple[int, int, int]:
@@ -237,7 +355,9 @@ def cut_copy(source, extents: dict, strings, blank=()) -> tuple[bytes, dict[str,
         out = _ZipOut()
         for info in zin.infolist():
             name = info.filename
-            if name in extents:
+            if name in extents and extents[name].cut is not None and extents[name].width <= MAX_COLUMNS:
+                out.deflated(name, *extents[name].cut)  # deflated while it was scanned
+            elif name in extents:
                 ext = extents[name]
                 with out.member(name) as write:
                     if ext.width > MAX_COLUMNS:
@@ -303,6 +423,15 @@ class _ZipOut:
         self.buf.seek(end)
         self.entries.append((key, zipfile.ZIP_DEFLATED, state["crc"], csize, state["size"], offset))
 
+    def deflated(self, name: str, data: bytes, crc: int, size: int, method: int = zipfile.ZIP_DEFLATED) -> None:
+        """One member from its bytes as stored (a raw deflate stream), CRC-32 and size."""
+        key = name.encode("utf-8")
+        offset = self.buf.tell()
+        self._check(len(data), size, offset + len(data))
+        self.buf.write(self._header(key, method, crc, len(data), size))
+        self.buf.write(data)
+        self.entries.append((key, method, crc, len(data), size, offset))
+
     def raw(self, zin: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         """Copy one member of `zin` as it is stored (its compressed bytes, read once)."""
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
@@ -310,13 +439,7 @@ class _ZipOut:
                 write(zin.read(info))
             return
         with _raw(zin, info) as fh:
-            data = fh.read()
-        key = info.filename.encode("utf-8")
-        offset = self.buf.tell()
-        self._check(len(data), info.file_size, offset + len(data))
-        self.buf.write(self._header(key, info.compress_type, info.CRC, len(data), info.file_size))
-        self.buf.write(data)
-        self.entries.append((key, info.compress_type, info.CRC, len(data), info.file_size, offset))
+            self.deflated(info.filename, fh.read(), info.CRC, info.file_size, info.compress_type)
 
     def finish(self) -> bytes:
         import struct

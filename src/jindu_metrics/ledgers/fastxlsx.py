@@ -144,7 +144,7 @@ def scan_member(source, member: str, sst: _Strings, zf: zipfile.ZipFile | None =
         with open_zip(source) as own:
             return scan_member(source, member, sst, own)
     with extent.open_member(zf, member) as fh:
-        return extent.scan(fh, sst.__getitem__)
+        return extent.scan(fh, sst.__getitem__, zf.getinfo(member).file_size)
 
 
 def _parse_head(data: bytes, sst: _Strings) -> list[list]:
