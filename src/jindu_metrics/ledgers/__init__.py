@@ -225,7 +225,7 @@ def _ahead_key(path, label: str) -> tuple | None:
 
 
 class _Prefetch:
-    """Loads the data columns of a workbook's fast-path sheets in one background thread.
+    """Loads the data columns of a workbook's fast-path sheets in background threads.
 
     fastexcel parses without holding the GIL, so on two cores the sheets are parsed while this thread
     imports pandas and normalises the sheets already loaded. The biggest sheet goes first, and the others
@@ -306,7 +306,6 @@ def _quick_switch(on: bool) -> None:
             _SWITCH[0] -= 1
             if _SWITCH[0] == 0:
                 sys.setswitchinterval(_SWITCH[1])
-
 
 
 class _Now:

@@ -275,7 +275,7 @@ class _Book:
     Each sheet is parsed after its scan (extent.scan: merged ranges and how far its cells really reach; a
     sheet whose cells reach far beyond its data is parsed from a rewritten copy). When the caller loads
     them ahead in threads of its own (ledgers._Prefetch), it first calls scan(): the scans, which mostly
-    inflate the zip (zlib runs without the GIL), then run in another thread, each ahead of its sheet's
+    inflate the zip (ISA-L runs without the GIL), then run in another thread, each ahead of its sheet's
     parse. A fastexcel reader parses one sheet at a time ("Already borrowed" otherwise): each thread that
     parses has readers of its own.
     """
