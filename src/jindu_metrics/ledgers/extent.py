@@ -203,8 +203,9 @@ class _Speculation:
         return [(offset + i, chunk[i:i + self._SLICE]) for i in range(first, max(last, first + 1), self._SLICE)]
 
     def feed(self, chunk: bytes, offset: int) -> None:
+        view = memoryview(chunk)  # slices without copies
         for i in range(0, len(chunk), self._SLICE):
-            piece = chunk[i:i + self._SLICE]
+            piece = view[i:i + self._SLICE]
             self.marks[offset + i] = (self.length, self.crc, self.size)
             out = self.deflater.compress(piece) + self.deflater.flush(self.zmod.Z_FULL_FLUSH)
             self.out.append(out)
