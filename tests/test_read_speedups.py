@@ -199,3 +199,16 @@ def test_cut_made_while_scanning_equals_the_cut_made_after(monkeypatch, chunk, p
 def test_no_cut_made_while_scanning_a_sheet_whose_claim_its_rows_bear_out():
     xml = _far_cell_sheet(300, False).replace(b'ref="A1:B1048576"', b'ref="A1:B300"')
     assert extent.scan(io.BytesIO(xml), lambda i: "", len(xml)).cut is None
+
+
+def test_without_isal_the_same_cut_comes_from_zlib(monkeypatch):
+    """Where no isal wheel installs, zlib does the same work: the cut made while scanning and the copy."""
+    monkeypatch.setattr(extent, "deflate_module", lambda: zlib)
+    xml = _far_cell_sheet(300, True)
+    ext = extent.scan(io.BytesIO(xml), lambda i: "", len(xml) * 8)
+    expected = io.BytesIO()
+    extent.cut_rows(io.BytesIO(xml), expected.write, ext)
+    assert zlib.decompress(ext.cut[0], -15) == expected.getvalue()
+    src = _zip({"xl/worksheets/sheet1.xml": xml})
+    data, _ = extent.cut_copy(src, {"xl/worksheets/sheet1.xml": ext}, lambda i: "")
+    assert zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml") == expected.getvalue()
