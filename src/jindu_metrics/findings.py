@@ -142,22 +142,35 @@ def excel_column(index: int) -> str:
     return out
 
 
+class Letters:
+    """The letter of a canonical column in a sheet ("C"), or None when the sheet lacks it; from
+    LedgerSet.positions() ((file, sheet) -> {column: 0-based index}), each asked once (a county file's
+    checks give 10^4 findings on a few columns)."""
+
+    def __init__(self, positions: dict[tuple, dict[str, int]]):
+        self.positions, self.known = positions, {}
+
+    def __call__(self, file: str, sheet: str | None, column: str) -> str | None:
+        key = (file, sheet, column)
+        if key not in self.known:
+            i = self.positions.get((file, sheet), {}).get(column)
+            self.known[key] = None if i is None else excel_column(i)
+        return self.known[key]
+
+
 def locate(findings: list[Finding], positions: dict[tuple, dict[str, int]]) -> list[Finding]:
     """The findings with the letter of their column filled in, from where each sheet's columns were found.
 
     `positions`: (file, sheet) -> {canonical column name: 0-based index in the sheet as read}. Findings with
     no column, a letter already, or a column the sheet lacks (missing_column) are kept as they are.
     """
-    letters: dict[tuple, str | None] = {}  # a county file's checks give 10^4 findings on a few columns
+    letter = Letters(positions)
     out = []
     for f in findings:
         if f.column and f.column_letter is None:
-            key = (f.file, f.sheet, f.column)
-            if key not in letters:
-                i = positions.get((f.file, f.sheet), {}).get(f.column)
-                letters[key] = None if i is None else excel_column(i)
-            if letters[key] is not None:  # built directly: dataclasses.replace costs twice as much
-                f = Finding(f.code, f.file, f.sheet, f.row, f.column, f.value, f.detail, f.allowed, letters[key])
+            found = letter(f.file, f.sheet, f.column)
+            if found is not None:  # built directly: dataclasses.replace costs twice as much
+                f = Finding(f.code, f.file, f.sheet, f.row, f.column, f.value, f.detail, f.allowed, found)
         out.append(f)
     return out
 
@@ -177,5 +190,5 @@ def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity == ERROR for f in findings)
 
 
-__all__ = ["ERROR", "KINDS", "NOTE", "WARNING", "Finding", "FindingKind", "asdict", "excel_column", "has_errors", "locate",
-           "summarize"]
+__all__ = ["ERROR", "KINDS", "NOTE", "WARNING", "Finding", "FindingKind", "Letters", "asdict", "excel_column", "has_errors",
+           "locate", "summarize"]

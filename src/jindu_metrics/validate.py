@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from . import schema
-from .findings import Finding, excel_column, locate
+from .findings import Finding, Letters, locate
 from .ledgers.model import LedgerSet
 
 ID = "公民身份号码"
@@ -19,19 +19,12 @@ def _rows(df, code: str, column: str | None, value_col: str | None = None, detai
     rows = df["_row"].to_numpy().tolist()
     values = df[value_col].to_numpy(dtype=object) if value_col else [None] * len(rows)
     details = detail if detail is not None else [""] * len(rows)
-    letters: dict = {}
+    letter = Letters(positions) if positions is not None and column else None
     for file, sheet, row, val, d in zip(df["_file"].to_numpy(dtype=object), df["_sheet"].to_numpy(dtype=object),
                                         rows, values, details):
         if val is not None and not isinstance(val, str):
             val = str(val.date()) if hasattr(val, "date") else str(val)
-        letter = None
-        if positions is not None and column:
-            key = (file, sheet)
-            if key not in letters:
-                i = positions.get(key, {}).get(column)
-                letters[key] = None if i is None else excel_column(i)
-            letter = letters[key]
-        out.append(Finding(code, file, sheet, int(row), column, val, d, "", letter))
+        out.append(Finding(code, file, sheet, int(row), column, val, d, "", letter and letter(file, sheet, column)))
     return out
 
 
