@@ -116,6 +116,31 @@ def deterministic_zip(data: bytes, *, core_time: str | None = ARCHIVE_STAMP,
     return out.getvalue()
 
 
+def xlsx_workbook(buf):
+    """An XlsxWriter workbook writing to `buf`, as every jindu-made xlsx but init's template: in memory, no
+    guessing of numbers, formulas or links from text, the one archive time as its creation time."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+                                   "strings_to_urls": False})
+    wb.set_properties({"author": "jindu", "created": ARCHIVE_TIME})
+    return wb
+
+
+def put_cell(ws, row: int, col: int, value, cell_format=None) -> None:
+    """One XlsxWriter cell, typed as its value is: text through sheet_text (never a formula), numbers as
+    numbers; an empty value leaves the cell out, or blank with its format when it has one."""
+    if value is None or value == "":
+        if cell_format is not None:
+            ws.write_blank(row, col, None, cell_format)
+    elif isinstance(value, str):
+        ws.write_string(row, col, sheet_text(value), cell_format)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, cell_format)
+    else:
+        ws.write_number(row, col, value, cell_format)
+
+
 def compute_xlsx(result, catalog=None) -> bytes:
     """One styled sheet: bold frozen header, widths, the value cell formatted as the indicator (percent...).
 
@@ -124,25 +149,20 @@ def compute_xlsx(result, catalog=None) -> bytes:
     """
     import io
 
-    import xlsxwriter
-
     from ..metrics.display import sheet_number, sheet_number_format
 
     formats = {}
     if catalog is not None:
         formats = {i.id: (i.format, i.decimals) for i in catalog.indicators}
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-                                   "strings_to_urls": False})
-    wb.set_properties({"author": "jindu", "created": ARCHIVE_TIME})
+    wb = xlsx_workbook(buf)
     ws = wb.add_worksheet("指标")
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter"})
     headers = compute_headers(result)
     for c, h in enumerate(headers):
-        ws.write_string(0, c, h, head)
+        put_cell(ws, 0, c, h, head)
     value_col = COMPUTE_HEADERS.index("数值")
     cell_formats: dict[str, object] = {}
-    put_string, put_number = ws.write_string, ws.write_number
     for r, (rec, row) in enumerate(zip(compute_records(result), result.rows), start=1):
         fmt, dec = formats.get(row.metric, ("percent" if row.kind == "ratio" else "count", 1))
         rec[value_col] = sheet_number(row.exact, fmt, dec, rounded=False)  # exact, on the scale of its format
@@ -150,17 +170,8 @@ def compute_xlsx(result, catalog=None) -> bytes:
         if code not in cell_formats:
             cell_formats[code] = wb.add_format({"num_format": code})
         for c, v in enumerate(rec):
-            if c == value_col:  # formatted also when empty (no value: the reason is in 说明)
-                if v is None:
-                    ws.write_blank(r, c, None, cell_formats[code])
-                else:
-                    put_number(r, c, v, cell_formats[code])
-            elif v is None or v == "":
-                continue
-            elif isinstance(v, str):
-                put_string(r, c, sheet_text(v))
-            else:
-                put_number(r, c, v)
+            # the value cell is formatted also when empty (no value: the reason is in 说明)
+            put_cell(ws, r, c, v, cell_formats[code] if c == value_col else None)
     widths = (16, 12, 24, 30, 8, 8, 10, 10, 10, 6, 6, 10, 18, 10, 18) + (10, 18) * (len(headers) > 16) + (30,)
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)

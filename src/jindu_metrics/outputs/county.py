@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..metrics.display import sheet_number, sheet_number_format
 from . import atomic_write_bytes
-from .compute import ARCHIVE_TIME, sheet_text, xml_text
+from .compute import put_cell, sheet_text, xlsx_workbook, xml_text
 
 SHEETS = ("指标汇总", "考评得分", "数据问题", "趋势")
 
@@ -32,13 +32,10 @@ def build_workbook(data: dict) -> bytes:
 
     Written by XlsxWriter, typed cell by cell: a county's 数据问题 sheet holds 10⁴ findings, whose cells
     openpyxl took 3 s to write. Cells are 0-based here (XlsxWriter's), rows as Excel shows them minus one."""
-    import xlsxwriter
     from xlsxwriter.utility import xl_rowcol_to_cell
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-                                   "strings_to_urls": False})
-    wb.set_properties({"author": "jindu", "created": ARCHIVE_TIME})
+    wb = xlsx_workbook(buf)
     formats: dict[tuple, object] = {}
 
     def fmt(**props):
@@ -54,17 +51,7 @@ def build_workbook(data: dict) -> bytes:
     title = fmt(bold=True, font_size=14)
     bold = fmt(bold=True)
 
-    def put(ws, r, c, value, cell_format=None):
-        """A value typed as it is: text through sheet_text (never a formula), numbers as numbers."""
-        if value is None or value == "":
-            if cell_format is not None:
-                ws.write_blank(r, c, None, cell_format)
-        elif isinstance(value, str):
-            ws.write_string(r, c, _text(value), cell_format)
-        elif isinstance(value, bool):
-            ws.write_boolean(r, c, value, cell_format)
-        else:
-            ws.write_number(r, c, value, cell_format)
+    put = put_cell
 
     indicators = data["indicators"]
     units = data["units"]
@@ -154,19 +141,14 @@ def build_workbook(data: dict) -> bytes:
                                "文件无法处理：" + (f.get("error") or ""), ""]):
             put(ws, r, c, v)
         r += 1
-    put_string, put_number = ws.write_string, ws.write_number
     for f in data.get("findings", []):
         column = f.get("column")
         if column and f.get("column_letter"):
             column = f"{column}（{f['column_letter']}列）"
         vals = (f.get("unit") or "（未归属）", f.get("file"), f.get("sheet"), f.get("row"), column,
                 f.get("severity"), f.get("message"), f.get("value"))
-        for c, v in enumerate(vals):  # the one loop over 10⁴ findings: typed writes, no dispatch
-            if isinstance(v, str):
-                if v:
-                    put_string(r, c, _text(v))
-            elif v is not None:
-                put_number(r, c, v)
+        for c, v in enumerate(vals):
+            put(ws, r, c, v)
         r += 1
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(r - 1, 0), 7)
