@@ -48,3 +48,39 @@ def test_the_catalog_header_documents_every_engine_column():
     for d in derived.REGISTRY:
         if d.stage == derived.WINDOW:
             assert d.name in header, d.name
+
+
+def test_person_state_is_judged_once_per_day_for_compute_and_the_checks(monkeypatch):
+    """compute and judged_on of one run judge the period's last day once (state.states_of), and judge anew
+    when a frame is replaced; what they get is what person_states gives."""
+    import datetime as dt
+    import importlib
+
+    from jindu_metrics import state
+    from jindu_metrics.ledgers import load_ledgers
+    from jindu_metrics.metrics.catalog import load_catalog
+    from jindu_metrics.metrics.engine import compute
+    from jindu_metrics.periods import parse_period
+
+    validate = importlib.import_module("jindu_metrics.validate")
+    days: list = []
+    asked: list = []
+    real, kept = state.person_states, state.states_of
+    monkeypatch.setattr(state, "person_states", lambda *a: (days.extend(a[3]), real(*a))[1])
+    counted = lambda led, lasts: (asked.append(lasts), kept(led, lasts))[1]  # noqa: E731
+    monkeypatch.setattr(state, "states_of", counted)
+    monkeypatch.setattr(importlib.import_module("jindu_metrics.metrics.engine"), "states_of", counted)
+    ledgers = load_ledgers([ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"])
+    period = parse_period("2018-10")
+    compute(ledgers, load_catalog(None), period)
+    validate.judged_on(ledgers, validate.validate(ledgers, state=False), period.end)
+    end = pd.Timestamp(period.end)
+    assert [end] in asked and len(asked) == 2  # the checks asked too
+    assert days.count(end) == 1
+    mine = state.states_of(ledgers, [end])[0]
+    fresh = real(ledgers["persons"], ledgers["seizures"], ledgers["contacts"], [end])[0]
+    assert all(mine[k].equals(fresh[k]) for k in fresh)
+    ledgers.frames["persons"] = ledgers["persons"].copy()
+    state.states_of(ledgers, [end])
+    assert days.count(end) == 2
+    assert dt.date(2018, 10, 31) == period.end

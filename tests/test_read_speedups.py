@@ -140,7 +140,7 @@ def test_json_text_puts_a_flat_object_on_one_line():
 
 
 def test_switch_interval_restored_after_nested_prefetches():
-    from jindu_metrics.ledgers import _quick_switch
+    from jindu_metrics.ledgers.switch import quick_switch as _quick_switch
 
     before = sys.getswitchinterval()
     _quick_switch(True)
@@ -212,3 +212,63 @@ def test_without_isal_the_same_cut_comes_from_zlib(monkeypatch):
     src = _zip({"xl/worksheets/sheet1.xml": xml})
     data, _ = extent.cut_copy(src, {"xl/worksheets/sheet1.xml": ext}, lambda i: "")
     assert zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml") == expected.getvalue()
+
+
+@pytest.mark.parametrize("chunk", [500, 4096])
+def test_speculation_stops_past_the_data_and_still_gives_the_cut(monkeypatch, chunk):
+    """Deflating while scanning stops once _QUIET bytes hold no cell's end (the formatting below the data):
+    the copy is still exactly cut_rows()', and a value found after that leaves no copy to trust."""
+    monkeypatch.setattr(extent, "_CHUNK", chunk)
+    monkeypatch.setattr(extent, "_CARRY", chunk // 2)
+    monkeypatch.setattr(extent, "_QUIET", 2 * chunk)
+    monkeypatch.setattr(extent._Speculation, "_SLICE", 64)
+    fed = []
+    feed = extent._Speculation.feed
+    monkeypatch.setattr(extent._Speculation, "feed", lambda self, c, at: (fed.append(len(c)), feed(self, c, at)))
+    xml = _far_cell_sheet(300, True)
+    ext = extent.scan(io.BytesIO(xml), lambda i: "", len(xml) * 8)
+    assert sum(fed) <= xml.find(b'<row r="301"') + 4 * chunk < len(xml)  # the formatting was not deflated
+    expected = io.BytesIO()
+    extent.cut_rows(io.BytesIO(xml), expected.write, ext)
+    assert zlib.decompress(ext.cut[0], -15) == expected.getvalue()
+
+    late = xml.replace(b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t> </t>',
+                       b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t>')
+    ext = extent.scan(io.BytesIO(late), lambda i: "", len(late) * 8)
+    assert ext.data_row == 1048576 and ext.cut is None
+
+
+def test_a_parse_scans_its_sheet_itself_when_the_scanner_is_busy(tmp_path, monkeypatch):
+    """Each sheet is scanned once, by the scanner thread or by the first parse that wants it: two big sheets
+    do not queue behind one scanner."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from builders import PERSON_HEADER, person_rows, write_xlsx
+
+    path = tmp_path / "t.xlsx"
+    write_xlsx(path, {f"吸毒人员登记台帐{i}": [PERSON_HEADER, *person_rows()] for i in range(3)})
+    gate, who = threading.Event(), {}
+    scan = fastxlsx.scan_member
+
+    def slow_scan(source, member, sst, zf=None):
+        if zf is None:  # not scan_member's own call of itself with the zip it opened
+            who.setdefault(member, []).append(threading.current_thread().name)
+            if threading.current_thread().name.startswith("jindu-merged"):
+                gate.wait(10)  # the scanner is busy with its first sheet
+        return scan(source, member, sst, zf)
+
+    monkeypatch.setattr(fastxlsx, "scan_member", slow_scan)
+    parts = fastxlsx.read(path, 10**7)
+    book = parts[0][2].book
+    book.scan([m for _, _, b in parts for m in [b.member]])
+    with ThreadPoolExecutor(2, thread_name_prefix="parse") as pool:
+        later = pool.submit(parts[1][2], 1)
+        assert later.result(10) is not None  # scanned by its parse, while the scanner waits
+        gate.set()
+        loaded = [parts[0][2](1), parts[2][2](1)]
+    book.close()
+    assert all(x is not None for x in loaded)
+    assert sorted(who) == sorted(b.member for _, _, b in parts)
+    assert all(len(v) == 1 for v in who.values()), who  # each sheet scanned once
+    assert who[parts[1][2].member][0].startswith("parse")

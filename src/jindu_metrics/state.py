@@ -93,6 +93,20 @@ def person_states(persons: pd.DataFrame, seizures: pd.DataFrame, contacts: pd.Da
     return out
 
 
+def states_of(ledgers, lasts: list) -> list[dict[str, pd.Series]]:
+    """person_states of a LedgerSet's own persons, seizures and contacts, kept on it by day: the engine and
+    the state checks of one run judge the same last day (a county's contacts make each pass cost)."""
+    frames = (ledgers["persons"], ledgers["seizures"], ledgers["contacts"])
+    kept = ledgers.cache.get("person_states")
+    if kept is None or any(a is not b for a, b in zip(kept[0], frames)):  # frames replaced: judged anew
+        kept = ledgers.cache["person_states"] = (frames, {})
+    by_day = kept[1]
+    todo = list(dict.fromkeys(d for d in lasts if d not in by_day))
+    if todo:
+        by_day.update(zip(todo, person_states(*frames, todo)))
+    return [by_day[d] for d in lasts]
+
+
 def latest_seizure(persons: pd.DataFrame, seizures: pd.DataFrame, last: pd.Timestamp) -> pd.Series:
     """Per person: the latest 查处日期 of the person in the seizures ledger on or before `last` (NaT if none)."""
     codes, _ = pd.factorize(pd.concat([persons[ID], seizures[ID]], ignore_index=True))

@@ -13,19 +13,39 @@ ID = "公民身份号码"
 
 def _rows(df, code: str, column: str | None, value_col: str | None = None, detail=None,
           positions: dict | None = None) -> list[Finding]:
-    """One finding per row of df (df already filtered to the offending rows, usually few); `positions`
-    (LedgerSet.positions()): the findings are built located (findings.locate), not located again."""
-    out = []
-    rows = df["_row"].to_numpy().tolist()
-    values = df[value_col].to_numpy(dtype=object) if value_col else [None] * len(rows)
-    details = detail if detail is not None else [""] * len(rows)
+    """One finding per row of df (df already filtered to the offending rows: a county's state checks give
+    10^4); `positions` (LedgerSet.positions()): the findings are built located (findings.locate), not located
+    again. By arrays: the rows' values written out at once, each sheet's column letter looked up once."""
+    from itertools import repeat
+
+    if not len(df):
+        return []
+    files, sheets = df["_file"].to_numpy(dtype=object), df["_sheet"].to_numpy(dtype=object)
+    rows = df["_row"].to_numpy(dtype="int64").tolist()
+    values = _texts(df[value_col]) if value_col else repeat(None)
+    details = detail if detail is not None else repeat("")
     letter = Letters(positions) if positions is not None and column else None
-    for file, sheet, row, val, d in zip(df["_file"].to_numpy(dtype=object), df["_sheet"].to_numpy(dtype=object),
-                                        rows, values, details):
-        if val is not None and not isinstance(val, str):
-            val = str(val.date()) if hasattr(val, "date") else str(val)
-        out.append(Finding(code, file, sheet, int(row), column, val, d, "", letter and letter(file, sheet, column)))
+    out = []
+    here = at = None  # the sheet of the row before, and the letter there (rows come sheet by sheet)
+    for file, sheet, row, val, d in zip(files, sheets, rows, values, details):
+        if letter is not None and (file, sheet) != here:
+            here, at = (file, sheet), letter(file, sheet, column)
+        out.append(Finding(code, file, sheet, row, column, val, d, "", at))
     return out
+
+
+def _texts(s) -> list:
+    """A column's cells as the texts a finding quotes (a date as 2018-10-05), None where empty."""
+    import numpy as np
+    import pandas as pd
+
+    if s.dtype.kind == "M":
+        days = np.datetime_as_string(s.to_numpy(dtype="datetime64[ns]"), unit="D").astype(object)
+        days[s.isna().to_numpy()] = None
+        return days.tolist()
+    return [v if v is None or isinstance(v, str) else
+            None if v is pd.NA or v is pd.NaT else
+            str(v.date()) if hasattr(v, "date") else str(v) for v in s.to_numpy(dtype=object)]
 
 
 _DATED = (("persons", "初次发现日期"), ("persons", "末次查获日期"), ("seizures", "查处日期"), ("community", "决定日期"))
@@ -101,13 +121,13 @@ def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
     import numpy as np
     import pandas as pd
 
-    from .state import latest_seizure, person_states
+    from .state import latest_seizure, states_of
 
     persons = ledgers["persons"]
     if not len(persons):
         return []
     last = pd.Timestamp(as_of)
-    st = person_states(persons, ledgers["seizures"], ledgers["contacts"], [last])[0]
+    st = states_of(ledgers, [last])[0]
     out: list[Finding] = []
     on = f"至{_day(as_of)}（判断日）"
     status = persons["人员状态"]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 
 from .model import LedgerSet, SheetInfo
+from .switch import quick_switch
 
 __all__ = ["LedgerSet", "SheetInfo", "discard_read_ahead", "expand_inputs", "load_ledgers", "read_ahead"]
 
@@ -200,7 +200,7 @@ def _begin(path, label: str, threads: bool, password=None) -> tuple:
     from .header import detect
     from .own import is_annotation_sheet
 
-    raws = read_file(path, label, password)
+    raws = read_file(path, label, password, scan_ahead=threads)
     headers = [None if is_annotation_sheet(raw.name, raw.rows) else detect(raw.rows, raw.name, raw.merged)
                for raw in raws]
     return raws, headers, _Prefetch(raws, headers, threads)
@@ -254,7 +254,7 @@ class _Prefetch:
 
             workers = 2 if len(jobs) > 1 and (os.cpu_count() or 1) > 1 else 1
             self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jindu-read")
-            _quick_switch(True)
+            quick_switch(True)
             self.futures = {i: self.pool.submit(body, start) for i, body, start in jobs}
 
     def order(self, n: int):
@@ -279,33 +279,10 @@ class _Prefetch:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
-            _quick_switch(False)
+            quick_switch(False)
             self.pool = None
         for book in self.books:
             book.close()
-
-
-_SWITCH: list = [0, None]  # prefetches running, the switch interval before the first
-_SWITCH_LOCK = threading.Lock()
-
-
-def _quick_switch(on: bool) -> None:
-    """A background thread that let go of the GIL (to inflate, to parse) waits for the thread holding it to
-    be asked to let go, every switch interval: 5 ms by default, per hand-over. The scans and cut copies hand
-    it over a few times per 16 MB; beside a busy thread they took 2.5× their CPU time at 5 ms, 1.3× at 1 ms.
-    So 1 ms while any prefetch runs, the interval before restored after the last."""
-    import sys
-
-    with _SWITCH_LOCK:
-        if on:
-            if _SWITCH[0] == 0:
-                _SWITCH[1] = sys.getswitchinterval()
-                sys.setswitchinterval(min(_SWITCH[1], 0.001))
-            _SWITCH[0] += 1
-        else:
-            _SWITCH[0] -= 1
-            if _SWITCH[0] == 0:
-                sys.setswitchinterval(_SWITCH[1])
 
 
 class _Now:

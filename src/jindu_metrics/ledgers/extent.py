@@ -24,6 +24,7 @@ MAX_COLUMNS = 256  # IV, Excel 2003's last column: a ledger has a few dozen
 TRIM_SLACK_CELLS = 1_000_000  # blank cells past the data worth a rewrite (calamine allocates each)
 _CHUNK = 1 << 24  # 16 MB: each read hands the GIL over ~3 times (file, inflate, CRC), see scan()
 _CARRY = 1 << 16  # bytes of one chunk kept for the next: a cell cut at the boundary is seen whole
+_QUIET = 1 << 20  # bytes without a cell's end after which the data is over (a cell's XML is far shorter)
 
 _PREFIX = re.compile(rb"<(\w+:)?worksheet\b")
 _WIDE_ANY = re.compile(rb'r="[A-Z]{2}')  # a cell at column AA or beyond (row r= attributes are digits)
@@ -87,7 +88,8 @@ def scan(fh, strings, size: int = 0) -> Extent:
     cells = Scan(ext.cells)
     carry = b""
     tail: bytearray | None = None  # from </sheetData> on: merged ranges and the rest, which hold no cells
-    sd_end = b""
+    sd_end = row_end = b""
+    quiet = 0  # bytes read since the last chunk in which a cell ends
     wide = False
     widest = 0
     tokens = None
@@ -100,7 +102,7 @@ def scan(fh, strings, size: int = 0) -> Extent:
         read, before = read + len(chunk), read
         if before == 0 and size:
             spec = _Speculation.wanted(chunk, size)
-        if spec is not None:
+        if spec is not None and not spec.stopped:
             spec.feed(chunk, before)
         if tail is not None:
             cells.feed(chunk)
@@ -112,16 +114,21 @@ def scan(fh, strings, size: int = 0) -> Extent:
             ext.prefix = p = (m.group(1) or b"") if m else b""
             tokens = (b"</" + p + b"c>", b"<" + p + b"c ")
             sd_end = b"</" + p + b"sheetData"  # without the ">": a needle ending in a common byte searches slowly
+            row_end = b"</" + p + b"row>"
         # Rows of styled empty cells (<c r="A9" s="1"/>, formatting far below the data) hold no value, error
         # or formula: every such cell is closed by </c>. A chunk in which none ends is searched for the end
         # of <sheetData> only (calamine skips valueless cells, so they widen nothing): one pass, not six.
         if window.find(tokens[0], max(0, len(carry) - len(tokens[0]) + 1)) < 0:
             cells.flush()  # no cell straddles into this chunk: what the scan held back is complete
-            k = window.find(sd_end)
+            quiet += len(chunk)
+            if spec is not None and quiet > _QUIET:
+                spec.stopped = True  # past the data: deflating the formatting below it would be for nothing
+            k = _find_end(window, sd_end, row_end)
             if k >= 0:
                 tail = bytearray(window[k:])
             carry = window[-_CARRY:]
             continue
+        quiet = 0
         cells.feed(chunk)
         if not wide and _WIDE_ANY.search(window):
             wide = True
@@ -135,7 +142,7 @@ def scan(fh, strings, size: int = 0) -> Extent:
             ext.data_row, ext.data_pos = data_row, before - len(carry) + at
         if spec is not None and ext.data_pos is not None:
             spec.hold(ext.data_pos, b"</" + ext.prefix + b"row>")
-        k = window.find(sd_end)
+        k = _find_end(window, sd_end, row_end)
         if k >= 0:
             tail = bytearray(window[k:])
         carry = window[-_CARRY:]
@@ -151,6 +158,12 @@ def scan(fh, strings, size: int = 0) -> Extent:
     return ext
 
 
+def _find_end(window: bytes, sd_end: bytes, row_end: bytes) -> int:
+    """Where `</sheetData` begins in `window`, or -1. Only after the window's last `</row>` (every row lies
+    inside <sheetData>): one pass over the chunk saved, on a sheet formatted far below its data the most."""
+    return window.find(sd_end, max(0, window.rfind(row_end)))
+
+
 _CLAIM = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?([A-Z]+)(\d+)"')
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="(\d+)"')
 
@@ -163,7 +176,10 @@ class _Speculation:
     is cut still follows what the scan found (needs_trim), and the copy is then exactly cut_rows()'.
 
     The XML is deflated in slices of _SLICE bytes, each fully flushed, so that the stream can end before
-    any slice; the slices from the one with the last data cell to the end of that cell's row are kept."""
+    any slice; the slices from the one with the last data cell to the end of that cell's row are kept.
+    Deflating stops once _QUIET bytes hold no cell's end (the formatting below the data: most of such a
+    sheet); a value found after that leaves the speculation without a copy (the cut copy is then made from
+    the sheet, cut_rows)."""
 
     _SLICE = 1 << 20
 
@@ -179,6 +195,8 @@ class _Speculation:
         self.row_close = b"</row>"
         self.current: tuple[int, bytes] = (0, b"")  # the chunk just fed
         self.tail: tuple[int, bytes] = (0, b"")  # the last slice of the chunk before it
+        self.stopped = False  # no more chunks fed (scan: past the data)
+        self.lost = False  # data found after that: no copy
 
     @classmethod
     def wanted(cls, head: bytes, size: int) -> _Speculation | None:
@@ -222,6 +240,9 @@ class _Speculation:
         scan's carry): keep the slices from the one holding it to the one ending its row."""
         if data_pos == self.data_pos:
             return
+        if self.stopped:
+            self.lost = True
+            return
         self.data_pos, self.row_close = data_pos, row_close
         offset, chunk = self.current
         before = []
@@ -241,7 +262,7 @@ class _Speculation:
 
     def finish(self, after: bytes) -> tuple[bytes, int, int] | None:
         """(raw deflate stream, CRC-32, size) of the cut sheet, or None when the row's end was not seen."""
-        if self.row_end is None or not self.kept:
+        if self.row_end is None or not self.kept or self.lost:
             return None
         start = self.kept[0][0]
         length, crc, size = self.marks[start]

@@ -186,25 +186,33 @@ def available() -> bool:
     return find_spec("fastexcel") is not None
 
 
-def read(source, max_cells: int) -> list[tuple[str, list[list], _Body]]:
+def read(source, max_cells: int, *, scan_ahead: bool = False) -> list[tuple[str, list[list], _Body]]:
     """(sheet name, head rows, body) of every worksheet: `body(start)` gives the data columns (formats.read_file
     makes RawSheets of them; a sheet larger than `max_cells` is refused).
 
     `body(start)` returns None when the fast path refuses the sheet (the caller then reads it by calamine).
     Raises Unsupported when the workbook's structure is not understood (the caller reads it all by calamine).
-    fastexcel itself is imported when the first sheet is loaded.
+    fastexcel itself is imported when the first sheet is loaded. `scan_ahead`: begin scanning the largest
+    sheet in a background thread at once, while the heads are read and the headers found (its scan and then
+    its parse are the longest chain of a county run; _Book.scan adds the others once their headers are known).
     """
+    book = None
     try:
         with open_zip(source) as zf:
             sst = _Strings(zf)
-            parts = [(n, peek(zf, m, sst), m, zf.getinfo(m).compress_size) for n, m in sheet_parts(zf)]
-    except Unsupported:
-        raise
+            members = sheet_parts(zf)
+            sizes = {m: zf.getinfo(m).compress_size for _, m in members}
+            book = _Book(source, max_cells, sst)
+            if scan_ahead and members:
+                book.scan([max(sizes, key=sizes.__getitem__)])
+            parts = [(n, peek(zf, m, sst), m, sizes[m]) for n, m in members]
     except Exception as exc:  # noqa: BLE001 - anything odd: calamine reads it and words the error
-        raise Unsupported(str(exc)) from None
+        if book is not None:
+            book.close()
+        raise exc if isinstance(exc, Unsupported) else Unsupported(str(exc)) from None
     if not parts:
+        book.close()
         raise Unsupported("no worksheets")
-    book = _Book(source, max_cells, sst)
     book.members = [member for _, _, member, _ in parts]
     return [(sheet_name, head, _Body(book, sheet_name, head, member, size)) for sheet_name, head, member, size in parts]
 
@@ -276,17 +284,22 @@ class _Book:
     sheet whose cells reach far beyond its data is parsed from a rewritten copy). When the caller loads
     them ahead in threads of its own (ledgers._Prefetch), it first calls scan(): the scans, which mostly
     inflate the zip (ISA-L runs without the GIL), then run in another thread, each ahead of its sheet's
-    parse. A fastexcel reader parses one sheet at a time ("Already borrowed" otherwise): each thread that
-    parses has readers of its own.
+    parse. A scan not begun when its sheet's parse wants it is done by the thread that parses: the biggest
+    sheet by its compressed size is not always the longest to parse (a sheet formatted far below its data
+    compresses to more than a longer one), and two parses need not queue behind one scanner. A fastexcel
+    reader parses one sheet at a time ("Already borrowed" otherwise): each thread that parses has readers
+    of its own.
     """
 
     def __init__(self, source, max_cells: int, sst: _Strings):
         self.source, self.max_cells, self.sst = source, max_cells, sst
         self.members: list[str] = []  # every worksheet's zip member
         self.readers = threading.local()  # this thread's reader of the workbook (.book)
-        self.scans: dict = {}
+        self.scans: dict = {}  # member -> Future of its Extent
+        self.claimed: set[str] = set()  # members whose scan a thread has begun
+        self.lock = threading.Lock()
         self.pool = None
-        self.zf: zipfile.ZipFile | None = None
+        self.zf: zipfile.ZipFile | None = None  # the main thread's, for its scans
 
     def scan(self, members: list[str]) -> None:
         """Start scanning these sheets, in this order, in a background thread."""
@@ -295,28 +308,41 @@ class _Book:
         if not members:
             return
         if self.pool is None:
+            from .switch import quick_switch
+
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jindu-merged")
+            quick_switch(True)  # the scan lets go of the GIL to inflate; this thread is busy meanwhile
         for m in members:
-            if m not in self.scans:
-                self.scans[m] = self.pool.submit(scan_member, self.source, m, self.sst)
+            self.pool.submit(self._scan, m)
+
+    def _scan(self, member: str):
+        """The Future of a sheet's scan, done now by this thread unless another has begun it. The main
+        thread keeps the workbook open for all its scans (a workbook may hold a thousand sheets); the
+        others open it per scan (they scan a few, each before a parse that takes far longer)."""
+        from concurrent.futures import Future
+
+        with self.lock:
+            future = self.scans.setdefault(member, Future())
+            if member in self.claimed:
+                return future
+            self.claimed.add(member)
+        try:
+            zf = None
+            if threading.current_thread() is threading.main_thread():
+                if self.zf is None:
+                    self.zf = open_zip(self.source)
+                zf = self.zf
+            future.set_result(scan_member(self.source, member, self.sst, zf))
+        except BaseException as exc:  # kept, and raised to every caller (none waits for ever)
+            future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        return future
 
     def extent(self, member: str) -> Extent:
         """The sheet's scan: the one begun in the background, else done now (and kept: the header check,
-        the parse and a fallback to calamine all ask). One open zip for all sheets: a workbook may hold a
-        thousand."""
-        scan = self.scans.get(member)
-        if scan is None:
-            from concurrent.futures import Future
-
-            scan = Future()
-            try:
-                if self.zf is None:
-                    self.zf = open_zip(self.source)
-                scan.set_result(scan_member(self.source, member, self.sst, self.zf))
-            except Exception as exc:  # noqa: BLE001 - kept, and raised to every caller
-                scan.set_exception(exc)
-            self.scans[member] = scan
-        return scan.result()
+        the parse and a fallback to calamine all ask)."""
+        return self._scan(member).result()
 
     def scanned(self, member: str) -> Extent | None:
         """The sheet's scan, or None when the sheet could not be scanned (damaged)."""
@@ -342,7 +368,11 @@ class _Book:
 
     def close(self) -> None:
         if self.pool is not None:
+            from .switch import quick_switch
+
             self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+            quick_switch(False)
         if self.zf is not None:
             self.zf.close()
             self.zf = None

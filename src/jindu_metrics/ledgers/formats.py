@@ -71,9 +71,10 @@ def _fail(path: str, reason: str) -> InputError:
     return InputError(reason, file=path)
 
 
-def read_file(path: Path, label: str | None = None, password: Password = None) -> list[RawSheet]:
+def read_file(path: Path, label: str | None = None, password: Password = None, *,
+              scan_ahead: bool = False) -> list[RawSheet]:
     """Every sheet of one file. `label` is the file name as the user gave it (for messages); `password`
-    opens an encrypted workbook (decrypted in memory only)."""
+    opens an encrypted workbook (decrypted in memory only); `scan_ahead`: fastxlsx.read's."""
     name = label or str(path)
     try:
         st = os.stat(path)
@@ -127,7 +128,8 @@ def read_file(path: Path, label: str | None = None, password: Password = None) -
 
         if fastxlsx.available():
             try:
-                sheets = [RawSheet(sheet, head, [], body=body) for sheet, head, body in fastxlsx.read(source, MAX_CELLS)]
+                sheets = [RawSheet(sheet, head, [], body=body) for sheet, head, body in fastxlsx.read(source, MAX_CELLS,
+                                                                                    scan_ahead=scan_ahead)]
             except fastxlsx.Unsupported:
                 sheets = None
             for s in sheets or []:

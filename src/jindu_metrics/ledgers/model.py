@@ -42,6 +42,8 @@ class LedgerSet:
     # Ledger kinds the input holds (a sheet of that kind was read, even with no rows); None: derived from
     # `sheets`, else from the frames that have rows. A kind not present is missing: its figures have no value.
     present: frozenset[str] | None = None
+    # what is worked out from the frames once and asked for again in one run (state.states_of)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, kind: str) -> pd.DataFrame:
         return self.frames[kind]

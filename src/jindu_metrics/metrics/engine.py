@@ -20,7 +20,7 @@ from ..errors import UsageError
 from ..ledgers.link import fill_from_persons
 from ..ledgers.model import LedgerSet
 from ..periods import Period
-from ..state import NAT, person_states
+from ..state import NAT, states_of
 from ..state import ns as _ns
 from .catalog import Catalog, Indicator, Measure
 from .display import DASH, MISSING, change_words, format_number, format_value, missing_reason
@@ -245,7 +245,8 @@ class Windows:
     columns (as of each window's last day) and `has` differ per window. IDs are integer codes shared by
     all ledgers, so distinct-person counts are array operations. Every mask is over a whole ledger of `base`."""
 
-    def __init__(self, base: dict[str, pd.DataFrame], periods: list[Period], unit: str):
+    def __init__(self, ledgers: LedgerSet, base: dict[str, pd.DataFrame], periods: list[Period], unit: str):
+        """`base`: normalise(ledgers)."""
         self.base, self.periods, self.unit = base, periods, unit
         lasts = [pd.Timestamp(w.end) for w in periods]
         self.in_window: dict[str, list[np.ndarray]] = {}
@@ -254,7 +255,7 @@ class Windows:
             self.in_window[kind] = [(d != NAT) & (d >= pd.Timestamp(w.start).value) & (d <= last.value)
                                     for w, last in zip(periods, lasts)]
         self.derived: dict[str, list[dict]] = {
-            "persons": person_states(base["persons"], base["seizures"], base["contacts"], lasts),
+            "persons": states_of(ledgers, lasts),  # on the persons' index, which normalise keeps
             "community": [_community_window(base["community"], last, pd.Timestamp(w.start))
                           for w, last in zip(periods, lasts)],
         }
@@ -648,7 +649,7 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
                 if w not in periods:
                     periods.append(w)
                 wanted.append((name, w, todo))
-    win = Windows(base, periods, unit)
+    win = Windows(ledgers, base, periods, unit)
     per_level = {lvl: win.aggregate(measures, lvl) for lvl in levels}
     aggs = {lvl: per_level[lvl][0] for lvl in levels}
     windows = {name: (w, todo, {lvl: per_level[lvl][periods.index(w)] for lvl in levels})
@@ -698,7 +699,7 @@ def exact_values(ledgers: LedgerSet, catalog: Catalog, periods: list[Period], *,
     period, for the whole input: what compute() gives period by period, in one pass (trend lines of a year)."""
     indicators = catalog.select(metrics)
     distinct = list(dict.fromkeys(periods))
-    aggs = Windows(normalise(ledgers), distinct, whole_unit_name(ledgers)).aggregate(_measures(indicators), None)
+    aggs = Windows(ledgers, normalise(ledgers), distinct, whole_unit_name(ledgers)).aggregate(_measures(indicators), None)
     present = ledgers.kinds_present
     return {ind.id: [None if missing_ledgers(ind, present) else _value(ind, aggs[distinct.index(p)], WHOLE).exact
                      for p in periods] for ind in indicators}
@@ -741,7 +742,7 @@ def figure(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *,
     engine and row builder as compute(); UsageError naming the known units when `unit` is in no ledger."""
     ind = catalog.get(metric)
     whole = whole_unit_name(ledgers)
-    win = Windows(normalise(ledgers), [period], whole)
+    win = Windows(ledgers, normalise(ledgers), [period], whole)
     by = None if unit is None or unit == whole else _unit_column(win, unit)
     group = WHOLE if by is None else unit
     agg = win.aggregate(_measures([ind]), by)[0]
