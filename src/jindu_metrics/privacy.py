@@ -45,7 +45,7 @@ def mask_name(value: object) -> str:
 class Names:
     """The persons' names to look for inside any text (exact substrings of two characters or more)."""
 
-    __slots__ = ("_lengths", "_memo", "_names")
+    __slots__ = ("_firsts", "_lengths", "_memo", "_names")
 
     def __init__(self, names: Iterable[object] = ()) -> None:
         found = set()
@@ -56,6 +56,7 @@ class Names:
                     found.add(n)
         self._names = frozenset(found)
         self._lengths = sorted({len(n) for n in found}, reverse=True)  # longest first: 欧阳修文 before 欧阳
+        self._firsts = frozenset(n[0] for n in found)  # a position no name starts with is passed at once
         self._memo: dict[str, str] = {}  # findings repeat their messages and values: scan each text once
 
     @classmethod
@@ -84,6 +85,10 @@ class Names:
         out: list[str] = []
         i, n = 0, len(s)
         while i < n:
+            if s[i] not in self._firsts:
+                out.append(s[i])
+                i += 1
+                continue
             for ln in self._lengths:
                 if i + ln <= n and s[i:i + ln] in self._names:
                     out.append(mask_name(s[i:i + ln]))
@@ -102,10 +107,12 @@ def mask_text(value: object, names: Names | None = None) -> str:
     """Mask every ID-like digit run and every known name anywhere in `value`."""
     if value is None:
         return ""
-    s = str(value)
-    if any(c.isdigit() for c in s):
-        s = _ID_RUN.sub(lambda m: mask_id(m.group(0)), s)
+    s = _ID_RUN.sub(_masked_run, str(value))  # the regex's own scan: a county's 10^4 messages, char by char, cost 0.3 s
     return names.mask(s) if names else s
+
+
+def _masked_run(m: re.Match) -> str:
+    return mask_id(m.group(0))
 
 
 def mask_value(column: str | None, value: object, show_pii: bool = False,
