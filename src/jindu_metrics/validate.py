@@ -36,11 +36,10 @@ def _rows(df, code: str, column: str | None, value_col: str | None = None, detai
 
 def _texts(s) -> list:
     """A column's cells as the texts a finding quotes (a date as 2018-10-05), None where empty."""
-    import numpy as np
     import pandas as pd
 
     if s.dtype.kind == "M":
-        days = np.datetime_as_string(s.to_numpy(dtype="datetime64[ns]"), unit="D").astype(object)
+        days = _days(s)
         days[s.isna().to_numpy()] = None
         return days.tolist()
     return [v if v is None or isinstance(v, str) else

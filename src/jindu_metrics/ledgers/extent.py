@@ -141,7 +141,7 @@ def scan(fh, strings, size: int = 0) -> Extent:
         if data_row and data_row >= ext.data_row:
             ext.data_row, ext.data_pos = data_row, before - len(carry) + at
         if spec is not None and ext.data_pos is not None:
-            spec.hold(ext.data_pos, b"</" + ext.prefix + b"row>")
+            spec.hold(ext.data_pos, row_end)
         k = _find_end(window, sd_end, row_end)
         if k >= 0:
             tail = bytearray(window[k:])
