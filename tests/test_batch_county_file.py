@@ -58,3 +58,63 @@ def test_town_results_in_workers_equal_in_process(tmp_path):
     for a, b in zip(alone, shared):
         assert a.frames is b.frames
         assert replace(a, frames=None) == replace(b, frames=None)
+
+
+def test_county_total_from_the_town_pool_equals_the_parents(tmp_path):
+    """With total_unit in the job, the town pool also computes the county total; it is the very total
+    run_batch computes over the townships' results itself."""
+    from jindu_metrics import batch
+    from jindu_metrics.ledgers import load_ledgers
+    from jindu_metrics.periods import parse_period
+    from jindu_metrics.report.render import bulletin_window
+
+    merged: dict[str, list] = {}
+    for j, t in enumerate(TOWNS[:3]):
+        for kind, rows in town_records(t, seed=20 + j, n=20, id_base=j * 1000).items():
+            merged.setdefault(kind, []).extend(rows)
+    ledgers = load_ledgers([write_canonical(merged, tmp_path / "县.xlsx")])
+    towns = batch.towns_of(ledgers)
+    parts, _ = batch.split_by_town(ledgers, towns)
+    period = parse_period("2018-01..2018-10")
+    job = {"period": period, "catalog": None, "targets": {}, "template": None, "workspace": None,
+           "trend_metrics": list(TREND_METRICS), "bulletins": False, "town_jobs": 2, "total_unit": "全县"}
+    out = batch.town_results("县.xlsx", towns, parts, {t: [] for t in towns}, job)
+    assert out[0].county is not None and all(r.county is None for r in out[1:])
+    got_towns, got = out[0].county
+    assert list(got_towns) == towns
+    rows, trend, left_out = batch.county_total(out, batch._catalog(None, {}), bulletin_window(period), "全县",
+                                               list(TREND_METRICS))
+    assert got[0] == rows and got[1] == trend and got[2] == left_out
+    assert rows and all(r.unit == "全县" for r in rows)
+
+
+def _pid_or_fail(first, rest):
+    import os
+
+    if os.getpid() != first["parent"] and first.get("fail_in_child"):
+        raise RuntimeError("child fails")
+    return {**first, **rest(), "pid": os.getpid()}
+
+
+def test_beside_builds_in_a_child_and_falls_back_here():
+    """Beside: what the forked child built, with `rest` sent after it started; a child that fails leaves
+    the work to this process, with the same result."""
+    import os
+    import sys
+
+    from jindu_metrics.batch import Beside
+
+    me = os.getpid()
+    with Beside(_pid_or_fail, {"parent": me}) as book:
+        book.send({"rest": 1})
+        got = book.result()
+    assert got["rest"] == 1
+    if sys.platform.startswith("linux"):
+        assert got["pid"] != me  # built beside, in the child
+    with Beside(_pid_or_fail, {"parent": me, "fail_in_child": True}) as book:
+        book.send({"rest": 2})
+        got = book.result()
+    assert got == {"parent": me, "fail_in_child": True, "rest": 2, "pid": me}
+    with Beside(_pid_or_fail, {"parent": me}, enabled=False) as book:
+        book.send({"rest": 3})
+        assert book.result()["pid"] == me

@@ -7,6 +7,7 @@ county union); the parent only aggregates and writes, so results do not depend o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -178,6 +179,8 @@ class UnitResult:
     present: list[str] = field(default_factory=list)  # ledger kinds given
     file_findings: list[dict] = field(default_factory=list)  # findings of rows no township owns
     unplaced: dict[str, int] = field(default_factory=dict)  # ledger name -> rows no township owns
+    # (townships, county_total(...) over them): the county total, when the town pool computed it beside them
+    county: tuple | None = None
 
 
 def _unit_result(file: str, unit: str, ledgers, findings: list[dict], job: dict) -> UnitResult:
@@ -219,25 +222,46 @@ _SHARED: dict = {}  # what forked town workers inherit (set just before the pool
 def town_results(name: str, towns: list[str], parts: dict, fdicts: dict, job: dict) -> list[UnitResult]:
     """Each township's result, in `towns` order. With job["town_jobs"] > 1 (one county file, --jobs N, Linux)
     the townships run in forked workers that inherit the split parts instead of receiving them pickled;
-    they send back only their figures and texts, and the parent adds the frames it already holds."""
+    they send back only their figures and texts, and the parent adds the frames it already holds. With
+    job["total_unit"] set, one more worker task computes the county total over all `towns` (first, as it is
+    the biggest) and the first result carries it (UnitResult.county)."""
     n = min(job.get("town_jobs", 1), len(towns))
     ctx = _pool_context() if n > 1 else None
     if ctx is None or ctx.get_start_method() != "fork":
         return [_unit_result(name, t, parts[t], fdicts[t], job) for t in towns]
-    _SHARED.update(name=name, parts=parts, fdicts=fdicts, job={**job, "keep_frames": False})
+    _SHARED.update(name=name, towns=towns, parts=parts, fdicts=fdicts, job={**job, "keep_frames": False})
+    total = job.get("total_unit") is not None
     try:
         with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-            out = list(pool.map(_shared_town, towns))
+            out = list(pool.map(_shared_town, [*([None] if total else []), *towns]))
     finally:
         _SHARED.clear()
+    county = out.pop(0) if total else None
     for r, t in zip(out, towns):
         r.frames = parts[t].frames
+    out[0].county = county
     return out
 
 
-def _shared_town(town: str) -> UnitResult:
+def _shared_town(town: str | None):
     s = _SHARED
+    if town is None:
+        return tuple(s["towns"]), county_total(_town_units(s["name"], s["towns"], s["parts"]), *_total_args(s["job"]))
     return _unit_result(s["name"], town, s["parts"][town], s["fdicts"][town], s["job"])
+
+
+def _town_units(name: str, towns: list[str], parts: dict) -> list[UnitResult]:
+    """The townships as county_total reads them (their frames and ledgers given), before they are computed."""
+    return [UnitResult(file=name, unit=t, status="ok", frames=parts[t].frames, present=sorted(parts[t].kinds_present))
+            for t in towns]
+
+
+def _total_args(job: dict) -> tuple:
+    """county_total's arguments after the townships: catalog, window, total unit, trend metrics."""
+    from .report.render import bulletin_window
+
+    return (_catalog(job["catalog"], job["targets"]), bulletin_window(job["period"]), job["total_unit"],
+            list(job["trend_metrics"]))
 
 
 def process_file(job: dict) -> list[UnitResult]:
@@ -518,7 +542,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
     job = {"period": period, "catalog": str(catalog) if catalog else None, "targets": targets,
            "template": str(template) if template else None, "workspace": workspace,
            "trend_metrics": trend_ids, "bulletins": True, "password": password, "baseline": baseline,
-           "text_format": "txt" if fmt == "txt" else "md"}
+           "text_format": "txt" if fmt == "txt" else "md", "total_unit": total_unit}
     results = run_units(files, job, jobs, progress)
     skipped += [{"file": r.file, "reason": r.error} for r in results if r.status == "skipped"]
     results = [r for r in results if r.status != "skipped"]
@@ -536,37 +560,118 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
     ok = [r for r in results if r.status == "ok"]
     units = [r.unit for r in ok]
     unit_rows = [row for r in ok for row in r.rows]
+    entries = [_unit_entry(r) for r in results]
 
-    total_rows, total_trend, mismatches, left_out = [], {}, [], {}
-    if ok:
-        from .report.render import bulletin_window
+    from .outputs.county import build_workbook
+    from .report.render import bulletin_window
 
-        total_rows, total_trend, left_out = county_total(ok, cat, bulletin_window(period), total_unit, trend_ids)
-        mismatches = check_rollup(total_rows, unit_rows)
+    window = bulletin_window(period)
+    head = workbook_head(window, cat, ok, [u for u in entries if u["status"] == "failed"], total_unit)
+    # 汇总.xlsx's 数据问题 sheet (10⁴ findings, the slowest part of the outputs) is written beside the county
+    # total; the workbook's other sheets follow when the figures are in
+    with Beside(build_workbook, head, enabled=jobs > 1) as book:
+        total_rows, total_trend, mismatches, left_out = [], {}, [], {}
+        if ok:
+            # one county file with --jobs > 1: its town pool computed the total over its townships
+            pre = ok[0].county
+            total_rows, total_trend, left_out = (pre[1] if pre is not None and pre[0] == tuple(units) else
+                                                 county_total(ok, cat, window, total_unit, trend_ids))
+            mismatches = check_rollup(total_rows, unit_rows)
 
-    from .metrics.scoring import rank_rows
+        from .metrics.scoring import rank_rows
 
-    directions = {i.id: i.direction for i in cat.indicators}
-    ranks = rank_rows(unit_rows, directions)
-    scores = []
-    item_scores: dict[tuple[str, str], str] = {}
-    if scheme is not None and units:
-        from .metrics.scoring import score_units
+        directions = {i.id: i.direction for i in cat.indicators}
+        ranks = rank_rows(unit_rows, directions)
+        scores = []
+        item_scores: dict[tuple[str, str], str] = {}
+        if scheme is not None and units:
+            from .metrics.scoring import score_units
 
-        scores = score_units(scheme, unit_rows, units)
-        for s in scores:
-            for it in s.items:
-                item_scores[(s.unit, it.metric)] = it.display
+            scores = score_units(scheme, unit_rows, units)
+            for s in scores:
+                for it in s.items:
+                    item_scores[(s.unit, it.metric)] = it.display
 
-    result = BatchResult(period, total_unit, [_unit_entry(r) for r in results], unit_rows + total_rows, ranks,
-                         scores, mismatches, left_out=left_out, skipped=skipped)
-    result.summary = summary_json(result, item_scores)
-    from .report.render import render_county
+        result = BatchResult(period, total_unit, entries, unit_rows + total_rows, ranks, scores, mismatches,
+                             left_out=left_out, skipped=skipped, window=window)
+        rest = workbook_rest(result, cat, scheme, ok, total_trend, trend_ids)
+        book.send(rest)
+        result.summary = summary_json(result, item_scores)
+        from .report.render import render_county
 
-    county = {f: render_county(result, cat, workspace=workspace, template=county_template, fmt=f)
-              for f in ("txt", *((fmt,) if fmt != "txt" else ()))}
-    write_outputs(out, result, ok, fmt, workbook_data(result, cat, scheme, ok, total_trend, trend_ids), county)
+        county = {f: render_county(result, cat, workspace=workspace, template=county_template, fmt=f)
+                  for f in ("txt", *((fmt,) if fmt != "txt" else ()))}
+        write_outputs(out, result, ok, fmt, {**head, **rest}, county, book.result)
     return result
+
+
+class Beside:
+    """`build(first, rest)` run in a forked process while this one goes on (Linux, when enabled): the child
+    starts on `first` at once; `rest` (small, pickled) follows through a pipe with send(), and result()
+    returns what the child built. `build` calls its second argument once, to get `rest`.
+
+    Without fork, or when the child fails in any way, result() builds here instead, so that an error is
+    raised and reported as it would be without this. Leaving the `with` block ends the child."""
+
+    def __init__(self, build: Callable, first, enabled: bool = True):
+        self.build, self.first, self.rest, self.proc = build, first, None, None
+        ctx = _pool_context() if enabled else None
+        if ctx is not None and ctx.get_start_method() == "fork":
+            self.conn, child = ctx.Pipe()
+            self.proc = ctx.Process(target=_beside, args=(build, first, child), daemon=True)
+            self.proc.start()
+            child.close()
+
+    def send(self, rest) -> None:
+        self.rest = rest
+        if self.proc is not None:
+            try:
+                self.conn.send(rest)
+            except OSError:  # the child is gone: result() builds here
+                self.close()
+
+    def result(self):
+        if self.proc is not None:
+            try:
+                done, value = self.conn.recv()
+            except (EOFError, OSError):
+                done, value = False, None
+            self.close()
+            if done:
+                return value
+        return self.build(self.first, lambda: self.rest)
+
+    def close(self) -> None:
+        if self.proc is not None:
+            if self.proc.is_alive():
+                self.conn.close()  # a child still waiting for `rest` ends on EOF
+                self.proc.join(timeout=5)
+                if self.proc.is_alive():
+                    self.proc.kill()
+            self.proc.join()
+            self.conn.close()
+            self.proc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is not None and self.proc is not None:
+            self.proc.kill()  # unwinding (an error, Ctrl-C): its work is not wanted
+        self.close()
+
+
+def _beside(build: Callable, first, conn) -> None:
+    """Beside's child: build, send (ok, value) back; quietly, whatever happens (the parent reports errors)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it ends this process
+    try:
+        out = (True, build(first, conn.recv))
+    except BaseException:  # noqa: BLE001 - the parent builds again and reports the error itself
+        out = (False, None)
+    with contextlib.suppress(OSError):  # the parent has gone on without it
+        conn.send(out)
 
 
 # ---------------------------------------------------------------- the output folder
@@ -602,11 +707,13 @@ def _output_folder(out: Path):
 
 
 def write_outputs(out: Path, result: BatchResult, ok: list[UnitResult], fmt: str, workbook: dict,
-                  county: dict[str, str]) -> None:
-    """OUTDIR/<镇街>/通报.*, 汇总.xlsx, summary.json, 全县通报.txt (+ .md/.docx; `county`: {format: text}), built in a fresh folder beside OUTDIR and
-    put in its place at once: an interrupted run leaves the previous output whole, never a mix of two runs."""
+                  county: dict[str, str], summary_xlsx: Callable[[], bytes] | None = None) -> None:
+    """OUTDIR/<镇街>/通报.*, 汇总.xlsx, summary.json, 全县通报.txt (+ .md/.docx; `county`: {format: text}), built
+    in a fresh folder beside OUTDIR and put in its place at once: an interrupted run leaves the previous output
+    whole, never a mix of two runs. `summary_xlsx`: 汇总.xlsx's bytes when they are built elsewhere (Beside),
+    asked for last."""
     from .outputs import atomic_write_bytes, atomic_write_text, json_text
-    from .outputs.county import write_summary_xlsx
+    from .outputs.county import build_workbook
 
     with _output_folder(out) as stage:
         taken: set[str] = set()
@@ -620,7 +727,6 @@ def write_outputs(out: Path, result: BatchResult, ok: list[UnitResult], fmt: str
                 write_docx(r.bulletin, folder / f"{BULLETIN_NAME}.docx")
             else:
                 atomic_write_text(folder / f"{BULLETIN_NAME}.{fmt}", r.bulletin)
-        write_summary_xlsx(stage / SUMMARY_XLSX, workbook)
         from .report.html import write_county_html
 
         write_county_html(stage / SUMMARY_HTML, workbook, county["txt"])
@@ -633,6 +739,7 @@ def write_outputs(out: Path, result: BatchResult, ok: list[UnitResult], fmt: str
             from .report import write_docx
 
             write_docx(county["docx"], stage / f"{COUNTY_NAME}.docx")
+        atomic_write_bytes(stage / SUMMARY_XLSX, summary_xlsx() if summary_xlsx else build_workbook(workbook))
 
 
 def _unit_entry(r: UnitResult) -> dict:
@@ -679,18 +786,30 @@ def summary_json(result: BatchResult, item_scores: dict) -> dict:
 
 
 def workbook_data(result: BatchResult, cat, scheme, ok: list[UnitResult], total_trend: dict, trend_ids) -> dict:
-    """The plain dict summary_xlsx renders."""
-    inds = [{"id": i.id, "name": i.name, "format": i.format, "decimals": i.decimals, "target": i.target,
-             "direction": i.direction} for i in cat.indicators]
-    by_id = {i["id"]: i for i in inds}
+    """The plain dict summary_xlsx renders: workbook_head and workbook_rest together."""
+    return {**workbook_head(result.window, cat, ok, result.failed, result.total_unit),
+            **workbook_rest(result, cat, scheme, ok, total_trend, trend_ids)}
+
+
+def workbook_head(window, cat, ok: list[UnitResult], failed: list[dict], total_unit: str) -> dict:
+    """The part of workbook_data known before the county total: titles, indicators, units, and the 数据问题
+    sheet's findings and failures."""
+    inds = [_indicator(i) for i in cat.indicators]
+    findings = [f for r in ok for f in r.findings] + [f for r in ok for f in r.file_findings]
+    failures = [{"file": u["file"], "unit": u["unit"], "error": u["error"]} for u in failed]
+    return {"title": f"{window.label}各镇街禁毒工作指标汇总", "window": window_note(window),
+            "indicators": inds, "units": [r.unit for r in ok], "total_unit": total_unit,
+            "findings": findings, "failures": failures}
+
+
+def workbook_rest(result: BatchResult, cat, scheme, ok: list[UnitResult], total_trend: dict, trend_ids) -> dict:
+    """The rest of workbook_data: every row's figure and rank, the scores, the 趋势 sheet's values."""
     rows = []
     for row in result.rows:
         rows.append({"unit": row.unit, "metric": row.metric, "exact": row.exact, "met": row.met,
                      "rank": result.ranks.get((row.unit, row.metric)) if row.unit != result.total_unit else None,
                      "missing": row.reason if row.missing else None,
                      "excluded_units": result.left_out.get(row.metric) if row.unit == result.total_unit else None})
-    findings = [f for r in ok for f in r.findings] + [f for r in ok for f in r.file_findings]
-    failures = [{"file": u["file"], "unit": u["unit"], "error": u["error"]} for u in result.failed]
     scores = None
     if scheme is not None:
         from .metrics.scoring import points_text
@@ -700,11 +819,13 @@ def workbook_data(result: BatchResult, cat, scheme, ok: list[UnitResult], total_
                   "units": [s.to_dict() for s in sorted(result.scores, key=lambda s: (s.rank, s.unit))]}
     trend_values_ = {r.unit: r.trend for r in ok}
     trend_values_[result.total_unit] = total_trend
-    return {
-        "title": f"{result.window.label}各镇街禁毒工作指标汇总",
-        "window": window_note(result.window),
-        "indicators": inds, "units": [r.unit for r in ok], "total_unit": result.total_unit,
-        "rows": rows, "scores": scores, "findings": findings, "failures": failures,
-        "trend": {"months": [f"{p.end.month}月" for p in trend_periods(result.period)],
-                  "metrics": [by_id[m] for m in trend_ids], "values": trend_values_},
-    }
+    by_id = {i.id: i for i in cat.indicators}
+    metrics = [_indicator(by_id[m]) for m in trend_ids]
+    return {"rows": rows, "scores": scores,
+            "trend": {"months": [f"{p.end.month}月" for p in trend_periods(result.period)],
+                      "metrics": metrics, "values": trend_values_}}
+
+
+def _indicator(ind) -> dict:
+    return {"id": ind.id, "name": ind.name, "format": ind.format, "decimals": ind.decimals, "target": ind.target,
+            "direction": ind.direction}

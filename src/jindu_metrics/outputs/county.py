@@ -7,6 +7,7 @@ come from input goes through export.sheet_text() (formula injection, characters 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 from ..metrics.display import sheet_number, sheet_number_format
@@ -26,9 +27,11 @@ def _deterministic(data: bytes) -> bytes:
     return deterministic_zip(data)
 
 
-def build_workbook(data: dict) -> bytes:
+def build_workbook(data: dict, rest: Callable[[], dict] | None = None) -> bytes:
     """The workbook as bytes. `data` keys: title, indicators, units, total_unit, rows, scores, findings,
-    failures, trend (see batch.summary_workbook_data for the shapes).
+    failures, trend (see batch.workbook_data for the shapes). `rest`, when given, is called once the 数据问题
+    sheet (findings, failures) is written and returns the other keys: batch builds the workbook beside the
+    county total that way (batch.Beside).
 
     Written by XlsxWriter, typed cell by cell: a county's 数据问题 sheet holds 10⁴ findings, whose cells
     openpyxl took 3 s to write. Cells are 0-based here (XlsxWriter's), rows as Excel shows them minus one."""
@@ -53,13 +56,44 @@ def build_workbook(data: dict) -> bytes:
 
     put = put_cell
 
+    # every sheet in its place first; 数据问题, the big one, is written before the others, which may wait
+    # for figures still being computed (rest)
+    sheets = {name: wb.add_worksheet(name) for name in SHEETS}
+
+    # ---- 数据问题: findings per township (values already masked), and files that failed
+    ws = sheets[SHEETS[2]]
+    plain_head = fmt(**HEAD)
+    for c, h in enumerate(["镇街", "文件", "工作表", "行", "列", "级别", "问题", "取值"]):
+        put(ws, 0, c, h, plain_head)
+    r = 1
+    for f in data.get("failures", []):
+        for c, v in enumerate([f.get("unit") or "", f["file"], "", None, "", "错误",
+                               "文件无法处理：" + (f.get("error") or ""), ""]):
+            put(ws, r, c, v)
+        r += 1
+    for f in data.get("findings", []):
+        column = f.get("column")
+        if column and f.get("column_letter"):
+            column = f"{column}（{f['column_letter']}列）"
+        vals = (f.get("unit") or "（未归属）", f.get("file"), f.get("sheet"), f.get("row"), column,
+                f.get("severity"), f.get("message"), f.get("value"))
+        for c, v in enumerate(vals):
+            put(ws, r, c, v)
+        r += 1
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(r - 1, 0), 7)
+    for c, width in enumerate((12, 24, 16, 6, 14, 6, 50, 20)):
+        ws.set_column(c, c, width)
+
+    if rest is not None:
+        data = {**data, **rest()}
     indicators = data["indicators"]
     units = data["units"]
     total_unit = data["total_unit"]
     rows = {(r["unit"], r["metric"]): r for r in data["rows"]}
 
     # ---- 指标汇总: townships × indicators (value, rank), the county total last
-    ws = wb.add_worksheet(SHEETS[0])
+    ws = sheets[SHEETS[0]]
     put(ws, 0, 0, data.get("title", "指标汇总"), title)
     # which window every figure covers (the bulletins' 1至N月 cumulative window), before how to read ranks
     put(ws, 1, 0, (data["window"] + "。" if data.get("window") else "")
@@ -105,7 +139,7 @@ def build_workbook(data: dict) -> bytes:
         ws.set_column(c, c, 11 if c % 2 == 1 else 6)
 
     # ---- 考评得分
-    ws = wb.add_worksheet(SHEETS[1])
+    ws = sheets[SHEETS[1]]
     scores = data.get("scores")
     if not scores:
         put(ws, 0, 0, "未指定考评方案（使用 --scoring 考评方案.toml 给各镇街打分）。")
@@ -130,33 +164,8 @@ def build_workbook(data: dict) -> bytes:
         if items:
             ws.set_column(3, 2 + len(items), 14)
 
-    # ---- 数据问题: findings per township (values already masked), and files that failed
-    ws = wb.add_worksheet(SHEETS[2])
-    plain_head = fmt(**HEAD)
-    for c, h in enumerate(["镇街", "文件", "工作表", "行", "列", "级别", "问题", "取值"]):
-        put(ws, 0, c, h, plain_head)
-    r = 1
-    for f in data.get("failures", []):
-        for c, v in enumerate([f.get("unit") or "", f["file"], "", None, "", "错误",
-                               "文件无法处理：" + (f.get("error") or ""), ""]):
-            put(ws, r, c, v)
-        r += 1
-    for f in data.get("findings", []):
-        column = f.get("column")
-        if column and f.get("column_letter"):
-            column = f"{column}（{f['column_letter']}列）"
-        vals = (f.get("unit") or "（未归属）", f.get("file"), f.get("sheet"), f.get("row"), column,
-                f.get("severity"), f.get("message"), f.get("value"))
-        for c, v in enumerate(vals):
-            put(ws, r, c, v)
-        r += 1
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(r - 1, 0), 7)
-    for c, width in enumerate((12, 24, 16, 6, 14, 6, 50, 20)):
-        ws.set_column(c, c, width)
-
     # ---- 趋势: per key rate, a block (townships × months) and a native line chart beside it
-    ws = wb.add_worksheet(SHEETS[3])
+    ws = sheets[SHEETS[3]]
     trend = data.get("trend") or {}
     months = trend.get("months", [])
     series_units = [*units, total_unit]
