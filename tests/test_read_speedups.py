@@ -272,3 +272,31 @@ def test_a_parse_scans_its_sheet_itself_when_the_scanner_is_busy(tmp_path, monke
     assert sorted(who) == sorted(b.member for _, _, b in parts)
     assert all(len(v) == 1 for v in who.values()), who  # each sheet scanned once
     assert who[parts[1][2].member][0].startswith("parse")
+
+
+def _rows_xml(data: int, formatted: int, seed: int) -> bytes:
+    import random
+
+    rnd = random.Random(seed)
+    cols = "ABCDEFGHIJKLMNOPQ"
+    body = "".join(f'<row r="{r}">' + "".join(f'<c r="{c}{r}" t="s"><v>{rnd.randrange(5000)}</v></c>' for c in cols)
+                   + "</row>" for r in range(1, data + 1))
+    pad = "".join(f'<row r="{r}" s="1" customFormat="1">' + "".join(f'<c r="{c}{r}" s="1"/>' for c in cols)
+                  + "</row>" for r in range(data + 1, data + formatted + 1))
+    return (body + pad).encode()
+
+
+def test_parse_weight_puts_the_sheet_with_more_data_first():
+    """Parse order is guessed from the zip directory. As on the county workbook formatted down to row
+    200,000, a sheet with little data and much formatting below it compresses larger than one with six times
+    its data; weighted by how poorly it compresses, the one with more data weighs more. Sheets of like
+    density keep the order of their compressed sizes."""
+    src = _zip({"little.xml": _rows_xml(1000, 19000, 1), "much.xml": _rows_xml(6000, 2000, 2),
+                "less.xml": _rows_xml(4000, 0, 3), "least.xml": _rows_xml(2000, 0, 4)})
+    zf = zipfile.ZipFile(io.BytesIO(src))
+    info = {n: zf.getinfo(n) for n in zf.namelist()}
+    assert info["little.xml"].compress_size > info["much.xml"].compress_size  # the size alone misleads
+    weight = {n: fastxlsx.parse_weight(i) for n, i in info.items()}
+    assert weight["much.xml"] > weight["little.xml"]
+    plain = ["much.xml", "less.xml", "least.xml"]
+    assert sorted(plain, key=lambda n: -info[n].compress_size) == sorted(plain, key=lambda n: -weight[n])

@@ -102,9 +102,9 @@ def scan(fh, strings, size: int = 0) -> Extent:
         read, before = read + len(chunk), read
         if before == 0 and size:
             spec = _Speculation.wanted(chunk, size)
-        if spec is not None and not spec.stopped:
-            spec.feed(chunk, before)
         if tail is not None:
+            if spec is not None and not spec.stopped:
+                spec.feed(chunk, before)
             cells.feed(chunk)
             tail += chunk
             continue
@@ -119,9 +119,12 @@ def scan(fh, strings, size: int = 0) -> Extent:
         # or formula: every such cell is closed by </c>. A chunk in which none ends is searched for the end
         # of <sheetData> only (calamine skips valueless cells, so they widen nothing): one pass, not six.
         if window.find(tokens[0], max(0, len(carry) - len(tokens[0]) + 1)) < 0:
+            if spec is not None and not spec.stopped:
+                # the formatting below the data: deflated only as far as the last data row may reach
+                spec.feed(chunk[: _QUIET - quiet] if quiet + len(chunk) > _QUIET else chunk, before)
             cells.flush()  # no cell straddles into this chunk: what the scan held back is complete
             quiet += len(chunk)
-            if spec is not None and quiet > _QUIET:
+            if spec is not None and quiet >= _QUIET:
                 spec.stopped = True  # past the data: deflating the formatting below it would be for nothing
             k = _find_end(window, sd_end, row_end)
             if k >= 0:
@@ -129,6 +132,8 @@ def scan(fh, strings, size: int = 0) -> Extent:
             carry = window[-_CARRY:]
             continue
         quiet = 0
+        if spec is not None and not spec.stopped:
+            spec.feed(chunk, before)
         cells.feed(chunk)
         if not wide and _WIDE_ANY.search(window):
             wide = True
