@@ -181,13 +181,14 @@ def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
     return out
 
 
-def judged_on(ledgers: LedgerSet, findings: list[Finding], as_of: dt.date) -> list[Finding]:
+def judged_on(ledgers: LedgerSet, findings: list[Finding], as_of: dt.date, *, ordered: bool = True) -> list[Finding]:
     """validate(…, state=False)'s `findings` with the person-state checks added, judged on `as_of` (a period's
-    last day, once the period is known): the state is worked out once."""
+    last day, once the period is known): the state is worked out once. `ordered=False`: in no particular
+    order, for a caller that only counts them (a county's 10⁴ findings take 25 ms to sort)."""
     found = list(findings)
     if "persons" in ledgers.kinds_present:
         found += state_checks(ledgers, as_of)  # built located
-    return sorted(found, key=lambda f: f.sort_key())
+    return sorted(found, key=Finding.sort_key) if ordered else found
 
 
 def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None, *,

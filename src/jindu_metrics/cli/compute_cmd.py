@@ -54,10 +54,11 @@ def _period(text, ledgers):
 
 
 def _judged(ledgers, findings, period):
-    """The findings with person state (管控等级, 三年未复吸) judged on the period's last day."""
+    """The findings with person state (管控等级, 三年未复吸) judged on the period's last day, unordered (the
+    commands only count them)."""
     from ..validate import judged_on
 
-    return judged_on(ledgers, findings, period.end)
+    return judged_on(ledgers, findings, period.end, ordered=False)
 
 
 def _findings_line(findings, paths, period=None) -> int:
