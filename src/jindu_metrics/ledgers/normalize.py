@@ -655,11 +655,13 @@ def _area_findings(values: np.ndarray, valid_ids: np.ndarray, codes: np.ndarray,
     if not bad.any():
         return []
     n = len(valid_ids)
-    lookup = np.full(n + 1, -1, dtype=np.int64)  # unique index -> position in ks when doubtful
-    lookup[ks[bad]] = np.nonzero(bad)[0]
-    pos = lookup[np.where(codes < 0, n, codes)]
-    mask = pos >= 0
-    labels, inv = np.unique(ids_u.astype("U6")[pos[mask]], return_inverse=True)  # sorted by area
+    # the doubtful area codes, sorted, found among the distinct IDs (not among the rows, 10⁵ in a county)
+    labels, label_of = np.unique(ids_u[bad].astype("U6"), return_inverse=True)
+    lookup = np.full(n + 1, -1, dtype=np.int64)  # unique index -> its area's position in labels when doubtful
+    lookup[ks[bad]] = label_of.reshape(-1)
+    at = lookup[np.where(codes < 0, n, codes)]
+    mask = at >= 0
+    inv = at[mask]
     first = np.full(len(labels), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, inv, rows[mask].astype(np.int64))
     counts = np.bincount(inv, minlength=len(labels))
