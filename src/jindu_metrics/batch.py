@@ -2,7 +2,9 @@
 scores, the summary workbook, summary.json and the county bulletin.
 
 Workers return plain picklable data (MetricRows, finding dicts, raw numerators/denominators, frames for the
-county union); the parent only aggregates and writes, so results do not depend on --jobs.
+county union); the parent aggregates and writes, so results do not depend on --jobs. With one county-wide
+file and --jobs > 1 (Linux), the county total over its townships is one more task of their pool, and
+汇总.xlsx is built in a forked child (Beside) while the parent writes the rest: the same bytes either way.
 """
 
 from __future__ import annotations
