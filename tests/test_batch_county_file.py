@@ -34,21 +34,28 @@ def test_county_file_jobs_2_writes_what_jobs_1_writes(tmp_path):
     assert outs["2"] == outs["1"]
 
 
+def _three_towns(tmp_path, seed: int):
+    """(townships, their LedgerSets) of one county file holding three townships' ledgers."""
+    from jindu_metrics import batch
+    from jindu_metrics.ledgers import load_ledgers
+
+    merged: dict[str, list] = {}
+    for j, t in enumerate(TOWNS[:3]):
+        for kind, rows in town_records(t, seed=seed + j, n=20, id_base=j * 1000).items():
+            merged.setdefault(kind, []).extend(rows)
+    ledgers = load_ledgers([write_canonical(merged, tmp_path / "县.xlsx")])
+    towns = batch.towns_of(ledgers)
+    return towns, batch.split_by_town(ledgers, towns)[0]
+
+
 def test_town_results_in_workers_equal_in_process(tmp_path):
     """The forked path and the in-process path of town_results give the same rows, texts and frames."""
     from dataclasses import replace
 
     from jindu_metrics import batch
-    from jindu_metrics.ledgers import load_ledgers
     from jindu_metrics.periods import parse_period
 
-    merged: dict[str, list] = {}
-    for j, t in enumerate(TOWNS[:3]):
-        for kind, rows in town_records(t, seed=10 + j, n=20, id_base=j * 1000).items():
-            merged.setdefault(kind, []).extend(rows)
-    ledgers = load_ledgers([write_canonical(merged, tmp_path / "县.xlsx")])
-    towns = batch.towns_of(ledgers)
-    parts, _ = batch.split_by_town(ledgers, towns)
+    towns, parts = _three_towns(tmp_path, seed=10)
     job = {"period": parse_period("2018-01..2018-10"), "catalog": None, "targets": {}, "template": None,
            "workspace": None, "trend_metrics": list(TREND_METRICS), "bulletins": True}
     fd = {t: [] for t in towns}
@@ -64,17 +71,10 @@ def test_county_total_from_the_town_pool_equals_the_parents(tmp_path):
     """With total_unit in the job, the town pool also computes the county total; it is the very total
     run_batch computes over the townships' results itself."""
     from jindu_metrics import batch
-    from jindu_metrics.ledgers import load_ledgers
     from jindu_metrics.periods import parse_period
     from jindu_metrics.report.render import bulletin_window
 
-    merged: dict[str, list] = {}
-    for j, t in enumerate(TOWNS[:3]):
-        for kind, rows in town_records(t, seed=20 + j, n=20, id_base=j * 1000).items():
-            merged.setdefault(kind, []).extend(rows)
-    ledgers = load_ledgers([write_canonical(merged, tmp_path / "县.xlsx")])
-    towns = batch.towns_of(ledgers)
-    parts, _ = batch.split_by_town(ledgers, towns)
+    towns, parts = _three_towns(tmp_path, seed=20)
     period = parse_period("2018-01..2018-10")
     job = {"period": period, "catalog": None, "targets": {}, "template": None, "workspace": None,
            "trend_metrics": list(TREND_METRICS), "bulletins": False, "town_jobs": 2, "total_unit": "全县"}
