@@ -644,15 +644,14 @@ class Beside:
         return self.build(self.first, lambda: self.rest)
 
     def close(self) -> None:
-        if self.proc is not None:
-            if self.proc.is_alive():
-                self.conn.close()  # a child still waiting for `rest` ends on EOF
-                self.proc.join(timeout=5)
-                if self.proc.is_alive():
-                    self.proc.kill()
+        if self.proc is None:
+            return
+        self.conn.close()  # a child still waiting for `rest` ends on EOF
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.kill()
             self.proc.join()
-            self.conn.close()
-            self.proc = None
+        self.proc = None
 
     def __enter__(self):
         return self
@@ -709,13 +708,12 @@ def _output_folder(out: Path):
 
 
 def write_outputs(out: Path, result: BatchResult, ok: list[UnitResult], fmt: str, workbook: dict,
-                  county: dict[str, str], summary_xlsx: Callable[[], bytes] | None = None) -> None:
+                  county: dict[str, str], summary_xlsx: Callable[[], bytes]) -> None:
     """OUTDIR/<镇街>/通报.*, 汇总.xlsx, summary.json, 全县通报.txt (+ .md/.docx; `county`: {format: text}), built
     in a fresh folder beside OUTDIR and put in its place at once: an interrupted run leaves the previous output
-    whole, never a mix of two runs. `summary_xlsx`: 汇总.xlsx's bytes when they are built elsewhere (Beside),
-    asked for last."""
+    whole, never a mix of two runs. `workbook`: 汇总.html's data; `summary_xlsx()`: 汇总.xlsx's bytes (built
+    beside the rest, Beside), asked for last."""
     from .outputs import atomic_write_bytes, atomic_write_text, json_text
-    from .outputs.county import build_workbook
 
     with _output_folder(out) as stage:
         taken: set[str] = set()
@@ -741,7 +739,7 @@ def write_outputs(out: Path, result: BatchResult, ok: list[UnitResult], fmt: str
             from .report import write_docx
 
             write_docx(county["docx"], stage / f"{COUNTY_NAME}.docx")
-        atomic_write_bytes(stage / SUMMARY_XLSX, summary_xlsx() if summary_xlsx else build_workbook(workbook))
+        atomic_write_bytes(stage / SUMMARY_XLSX, summary_xlsx())
 
 
 def _unit_entry(r: UnitResult) -> dict:
@@ -787,15 +785,9 @@ def summary_json(result: BatchResult, item_scores: dict) -> dict:
     return out
 
 
-def workbook_data(result: BatchResult, cat, scheme, ok: list[UnitResult], total_trend: dict, trend_ids) -> dict:
-    """The plain dict summary_xlsx renders: workbook_head and workbook_rest together."""
-    return {**workbook_head(result.window, cat, ok, result.failed, result.total_unit),
-            **workbook_rest(result, cat, scheme, ok, total_trend, trend_ids)}
-
-
 def workbook_head(window, cat, ok: list[UnitResult], failed: list[dict], total_unit: str) -> dict:
-    """The part of workbook_data known before the county total: titles, indicators, units, and the 数据问题
-    sheet's findings and failures."""
+    """The plain data of 汇总.xlsx (outputs.county.build_workbook) and 汇总.html known before the county
+    total: titles, indicators, units, and the 数据问题 sheet's findings and failures."""
     inds = [_indicator(i) for i in cat.indicators]
     findings = [f for r in ok for f in r.findings] + [f for r in ok for f in r.file_findings]
     failures = [{"file": u["file"], "unit": u["unit"], "error": u["error"]} for u in failed]
@@ -805,7 +797,8 @@ def workbook_head(window, cat, ok: list[UnitResult], failed: list[dict], total_u
 
 
 def workbook_rest(result: BatchResult, cat, scheme, ok: list[UnitResult], total_trend: dict, trend_ids) -> dict:
-    """The rest of workbook_data: every row's figure and rank, the scores, the 趋势 sheet's values."""
+    """The rest of the workbook's data (workbook_head): every row's figure and rank, the scores, the 趋势
+    sheet's values."""
     rows = []
     for row in result.rows:
         rows.append({"unit": row.unit, "metric": row.metric, "exact": row.exact, "met": row.met,

@@ -29,9 +29,9 @@ def _deterministic(data: bytes) -> bytes:
 
 def build_workbook(data: dict, rest: Callable[[], dict] | None = None) -> bytes:
     """The workbook as bytes. `data` keys: title, indicators, units, total_unit, rows, scores, findings,
-    failures, trend (see batch.workbook_data for the shapes). `rest`, when given, is called once the 数据问题
-    sheet (findings, failures) is written and returns the other keys: batch builds the workbook beside the
-    county total that way (batch.Beside).
+    failures, trend (see batch.workbook_head and workbook_rest for the shapes). `rest`, when given, is called
+    once the 数据问题 sheet (findings, failures) is written and returns the other keys: batch builds the
+    workbook beside the county total that way (batch.Beside).
 
     Written by XlsxWriter, typed cell by cell: a county's 数据问题 sheet holds 10⁴ findings, whose cells
     openpyxl took 3 s to write. Cells are 0-based here (XlsxWriter's), rows as Excel shows them minus one."""

@@ -280,7 +280,7 @@ def _target_value(ind: dict):
 
 
 def county_page(data: dict, text: str | None = None) -> dict:
-    """The county page from batch's plain workbook data (batch.workbook_data): the county total's lines,
+    """The county page from batch's plain workbook data (batch.workbook_head and workbook_rest): the county total's lines,
     the townships' ranking bars and table on the main ratios (data["trend"]["metrics"]), and the text."""
     trend = data.get("trend") or {}
     main = list(trend.get("metrics", []))
@@ -375,5 +375,5 @@ def write_report_html(path, text: str, results: dict, trend: dict, catalog, *, w
                create_folder=False)
 
 def write_county_html(path, workbook: dict, text: str | None = None) -> None:
-    """batch's 汇总.html from the data of its summary workbook (batch.workbook_data) and the county text."""
+    """batch's 汇总.html from the data of its summary workbook (batch.workbook_head and workbook_rest) and the county text."""
     write_html(path, county_page(workbook, text))
