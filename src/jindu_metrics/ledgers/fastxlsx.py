@@ -296,9 +296,8 @@ class _Book:
     inflate the zip (ISA-L runs without the GIL), then run in another thread, each ahead of its sheet's
     parse. A scan not begun when its sheet's parse wants it is done by the thread that parses: the sheet
     that weighs most (parse_weight) is not always the longest to parse, and two parses need not queue
-    behind one scanner. A fastexcel
-    reader parses one sheet at a time ("Already borrowed" otherwise): each thread that parses has readers
-    of its own.
+    behind one scanner. A fastexcel reader parses one sheet at a time ("Already borrowed" otherwise): each
+    thread that parses has readers of its own.
     """
 
     def __init__(self, source, max_cells: int, sst: _Strings):
