@@ -178,13 +178,17 @@ def locate(findings: list[Finding], positions: dict[tuple, dict[str, int]]) -> l
     return out
 
 
-def summarize(findings: list[Finding]) -> dict:
-    """Counts by severity and by code, for JSON output and the one-line summary of compute."""
+def summarize(findings: list[Finding], counted: dict[str, int] | None = None) -> dict:
+    """Counts by severity and by code, for JSON output and the one-line summary of compute. `counted`: more
+    findings, by code, counted without being built."""
     by_sev = {ERROR: 0, WARNING: 0, NOTE: 0}
     by_code: dict[str, int] = {}
     for f in findings:
         by_sev[f.severity] += 1
         by_code[f.code] = by_code.get(f.code, 0) + 1
+    for code, n in (counted or {}).items():
+        by_sev[KINDS[code].severity] += n
+        by_code[code] = by_code.get(code, 0) + n
     return {"错误": by_sev[ERROR], "警告": by_sev[WARNING], "提示": by_sev[NOTE],
             "by_code": dict(sorted(by_code.items()))}
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
+from .ledgers.link import Ids, ids_of
 
 ID = "公民身份号码"
 NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
@@ -41,17 +42,19 @@ def positive_tests(contacts: pd.DataFrame) -> np.ndarray:
 
 
 def person_states(persons: pd.DataFrame, seizures: pd.DataFrame, contacts: pd.DataFrame,
-                  lasts: list) -> list[dict[str, pd.Series]]:
+                  lasts: list, ids: Ids | None = None) -> list[dict[str, pd.Series]]:
     """Each person's state as of each day of `lasts` (pd.Timestamp): one dict of derived columns per day,
-    each a Series on persons' index."""
+    each a Series on persons' index. `ids`: the frames' link.Ids, when known."""
     p, seiz, cont = persons, seizures, contacts
     pos = positive_tests(cont)
-    codes, uniq = pd.factorize(pd.concat([p[ID], seiz[ID], cont[ID][pos]], ignore_index=True))
-    n, n_s = len(p), len(seiz)
-    n_ids = len(uniq) + 1
-    codes = np.where(codes < 0, n_ids - 1, codes)  # missing IDs share one slot that no person reads
-    p_codes, s_codes, c_codes = codes[:n], codes[n:n + n_s], codes[n + n_s:]
-    p_codes = np.where(p[ID].isna().to_numpy(), -1, p_codes)
+    if ids is None:
+        ids = ids_of({"persons": p, "seizures": seiz, "contacts": cont[pos]})
+        p_codes, s_codes, c_codes = ids.codes["persons"], ids.codes["seizures"], ids.codes["contacts"]
+    else:
+        p_codes, s_codes, c_codes = ids.codes["persons"], ids.codes["seizures"], ids.codes["contacts"][pos]
+    n_ids = ids.n + 1
+    # missing IDs share one slot that no person reads
+    s_codes, c_codes = np.where(s_codes < 0, n_ids - 1, s_codes), np.where(c_codes < 0, n_ids - 1, c_codes)
     s_dates, c_dates = ns(seiz["查处日期"]), ns(cont["日期"])[pos]
     s_last = _latest_codes(s_codes, s_dates, lasts, n_ids)
     c_last = _latest_codes(c_codes, c_dates, lasts, n_ids)
@@ -96,24 +99,22 @@ def person_states(persons: pd.DataFrame, seizures: pd.DataFrame, contacts: pd.Da
 def states_of(ledgers, lasts: list) -> list[dict[str, pd.Series]]:
     """person_states of a LedgerSet's own persons, seizures and contacts, kept on it by day: the engine and
     the state checks of one run judge the same last day (a county's contacts make each pass cost)."""
-    frames = (ledgers["persons"], ledgers["seizures"], ledgers["contacts"])
-    kept = ledgers.cache.get("person_states")
-    if kept is None or any(a is not b for a, b in zip(kept[0], frames)):  # frames replaced: judged anew
-        kept = ledgers.cache["person_states"] = (frames, {})
-    by_day = kept[1]
+    kinds = ("persons", "seizures", "contacts")
+    by_day = ledgers.kept("person_states", kinds, dict)  # frames replaced: judged anew
     todo = list(dict.fromkeys(d for d in lasts if d not in by_day))
     if todo:
-        by_day.update(zip(todo, person_states(*frames, todo)))
+        by_day.update(zip(todo, person_states(*(ledgers[k] for k in kinds), todo, ledgers.ids())))
     return [by_day[d] for d in lasts]
 
 
-def latest_seizure(persons: pd.DataFrame, seizures: pd.DataFrame, last: pd.Timestamp) -> pd.Series:
-    """Per person: the latest 查处日期 of the person in the seizures ledger on or before `last` (NaT if none)."""
-    codes, _ = pd.factorize(pd.concat([persons[ID], seizures[ID]], ignore_index=True))
-    n = len(persons)
-    n_ids = int(codes.max()) + 2 if len(codes) else 1
-    codes = np.where(codes < 0, n_ids - 1, codes)
-    res = _latest_codes(codes[n:], ns(seizures["查处日期"]), [last], n_ids)[0]
+def latest_seizure(ledgers, last: pd.Timestamp) -> pd.Series:
+    """Per person of a LedgerSet: the latest 查处日期 of the person in its seizures ledger on or before `last`
+    (NaT if none)."""
+    persons, seizures = ledgers["persons"], ledgers["seizures"]
+    ids = ledgers.ids()
+    n_ids = ids.n + 1
+    s_codes = ids.codes["seizures"]
+    res = _latest_codes(np.where(s_codes < 0, n_ids - 1, s_codes), ns(seizures["查处日期"]), [last], n_ids)[0]
     res[n_ids - 1] = NAT
-    p_codes = np.where(persons[ID].isna().to_numpy(), n_ids - 1, codes[:n])
-    return pd.Series(res[p_codes].view("datetime64[ns]"), index=persons.index)
+    p_codes = ids.codes["persons"]
+    return pd.Series(res[np.where(p_codes < 0, n_ids - 1, p_codes)].view("datetime64[ns]"), index=persons.index)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from . import schema
 from .findings import Finding, Letters, locate
@@ -114,9 +115,19 @@ def _has_column(df, column: str, positions: dict) -> object:
     return out
 
 
-def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
-    """The persons' recorded 管控等级, 人员状态细分 and 末次查获日期 against their state on `as_of` (state.py);
-    the findings come located (their column letters filled in)."""
+class _Flagged:
+    """The rows of `df` one state check flags, and how their findings read: counted without building them
+    (compute only counts), built (validate) when asked."""
+
+    def __init__(self, df, code: str, column: str | None, value_col: str | None, why: Callable[[], list]):
+        self.df, self.code, self.column, self.value_col, self.why = df, code, column, value_col, why
+
+    def findings(self, positions: dict) -> list[Finding]:
+        return _rows(self.df, self.code, self.column, self.value_col, self.why(), positions)
+
+
+def _state_flags(ledgers: LedgerSet, as_of: dt.date) -> list[_Flagged]:
+    """The persons' recorded 管控等级, 人员状态细分 and 末次查获日期 against their state on `as_of` (state.py)."""
     import numpy as np
     import pandas as pd
 
@@ -127,13 +138,17 @@ def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
         return []
     last = pd.Timestamp(as_of)
     st = states_of(ledgers, [last])[0]
-    out: list[Finding] = []
+    out: list[_Flagged] = []
     on = f"至{_day(as_of)}（判断日）"
     status = persons["人员状态"]
     detected = st["末次检出日期"]
 
-    # per person, as arrays (the texts are built for the flagged rows only, by position)
-    since = np.where(detected.notna().to_numpy(), "末次检出日期为" + _days(detected), "没有任何查获或检出日期")
+    # per person, as arrays; the texts are built for the flagged rows only, by position, and only when
+    # the findings are (since(mask): the 末次检出日期 part of the reason)
+    def since(mask):
+        d = detected[mask]
+        return np.where(d.notna().to_numpy(), "末次检出日期为" + _days(d), "没有任何查获或检出日期")
+
     states = status.astype(object).to_numpy()
 
     # 管控等级: given to persons under dynamic control (社会面, not 三年未复吸) only (ledgers.md)
@@ -150,14 +165,14 @@ def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
     given = judged & level & ((registered & ~managed) | gone)
     lacking = judged & ~level & managed
     if given.any():
-        why = [f"人员状态为{st_}，不应再有管控等级" if g else
-               f"{si}，{on}已满三年未复吸，不在管控之列，管控等级应为空" if t else
-               f"人员状态为{st_}，不在社会面管控之列，管控等级应为空"
-               for st_, g, t, si in zip(states[given], gone[given], three[given], since[given])]
-        out += _rows(persons[given], "level_contradiction", "管控等级", "管控等级", why, positions)
+        out.append(_Flagged(persons[given], "level_contradiction", "管控等级", "管控等级", lambda: [
+            f"人员状态为{st_}，不应再有管控等级" if g else
+            f"{si}，{on}已满三年未复吸，不在管控之列，管控等级应为空" if t else
+            f"人员状态为{st_}，不在社会面管控之列，管控等级应为空"
+            for st_, g, t, si in zip(states[given], gone[given], three[given], since(given))]))
     if lacking.any():
-        why = [f"社会面管控人员（{si}，{on}未满三年）未填管控等级" for si in since[lacking]]
-        out += _rows(persons[lacking], "level_contradiction", "管控等级", None, why, positions)
+        out.append(_Flagged(persons[lacking], "level_contradiction", "管控等级", None, lambda: [
+            f"社会面管控人员（{si}，{on}未满三年）未填管控等级" for si in since(lacking)]))
 
     # 人员状态细分 (police exports) against the dates
     detail = persons["人员状态细分"]
@@ -167,28 +182,46 @@ def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
     for mask, reached, sub in ((claims_3y, "未满三年", schema.STATUS_DETAIL_ABSTINENT_3Y),
                                (claims_not, "已满三年", schema.STATUS_DETAIL_NOT_3Y)):
         if mask.any():
-            why = [f"人员状态为{sub}，但{si}，{on}{reached}" for si in since[mask]]
-            out += _rows(persons[mask].assign(人员状态=sub), "status_detail_mismatch", "人员状态", "人员状态", why,
-                         positions)
+            out.append(_Flagged(persons[mask].assign(人员状态=sub), "status_detail_mismatch", "人员状态", "人员状态",
+                                lambda mask=mask, reached=reached, sub=sub: [
+                                    f"人员状态为{sub}，但{si}，{on}{reached}" for si in since(mask)]))
 
     # 末次查获日期 older than a seizure of the same person
-    seized = latest_seizure(persons, ledgers["seizures"], last)
+    seized = latest_seizure(ledgers, last)
     own = persons["末次查获日期"]
     stale = (own.notna() & seized.notna() & (seized > own)).to_numpy(dtype=bool)
     if stale.any():
-        why = [f"查处台帐中此人有{x}的查处记录，晚于末次查获日期" for x in _days(seized[stale])]
-        out += _rows(persons[stale], "last_seizure_outdated", "末次查获日期", "末次查获日期", why, positions)
+        out.append(_Flagged(persons[stale], "last_seizure_outdated", "末次查获日期", "末次查获日期", lambda: [
+            f"查处台帐中此人有{x}的查处记录，晚于末次查获日期" for x in _days(seized[stale])]))
     return out
+
+
+def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
+    """The person-state checks' findings on `as_of` (_state_flags), located (their column letters filled in)."""
+    positions = ledgers.positions()
+    return [f for flagged in _state_flags(ledgers, as_of) for f in flagged.findings(positions)]
 
 
 def judged_on(ledgers: LedgerSet, findings: list[Finding], as_of: dt.date, *, ordered: bool = True) -> list[Finding]:
     """validate(…, state=False)'s `findings` with the person-state checks added, judged on `as_of` (a period's
     last day, once the period is known): the state is worked out once. `ordered=False`: in no particular
-    order, for a caller that only counts them (a county's 10⁴ findings take 25 ms to sort)."""
+    order (a county's 10⁴ findings take 25 ms to sort)."""
     found = list(findings)
     if "persons" in ledgers.kinds_present:
         found += state_checks(ledgers, as_of)  # built located
     return sorted(found, key=Finding.sort_key) if ordered else found
+
+
+def judged_summary(ledgers: LedgerSet, findings: list[Finding], as_of: dt.date) -> dict:
+    """summarize(judged_on(ledgers, findings, as_of)), the person-state findings counted without being built
+    (compute and explain only count them: 10⁴ in a county)."""
+    from .findings import summarize
+
+    flagged = _state_flags(ledgers, as_of) if "persons" in ledgers.kinds_present else []
+    counts: dict[str, int] = {}
+    for f in flagged:
+        counts[f.code] = counts.get(f.code, 0) + len(f.df)
+    return summarize(findings, counts)
 
 
 def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None, *,
@@ -214,13 +247,13 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.dat
 
     # rows of other ledgers whose ID is not in persons (only when a persons ledger was read)
     has_persons = "persons" in ledgers.kinds_present
-    known = pd.Index(persons[ID].dropna().unique(), dtype=object) if len(persons) else pd.Index([], dtype=object)
     if has_persons:
+        ids = ledgers.ids()
         for kind in ("seizures", "community", "contacts"):
             df = ledgers[kind]
             if not len(df):
                 continue
-            bad = df[ID].notna() & ~df[ID].isin(known)
+            bad = (ids.codes[kind] >= 0) & (ids.person_rows(kind) < 0)
             if bad.any():
                 out += _rows(df[bad], "unknown_person", ID, ID)
 

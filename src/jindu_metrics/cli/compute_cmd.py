@@ -53,20 +53,17 @@ def _period(text, ledgers):
     return default_period(ledgers), True
 
 
-def _judged(ledgers, findings, period):
-    """The findings with person state (管控等级, 三年未复吸) judged on the period's last day, unordered (the
-    commands only count them)."""
-    from ..validate import judged_on
+def _judged(ledgers, findings, period) -> dict:
+    """The findings counted (findings.summarize) with person state (管控等级, 三年未复吸) judged on the
+    period's last day: the commands only count them."""
+    from ..validate import judged_summary
 
-    return judged_on(ledgers, findings, period.end, ordered=False)
+    return judged_summary(ledgers, findings, period.end)
 
 
-def _findings_line(findings, paths, period=None) -> int:
-    """One stderr line counting 错误/警告 (with the validate command that lists the same ones); the exit code
-    they imply."""
-    from ..findings import summarize
-
-    s = summarize(findings)
+def _findings_line(s: dict, paths, period=None) -> int:
+    """One stderr line counting 错误/警告 of the findings' summary `s` (with the validate command that lists
+    the same ones); the exit code they imply."""
     if s["错误"] or s["警告"]:
         args = " ".join(str(p) for p in paths) + (f" --period {period.end:%Y-%m-%d}" if period else "")
         common.err(f"台帐检查：错误 {s['错误']} 条，警告 {s['警告']} 条（有问题的单元格未计入）。"

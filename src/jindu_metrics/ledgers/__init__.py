@@ -84,9 +84,13 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True, 
             out[kind] = dfs[0]  # coerced as it was read
         else:
             out[kind] = frames.coerce(kind, pd.concat(dfs, ignore_index=True, sort=False))
-    _fill_from_persons(out)
+    from .link import ID_KINDS, ids_of
+
+    ids = ids_of(out)
+    _fill_from_persons(out, ids)
     unit = _fill_unit(out, unit)
     result = LedgerSet(frames=out, sheets=sheets, unit=unit)
+    result.kept("ids", ID_KINDS, lambda: ids)  # filling took nothing from the IDs: they hold for these frames
     result.findings = sorted(locate(findings, result.positions()), key=lambda f: f.sort_key())
     return result
 
@@ -330,12 +334,13 @@ def _drop_duplicate_files(parts: dict) -> list:
     return out
 
 
-def _fill_from_persons(frames_: dict) -> None:
-    """Seizure/community/contact rows missing 姓名/所属村居/所属镇街 take them from the persons ledger."""
+def _fill_from_persons(frames_: dict, ids) -> None:
+    """Seizure/community/contact rows missing 姓名/所属村居/所属镇街 take them from the persons ledger (`ids`:
+    the frames' link.Ids)."""
     from .link import fill_from_persons
 
     for kind in ("seizures", "community", "contacts"):
-        frames_[kind] = fill_from_persons(frames_[kind], frames_["persons"], add=False)
+        frames_[kind] = fill_from_persons(frames_[kind], frames_["persons"], add=False, rows=ids.person_rows(kind))
 
 
 def _fill_unit(frames_: dict, unit: str | None) -> str | None:

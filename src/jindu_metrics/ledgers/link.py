@@ -1,11 +1,15 @@
-"""Rows of the other ledgers linked to their person's row in the persons ledger, by 公民身份号码.
+"""Rows of the ledgers linked by 公民身份号码: to each other (Ids) and to their person's row in the persons ledger.
 
 The one home of "a row missing 姓名/所属村居/所属镇街 takes the person's": the reader fills the columns a
 sheet has, the engine (metrics.engine.normalise) also the unit columns a ledger lacks (帮教管控台帐 has no
-所属镇街), for LedgerSets built from frames too. One hash lookup per ledger, then array takes per column.
+所属镇街), for LedgerSets built from frames too. And of the IDs as integer codes: one hash pass over every
+ledger of a set (ids_of), which the reader's filling, the checks, the person state and the engine share.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -14,32 +18,67 @@ from .. import schema
 
 ID = "公民身份号码"
 FROM_PERSON = (*schema.UNIT_COLUMNS, "姓名")  # what a row takes from its person when it has none
+ID_KINDS = ("persons", "seizures", "community", "contacts", "publicity")  # the order codes are given in
+
+
+@dataclass(frozen=True)
+class Ids:
+    """The IDs of a set of ledgers as integer codes: equal IDs have equal codes in every ledger, so linking
+    rows and counting persons are array operations. Codes follow first appearance in ID_KINDS order."""
+
+    codes: dict[str, np.ndarray]  # kind -> each row's code; -1 where the row has no ID
+    values: np.ndarray  # code -> the ID
+    person_row: np.ndarray  # code -> position of the ID's first row in persons; -1 when not there
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    def person_rows(self, kind: str) -> np.ndarray:
+        """For each row of `kind`, the position of its person's first row in persons; -1 when none (or no ID)."""
+        codes = self.codes[kind]
+        if not self.n:
+            return np.full(len(codes), -1, dtype=np.int64)
+        return np.where(codes >= 0, self.person_row[np.maximum(codes, 0)], -1)
+
+
+def ids_of(frames: Mapping[str, pd.DataFrame]) -> Ids:
+    """The Ids of these ledger frames (those of ID_KINDS that have the ID column)."""
+    kinds = [k for k in ID_KINDS if k in frames and ID in frames[k].columns]
+    parts = [frames[k][ID].to_numpy(dtype=object) for k in kinds]
+    # an object array: pandas would infer a plain array of str as its Arrow text, and convert it back
+    codes, uniq = pd.factorize(np.concatenate(parts) if parts else np.empty(0, dtype=object))
+    out: dict[str, np.ndarray] = {}
+    at = 0
+    for k, part in zip(kinds, parts):
+        out[k] = codes[at:at + len(part)]
+        at += len(part)
+    first = np.full(len(uniq), -1, dtype=np.int64)
+    if "persons" in out:
+        p = out["persons"]
+        rows = np.flatnonzero(p >= 0)[::-1]
+        first[p[rows]] = rows  # written last to first: the first row of each ID stays
+    return Ids(out, np.asarray(uniq, dtype=object), first)
 
 
 def person_rows(ids: pd.Series, persons: pd.DataFrame) -> np.ndarray:
     """For each of `ids`, the position in `persons` of that person's first row; -1 when none (or no ID)."""
-    codes, uniq = pd.factorize(persons[ID].to_numpy(dtype=object))
-    first = np.full(len(uniq), -1, dtype=np.int64)
-    at = np.flatnonzero(codes >= 0)
-    first[codes[at[::-1]]] = at[::-1]  # written last to first: the first row of each ID stays
-    if not len(uniq):
-        return np.full(len(ids), -1, dtype=np.int64)
-    # both sides as object Indexes: a plain array of str would be inferred as pandas 3's Arrow text, and
-    # converted back for the lookup
-    found = pd.Index(uniq, dtype=object).get_indexer(pd.Index(ids.to_numpy(dtype=object), dtype=object))
-    return np.where(found >= 0, first[np.maximum(found, 0)], -1)
+    both = ids_of({"persons": persons[[ID]], "seizures": pd.DataFrame({ID: ids.to_numpy(dtype=object)})})
+    return both.person_rows("seizures")
 
 
-def fill_from_persons(df: pd.DataFrame, persons: pd.DataFrame, *, add: bool) -> pd.DataFrame:
+def fill_from_persons(df: pd.DataFrame, persons: pd.DataFrame, *, add: bool,
+                      rows: np.ndarray | None = None) -> pd.DataFrame:
     """`df` (a ledger frame, not persons) with FROM_PERSON's empty cells taken from the person's row.
 
-    `add`: a unit column the ledger lacks is created and filled whole. Returns a shallow copy when anything
-    changed (columns are replaced whole, never written into), else `df` itself."""
+    `add`: a unit column the ledger lacks is created and filled whole. `rows`: person_rows of df's IDs, when
+    known (Ids.person_rows). Returns a shallow copy when anything changed (columns are replaced whole, never
+    written into), else `df` itself."""
     if not len(df) or not len(persons) or ID not in df.columns:
         return df
     cols = [c for c in FROM_PERSON if c in persons.columns
             and (c in df.columns or (add and c in schema.UNIT_COLUMNS))]
-    pos = None
+    pos = rows
     out = df
     for col in cols:
         own = df[col].to_numpy(dtype=object) if col in df.columns else np.full(len(df), None, dtype=object)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,8 @@ from ..findings import Finding
 
 if TYPE_CHECKING:  # pandas is imported lazily so `jindu --help` stays fast
     import pandas as pd
+
+    from .link import Ids
 
 
 @dataclass
@@ -42,11 +45,26 @@ class LedgerSet:
     # Ledger kinds the input holds (a sheet of that kind was read, even with no rows); None: derived from
     # `sheets`, else from the frames that have rows. A kind not present is missing: its figures have no value.
     present: frozenset[str] | None = None
-    # what is worked out from the frames once and asked for again in one run (state.states_of)
+    # what is worked out from the frames once and asked for again in one run (kept())
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, kind: str) -> pd.DataFrame:
         return self.frames[kind]
+
+    def kept(self, name: str, kinds: tuple[str, ...], make: Callable[[], object]):
+        """`make()`, worked out from the frames of `kinds` once and kept: worked out again when one of those
+        frames was replaced. (The reader, the checks and the engine of one run ask for the same things.)"""
+        frames = tuple(self.frames.get(k) for k in kinds)
+        got = self.cache.get(name)
+        if got is None or any(a is not b for a, b in zip(got[0], frames)):
+            got = self.cache[name] = (frames, make())
+        return got[1]
+
+    def ids(self) -> Ids:
+        """The IDs of every ledger as shared integer codes (link.Ids), kept."""
+        from .link import ID_KINDS, ids_of
+
+        return self.kept("ids", ID_KINDS, lambda: ids_of(self.frames))
 
     def positions(self) -> dict[tuple, dict[str, int]]:
         """(file, sheet) -> {canonical column: 0-based column index}, for findings.locate()."""

@@ -120,12 +120,12 @@ def whole_unit_name(ledgers: LedgerSet) -> str:
     return "合计"
 
 
-def _fill_units(df: pd.DataFrame, persons: pd.DataFrame, unit: str | None) -> pd.DataFrame:
-    """Fill 所属村居/所属镇街 (and 姓名) missing on a row from the person's entry (ledgers.link), then
-    所属镇街 from the unit; unit columns as Python objects with None for empty."""
+def _fill_units(df: pd.DataFrame, persons: pd.DataFrame, unit: str | None, rows=None) -> pd.DataFrame:
+    """Fill 所属村居/所属镇街 (and 姓名) missing on a row from the person's entry (ledgers.link; `rows`: its
+    person_rows when known), then 所属镇街 from the unit; unit columns as Python objects with None for empty."""
     if not len(df):
         return df
-    df = fill_from_persons(df, persons, add=True).copy(deep=False)  # columns are replaced whole below
+    df = fill_from_persons(df, persons, add=True, rows=rows).copy(deep=False)  # columns are replaced whole below
     if unit and "所属镇街" in df.columns:
         df["所属镇街"] = df["所属镇街"].where(df["所属镇街"].notna(), unit)
     for col in schema.UNIT_COLUMNS:  # canonical text is object with None already (ledgers.frames)
@@ -154,8 +154,10 @@ def normalise(ledgers: LedgerSet) -> dict[str, pd.DataFrame]:
     if unit and len(persons):
         persons = _fill_units(persons, persons.iloc[0:0], unit)
     out = {"persons": persons}
+    ids = ledgers.ids()
     for kind in ("seizures", "community", "contacts"):
-        out[kind] = _fill_units(ledgers.frames[kind], persons, unit)
+        df = ledgers.frames[kind]
+        out[kind] = _fill_units(df, persons, unit, ids.person_rows(kind) if kind in ids.codes else None)
     out["seizures"] = _derive_new(out["seizures"], persons)
     out["publicity"] = ledgers.frames["publicity"]
     units = ledgers.frames["units"]
@@ -259,16 +261,10 @@ class Windows:
             "community": [_community_window(base["community"], last, pd.Timestamp(w.start))
                           for w, last in zip(periods, lasts)],
         }
-        kinds = [k for k in ("persons", "seizures", "community", "contacts", "publicity") if ID in base[k].columns]
-        ids = pd.concat([base[k][ID] for k in kinds], ignore_index=True)
-        codes, uniq = pd.factorize(ids)  # missing IDs: -1
-        self.n_ids = len(uniq)
-        self.id_values = np.asarray(uniq, dtype=object)  # code -> ID
-        self.ids: dict[str, np.ndarray] = {}
-        at = 0
-        for k in kinds:
-            self.ids[k] = codes[at:at + len(base[k])]
-            at += len(base[k])
+        ids = ledgers.ids()  # base keeps the ledgers' rows (normalise)
+        self.n_ids = ids.n
+        self.id_values = ids.values  # code -> ID
+        self.ids: dict[str, np.ndarray] = {k: c for k, c in ids.codes.items() if ID in base[k].columns}  # -1: none
         self._static: dict = {}
         self._masks: dict = {}
         self._has: dict = {}
