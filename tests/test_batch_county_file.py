@@ -118,3 +118,44 @@ def test_beside_builds_in_a_child_and_falls_back_here():
     with Beside(_pid_or_fail, {"parent": me}, enabled=False) as book:
         book.send({"rest": 3})
         assert book.result()["pid"] == me
+
+
+def test_the_workbook_begun_on_the_townships_findings_is_kept_only_when_they_gave_it(tmp_path, monkeypatch):
+    """One county file, --jobs 2: 汇总.xlsx is begun (batch.Beside) on the townships' findings before they
+    are computed. Kept when the results are what it was begun on; begun again when a township failed, with
+    the bytes --jobs 1 writes."""
+    from jindu_metrics import batch
+    from jindu_metrics.errors import InputError
+
+    merged: dict[str, list] = {}
+    for j, t in enumerate(TOWNS[:3]):
+        for kind, rows in town_records(t, seed=30 + j, n=20, id_base=j * 1000).items():
+            merged.setdefault(kind, []).extend(rows)
+    src = write_canonical(merged, tmp_path / "县.xlsx")
+    made = []
+
+    class Counted(batch.Beside):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(batch, "Beside", Counted)
+    batch.run_batch([src], period="2018-01..2018-10", out=tmp_path / "ok", jobs=2)
+    assert len(made) == 1  # the one begun early, kept
+
+    real = batch._unit_result
+
+    def failing(file, unit, *args, **kwargs):
+        if unit == sorted(TOWNS[:3])[1]:
+            raise InputError("测试用的失败")
+        return real(file, unit, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "_unit_result", failing)  # forked workers inherit it
+    outs = {}
+    for jobs in (2, 1):
+        made.clear()
+        batch.run_batch([src], period="2018-01..2018-10", out=tmp_path / f"failed{jobs}", jobs=jobs)
+        outs[jobs] = _files(tmp_path / f"failed{jobs}")
+        assert len(made) == (2 if jobs == 2 else 1)  # --jobs 2: the early one discarded, one begun anew
+    assert outs[2] == outs[1]
+    assert "汇总.xlsx" in outs[1]

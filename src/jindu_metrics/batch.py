@@ -304,6 +304,9 @@ def process_file(job: dict) -> list[UnitResult]:
             if o in fdicts:  # a town that no person belongs to is not a unit of the run
                 fdicts[o].append({"unit": o, **f.to_dict(False, names)})
         stray = fdicts.pop(None)
+        if job.get("on_towns") is not None:  # run_batch starts 汇总.xlsx's 数据问题 sheet meanwhile
+            job["on_towns"]([UnitResult(file=name, unit=t, status="ok", findings=fdicts[t],
+                                        file_findings=stray if i == 0 else []) for i, t in enumerate(towns)])
         out = town_results(name, towns, parts, fdicts, job)
         if stray or unplaced:
             out[0].file_findings = stray
@@ -545,7 +548,23 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
            "template": str(template) if template else None, "workspace": workspace,
            "trend_metrics": trend_ids, "bulletins": True, "password": password, "baseline": baseline,
            "text_format": "txt" if fmt == "txt" else "md", "total_unit": total_unit}
-    results = run_units(files, job, jobs, progress)
+    from .outputs.county import build_workbook
+    from .report.render import bulletin_window
+
+    window = bulletin_window(period)
+    early: dict = {}  # one county file: 汇总.xlsx begun on its townships' findings, before they are computed
+    if jobs > 1 and len(files) == 1:
+        def on_towns(towns: list[UnitResult]) -> None:
+            early["head"] = workbook_head(window, cat, towns, [], total_unit)
+            early["book"] = Beside(build_workbook, early["head"])
+
+        job["on_towns"] = on_towns
+    try:
+        results = run_units(files, job, jobs, progress)
+    except BaseException:
+        if early:
+            early["book"].discard()
+        raise
     skipped += [{"file": r.file, "reason": r.error} for r in results if r.status == "skipped"]
     results = [r for r in results if r.status != "skipped"]
 
@@ -564,14 +583,15 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
     unit_rows = [row for r in ok for row in r.rows]
     entries = [_unit_entry(r) for r in results]
 
-    from .outputs.county import build_workbook
-    from .report.render import bulletin_window
-
-    window = bulletin_window(period)
     head = workbook_head(window, cat, ok, [u for u in entries if u["status"] == "failed"], total_unit)
-    # 汇总.xlsx's 数据问题 sheet (10⁴ findings, the slowest part of the outputs) is written beside the county
-    # total; the workbook's other sheets follow when the figures are in
-    with Beside(build_workbook, head, enabled=jobs > 1) as book:
+    # 汇总.xlsx's 数据问题 sheet (10⁴ findings, the slowest part of the outputs) is written beside the
+    # townships and the county total (begun on what was known before them: kept when it is what they gave);
+    # the workbook's other sheets follow when the figures are in
+    book = early.get("book")
+    if book is not None and early["head"] != head:  # a township failed, say: begun on the wrong findings
+        book.discard()
+        book = None
+    with book or Beside(build_workbook, head, enabled=jobs > 1) as book:
         total_rows, total_trend, mismatches, left_out = [], {}, [], {}
         if ok:
             # one county file with --jobs > 1: its town pool computed the total over its townships
@@ -643,6 +663,12 @@ class Beside:
                 return value
         return self.build(self.first, lambda: self.rest)
 
+    def discard(self) -> None:
+        """End the child, its work unwanted."""
+        if self.proc is not None:
+            self.proc.kill()
+        self.close()
+
     def close(self) -> None:
         if self.proc is None:
             return
@@ -657,8 +683,8 @@ class Beside:
         return self
 
     def __exit__(self, *exc) -> None:
-        if exc[0] is not None and self.proc is not None:
-            self.proc.kill()  # unwinding (an error, Ctrl-C): its work is not wanted
+        if exc[0] is not None:
+            self.discard()  # unwinding (an error, Ctrl-C): its work is not wanted
         self.close()
 
 
