@@ -148,7 +148,12 @@ def _derive_new(seizures: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
 
 
 def normalise(ledgers: LedgerSet) -> dict[str, pd.DataFrame]:
-    """Window-independent preparation (unit filling, 新发现); done once per compute."""
+    """Window-independent preparation (unit filling, 新发现), kept on the LedgerSet for its unit: a batch
+    township's figures, bulletin and trend are several computes over the same ledgers."""
+    return ledgers.kept(f"normalised {ledgers.unit}", tuple(schema.KINDS), lambda: _normalise(ledgers))
+
+
+def _normalise(ledgers: LedgerSet) -> dict[str, pd.DataFrame]:
     unit = ledgers.unit
     persons = ledgers.frames["persons"]
     if unit and len(persons):
@@ -176,18 +181,23 @@ def _lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
 
 
 def _community_window(c: pd.DataFrame, last: pd.Timestamp, first: pd.Timestamp) -> dict[str, pd.Series]:
-    decided = c["决定日期"]
-    end = c["解除日期"]
-    ended_undated = end.isna() & c["执行状态"].isin(schema.ENDED_STATES)
-    ended = (end < last) | ended_undated
-    reported = c["报到日期"] <= last
-    window_start = last - pd.Timedelta(days=REPORTING_DAYS - 1)
-    return {"在册": ((decided <= last) & ~ended).fillna(False).astype(bool),
-            "已报到建档": (reported & _flag(c["已建档"])).astype(bool),
-            "报到期内": ((decided >= window_start) & (decided <= last) & ~reported).fillna(False).astype(bool),
+    """The community orders' state in the window [first, last], by array operations on the dates as int64
+    nanoseconds (NaT compares as nothing: each comparison is guarded by its date being known)."""
+    decided, end, rep = _ns(c["决定日期"]), _ns(c["解除日期"]), _ns(c["报到日期"])
+    has_decided, has_end = decided != NAT, end != NAT
+    lv, fv = last.value, first.value
+    ended_undated = ~has_end & c["执行状态"].isin(schema.ENDED_STATES).to_numpy(dtype=bool)
+    ended = (has_end & (end < lv)) | ended_undated
+    reported = (rep != NAT) & (rep <= lv)
+    in_force = has_decided & (decided <= lv)
+    window_start = (last - pd.Timedelta(days=REPORTING_DAYS - 1)).value
+    idx = c.index
+    return {"在册": pd.Series(in_force & ~ended, index=idx),
+            "已报到建档": pd.Series(reported & _flag(c["已建档"]).to_numpy(), index=idx),
+            "报到期内": pd.Series(in_force & (decided >= window_start) & ~reported, index=idx),
             # in force on some day of the window [first, last]
-            "期内在册": ((decided <= last) & ~(end < first) & ~ended_undated).fillna(False).astype(bool),
-            "已报到": reported.fillna(False).astype(bool)}
+            "期内在册": pd.Series(in_force & ~(has_end & (end < fv)) & ~ended_undated, index=idx),
+            "已报到": pd.Series(reported, index=idx)}
 
 
 # ---------------------------------------------------------------- aggregation
