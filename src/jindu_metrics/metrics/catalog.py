@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -123,7 +124,7 @@ class Indicator:
     target_spec: Target | None = None
     schedule: Schedule | None = None  # a schedule indicator (kind "schedule" in the TOML; a ratio met ÷ due)
 
-    @property
+    @cached_property  # asked for each row and window (missing_ledgers); a frozen instance's fields never change
     def ledgers(self) -> tuple[str, ...]:
         """Every ledger the figure depends on (for comparison coverage)."""
         out = []
