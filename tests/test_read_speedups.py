@@ -95,6 +95,26 @@ def test_scan_skips_empty_chunks_but_not_what_follows_them(monkeypatch, chunk):
     assert (ext.data_row, ext.last_row, ext.width) == (5001, 5001, 30)
 
 
+@pytest.mark.parametrize("cut", range(0, 14))
+def test_scan_finds_a_tag_cut_by_a_chunk_edge_after_quiet_chunks(monkeypatch, cut):
+    """After chunks of styled empty cells, a cell's end or the end of <sheetData> cut by a chunk's edge
+    (`cut` bytes of it before the edge) is found, whether the chunk is searched as 32-bit words (numpy)
+    or as bytes."""
+    chunk = 1 << 17
+    monkeypatch.setattr(extent, "_CHUNK", chunk)
+    pad = b"".join(b'<row r="%d"><c r="A%d" s="1"/></row>' % (r, r) for r in range(2, 5000))
+    head = f'<worksheet {NS}><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'.encode() + pad
+    assert chunk + (1 << 16) < len(head) < 2 * chunk - 100  # the styled cells run across the first edge
+    after = b'</sheetData><mergeCells count="1"><mergeCell ref="A1:B1"/></mergeCells></worksheet>'
+    edge = 2 * chunk  # the second chunk holds styled empty cells only
+    cell = b'<row r="9000"><c r="B9000" t="inlineStr"><is><t>x</t></is></c></row>'
+    k = cell.index(b"</c>")
+    ext = extent.scan(io.BytesIO(head + b" " * (edge - cut - k - len(head)) + cell + after), lambda i: "")
+    assert (ext.data_row, ext.width, ext.merged) == (9000, 26, [((0, 0), (0, 1))])
+    ext = extent.scan(io.BytesIO(head + b" " * (edge - cut - len(head)) + after), lambda i: "")
+    assert (ext.data_row, ext.after) == (1, after)
+
+
 def extent_formula():
     from jindu_metrics.ledgers.cellscan import FORMULA_NO_VALUE
 

@@ -25,6 +25,7 @@ TRIM_SLACK_CELLS = 1_000_000  # blank cells past the data worth a rewrite (calam
 _CHUNK = 1 << 24  # 16 MB: each read hands the GIL over ~3 times (file, inflate, CRC), see scan()
 _CARRY = 1 << 16  # bytes of one chunk kept for the next: a cell cut at the boundary is seen whole
 _QUIET = 1 << 20  # bytes without a cell's end after which the data is over (a cell's XML is far shorter)
+_SEAM = 64  # bytes each side of a chunk's start searched for a tag cut by the boundary (the longest: </x:sheetData)
 
 _PREFIX = re.compile(rb"<(\w+:)?worksheet\b")
 _WIDE_ANY = re.compile(rb'r="[A-Z]{2}')  # a cell at column AA or beyond (row r= attributes are digits)
@@ -108,17 +109,19 @@ def scan(fh, strings, size: int = 0) -> Extent:
             cells.feed(chunk)
             tail += chunk
             continue
-        window = carry + chunk
         if tokens is None:
-            m = _PREFIX.search(window)
+            m = _PREFIX.search(chunk)
             ext.prefix = p = (m.group(1) or b"") if m else b""
             tokens = (b"</" + p + b"c>", b"<" + p + b"c ")
             sd_end = b"</" + p + b"sheetData"  # without the ">": a needle ending in a common byte searches slowly
             row_end = b"</" + p + b"row>"
         # Rows of styled empty cells (<c r="A9" s="1"/>, formatting far below the data) hold no value, error
         # or formula: every such cell is closed by </c>. A chunk in which none ends is searched for the end
-        # of <sheetData> only (calamine skips valueless cells, so they widen nothing): one pass, not six.
-        if window.find(tokens[0], max(0, len(carry) - len(tokens[0]) + 1)) < 0:
+        # of <sheetData> only (calamine skips valueless cells, so they widen nothing): one pass, not six, and
+        # on the chunk itself and the few bytes around its start (not on a 16 MB copy with the carry before it).
+        seam = carry[-_SEAM:] + chunk[:_SEAM]
+        at = len(seam) - len(chunk[:_SEAM])  # where the chunk begins in the seam
+        if not _holds(chunk, tokens[0]) and seam.find(tokens[0], max(0, at - len(tokens[0]) + 1)) < 0:
             if spec is not None and not spec.stopped:
                 # the formatting below the data: deflated only as far as the last data row may reach
                 spec.feed(chunk[: _QUIET - quiet] if quiet + len(chunk) > _QUIET else chunk, before)
@@ -126,11 +129,16 @@ def scan(fh, strings, size: int = 0) -> Extent:
             quiet += len(chunk)
             if spec is not None and quiet >= _QUIET:
                 spec.stopped = True  # past the data: deflating the formatting below it would be for nothing
-            k = _find_end(window, sd_end, row_end)
-            if k >= 0:
-                tail = bytearray(window[k:])
-            carry = window[-_CARRY:]
+            k = seam.find(sd_end, max(0, at - len(sd_end) + 1))
+            if 0 <= k < at:  # begun in the carry, ends in the chunk
+                tail = bytearray(seam[k:at]) + chunk
+            else:
+                k = _find_end(chunk, sd_end, row_end)
+                if k >= 0:
+                    tail = bytearray(chunk[k:])
+            carry = chunk[-_CARRY:] if len(chunk) >= _CARRY else (carry + chunk)[-_CARRY:]
             continue
+        window = carry + chunk
         quiet = 0
         if spec is not None and not spec.stopped:
             spec.feed(chunk, before)
@@ -161,6 +169,19 @@ def scan(fh, strings, size: int = 0) -> Extent:
     if spec is not None and ext.width <= MAX_COLUMNS and ext.after is not None:
         ext.cut = spec.finish(ext.after)
     return ext
+
+
+def _holds(data: bytes, token: bytes) -> bool:
+    """Whether `token` occurs in `data`. A four-byte token (`</c>`) in a long chunk is compared as 32-bit
+    words at each of the four alignments, by numpy, without holding the GIL: 5 ms per 16 MB of styled empty
+    cells against bytes.find's 9 ms, for whom every few bytes begin a partial match."""
+    if len(token) != 4 or len(data) < 1 << 16:
+        return token in data
+    import numpy as np
+
+    word = np.frombuffer(token, dtype="<u4")[0]
+    return any(bool((np.frombuffer(data, dtype="<u4", count=(len(data) - k) // 4, offset=k) == word).any())
+               for k in range(4))
 
 
 def _find_end(window: bytes, sd_end: bytes, row_end: bytes) -> int:

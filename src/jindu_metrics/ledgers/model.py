@@ -53,7 +53,8 @@ class LedgerSet:
 
     def kept(self, name: str, kinds: tuple[str, ...], make: Callable[[], object]):
         """`make()`, worked out from the frames of `kinds` once and kept: worked out again when one of those
-        frames was replaced. (The reader, the checks and the engine of one run ask for the same things.)"""
+        frames was replaced (a frame is never changed in place once read: code that changes one assigns a
+        new frame). The reader, the checks and the engine of one run ask for the same things."""
         frames = tuple(self.frames.get(k) for k in kinds)
         got = self.cache.get(name)
         if got is None or any(a is not b for a, b in zip(got[0], frames)):
