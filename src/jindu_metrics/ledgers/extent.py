@@ -291,12 +291,14 @@ class _Speculation:
         if self.row_end is None or not self.kept or self.lost:
             return None
         start = self.kept[0][0]
-        length, crc, size = self.marks[start]
+        _, crc, size = self.marks[start]
         plain = b"".join(c for _, c in self.kept)[: self.row_end - start]
         deflater = self.zmod.compressobj(1, zlib.DEFLATED, -15)  # a new stream after the full flush
         tail = deflater.compress(plain) + deflater.compress(after) + deflater.flush()
         crc = self.zmod.crc32(after, self.zmod.crc32(plain, crc))
-        return b"".join(self.out)[:length] + tail, crc, size + len(plain) + len(after)
+        # the deflated slices before the kept ones, joined once (not all of them, then cut); the rest are not needed
+        head, self.out = b"".join(self.out[: sorted(self.marks).index(start)]), []
+        return head + tail, crc, size + len(plain) + len(after)
 
 
 def _last_values(window: bytes, strings, end: bytes, start: bytes) -> tuple[int, int, int]:

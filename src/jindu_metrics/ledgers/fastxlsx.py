@@ -365,7 +365,9 @@ class _Book:
         empty, non-blank cells cut right of the column cap). One copy per such sheet, made as soon as its
         scan is done (not after every sheet's), and dropped once its sheet is parsed."""
         others = set(self.members) - {member}
-        data, dropped = extent.cut_copy(self.source, {member: self.extent(member)}, self.sst.__getitem__, others)
+        ext = self.extent(member)
+        data, dropped = extent.cut_copy(self.source, {member: ext}, self.sst.__getitem__, others)
+        ext.cut = None  # in the copy now (a fallback to calamine cuts the sheet again)
         return _open_reader(data), dropped.get(member, 0)
 
     def has_merged(self, member: str) -> bool:
