@@ -73,6 +73,18 @@ def test_fonts_sizes_indents_spacing(doc):
     assert sig.alignment == when.alignment == WD_ALIGN_PARAGRAPH.RIGHT
 
 
+def test_headings_and_the_signature_stay_with_what_follows(doc):
+    """A heading on its own line never ends a page, nor is the signature parted from its date (keep with
+    next); body paragraphs flow freely."""
+    paras = doc.paragraphs
+    keep = {p.text: p.paragraph_format.keep_with_next for p in paras if p.text}
+    assert keep["一、工作成效"] is True
+    assert keep["乐平镇禁毒委员会办公室"] is True and not keep["2018年11月15日"]
+    assert not next(v for t, v in keep.items() if t.startswith("现将"))
+    at = next(i for i, p in enumerate(paras) if p.text == "乐平镇禁毒委员会办公室")
+    assert all(p.paragraph_format.keep_with_next for p in paras[at - 2:at])  # the two blank lines before it
+
+
 def test_core_properties_fixed(doc):
     cp = doc.core_properties
     assert cp.author == "" and cp.last_modified_by == ""

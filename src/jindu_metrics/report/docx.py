@@ -306,15 +306,22 @@ def build_document(blocks: list[Block], *, report_date: Date, title: str | None 
             _set_font(p.add_run(b.lead or b.text), H1_FONT, BODY_PT)
             if b.lead and b.text:
                 _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+            else:  # a heading on its own line never ends a page
+                p.paragraph_format.keep_with_next = True
         elif b.kind == "h2":
             p = _paragraph(doc, first_line_chars=2)
             _set_font(p.add_run(b.lead), H2_FONT, BODY_PT)
             if b.text:
                 _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+            else:
+                p.paragraph_format.keep_with_next = True
         elif b.kind == "signature":
-            for _ in range(2):  # 空二行 before the signature
-                _set_font(_paragraph(doc).add_run(""), BODY_FONT, BODY_PT)
+            for _ in range(2):  # 空二行 before the signature, which stays on the page of its date
+                blank = _paragraph(doc)
+                blank.paragraph_format.keep_with_next = True
+                _set_font(blank.add_run(""), BODY_FONT, BODY_PT)
             p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=2)
+            p.paragraph_format.keep_with_next = True
             _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
         elif b.kind == "table":
             _table(doc, b.rows)
