@@ -44,13 +44,17 @@ class Ids:
 
 def ids_of(frames: Mapping[str, pd.DataFrame]) -> Ids:
     """The Ids of these ledger frames (those of ID_KINDS that have the ID column)."""
-    kinds = [k for k in ID_KINDS if k in frames and ID in frames[k].columns]
-    parts = [frames[k][ID].to_numpy(dtype=object) for k in kinds]
+    return _ids({k: frames[k][ID].to_numpy(dtype=object) for k in ID_KINDS if k in frames and ID in frames[k].columns})
+
+
+def _ids(columns: dict[str, np.ndarray]) -> Ids:
+    """The Ids of these ID columns (object arrays, by kind; "persons" gives Ids.person_row)."""
+    parts = list(columns.values())
     # an object array: pandas would infer a plain array of str as its Arrow text, and convert it back
     codes, uniq = pd.factorize(np.concatenate(parts) if parts else np.empty(0, dtype=object))
     out: dict[str, np.ndarray] = {}
     at = 0
-    for k, part in zip(kinds, parts):
+    for k, part in columns.items():
         out[k] = codes[at:at + len(part)]
         at += len(part)
     first = np.full(len(uniq), -1, dtype=np.int64)
@@ -63,8 +67,8 @@ def ids_of(frames: Mapping[str, pd.DataFrame]) -> Ids:
 
 def person_rows(ids: pd.Series, persons: pd.DataFrame) -> np.ndarray:
     """For each of `ids`, the position in `persons` of that person's first row; -1 when none (or no ID)."""
-    both = ids_of({"persons": persons[[ID]], "seizures": pd.DataFrame({ID: ids.to_numpy(dtype=object)})})
-    return both.person_rows("seizures")
+    both = _ids({"persons": persons[ID].to_numpy(dtype=object), "others": ids.to_numpy(dtype=object)})
+    return both.person_rows("others")
 
 
 def fill_from_persons(df: pd.DataFrame, persons: pd.DataFrame, *, add: bool,
