@@ -51,7 +51,7 @@ def test_the_catalog_header_documents_every_engine_column():
 
 
 def test_person_state_is_judged_once_per_day_for_compute_and_the_checks(monkeypatch):
-    """compute and judged_on of one run judge the period's last day once (state.states_of), and judge anew
+    """compute and the counted checks (judged_summary) of one run judge the period's last day once (state.states_of), and judge anew
     when a frame is replaced; what they get is what person_states gives."""
     import datetime as dt
     import importlib
@@ -73,7 +73,7 @@ def test_person_state_is_judged_once_per_day_for_compute_and_the_checks(monkeypa
     ledgers = load_ledgers([ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"])
     period = parse_period("2018-10")
     compute(ledgers, load_catalog(None), period)
-    validate.judged_on(ledgers, validate.validate(ledgers, state=False), period.end)
+    validate.judged_summary(ledgers, validate.validate(ledgers, state=False), period.end)
     end = pd.Timestamp(period.end)
     assert [end] in asked and len(asked) == 2  # the checks asked too
     assert days.count(end) == 1

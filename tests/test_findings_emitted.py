@@ -192,16 +192,15 @@ def test_the_judgement_day_moves_the_three_year_line(tmp_path):
 @pytest.mark.parametrize("day", [dt.date(2016, 12, 31), dt.date(2017, 1, 1), dt.date(2018, 9, 1), dt.date(2020, 6, 1)])
 def test_the_counted_state_findings_are_the_built_ones(tmp_path, day):
     """compute and explain count the person-state findings without building them (judged_summary): the same
-    counts as summarize(judged_on(...)), whichever checks fire on the day."""
+    counts as the findings validate builds on that day, whichever checks fire."""
     from jindu_metrics.findings import summarize
-    from jindu_metrics.validate import judged_on, judged_summary
+    from jindu_metrics.validate import judged_summary
 
     ledgers = load_ledgers([_state_book(tmp_path / "state.xlsx")])
     found = validate(ledgers, state=False)
-    judged = judged_on(ledgers, found, day)
-    assert len(judged) > len(found)  # the state checks fired
-    built = summarize(judged)
-    assert judged_summary(ledgers, found, day) == built
+    built = validate(ledgers, as_of=day)
+    assert len(built) > len(found)  # the state checks fired
+    assert judged_summary(ledgers, found, day) == summarize(built)
 
 
 def test_a_sheet_without_a_level_column_is_not_judged(tmp_path):

@@ -202,19 +202,10 @@ def state_checks(ledgers: LedgerSet, as_of: dt.date) -> list[Finding]:
     return [f for flagged in _state_flags(ledgers, as_of) for f in flagged.findings(positions)]
 
 
-def judged_on(ledgers: LedgerSet, findings: list[Finding], as_of: dt.date, *, ordered: bool = True) -> list[Finding]:
-    """validate(…, state=False)'s `findings` with the person-state checks added, judged on `as_of` (a period's
-    last day, once the period is known): the state is worked out once. `ordered=False`: in no particular
-    order (a county's 10⁴ findings take 25 ms to sort)."""
-    found = list(findings)
-    if "persons" in ledgers.kinds_present:
-        found += state_checks(ledgers, as_of)  # built located
-    return sorted(found, key=Finding.sort_key) if ordered else found
-
-
 def judged_summary(ledgers: LedgerSet, findings: list[Finding], as_of: dt.date) -> dict:
-    """summarize(judged_on(ledgers, findings, as_of)), the person-state findings counted without being built
-    (compute and explain only count them: 10⁴ in a county)."""
+    """The counts (findings.summarize) of validate(…, state=False)'s `findings` with the person-state checks
+    judged on `as_of` (a period's last day, once the period is known) added, counted without being built:
+    compute and explain only count them (10⁴ in a county). validate(…, as_of=…) builds the same ones."""
     from .findings import summarize
 
     flagged = _state_flags(ledgers, as_of) if "persons" in ledgers.kinds_present else []
@@ -323,7 +314,7 @@ def validate(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | 
              state: bool = True) -> list[Finding]:
     """All findings: the reader's and the cross-ledger checks, sorted by file, sheet, row, column, code.
     `as_of`: the day person state is judged on (a period's last day); default the latest date in the data.
-    `state=False` leaves the person-state checks out, for judged_on to add once the period is known."""
+    `state=False` leaves the person-state checks out, for judged_summary to count once the period is known."""
     found = list(ledgers.findings) + locate(cross_checks(ledgers, today, as_of, state=state), ledgers.positions())
     if not ledgers.kinds_present:  # no ledger, no figures: compute and report refuse such input (exit 2)
         found.append(Finding("no_ledger", "、".join(ledgers.files) or "（无文件）", detail=ledgers.unrecognised()))
