@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import time
 from fractions import Fraction
 
 from openpyxl import load_workbook
 
-from jindu_metrics.outputs.county import SHEETS, build_workbook, write_summary_xlsx
+from jindu_metrics.outputs.county import SHEETS, build_workbook
 
 
 def _data():
@@ -49,10 +50,8 @@ def _data():
     }
 
 
-def test_workbook_sheets_formats_and_charts(tmp_path):
-    path = tmp_path / "汇总.xlsx"
-    write_summary_xlsx(path, _data())
-    wb = load_workbook(path)
+def test_workbook_sheets_formats_and_charts():
+    wb = load_workbook(io.BytesIO(build_workbook(_data())))
     assert wb.sheetnames == list(SHEETS)
     ws = wb["指标汇总"]
     assert ws.freeze_panes == "B5"
@@ -82,10 +81,9 @@ def test_workbook_is_byte_identical():
     assert build_workbook(_data()) == a
 
 
-def test_unscored_workbook_keeps_four_sheets(tmp_path):
+def test_unscored_workbook_keeps_four_sheets():
     d = _data()
     d["scores"] = None
-    write_summary_xlsx(tmp_path / "x.xlsx", d)
-    wb = load_workbook(tmp_path / "x.xlsx")
+    wb = load_workbook(io.BytesIO(build_workbook(d)))
     assert wb.sheetnames == list(SHEETS)
     assert "未指定考评方案" in wb["考评得分"]["A1"].value

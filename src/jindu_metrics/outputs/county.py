@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 
 from ..metrics.display import sheet_number, sheet_number_format
-from . import atomic_write_bytes
 from .compute import put_cell, sheet_text, xlsx_workbook, xml_text
 
 SHEETS = ("指标汇总", "考评得分", "数据问题", "趋势")
@@ -205,6 +203,3 @@ def build_workbook(data: dict, rest: Callable[[], dict] | None = None) -> bytes:
     wb.close()
     return _deterministic(buf.getvalue())
 
-
-def write_summary_xlsx(path: str | Path, data: dict) -> None:
-    atomic_write_bytes(Path(path), build_workbook(data))
