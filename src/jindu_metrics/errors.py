@@ -48,3 +48,23 @@ class ConfigError(JinduError):
 
 class OutputError(JinduError):
     """An output that cannot or must not be written there (it is an input, a folder, a link; no permission...)."""
+
+
+def os_reason(exc: OSError, *, writing: bool = False) -> str:
+    """What an operating-system error means to the user, in Chinese (never the English strerror)."""
+    import errno
+
+    reasons = {errno.ENOENT: "文件夹不存在" if writing else "文件不存在",
+               errno.EACCES: "没有写入权限" if writing else "没有读取权限",
+               errno.EPERM: "没有写入权限" if writing else "没有读取权限",
+               errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.ENAMETOOLONG: "文件名过长",
+               errno.EISDIR: "这是一个文件夹，不是文件", errno.ENOTDIR: "路径中有一段不是文件夹",
+               errno.EDQUOT: "磁盘配额已满", errno.EBUSY: "文件正被其他程序占用",
+               errno.ETXTBSY: "文件正被其他程序占用", errno.EIO: "读写出错（磁盘或网络盘故障）",
+               errno.ELOOP: "链接层数过多（循环的快捷方式或链接）", errno.EMFILE: "打开的文件过多",
+               errno.EINVAL: "文件名或路径无效"}
+    if getattr(exc, "winerror", None) == 32:  # Windows: another process (Excel, WPS) holds the file
+        return "文件正被其他程序（如 Excel、WPS）占用，请关闭后重试"
+    if exc.errno in reasons:
+        return reasons[exc.errno]
+    return f"系统错误（错误码 {exc.errno}）" if exc.errno else "系统错误"

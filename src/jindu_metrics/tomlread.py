@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from .errors import ConfigError
+from .errors import ConfigError, os_reason
 
 # No config of jindu nests deeper than a few levels; deeper nesting is a broken or hostile file, and tomllib
 # recurses per level (a few hundred levels exhaust Python's stack).
@@ -46,14 +46,48 @@ def loads(text: str, file: str | None, what: str) -> dict:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        msg = re.sub(r" *[(]at line.*", "", str(exc))
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        msg = _toml_reason(re.sub(r" *[(]at (line|end of document).*", "", str(exc)))
+        if m:
+            msg += f"（第{m.group(2)}个字符处）"
         raise ConfigError(f"{what}不是有效的 TOML：{msg}", file=file, row=int(m.group(1)) if m else None) from None
     except RecursionError:
         raise too_deep from None
     if _depth(data) > MAX_DEPTH:
         raise too_deep
     return data
+
+
+# tomllib's messages (English) in Chinese: pattern → wording; {0} is the first group
+_TOML_REASONS = [
+    (r"Expected '=' after a key", "键名后面缺少「=」"),
+    (r"Expected '\]' at the end of a table declaration", "表名缺少右方括号「]」"),
+    (r"Expected '\]\]' at the end of an array declaration", "表数组名缺少「]]」"),
+    (r"Expected newline or end of document", "一行只能写一项（此处之后应换行）"),
+    (r"Invalid date or datetime", "日期写法无效（应写作 2018-10-31）"),
+    (r"Invalid hex value|Escaped character|Unescaped '\\'", "字符串中的反斜杠「\\」用法不对（路径请改用单引号或写成 /）"),
+    (r"Invalid initial character for a key part", "键名的写法不对（含空格或中文的键名请加英文双引号）"),
+    (r"Invalid statement", "无法识别的一行"),
+    (r"Invalid value", "值的写法不对（文字要加英文双引号，如 \"95%\"）"),
+    (r"Unclosed array", "数组缺少右方括号「]」"),
+    (r"Unclosed inline table", "内联表缺少右花括号「}」"),
+    (r"Unterminated string", "字符串缺少结尾的引号"),
+    (r"Cannot declare (.*) twice", "表 [{0}] 写了两次"),
+    (r"Cannot (?:overwrite|mutate|redefine)", "同一个键或表写了两次"),
+    (r"Duplicate inline table key (.*)", "内联表中的键 {0} 重复"),
+    (r"Expected (.*)", "此处应为 {0}"),
+    (r"Illegal character '\\n'", "字符串缺少结尾的引号（一行写完，不能换行）"),
+    (r"(?:Found invalid|Illegal) character (.*)", "不允许的字符 {0}"),
+]
+
+
+def _toml_reason(message: str) -> str:
+    for pattern, wording in _TOML_REASONS:
+        m = re.match(pattern, message)
+        if m:
+            # a key arrives as a tuple's repr, ('a', 'b'): shown as a.b
+            return wording.format(*(".".join(re.findall(r"'([^']*)'", g)) or g for g in m.groups()))
+    return "格式错误"
 
 
 class Locator:
@@ -110,6 +144,8 @@ def read(path, what: str, table: str | None = None) -> tuple[str, dict, Locator]
 
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{what}无法读取：{exc}", file=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"{what}无法读取：{os_reason(exc)}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what}无法读取：不是 UTF-8 编码的文本（请用记事本另存为 UTF-8）", file=str(path)) from None
     return text, loads(text, str(path), what), Locator(text, str(path), table)

@@ -19,8 +19,18 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        common.echo(f"jindu（禁毒工作台帐指标工具）{__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="出错时显示完整的 Python 调用栈（供开发者排查）。"),
+    version: bool = typer.Option(False, "--version", "-V", help="显示版本号并退出。", is_eager=True,
+                                 callback=_show_version),
 ) -> None:
     common.STATE["debug"] = debug

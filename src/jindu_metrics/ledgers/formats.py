@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, os_reason
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".xltx", ".xltm", ".et"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -84,7 +84,7 @@ def read_file(path: Path, label: str | None = None, password: Password = None, *
         with open(path, "rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise _fail(name, f"无法打开文件（{exc.strerror or exc}）") from None
+        raise _fail(name, f"无法打开文件（{os_reason(exc)}）") from None
     if size == 0:
         raise _fail(name, "文件为空（0 字节），不是表格文件")
     suffix = path.suffix.lower()
@@ -484,7 +484,7 @@ def read_csv(path: Path, name: str) -> RawSheet:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _fail(name, f"无法打开文件（{exc.strerror or exc}）") from None
+        raise _fail(name, f"无法打开文件（{os_reason(exc)}）") from None
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _fail(name, "不是表格文件（内容为二进制数据）")
     text, codec, other_lines = decode_text(data)

@@ -10,7 +10,6 @@ FIFO are streams: written to directly, never replaced by a file.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import os
 import re
@@ -20,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ..errors import OutputError
+from ..errors import OutputError, os_reason
 
 STREAM = "-"
 # The process's own standard streams, reached through links whose target may be a file the shell opened.
@@ -202,13 +201,8 @@ def _umask() -> int:
     return mask
 
 
-_REASONS = {errno.ENOSPC: "磁盘空间不足", errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限",
-            errno.EROFS: "文件系统只读", errno.ENOENT: "文件夹不存在", errno.ENAMETOOLONG: "文件名过长",
-            errno.EISDIR: "是一个文件夹", errno.ENOTDIR: "路径中有一段不是文件夹", errno.EDQUOT: "磁盘配额已满"}
-
-
 def _reason(exc: OSError) -> str:
-    return _REASONS.get(exc.errno, exc.strerror or type(exc).__name__)
+    return os_reason(exc, writing=True)
 
 
 # ---------------------------------------------------------------- safe names

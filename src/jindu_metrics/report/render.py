@@ -8,7 +8,7 @@ from datetime import date as Date
 from importlib import resources
 from pathlib import Path
 
-from ..errors import ConfigError, UsageError
+from ..errors import ConfigError, UsageError, os_reason
 from .context import build_context
 from .filters import FILTERS
 
@@ -44,7 +44,7 @@ def read_template(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"模板文件无法读取：{exc.strerror or exc}", file=str(path)) from None
+        raise ConfigError(f"模板文件无法读取：{os_reason(exc)}", file=str(path)) from None
     if len(data) > MAX_TEMPLATE_BYTES:
         raise ConfigError("模板文件过大（超过 1 MB），不像是通报模板。", file=str(path))
     try:
@@ -215,7 +215,7 @@ def _config_error(exc: BaseException, name: str) -> ConfigError:
     msg = str(getattr(exc, "message", None) or exc)
     if isinstance(exc, TemplateSyntaxError):
         if "no filter named" not in msg.lower():
-            text = f"模板语法错误：{msg}"
+            text = f"模板语法错误：{_syntax_reason(msg)}"
         else:
             filt = re.search(r"'([^']+)'", msg)
             text = f"模板使用了不存在的过滤器「{filt.group(1) if filt else msg}」；可用的过滤器见 docs/templates.md"
@@ -230,8 +230,44 @@ def _config_error(exc: BaseException, name: str) -> ConfigError:
         nm = m.group(1) if m else msg
         text = f"模板使用了未定义的变量「{nm}」；可用的变量见 docs/templates.md"
     else:
-        text = f"模板运行出错：{type(exc).__name__}: {msg}"
+        text = f"模板运行出错：{_RUNTIME_REASONS.get(type(exc).__name__, '模板中的运算无法完成')}"
     return ConfigError(text, file=name, row=line)
+
+
+# Jinja's syntax messages (English) in Chinese: pattern → wording ({0}: the first group)
+_SYNTAX_REASONS = [
+    (r"Unexpected end of template.*innermost block that needs to be closed is '(\w+)'",
+     "模板结束时「{{% {0} %}}」还没有闭合（缺少对应的 {{% end{0} %}}）"),
+    (r"Unexpected end of template", "模板没有写完（有未闭合的 {{% … %}} 或 {{{{ … }}}}）"),
+    (r"Encountered unknown tag '(\w+)'.*looking for the following tags: (.*?)\.",
+     "这里应为 {1}，却遇到了「{0}」（标签写错或多写了一个）"),
+    (r"Encountered unknown tag '(end\w+)'", "多余的「{{% {0} %}}」（前面没有与之配对的开始标签）"),
+    (r"Encountered unknown tag '(\w+)'", "未知的标签「{0}」"),
+    (r"Expected an expression, got 'end of (statement block|print statement)'", "缺少要输出或判断的内容"),
+    (r"Expected an expression, got '(.*)'", "此处应为变量或数值，却是「{0}」"),
+    (r"expected token 'end of print statement', got '(.*)'", "「{{{{ … }}}}」中多出了「{0}」"),
+    (r"expected token 'end of statement block', got '(.*)'", "「{{% … %}}」中多出了「{0}」"),
+    (r"expected token '(.*)', got '(.*)'", "此处应为「{0}」，却是「{1}」"),
+    (r"expected name or number", "「.」后面应写变量名"),
+    (r"unexpected '(.)'", "多余的「{0}」"),
+    (r"unexpected char '(.*)' at \d+", "无法识别的字符「{0}」"),
+    (r"unexpected end of template", "模板没有写完"),
+    (r"tag name expected", "「{{%」后面缺少标签名"),
+    (r"Block '(.*)' defined twice", "块「{0}」定义了两次"),
+    (r"unclosed (.*)", "缺少与之配对的括号或引号"),
+]
+_RUNTIME_REASONS = {"ZeroDivisionError": "除数为零", "TypeError": "运算的类型不对（如文字与数字相加）",
+                    "ValueError": "值无效", "OverflowError": "数值过大", "IndexError": "下标超出范围",
+                    "KeyError": "没有这一项", "AttributeError": "没有这个属性", "RecursionError": "嵌套或递归层数过多",
+                    "MemoryError": "占用内存过多"}
+
+
+def _syntax_reason(message: str) -> str:
+    for pattern, wording in _SYNTAX_REASONS:
+        m = re.match(pattern, message, re.S)
+        if m:
+            return wording.format(*(g.replace("'", "").replace(" or ", "、") for g in m.groups()))
+    return "写法有误（检查这一行的 {{ }}、{% %} 是否成对）"
 
 
 @functools.lru_cache(maxsize=8)
