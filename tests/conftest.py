@@ -10,6 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Timing checks measure the machine, not the code: a 2-core CI box under load trips them on correct code.
+settings.register_profile("jindu", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("jindu")
 
 
 def run_cli(args: list[str]) -> tuple[int, str, str]:

@@ -16,7 +16,7 @@ def _listed() -> list[str]:
 def test_every_package_of_the_source_tree_is_installed():
     src = ROOT / "src"
     found = {".".join(p.parent.relative_to(src).parts) for p in src.rglob("__init__.py")}
-    assert found | {"jindu_metrics.templates"} == set(_listed()), "pyproject.toml [tool.setuptools] packages"
+    assert found | {"jindu_metrics.templates", "jindu_metrics.docs"} == set(_listed()), "pyproject.toml [tool.setuptools] packages"
 
 
 def test_bulletin_templates_are_the_top_level_files_offices_edit():

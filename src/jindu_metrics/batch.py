@@ -334,7 +334,7 @@ class BatchResult:
     rows: list  # MetricRows: townships (sorted) then the total
     ranks: dict[tuple[str, str], int]
     scores: list = field(default_factory=list)  # scoring.UnitScore, when a scheme is given
-    mismatches: list[str] = field(default_factory=list)  # total ≠ summed parts (should never happen)
+    mismatches: list[str] = field(default_factory=list)  # total ≠ summed parts (a person in two townships)
     summary: dict = field(default_factory=dict)
     # metric -> townships left out of its county total because they lack a ledger it reads (missing ≠ 0)
     left_out: dict[str, list[str]] = field(default_factory=dict)
@@ -484,8 +484,10 @@ def check_rollup(total_rows, unit_rows) -> list[str]:
             continue
         if Fraction(str(s[0])) != Fraction(str(r.numerator)) or (
                 r.denominator is not None and Fraction(str(s[1])) != Fraction(str(r.denominator))):
-            out.append(f"「{r.name}」合计为 {r.numerator}/{r.denominator}，各镇街之和为 {s[0]}/{s[1]}"
-                       "（同一人员可能在多个镇街登记）")
+            if r.denominator is None:
+                out.append(f"{r.name}：全县{r.numerator}，各镇街之和{s[0]}")
+            else:
+                out.append(f"{r.name}：全县{r.numerator}/{r.denominator}，各镇街之和{s[0]}/{s[1]}")
     return out
 
 

@@ -50,7 +50,10 @@ def loads(text: str, file: str | None, what: str) -> dict:
         msg = _toml_reason(re.sub(r" *[(]at (line|end of document).*", "", str(exc)))
         if m:
             msg += f"（第{m.group(2)}个字符处）"
-        raise ConfigError(f"{what}不是有效的 TOML：{msg}", file=file, row=int(m.group(1)) if m else None) from None
+        elif "end of document" in str(exc):  # unclosed to the end: the file's last line
+            msg += "（直到文件末尾都没有闭合）"
+        row = int(m.group(1)) if m else (len(text.splitlines()) or 1)
+        raise ConfigError(f"{what}不是有效的 TOML：{msg}", file=file, row=row) from None
     except RecursionError:
         raise too_deep from None
     if _depth(data) > MAX_DEPTH:

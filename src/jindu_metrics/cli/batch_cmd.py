@@ -28,7 +28,7 @@ def batch(
     template: Annotated[Optional[Path], typer.Option("--template", help="各镇街通报使用的模板。",
                                                      show_default=False)] = None,
     county_template: Annotated[Optional[Path], typer.Option(
-        "--county-template", help="全县通报使用的模板（默认模板见 docs/templates.md「全县通报」）。",
+        "--county-template", help="全县通报使用的模板（可用的变量见 jindu 说明 模板「全县通报」）。",
         show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="通报格式：txt、md 或 docx（全县通报.txt 总会写出）。")] = "txt",
     catalog: Catalog = None,
@@ -40,8 +40,8 @@ def batch(
 
     示例：
       jindu batch 各镇街台帐/ --period 2018-10 --out 2018年10月通报/
-      jindu batch 全县台帐.xlsx --period 2018 --scoring 考评方案.toml --out 汇总/ --jobs 2
-      jindu batch 各镇街台帐/ --period 2018-10 --format docx --county-template 全县通报模板.md.j2 --out 汇总/
+      jindu batch 全县台帐.xlsx -p 2018 --scoring 考评方案.toml -o 汇总/ -j 2
+      jindu batch 台帐/ -p 2018-10 -f docx --county-template 县.j2 -o 汇总/
     """
     from ..batch import run_batch
     from ..workspace import find_workspace
@@ -59,15 +59,21 @@ def batch(
         err(f"跳过：{s['file']}：{s['reason']}")
     for u in result.failed:
         err(f"失败：{u['file']}：{u['error']}")
-    for m in result.mismatches:
-        err(f"警告：{m}")
+    if result.mismatches:
+        n = len(result.mismatches)
+        shown = "；".join(result.mismatches[:3]) + ("……" if n > 3 else "")
+        err(f"说明：{n}项指标的全县合计不等于各镇街之和（同一人员在几个镇街都有记录时，全县只计一次）：{shown}"
+            + ("（全部见 summary.json 的 rollup_mismatches）" if n > 3 else ""))
     n_findings = sum(len(u["findings"]) for u in ok)
     echo(f"{result.window.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
                f"数据问题{n_findings}条。输出在「{out}」：汇总.xlsx、汇总.html、summary.json、全县通报.txt、各镇街通报。")
     from ..schema import KINDS
 
-    need = {k for r in result.rows for k in r.missing}
-    missing_line([k for k in KINDS if k in need])
+    lacking: dict[str, set[str]] = {}
+    for r in result.rows:
+        for k in r.missing if r.unit != result.total_unit else ():
+            lacking.setdefault(k, set()).add(r.unit)
+    missing_line([k for k in KINDS if k in lacking], {k: sorted(u) for k, u in lacking.items()})
     raise typer.Exit(max(result.exit_code, strict_code(result.rows, strict, "项（镇街或全县×指标）")))
 
 

@@ -9,3 +9,4 @@ from . import validate_cmd
 from . import compute_cmd
 from . import report_cmd
 from . import batch_cmd
+from . import docs_cmd

@@ -86,13 +86,17 @@ Baseline = Annotated[Optional[int], typer.Option(
 Strict = Annotated[bool, typer.Option("--strict", help="有设目标的指标未达标时以退出码 1 结束（缺台帐的指标不算未达标）。")]
 
 
-def missing_line(kinds) -> None:
-    """One stderr line naming the ledgers the input lacks (their indicators show 无台帐, never 0)."""
+def missing_line(kinds, units: dict[str, list[str]] | None = None) -> None:
+    """One stderr line naming the ledgers the input lacks (their indicators show 无台帐, never 0); with
+    `units` (ledger kind → the units lacking it, in a county run) each ledger names its units."""
     if kinds:
         from ..schema import KINDS
 
-        names = "、".join(KINDS[k].name for k in kinds)
-        err(f"未找到的台帐：{names}。相关指标显示“无台帐”，不按0计。")
+        def lacking(k: str) -> str:
+            who = (units or {}).get(k)
+            return f"{KINDS[k].name}（{'、'.join(who)}）" if who else KINDS[k].name
+
+        err(f"未找到的台帐：{'；'.join(lacking(k) for k in kinds)}。相关指标显示“无台帐”，不按0计。")
 
 
 def strict_code(rows, strict: bool, what: str = "项指标") -> int:

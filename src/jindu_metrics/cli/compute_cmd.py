@@ -275,7 +275,7 @@ def render_explanation(ex, show_pii: bool, default_used: bool, out) -> None:
 
     ind = ex.indicator
     p = ex.period
-    out.print(f"指标：{ind.name}（{ind.id}）", style="bold")
+    out.print(f"指标：{ind.name}", style="bold")
     out.print(f"口径：{ind.definition}")
     if ind.pending:
         out.print(f"口径待确认：{ind.pending_note or '此指标的口径尚无公布依据。'}")
@@ -315,7 +315,7 @@ def render_explanation(ex, show_pii: bool, default_used: bool, out) -> None:
 
 @app.command("metrics", cls=chinese.Command)
 def metrics_cmd(catalog: common.Catalog = None) -> None:
-    """列出指标目录（id、名称、口径、目标）。各指标的口径和共同约定详见 docs/指标口径.md。
+    """列出指标目录（编号、名称、口径、目标）。各指标的口径和共同约定见 jindu 说明 指标口径。
 
     示例：
       jindu metrics
@@ -327,7 +327,7 @@ def metrics_cmd(catalog: common.Catalog = None) -> None:
 
     ws = find_workspace()
     cat = load_catalog(catalog or (ws.catalog if ws else None), targets=ws.targets if ws else None)
-    t = Table([Column("id"), Column("名称", role=TEXT), Column("口径", role=TEXT), Column("目标")])
+    t = Table([Column("编号"), Column("名称", role=TEXT), Column("口径", role=TEXT), Column("目标")])
     for i in cat.indicators:
         name = i.name + ("（口径待确认）" if i.pending else "")
         t.add_row(i.id, name, i.definition, i.target or "")

@@ -20,7 +20,7 @@ GAP = 3
 # what an option's value is, by parameter name, for options declared without a metavar
 METAVARS = {"period": "统计期", "by": "字段", "metric": "指标", "unit": "单位", "fmt": "格式", "catalog": "文件",
             "output": "文件", "template": "文件", "scoring": "文件", "out": "文件夹", "report_date": "日期",
-            "jobs": "N", "level": "层级", "office": "落款单位"}
+            "jobs": "N", "level": "层级", "office": "落款单位", "county_template": "文件", "baseline": "年份"}
 
 
 def render_help(command, ctx) -> str:
@@ -31,11 +31,30 @@ def render_help(command, ctx) -> str:
         out.append("")
         for raw in paragraph.splitlines():
             indent = "  " + " " * (len(raw) - len(raw.lstrip()))
-            out.extend(indent + line for line in wrap(raw.strip(), width - len(indent)))
+            if raw.lstrip().startswith("jindu "):  # an example: broken between words only, as typed
+                out.extend(_wrap_command(raw.strip(), width - len(indent), indent))
+            else:
+                out.extend(indent + line for line in wrap(raw.strip(), width - len(indent)))
     for title, rows in _sections(command, ctx):
         if rows:
             out += ["", f"{title}："] + _two_columns(rows, width)
     return "\n".join(out) + "\n"
+
+
+def _wrap_command(command: str, width: int, indent: str) -> list[str]:
+    """An example command over lines of `width` columns, broken only between its words (a path or value is
+    never cut: a reader copies it), the continuation lines indented four more."""
+    lines: list[str] = []
+    line = ""
+    for word in command.split():
+        room = width - (4 if lines else 0)
+        if line and width_of(line) + 1 + width_of(word) > room:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return [indent + ("    " if i else "") + text for i, text in enumerate(lines)]
 
 
 def _two_columns(rows: list[tuple[str, str]], width: int) -> list[str]:

@@ -28,7 +28,7 @@ def report(
     inputs: Inputs = None,
     period: Period = None,
     template: Annotated[Optional[Path], typer.Option(
-        "--template", "-t", help="通报模板（Jinja2 文本，可用变量见 docs/templates.md）；默认使用工作区模板或内置模板。",
+        "--template", "-t", help="通报模板（Jinja2 文本，可用变量见 jindu 说明 模板）；默认使用工作区模板或内置模板。",
         show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：txt、md、docx（公文格式，需 --output）或 html（带图表的网页，需 --output）。")] = "txt",
     output: Output = None,
@@ -46,7 +46,7 @@ def report(
 
     示例：
       jindu report --period 2018-10（在 jindu init 建的工作区内）
-      jindu report 乐平镇台帐.xlsx --period 2018-10 --format docx --output 通报.docx
+      jindu report 乐平镇台帐.xlsx -p 2018-10 --format docx -o 通报.docx
     """
     from datetime import date
 

@@ -165,7 +165,7 @@ class Catalog:
         for ind in self.indicators:
             if folded in (ind.id.lower(), re.sub(r"\s+", "", ind.name)):
                 return ind
-        near = [f"{i.name}（{i.id}）" for i in self.indicators if key and (key in i.name or i.name in key)]
+        near = [f"「{i.name}」" for i in self.indicators if key and (key in i.name or i.name in key)]
         hint = f"是否要找：{'、'.join(near[:5])}？" if near else "用 jindu metrics 查看全部指标。"
         raise UsageError(f"未知的指标「{id_or_name}」。{hint}")
 
@@ -426,7 +426,7 @@ def load_catalog(path: str | Path | None = None, *, targets: dict | None = None)
                 return ConfigError(msg)
 
             if ind is None:
-                raise fail(f"{what} 中的指标「{key}」不存在；可用的指标见 jindu metrics 或 docs/指标口径.md")
+                raise fail(f"{what} 中的指标「{key}」不存在；可用的指标见 jindu metrics 或 jindu 说明 指标口径")
             try:
                 spec = parse_target(str(text_), ind.format, ind.direction) if str(text_).strip() else None
             except ValueError as exc:

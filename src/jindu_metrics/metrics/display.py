@@ -67,7 +67,7 @@ def format_change(delta: Fraction, fmt: str, decimals: int, unit_label: str) -> 
     if fmt in POINTS:
         text = f"{_plain(round_half_up(mag * SCALE[fmt], decimals))}{POINTS[fmt]}"
     elif fmt == "ratio_n1":
-        text = _plain(round_half_up(mag, max(decimals, 1)))
+        text = _plain(round_half_up(mag, decimals))
     else:
         text = f"{format_number(mag, decimals)}{unit_label}"
     return "持平" if delta == 0 or not re.search("[1-9]", text) else word + text
@@ -108,13 +108,25 @@ def format_count_change(now: Fraction, then: Fraction, decimals: int, unit_label
     return f"{words}，{format_relative(rel)}" if rel is not None else f"{words}，{DASH}（{ZERO_BASE}）"
 
 
+def printed(exact: Fraction, fmt: str, decimals: int) -> Fraction:
+    """The value a reader sees printed, back in the value's own units: 0.94666… printed 94.7% → 947/1000."""
+    if fmt == "percent" and exact == 1:
+        return Fraction(1)
+    scale = SCALE.get(fmt, 1)
+    return Fraction(round_half_up(Fraction(exact) * scale, decimals)) / scale
+
+
 def change_words(now: Fraction, then: Fraction, fmt: str, decimals: int, unit_label: str = "", *,
                  relative: bool = False) -> str:
     """The change from `then` to `now` as every output words it: a ratio in 个百分点 (上升2.3个百分点), a count
-    in its unit (减少5人) and, with `relative` (同比, base year), also in percent (减少43人，下降46.7%)."""
+    in its unit (减少5人) and, with `relative` (同比, base year), also in percent (减少43人，下降46.7%).
+
+    The change is that of the values as printed (94.4% → 94.7%: 上升0.3个百分点; 持平 only when both print
+    the same), so that a reader who checks the arithmetic on the page finds it right."""
+    now, then = printed(now, fmt, decimals), printed(then, fmt, decimals)
     if fmt == "count" and relative:
         return format_count_change(now, then, decimals, unit_label)
-    return format_change(Fraction(now) - Fraction(then), fmt, decimals, unit_label)
+    return format_change(now - then, fmt, decimals, unit_label)
 
 
 def cn_date(d) -> str:

@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from ..metrics.display import DASH, change_words, format_change, format_number, format_value, round_half_up
+from ..metrics.display import (
+    DASH,
+    change_words,
+    format_change,
+    format_number,
+    format_value,
+    printed,
+    round_half_up,
+)
 
 
 def _exact(x) -> Fraction | None:
@@ -84,12 +92,13 @@ def change(x, which: str = "yoy", unit: str | None = None, decimals: int | None 
             fmt = getattr(x, "format", None) or ("percent" if kind == "ratio" else "count")
             return change_words(Fraction(x.exact), _exact(cmp.value), fmt, x.decimals,
                                 x.unit_label if kind != "ratio" else "", relative=name != "previous")
-        diff = Fraction(x.exact) - _exact(cmp.value)
         ratio_like = kind == "ratio"
         if unit is None:
             unit = "个百分点" if ratio_like and getattr(x, "format", "percent") == "percent" else (x.unit_label or "")
         if decimals is None:
             decimals = x.decimals if ratio_like else 0
+        as_printed = "percent" if unit == "个百分点" else "count"  # the change of the values printed so
+        diff = printed(Fraction(x.exact), as_printed, decimals) - printed(_exact(cmp.value), as_printed, decimals)
     elif hasattr(x, "change"):  # a comparison
         if getattr(x, "change_display", ""):
             return x.change_display

@@ -218,7 +218,7 @@ def _config_error(exc: BaseException, name: str) -> ConfigError:
             text = f"模板语法错误：{_syntax_reason(msg)}"
         else:
             filt = re.search(r"'([^']+)'", msg)
-            text = f"模板使用了不存在的过滤器「{filt.group(1) if filt else msg}」；可用的过滤器见 docs/templates.md"
+            text = f"模板使用了不存在的过滤器「{filt.group(1) if filt else msg}」；可用的过滤器见 jindu 说明 模板"
     elif isinstance(exc, TemplateNotFound):
         text = f"模板不能引用其他文件（「{exc.name}」）：通报模板只能使用自身内容"
     elif isinstance(exc, SecurityError) or (isinstance(exc, UndefinedError) and "unsafe" in msg):
@@ -228,7 +228,7 @@ def _config_error(exc: BaseException, name: str) -> ConfigError:
     elif isinstance(exc, UndefinedError):
         m = re.search(r"'([^']+)' is undefined", msg) or re.search(r"has no attribute '([^']+)'", msg)
         nm = m.group(1) if m else msg
-        text = f"模板使用了未定义的变量「{nm}」；可用的变量见 docs/templates.md"
+        text = f"模板使用了未定义的变量「{nm}」；可用的变量见 jindu 说明 模板"
     else:
         text = f"模板运行出错：{_RUNTIME_REASONS.get(type(exc).__name__, '模板中的运算无法完成')}"
     return ConfigError(text, file=name, row=line)

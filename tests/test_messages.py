@@ -1,0 +1,146 @@
+"""What a user reads: every message in Chinese, no English library text, help that fits 80 columns, and a
+stated change that agrees with the values printed beside it."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jindu_metrics.metrics.display import change_words, format_value
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"
+# words a Chinese message may carry: the program, file kinds, and what the user typed
+ALLOWED = re.compile(r"jindu|TOML|UTF-8|Excel|WPS|xlsx|docx|json|csv|--[a-z-]+|endif|endfor|elif|else|Jinja")
+
+
+def english(message: str, *typed: str) -> list[str]:
+    """Runs of three or more Latin letters left once the allowed words and what the user typed are removed."""
+    for t in typed:
+        message = message.replace(t, "")
+    return re.findall(r"[A-Za-z]{3,}", ALLOWED.sub("", message))
+
+
+def test_jindu_alone_shows_its_help():
+    code, out, err = run_cli([])
+    assert code == 0 and "用法：jindu" in out and "compute" in out and err == ""
+
+
+def test_version():
+    from jindu_metrics import __version__
+
+    code, out, _ = run_cli(["--version"])
+    assert code == 0 and __version__ in out and "jindu" in out
+
+
+@pytest.mark.parametrize("text", ["[x\na=1\n", "a = \n", "a = 1\na = 2\n", 'a = "x\n', "a b = 1\n", "a = [1,2\n",
+                                  "[t]\n[t]\n", "a = 'x' y\n", 'a = "c:\\x\\q"\n', "a = 2018-13-01\n"])
+def test_a_broken_catalog_is_worded_in_chinese(tmp_path, text):
+    cat = tmp_path / "cat.toml"
+    cat.write_text(text, encoding="utf-8")
+    code, _, err = run_cli(["compute", SAMPLE, "--catalog", cat])
+    assert code == 2 and "不是有效的 TOML" in err and "第" in err
+    assert english(err, str(cat)) == [], err
+
+
+@pytest.mark.parametrize("text", ["{% if x %}\n", "{% endif %}\n", "{% foo %}\n", "{% if x %}{% endfor %}\n",
+                                  "{% %}\n", "{{ m. }}\n", "{{ }}\n", "{{ x y }}\n", "{{ (1 }}\n", '{{ "abc }}\n',
+                                  "{{ 1/0 }}\n", '{{ "a" + 1 }}\n', "{{ x | nofilter }}\n"])
+def test_a_broken_template_is_worded_in_chinese(tmp_path, text):
+    tpl = tmp_path / "t.j2"
+    tpl.write_text(text, encoding="utf-8")
+    code, _, err = run_cli(["report", SAMPLE, "--period", "2018-10", "--template", tpl])
+    assert code == 2 and "第1行" in err and "模板" in err
+    assert english(err, str(tpl), "nofilter", "foo") == [], err
+
+
+def test_missing_config_files_say_so_in_chinese(tmp_path):
+    for option in ("--catalog", "--template"):
+        code, _, err = run_cli(["report", SAMPLE, "--period", "2018-10", option, tmp_path / "无此文件.toml"])
+        assert code == 2 and "不存在" in err and "Errno" not in err and english(err, str(tmp_path / "无此文件.toml")) == [], err
+
+
+def _help_pages() -> list[list[str]]:
+    from typer.main import get_command
+
+    from jindu_metrics.cli.commands import __name__ as _  # noqa: F401  (registers the commands)
+    from jindu_metrics.cli.root import app
+
+    group = get_command(app)
+    return [[]] + [[name] for name in group.list_commands(None)]
+
+
+@pytest.mark.parametrize("args", _help_pages())
+def test_help_fits_an_80_column_console_and_examples_are_whole(monkeypatch, args):
+    from jindu_metrics.cli.terminal import width_of
+
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run_cli([*args, "-h"])
+    assert code == 0
+    lines = out.splitlines()
+    assert all(width_of(line) <= 80 for line in lines), [line for line in lines if width_of(line) > 80]
+    examples = [line.strip() for line in lines if line.strip().startswith("jindu ")]
+    # an example is a whole command on one line: the next line never continues it
+    for i, line in enumerate(lines):
+        if line.strip().startswith("jindu ") and i + 1 < len(lines):
+            assert not lines[i + 1].startswith(" " * 8), (line, lines[i + 1])
+    assert args == [] or examples, "every command shows an example"
+
+
+def test_help_sends_users_to_shipped_docs_not_to_a_checkout():
+    for args in _help_pages():
+        _, out, _ = run_cli([*args, "-h"])
+        assert "docs/" not in out, args
+
+
+def test_the_docs_ship_with_the_package():
+    code, out, _ = run_cli(["说明"])
+    assert code == 0 and "台帐格式" in out and "指标口径" in out
+    for topic, words in (("台帐格式", "公民身份号码"), ("指标口径", "刑拘查处比"), ("模板", "percent")):
+        code, out, _ = run_cli(["说明", topic])
+        assert code == 0 and words in out, topic
+        assert out.strip() == (ROOT / "docs" / {"台帐格式": "台帐格式.md", "指标口径": "指标口径.md",
+                                                "模板": "templates.md"}[topic]).read_text(encoding="utf-8").strip()
+    code, _, err = run_cli(["说明", "不存在的主题"])
+    assert code == 2 and "可选" in err
+
+
+def test_the_metrics_list_has_chinese_headings_and_no_english_ids_in_hints():
+    _, out, _ = run_cli(["metrics"])
+    assert "编号" in out.splitlines()[1] or "编号" in out
+    code, _, err = run_cli(["explain", "送戒", SAMPLE])
+    assert code == 2 and "rehab_rate" not in err and "「送戒率」" in err
+
+
+@given(st.fractions(min_value=0, max_value=1), st.fractions(min_value=0, max_value=1), st.integers(0, 2))
+def test_a_stated_change_is_the_difference_of_the_printed_values(now, then, decimals):
+    shown_now, shown_then = format_value(now, "percent", decimals), format_value(then, "percent", decimals)
+    words = change_words(now, then, "percent", decimals)
+    a, b = Fraction(shown_now.rstrip("%")), Fraction(shown_then.rstrip("%"))
+    if a == b:
+        assert words == "持平"
+    else:
+        m = re.fullmatch(r"(上升|下降)([0-9.]+)个百分点", words)
+        assert m, words
+        assert Fraction(m.group(2)) == abs(a - b) and (m.group(1) == "上升") == (a > b)
+
+
+@given(st.integers(0, 500), st.integers(0, 500))
+def test_a_stated_count_change_is_the_difference_of_the_counts(now, then):
+    words = change_words(Fraction(now), Fraction(then), "count", 0, "人", relative=True)
+    if now == then:
+        assert words == "持平"
+    else:
+        assert words.startswith(f"{'增加' if now > then else '减少'}{abs(now - then)}人")
+
+
+def test_the_rounding_case_the_issue_names():
+    # 94.4% → 94.7% was called 上升0.2个百分点 (exact values); 94.6% → 94.7% 持平
+    assert change_words(Fraction(354, 374), Fraction(338, 358), "percent", 1) == "上升0.3个百分点"
+    assert change_words(Fraction(354, 374), Fraction(353, 373), "percent", 1) == "上升0.1个百分点"
