@@ -144,3 +144,34 @@ def test_the_rounding_case_the_issue_names():
     # 94.4% → 94.7% was called 上升0.2个百分点 (exact values); 94.6% → 94.7% 持平
     assert change_words(Fraction(354, 374), Fraction(338, 358), "percent", 1) == "上升0.3个百分点"
     assert change_words(Fraction(354, 374), Fraction(353, 373), "percent", 1) == "上升0.1个百分点"
+
+
+def test_every_compute_output_names_its_window_and_what_it_compares_with():
+    code, out, _ = run_cli(["compute", SAMPLE, "--period", "2018-10"])
+    lines = out.splitlines()
+    assert lines[0].startswith("统计期：2018年10月（当月发生数，存量指标为10月31日）")
+    assert lines[1] == "环比：与2018年9月比；同比：与2017年10月比。"
+    assert lines[2] == "通报按1至10月累计：jindu compute … --period 2018-01..2018-10"
+    _, out, _ = run_cli(["compute", SAMPLE, "--period", "2018-01..2018-10"])
+    assert out.startswith("统计期：2018年1-10月（累计，存量指标为10月31日）") and "通报按" not in out
+    import json
+
+    _, out, _ = run_cli(["compute", SAMPLE, "--period", "2018-Q3", "--format", "json"])
+    window = json.loads(out)["window"]
+    assert window["note"].startswith("统计期：2018年第三季度（累计") and window["previous"]["label"] == "2018年第二季度"
+    assert window["comparisons"] == "环比：与2018年第二季度比；同比：与2017年第三季度比"
+    _, out, _ = run_cli(["explain", "送戒率", SAMPLE, "--period", "2018-10", "--format", "json"])
+    assert json.loads(out)["window"]["note"].startswith("统计期：2018年10月")
+
+
+def test_the_report_says_its_window_is_cumulative():
+    code, out, err = run_cli(["report", SAMPLE, "--period", "2018-10"])
+    assert code == 0 and "2018年1-10月" in out.splitlines()[0]
+    assert "通报统计期：2018年1-10月（累计" in err and "--period 2018-10" in err
+
+
+def test_a_window_after_the_data_warns_with_the_last_date():
+    code, out, err = run_cli(["compute", SAMPLE, "--period", "2019"])
+    assert "在台帐最新日期（2018年" in err and "之后" in err
+    _, _, err = run_cli(["compute", SAMPLE, "--period", "2018-10"])
+    assert "之后" not in err

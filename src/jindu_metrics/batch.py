@@ -20,6 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, JinduError, UsageError
+from .periods import window_note
 from .privacy import Names, mask_text
 from .report.trend import trend_ids as main_trend_ids
 from .report.trend import trend_periods, trend_values
@@ -782,13 +783,6 @@ def window_dict(window, period) -> dict:
     """{start, end, label, note}: the window every figure of the run covers, said as the bulletins say it."""
     return {**window.to_dict(), "note": window_note(window),
             "requested": period.to_dict() if period != window else None}
-
-
-def window_note(window) -> str:
-    """"统计期：2018年1-10月（累计，存量指标为10月31日）" — one sentence every output of a run carries."""
-    from .metrics.display import cn_date
-
-    return f"统计期：{window.label}（累计，存量指标为{cn_date(window.end)[5:]}）"
 
 
 def summary_json(result: BatchResult, item_scores: dict) -> dict:

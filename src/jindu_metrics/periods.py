@@ -117,6 +117,35 @@ class Period:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
 
 
+def window_note(window: Period) -> str:
+    """The one sentence naming a window that every output opens with: "统计期：2018年1-10月（累计，存量指标为
+    10月31日）"; a single month: "统计期：2018年10月（当月发生数，存量指标为10月31日）"."""
+    end = f"{window.end.month}月{window.end.day}日"
+    if window.whole_months and window.months == 1:
+        return f"统计期：{window.label}（当月发生数，存量指标为{end}）"
+    if window.whole_months:
+        return f"统计期：{window.label}（累计，存量指标为{end}）"
+    return f"统计期：{window.label}（期内发生数，存量指标为{end}）"
+
+
+def comparisons_note(window: Period, baseline: Period | None = None) -> str:
+    """Which windows 环比, 同比 (and the base year) compare with: "环比：与2018年9月比；同比：与2017年10月比"."""
+    text = f"环比：与{window.previous().label}比；同比：与{window.year_earlier().label}比"
+    if baseline is not None:
+        text += f"；较{baseline.start.year}年：与{baseline.label}比"
+    return text
+
+
+def cumulative_hint(window: Period, command: str) -> str | None:
+    """For one month other than January, where the bulletin's cumulative figures come from (a bulletin of
+    `--period 2018-10` reports 1至10月): "通报按1至10月累计：jindu compute … --period 2018-01..2018-10"."""
+    if not (window.whole_months and window.months == 1 and window.start.month != 1):
+        return None
+    ytd = window.year_to_date()
+    return (f"通报按{ytd.months_label}累计：{command} --period "
+            f"{ytd.start.year}-{ytd.start.month:02d}..{ytd.end.year}-{ytd.end.month:02d}")
+
+
 _FORMS = "2018-10、2018-01..2018-10、2018-Q3、2018-H1、2018、2018-01-01..2018-12-20"
 
 
@@ -224,3 +253,13 @@ def default_period(ledgers: LedgerSet, today: date | None = None) -> Period:
     if d is None:
         raise UsageError("台帐中没有可用的日期，无法确定默认统计期，请用 --period 指定（如 2018-01..2018-10）。")
     return Period(date(d.year, 1, 1), _month_end(d.year, d.month))
+
+
+def after_data_note(period: Period, ledgers: LedgerSet, today: date | None = None) -> str | None:
+    """A warning when the window begins after the ledgers' latest date (`--period 2019` on 2018 ledgers):
+    its flows would all read 0 and its stocks are those of the last entries, which a reader must be told."""
+    last = latest_data_date(ledgers, today)
+    if last is None or period.start <= last:
+        return None
+    return (f"统计期{period.label}在台帐最新日期（{last.year}年{last.month}月{last.day}日）之后：期内发生的查处、"
+            "走访等都为0，存量指标按台帐现状计。请检查 --period 或台帐是否已更新。")

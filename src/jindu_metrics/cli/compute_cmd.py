@@ -46,11 +46,17 @@ def load_and_validate(paths, unit, password=None):
 
 
 def _period(text, ledgers):
-    from ..periods import default_period, parse_period
+    """(the window asked for, or the default one; whether it is the default), warning on stderr when the
+    window lies after the ledgers' data."""
+    from ..periods import after_data_note, default_period, parse_period
 
-    if text:
-        return parse_period(text), False
-    return default_period(ledgers), True
+    if not text:
+        return default_period(ledgers), True
+    period = parse_period(text)
+    note = after_data_note(period, ledgers)
+    if note:
+        common.err(f"警告：{note}")
+    return period, False
 
 
 def _judged(ledgers, findings, period) -> dict:
@@ -92,11 +98,16 @@ def _cmp_text(c) -> tuple[str, str]:
 def render_table(result, catalog, default_used: bool, out) -> None:
     """The indicators as one table per unit and area, laid out for `out` (a terminal.Out)."""
     from ..metrics.catalog import AREAS
+    from ..periods import comparisons_note, cumulative_hint, window_note
     from .tables import COMPARE, TEXT, Column, Table, print_tables
 
     p = result.period
     note = "（未指定 --period，默认为当年1月至数据最新月份）" if default_used else ""
-    out.print(f"统计期：{p.label}（{p.start.isoformat()} 至 {p.end.isoformat()}）{note}")
+    out.print(f"{window_note(p)}，{p.start.isoformat()} 至 {p.end.isoformat()}{note}")
+    out.print(comparisons_note(p, result.baseline) + "。")
+    hint = cumulative_hint(p, "jindu compute …")
+    if hint:
+        out.print(hint)
     inds = {i.id: i for i in catalog.indicators}
     units = [None] + list(result.groups)
     footnotes: list[str] = []
@@ -271,16 +282,20 @@ def explain_cmd(
 
 def render_explanation(ex, show_pii: bool, default_used: bool, out) -> None:
     """An explanation: definition, result, then the rows behind it, laid out for `out` (a terminal.Out)."""
+    from ..periods import cumulative_hint, window_note
     from .tables import TEXT, Column, Table, print_table
 
     ind = ex.indicator
     p = ex.period
+    note = "（未指定 --period，默认为当年1月至数据最新月份）" if default_used else ""
+    out.print(f"{window_note(p)}，{p.start.isoformat()} 至 {p.end.isoformat()}{note}  单位：{ex.unit}")
+    hint = cumulative_hint(p, f"jindu explain {ind.name} …")
+    if hint:
+        out.print(hint)
     out.print(f"指标：{ind.name}", style="bold")
     out.print(f"口径：{ind.definition}")
     if ind.pending:
         out.print(f"口径待确认：{ind.pending_note or '此指标的口径尚无公布依据。'}")
-    note = "（默认）" if default_used else ""
-    out.print(f"统计期：{p.label}（{p.start.isoformat()} 至 {p.end.isoformat()}）{note}  单位：{ex.unit}")
     if ex.numerator is None:  # its ledger is missing: no value (the note says which)
         out.print(f"结果：{ex.display}")
     elif ind.kind == "ratio":

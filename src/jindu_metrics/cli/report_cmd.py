@@ -54,7 +54,6 @@ def report(
     from ..ledgers import load_ledgers
     from ..metrics.catalog import load_catalog
     from ..outputs import atomic_write_text, check_output
-    from ..periods import default_period, parse_period
     from ..report.render import FORMATS, bulletin_results, render_report
     from ..workspace import find_workspace, resolve_inputs
 
@@ -84,7 +83,9 @@ def report(
                        targets=workspace.targets if workspace else None)
     ledgers = load_ledgers(paths, unit=unit, password=password_source(password))
     ledgers.require_any()  # no ledger, no figures (before a default period is looked for)
-    per = parse_period(period) if period else default_period(ledgers)
+    from .compute_cmd import _period
+
+    per, _ = _period(period, ledgers)
     results = bulletin_results(ledgers, cat, per, baseline=baseline)
     text = render_report(results["result_ytd"], month=results["month"], villages=results["villages"],
                          workspace=workspace, template=template, fmt="txt" if fmt == "html" else fmt, date=when,
@@ -106,11 +107,16 @@ def report(
         from .common import echo
 
         echo(text, nl=False)
-    if output is not None:
-        from .common import err
+    from .common import err
 
+    if output is not None:
         err(f"已写出{results['result_ytd'].period.label}通报：{output}")
     ytd = results["result_ytd"]
+    if ytd.period != per:  # `--period 2018-10`: the bulletin reports 1至10月
+        from ..periods import window_note
+
+        err(f"通报{window_note(ytd.period)}；{per.label}当月的数字：jindu compute … --period "
+            f"{per.start.year}-{per.start.month:02d}")
     missing_line(ytd.missing_ledgers)
     raise typer.Exit(strict_code(ytd.for_unit(None), strict))
 

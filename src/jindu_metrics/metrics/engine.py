@@ -45,11 +45,20 @@ class ComputeResult:
 
     def to_dict(self) -> dict:
         if self.baseline is None:
-            return {"period": self.period.to_dict(), "rows": [r.to_dict() for r in self.rows]}
-        return {"period": self.period.to_dict(),
+            return {"period": self.period.to_dict(), "window": self.window_dict(),
+                    "rows": [r.to_dict() for r in self.rows]}
+        return {"period": self.period.to_dict(), "window": self.window_dict(),
                 "baseline": {**self.baseline.to_dict(), "year": self.baseline.start.year,
                              "absent": BASELINE_ABSENT},
                 "rows": [r.to_dict(baseline=True) for r in self.rows]}
+
+    def window_dict(self) -> dict:
+        """The window in words and the windows it is compared with (json's "window")."""
+        from ..periods import comparisons_note, window_note
+
+        p = self.period
+        return {"note": window_note(p), "comparisons": comparisons_note(p, self.baseline),
+                "previous": p.previous().to_dict(), "yoy": p.year_earlier().to_dict()}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (unit, indicator): the whole input's rows first (`whole` True), then each `by` group's.

@@ -50,10 +50,13 @@ class Explanation:
     excluded_rows: list[ExplainRow] = field(default_factory=list)  # schedule: orders in force, not reported
 
     def to_dict(self, show_pii: bool = False) -> dict:
+        from ..periods import window_note
+
         ind = self.indicator
         return {
             "metric": ind.id, "name": ind.name, "definition": ind.definition, "pending": ind.pending,
-            "pending_note": ind.pending_note, "period": self.period.to_dict(), "unit": self.unit,
+            "pending_note": ind.pending_note, "period": self.period.to_dict(),
+            "window": {"note": window_note(self.period)}, "unit": self.unit,
             "numerator": self.numerator, "denominator": self.denominator, "display": self.display,
             "columns": self.columns,
             "numerator_rows": [r.to_dict(show_pii, self.names) for r in self.numerator_rows],
