@@ -147,7 +147,7 @@ def test_the_rounding_case_the_issue_names():
 
 
 def test_every_compute_output_names_its_window_and_what_it_compares_with():
-    code, out, _ = run_cli(["compute", SAMPLE, "--period", "2018-10"])
+    _code, out, _ = run_cli(["compute", SAMPLE, "--period", "2018-10"])
     lines = out.splitlines()
     assert lines[0].startswith("统计期：2018年10月（当月发生数，存量指标为10月31日）")
     assert lines[1] == "环比：与2018年9月比；同比：与2017年10月比。"
@@ -171,7 +171,7 @@ def test_the_report_says_its_window_is_cumulative():
 
 
 def test_a_window_after_the_data_warns_with_the_last_date():
-    code, out, err = run_cli(["compute", SAMPLE, "--period", "2019"])
+    _code, _out, err = run_cli(["compute", SAMPLE, "--period", "2019"])
     assert "在台帐最新日期（2018年" in err and "之后" in err
     _, _, err = run_cli(["compute", SAMPLE, "--period", "2018-10"])
     assert "之后" not in err

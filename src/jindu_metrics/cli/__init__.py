@@ -41,6 +41,10 @@ def main() -> None:
     # installed package for pydantic plugins (≈10 ms, more in a crowded environment); jindu uses none
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     debug = "--debug" in sys.argv or os.environ.get("JINDU_DEBUG") == "1"
+    if not debug:  # a library's English warning (openpyxl: "Unknown extension…") is no news for the user
+        import warnings
+
+        warnings.simplefilter("ignore")
     previous = signal.signal(signal.SIGINT, _on_sigint)
     reading = False
     try:
@@ -71,7 +75,8 @@ def main() -> None:
             sys.exit(EXIT_INTERRUPTED)
         if debug:
             raise
-        common.err(f"内部错误：{type(exc).__name__}: {exc}。请加 --debug 重新运行并把输出报告给开发者。")
+        common.err("内部错误：程序遇到了意外情况，未能完成（输入文件没有改动）。请加 --debug 重新运行，"
+                   "并把屏幕上的输出发给开发者。")
         sys.exit(EXIT_UNUSABLE)
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -244,8 +244,8 @@ def _check_zip(source, name: str) -> str | None:
     except InputError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, ValueError,
-            NotImplementedError) as exc:
-        raise _fail(name, f"文件损坏（压缩包无法解开：{exc}）") from None
+            NotImplementedError):
+        raise _fail(name, "文件损坏（压缩包无法解开），请用 Excel/WPS 打开后另存为 .xlsx") from None
 
 
 _ROW_RE = re.compile(rb"<table:table-row\b([^>]*?)(/?)>")
@@ -289,8 +289,9 @@ def _calamine_reason(exc: BaseException) -> str:
         return "不是表格文件或文件损坏（无法识别为 Excel 文件）"
     if type(exc).__name__ == "PanicException":  # a bug of the Rust reader, met on this file
         return "文件损坏或结构异常，无法读取（读取库出错）；请用 Excel/WPS 打开后另存为 .xlsx"
-    short = text.splitlines()[0][:120] if text else type(exc).__name__
-    return f"文件损坏，无法读取（{short}）"
+    if "not found" in text.lower():  # a part the workbook names is absent from the zip
+        return "文件损坏，无法读取（缺少工作簿的组成部分）；请用 Excel/WPS 打开后另存为 .xlsx"
+    return "文件损坏或结构异常，无法读取；请用 Excel/WPS 打开后另存为 .xlsx"
 
 
 def _scanned(source, name: str, only: str | None = None, scanned=None) -> tuple[object, dict, Callable]:
@@ -445,8 +446,8 @@ def _read_xlrd(source, name: str) -> list[RawSheet]:
         raise
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BaseException as exc:  # noqa: BLE001
-        raise _fail(name, f"格式过旧或文件损坏，无法读取，请用 Excel/WPS 打开后另存为 .xlsx（{str(exc)[:80]}）") from None
+    except BaseException:  # noqa: BLE001
+        raise _fail(name, "格式过旧或文件损坏，无法读取，请用 Excel/WPS 打开后另存为 .xlsx") from None
 
 
 def decode_text(data: bytes) -> tuple[str, str, list[int]]:
@@ -502,8 +503,8 @@ def read_csv(path: Path, name: str) -> RawSheet:
         return fast
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
-    except csv.Error as exc:
-        raise _fail(name, f"CSV 文件格式错误（{exc}）") from None
+    except csv.Error:
+        raise _fail(name, "CSV 文件格式错误（引号没有成对或某行过长），请用 Excel/WPS 打开后另存为 .xlsx") from None
     sheet = RawSheet(path.stem, rows, text=True, notes=notes)
     _cap_columns(sheet)
     return sheet
@@ -612,8 +613,8 @@ def read_parquet(path: Path, name: str) -> RawSheet:
         import pyarrow.parquet as pq
 
         table = pq.read_table(path)
-    except Exception as exc:  # noqa: BLE001 - any pyarrow failure is a damaged file to the user
-        raise _fail(name, f"文件损坏，无法读取 Parquet 文件（{str(exc)[:80]}）") from None
+    except Exception:  # noqa: BLE001 - any pyarrow failure is a damaged file to the user
+        raise _fail(name, "文件损坏，无法读取 Parquet 文件") from None
     cols = fastxlsx.encode_columns(table, strict=False)
     n = table.num_rows
     del table
