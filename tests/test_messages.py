@@ -175,3 +175,20 @@ def test_a_window_after_the_data_warns_with_the_last_date():
     assert "在台帐最新日期（2018年" in err and "之后" in err
     _, _, err = run_cli(["compute", SAMPLE, "--period", "2018-10"])
     assert "之后" not in err
+
+
+def test_one_mistyped_id_is_one_finding_naming_its_rows(tmp_path):
+
+    from builders import PERSON_HEADER, person_rows, write_xlsx
+
+    from jindu_metrics import load_ledgers, validate
+    from jindu_metrics.ledgers.ids import make_id
+
+    typo, other = make_id("440607", "19910101", 7), make_id("440607", "19920202", 9)
+    contacts = [["日期", "公民身份号码", "方式"]] + [[f"2018-06-{d:02d}", typo, "走访"] for d in range(1, 13)] \
+        + [["2018-07-01", other, "走访"]]
+    path = write_xlsx(tmp_path / "台帐.xlsx", {"吸毒人员登记台帐": [PERSON_HEADER, *person_rows()],
+                                               "帮教管控台帐": contacts})
+    found = [f for f in validate(load_ledgers([path])) if f.code == "unknown_person"]
+    assert [(f.row, f.detail) for f in found] == [
+        (2, "此号码共12行：第2、3、4、5、6、7、8、9、10、11等行"), (14, "")]

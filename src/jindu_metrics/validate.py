@@ -35,6 +35,19 @@ def _rows(df, code: str, column: str | None, value_col: str | None = None, detai
     return out
 
 
+def _unknown_persons(bad) -> list[Finding]:
+    """One unknown_person finding per sheet and ID (one mistyped ID in a contacts ledger is dozens of rows):
+    at its first row, the detail naming how many rows and which."""
+    first = bad.drop_duplicates(["_file", "_sheet", ID])
+    rows = bad.groupby(["_file", "_sheet", ID], sort=False, dropna=False)["_row"].agg(list)
+    detail = []
+    for key in zip(first["_file"], first["_sheet"], first[ID]):
+        at = rows[key]
+        shown = "、".join(str(int(r)) for r in at[:10]) + ("等" if len(at) > 10 else "")
+        detail.append(f"此号码共{len(at)}行：第{shown}行" if len(at) > 1 else "")
+    return _rows(first, "unknown_person", ID, ID, detail)
+
+
 def _texts(s) -> list:
     """A column's cells as the texts a finding quotes (a date as 2018-10-05), None where empty."""
     import pandas as pd
@@ -246,7 +259,7 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.dat
                 continue
             bad = (ids.codes[kind] >= 0) & (ids.person_rows(kind) < 0)
             if bad.any():
-                out += _rows(df[bad], "unknown_person", ID, ID)
+                out += _unknown_persons(df[bad])
 
     com = ledgers["community"]
     if len(com):
