@@ -195,7 +195,7 @@ def test_by_village_and_json_shape():
     assert r.get("detention_ratio", "一村").display == "100%"
     assert r.get("detention_ratio", "二村").display == "0.00%"
     d = r.to_dict()
-    assert set(d) == {"period", "rows"}
+    assert set(d) == {"period", "window", "rows"}
     assert set(d["rows"][0]) == {"unit", "metric", "name", "numerator", "denominator", "value", "display",
                                  "target", "met", "gap", "previous", "yoy", "missing_ledger", "reason"}
     assert d["rows"][0]["missing_ledger"] is None and d["rows"][0]["reason"] is None

@@ -192,3 +192,12 @@ def test_one_mistyped_id_is_one_finding_naming_its_rows(tmp_path):
     found = [f for f in validate(load_ledgers([path])) if f.code == "unknown_person"]
     assert [(f.row, f.detail) for f in found] == [
         (2, "此号码共12行：第2、3、4、5、6、7、8、9、10、11等行"), (14, "")]
+
+
+def test_by_unit_notes_name_their_unit_and_unfilled_rows_are_one_line():
+    _, out, _ = run_cli(["compute", SAMPLE, "--period", "2018-01..2018-10", "--by", "所属村居"])
+    assert "单位：（未填）" not in out
+    line = [x for x in out.splitlines() if x.startswith("未填所属村居的记录")]
+    assert len(line) == 1 and "计入乐平镇合计" in line[0] and "大型宣传活动21场" in line[0]
+    notes = [x for x in out.splitlines() if x.startswith("注：尿检频次达标率")]
+    assert len(notes) == len(set(notes)) > 1 and all("2018年1-10月" in x for x in notes)

@@ -49,9 +49,11 @@ def main() -> None:
     reading = False
     try:
         command = get_command(app)
-        reading = readahead.start(command, sys.argv[1:])
+        # --debug is taken wherever it stands (`jindu compute … --debug`), not only before the command
+        args = ["--debug", *(a for a in sys.argv[1:] if a != "--debug")] if debug else sys.argv[1:]
+        reading = readahead.start(command, args)
         # not standalone: usage errors come here to be worded in Chinese; Exit(code) comes back as code
-        code = command.main(sys.argv[1:], prog_name="jindu", standalone_mode=False)
+        code = command.main(args, prog_name="jindu", standalone_mode=False)
     except (_Interrupted, KeyboardInterrupt):
         common.err(MESSAGE)
         sys.exit(EXIT_INTERRUPTED)

@@ -95,9 +95,25 @@ def _cmp_text(c) -> tuple[str, str]:
     return f"{c.display}（{c.change_display}）", short
 
 
+def _unfilled_line(rows, by: str, whole: str) -> str:
+    """The figures of the rows whose `by` cell is empty, on one line (they count in the whole unit's total)."""
+    shown = []
+    for r in rows:
+        if r.exact is None or (r.kind != "ratio" and not r.exact) or (r.kind == "ratio" and not r.denominator):
+            continue
+        if r.kind == "ratio":
+            shown.append(f"{r.name}{r.numerator}/{r.denominator}={r.display}")
+        else:
+            gap = " " if r.name[-1].isascii() else ""  # 滚动播放LED 650条
+            shown.append(f"{r.name}{gap}{r.display}{r.unit_label or ''}")
+    what = "、".join(shown) if shown else "没有非零的数字"
+    return f"未填{by}的记录（计入{whole}合计，不分到各{by.removeprefix('所属')}）：{what}。"
+
+
 def render_table(result, catalog, default_used: bool, out) -> None:
     """The indicators as one table per unit and area, laid out for `out` (a terminal.Out)."""
     from ..metrics.catalog import AREAS
+    from ..metrics.engine import UNFILLED
     from ..periods import comparisons_note, cumulative_hint, window_note
     from .tables import COMPARE, TEXT, Column, Table, print_tables
 
@@ -119,6 +135,10 @@ def render_table(result, catalog, default_used: bool, out) -> None:
     for unit in units:
         rows = result.for_unit(None) if unit is None else grouped.get(unit, [])
         if not rows:
+            continue
+        if unit == UNFILLED:  # rows with an empty unit cell: one labelled line, not a pseudo-unit's table
+            out.print()
+            out.print(_unfilled_line(rows, result.by, result.unit))
             continue
         out.print()
         out.print(f"单位：{result.unit if unit is None else unit}", style="bold")
@@ -144,11 +164,12 @@ def render_table(result, catalog, default_used: bool, out) -> None:
                     *(("",) * len(compare) if r.missing else
                       (_cmp_text(r.previous), _cmp_text(r.yoy), *((_cmp_text(r.baseline),) if base else ()))),
                 )
+                where = f"{result.unit if unit is None else unit}，" if result.by else ""
                 for k, v in r.extra.items():
                     if k == "目标说明":
                         note_ = f"{r.name}：{v}。"
                     elif v:
-                        note_ = f"{r.name}：另有{k} {v} 人未计入。"
+                        note_ = f"{r.name}（{where}{result.period.label}）：另有{k} {v} 人未计入。"
                     else:
                         continue
                     if note_ not in footnotes:

@@ -28,7 +28,8 @@ from .model import Comparison, MetricRow
 
 ID = "公民身份号码"
 WHOLE = "\x00whole"  # group key of the whole input (never a real unit name)
-UNFILLED = "（未填）"
+UNFILLED = "（未填）"  # the group of rows whose `by` cell is empty
+NO_UNIT = "\x00no-unit"  # the rows of a ledger without the `by` column (publicity has no 所属村居): no group
 REPORTING_DAYS = 15  # 戒毒条例: report within 15 days of the decision
 
 
@@ -214,7 +215,7 @@ def _group_series(df: pd.DataFrame, by: str | None) -> pd.Series:
     if by is None:
         return pd.Series(WHOLE, index=df.index, dtype=object)
     if by not in df.columns:
-        return pd.Series(UNFILLED, index=df.index, dtype=object)
+        return pd.Series(NO_UNIT, index=df.index, dtype=object)
     return df[by].astype(object).where(df[by].notna(), UNFILLED)
 
 
@@ -681,6 +682,7 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
                 seen.update(g.unique())
         for per_measure in aggs[by].values():
             seen.update(per_measure)
+        seen.discard(NO_UNIT)
         groups = sorted(str(g) for g in seen)
     rows: list[MetricRow] = []
     for lvl, gs in ((None, [WHOLE]), (by, groups)):
