@@ -96,7 +96,8 @@ def missing_line(kinds, units: dict[str, list[str]] | None = None) -> None:
             who = (units or {}).get(k)
             return f"{KINDS[k].name}（{'、'.join(who)}）" if who else KINDS[k].name
 
-        err(f"未找到的台帐：{'；'.join(lacking(k) for k in kinds)}。相关指标显示“无台帐”，不按0计。")
+        sep = "；" if units else "、"
+        err(f"未找到的台帐：{sep.join(lacking(k) for k in kinds)}。相关指标显示“无台帐”，不按0计。")
 
 
 def strict_code(rows, strict: bool, what: str = "项指标") -> int:
