@@ -201,3 +201,34 @@ def test_by_unit_notes_name_their_unit_and_unfilled_rows_are_one_line():
     assert len(line) == 1 and "计入乐平镇合计" in line[0] and "大型宣传活动21场" in line[0]
     notes = [x for x in out.splitlines() if x.startswith("注：尿检频次达标率")]
     assert len(notes) == len(set(notes)) > 1 and all("2018年1-10月" in x for x in notes)
+
+
+def test_annotating_an_encrypted_ledger_says_how_and_keeps_the_copy_encrypted(tmp_path):
+    import io
+
+    import msoffcrypto
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    enc = tmp_path / "加密台帐.xlsx"
+    with open(SAMPLE, "rb") as src, open(enc, "wb") as dst:
+        OOXMLFile(src).encrypt("mima", dst)
+    code, _, err = run_cli(["validate", enc, "--annotate"])
+    assert code == 2 and "--password" in err and "JINDU_PASSWORD" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["加密台帐.xlsx"]
+    code, _, err = run_cli(["validate", enc, "--password", "mima", "--annotate"])
+    copy = tmp_path / "加密台帐_问题标注.xlsx"
+    assert code in (0, 1) and copy.is_file()
+    assert copy.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"  # not a plain zip: encrypted like its input
+    office = msoffcrypto.OfficeFile(io.BytesIO(copy.read_bytes()))
+    office.load_key(password="mima")
+    plain = io.BytesIO()
+    office.decrypt(plain)
+    import openpyxl
+
+    assert openpyxl.load_workbook(plain).sheetnames[0] == "问题清单"
+    _, out_a, _ = run_cli(["validate", enc, "--password", "mima", "--format", "json"])
+    _, out_b, _ = run_cli(["validate", copy, "--password", "mima", "--format", "json"])
+    import json
+
+    strip = lambda d: [(f["code"], f["sheet"], f["row"]) for f in d["findings"]]  # noqa: E731
+    assert strip(json.loads(out_a)) == strip(json.loads(out_b))

@@ -64,11 +64,11 @@ def validate_command(
     as_of = parse_period(period).end if period else None
     workspace = find_workspace() if not inputs else None
     paths = resolve_inputs(inputs, workspace)
-    ledgers = load_ledgers(paths, unit=workspace.unit if workspace else None,
-                           password=common.password_source(password))
+    key = common.password_source(password)
+    ledgers = load_ledgers(paths, unit=workspace.unit if workspace else None, password=key)
     findings = validate(ledgers, as_of=as_of)
     if annotate is not None:
-        write_copies(paths, findings, annotate)
+        write_copies(paths, findings, annotate, key)
     if fmt == "json":
         from .terminal import write_json
 
@@ -80,7 +80,7 @@ def validate_command(
     raise typer.Exit(1 if has_errors(findings) else 0)
 
 
-def write_copies(paths, findings, annotate: str) -> None:
+def write_copies(paths, findings, annotate: str, password=None) -> None:
     """One annotated copy per input file (annotate.py), each checked before any is written; names on stderr."""
     from ..ledgers import expand_inputs
     from ..outputs.annotate import check_target, plan_targets, write_annotated
@@ -90,7 +90,7 @@ def write_copies(paths, findings, annotate: str) -> None:
     for _, _, target in plan:
         check_target(target, [p for p, _ in files])
     for path, label, target in plan:
-        write_annotated(path, label, findings, target)
+        write_annotated(path, label, findings, target, password)
         common.err(f"已写出标注副本：{target}")
 
 

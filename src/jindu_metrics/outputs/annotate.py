@@ -103,29 +103,77 @@ def is_annotated_copy(path: Path) -> bool:
 
 # ---------------------------------------------------------------- the copy
 
-def write_annotated(path: Path, label: str, findings: list[Finding], target: Path) -> None:
-    """Write the annotated copy of one input file (its findings: those whose file is `label`), atomically."""
+def write_annotated(path: Path, label: str, findings: list[Finding], target: Path, password=None) -> None:
+    """Write the annotated copy of one input file (its findings: those whose file is `label`), atomically;
+    the copy of an encrypted workbook is encrypted with the same password (`password`: as read_file's)."""
     from . import atomic_write_bytes
 
     atomic_write_bytes(target, annotated_bytes(path, label, [f for f in findings if f.file == label],
-                                               keep_vba=target.suffix.lower() == ".xlsm"))
+                                               keep_vba=target.suffix.lower() == ".xlsm", password=password))
 
 
-def annotated_bytes(path: Path, label: str, findings: list[Finding], *, keep_vba: bool = False) -> bytes:
-    """The annotated copy of one input file as xlsx (or xlsm) bytes; the same input gives the same bytes."""
+def annotated_bytes(path: Path, label: str, findings: list[Finding], *, keep_vba: bool = False,
+                    password=None) -> bytes:
+    """The annotated copy of one input file as xlsx (or xlsm) bytes; the same input gives the same bytes.
+
+    An encrypted workbook is decrypted in memory (`password`: a text, or read_file's prompt) and its copy
+    encrypted with the same password: a ledger that was protected on disk stays protected. Encryption salts
+    at random, so such a copy differs byte for byte from run to run; what it decrypts to does not."""
+    import io
+
     from .compute import deterministic_zip
 
+    key = _encrypted_key(path, label, password)
+    data = None if key is None else _decrypted(path, label, key)
+
+    def src():  # a fresh reader of the workbook each time: the file, or its decrypted bytes in memory
+        return path if data is None else io.BytesIO(data)
+
     notes: list[str] = []
-    wb = _load(path, label, keep_vba, notes) if _is_openpyxl(path) else None
+    wb = _load(path, label, keep_vba, notes, src) if _is_openpyxl(path, data) else None
+    out = None
     if wb is not None:
         try:
-            return deterministic_zip(_finish(wb, label, findings, {n: n for n in wb.sheetnames}, notes),
-                                     core_time=_core_modified(path) or FIXED_TIME, only_modified=True)
+            out = deterministic_zip(_finish(wb, label, findings, {n: n for n in wb.sheetnames}, notes),
+                                    core_time=_core_modified(src()) or FIXED_TIME, only_modified=True)
         except Exception:  # noqa: BLE001 - a workbook openpyxl loads but cannot save: rebuilt from its values
             notes = [_NOT_LOADED]
-    wb, titles = _rebuild(path, label, notes)
-    return deterministic_zip(_finish(wb, label, findings, titles, notes), core_time=FIXED_TIME,
-                             only_modified=True)
+    if out is None:
+        wb, titles = _rebuild(path, label, notes, src, key)
+        out = deterministic_zip(_finish(wb, label, findings, titles, notes), core_time=FIXED_TIME,
+                                only_modified=True)
+    return out if key is None else _encrypted(out, key)
+
+
+def _encrypted_key(path: Path, label: str, password) -> str | None:
+    """None for a plain file; for an encrypted one, the password to open it (asked for when `password` is
+    read_file's prompt), else an InputError saying how to give it."""
+    from ..ledgers.formats import ENCRYPTED_NO_PASSWORD
+
+    with open(path, "rb") as fh:
+        if not fh.read(8).startswith(b"\xd0\xcf\x11\xe0") or path.suffix.lower() not in OPENPYXL_SUFFIXES:
+            return None
+    given = password(label, 0) if callable(password) else password
+    if not given:
+        raise InputError(f"{ENCRYPTED_NO_PASSWORD}；标注副本会用同一密码加密", file=label)
+    return given
+
+
+def _decrypted(path: Path, label: str, key: str) -> bytes:
+    from ..ledgers.formats import decrypt
+
+    return decrypt(path, label, key)
+
+
+def _encrypted(data: bytes, key: str) -> bytes:
+    """An xlsx encrypted with `key` (ECMA-376 agile encryption, as Excel and WPS write it)."""
+    import io
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt(key, out)
+    return out.getvalue()
 
 
 def _finish(wb, label: str, findings: list[Finding], titles: dict[str, str], notes: list[str]) -> bytes:
@@ -141,14 +189,14 @@ def _finish(wb, label: str, findings: list[Finding], titles: dict[str, str], not
     return _with_results(buf.getvalue(), results, wb.epoch) if results else buf.getvalue()
 
 
-def _is_openpyxl(path: Path) -> bool:
+def _is_openpyxl(path: Path, data: bytes | None = None) -> bool:
+    """Whether openpyxl loads the workbook (`data`: its decrypted bytes, when it is encrypted)."""
     if path.suffix.lower() not in OPENPYXL_SUFFIXES:
         return False
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):  # an encrypted workbook: the copy would be a decrypted one on disk
-        raise InputError("文件已加密，不生成标注副本（副本会是未加密的台帐）", file=str(path))
-    return head.startswith(b"PK\x03\x04")
+    if data is None:
+        with open(path, "rb") as fh:
+            data = fh.read(8)
+    return data.startswith(b"PK\x03\x04")
 
 
 _NOT_LOADED = "原工作簿无法按原样载入，副本由单元格的值重建。"
@@ -160,7 +208,7 @@ _LOST = (  # openpyxl's warnings on load -> what the copy could not keep
 )
 
 
-def _load(path: Path, label: str, keep_vba: bool, notes: list[str]):
+def _load(path: Path, label: str, keep_vba: bool, notes: list[str], src):
     import zipfile
 
     import openpyxl
@@ -168,7 +216,7 @@ def _load(path: Path, label: str, keep_vba: bool, notes: list[str]):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            wb = openpyxl.load_workbook(path, keep_vba=keep_vba, rich_text=True)
+            wb = openpyxl.load_workbook(src(), keep_vba=keep_vba, rich_text=True)
         except Exception:  # noqa: BLE001 - what openpyxl cannot load is rebuilt from its values
             notes.append(_NOT_LOADED)
             return None
@@ -180,11 +228,11 @@ def _load(path: Path, label: str, keep_vba: bool, notes: list[str]):
                 if what not in lost:
                     lost.append(what)
                 break
-    lacking = [n for n in _sheet_names(path) if n not in wb.sheetnames]
+    lacking = [n for n in _sheet_names(src()) if n not in wb.sheetnames]
     if lacking:  # e.g. Strict Open XML, whose sheets openpyxl does not see
         notes.append(_NOT_LOADED)
         return None
-    with zipfile.ZipFile(path) as zf:
+    with zipfile.ZipFile(src()) as zf:
         parts = zf.namelist()
     if any(p.startswith("xl/drawings/") and not p.startswith("xl/drawings/vmlDrawing") for p in parts):
         lost.append("图形、文本框（图片和图表一般可保留）")
@@ -203,11 +251,11 @@ def _load(path: Path, label: str, keep_vba: bool, notes: list[str]):
     if formulas:
         wb.calculation.fullCalcOnLoad = True
         notes.append("公式已保留（连同上次计算的结果），Excel/WPS 打开副本时会重新计算。")
-        wb._jindu_results = _formula_results(path, formulas)
+        wb._jindu_results = _formula_results(src(), formulas)
     return wb
 
 
-def _formula_results(path: Path, formulas: dict[str, set[str]]) -> dict[str, dict[str, object]]:
+def _formula_results(path, formulas: dict[str, set[str]]) -> dict[str, dict[str, object]]:
     """title -> {cell: the formula's last result, as the input stores it} (openpyxl keeps formulas only)."""
     import openpyxl
 
@@ -279,7 +327,7 @@ def _with_results(data: bytes, results: dict[str, dict[str, object]], epoch) -> 
     return out.getvalue()
 
 
-def _core_modified(path: Path) -> str | None:
+def _core_modified(path) -> str | None:
     import zipfile
 
     try:
@@ -291,7 +339,7 @@ def _core_modified(path: Path) -> str | None:
     return m.group(1).strip() if m else None
 
 
-def _rebuild(path: Path, label: str, notes: list[str]):
+def _rebuild(path: Path, label: str, notes: list[str], src=None, password=None):
     """A new workbook holding the values of every sheet (and merged cells, hidden sheets) of a file that
     openpyxl does not load: .xls, .ods, .xlsb, CSV. Returns (workbook, reader's sheet name -> title)."""
     from openpyxl import Workbook
@@ -302,12 +350,12 @@ def _rebuild(path: Path, label: str, notes: list[str]):
     wb.remove(wb.active)
     wb.properties.creator = "jindu"
     wb.properties.created = ARCHIVE_TIME
-    hidden = _hidden_sheets(path)
+    hidden = _hidden_sheets(src() if src else path)
     titles: dict[str, str] = {}
     renamed = []
     with open(path, "rb") as fh:
         parquet = fh.read(4) == PARQUET_MAGIC
-    for raw in read_file(path, label):
+    for raw in read_file(path, label, password):
         title = _sheet_title(raw.name or path.stem, set(titles.values()))
         if title != (raw.name or path.stem):
             renamed.append(f"「{raw.name}」→「{title}」")
@@ -354,12 +402,12 @@ def _rows_of(raw, parquet: bool = False) -> list[list]:
     return raw.rows[:1] + rows if parquet else rows
 
 
-def _sheet_metadata(path: Path) -> list:
+def _sheet_metadata(path) -> list:
     """python-calamine's (name, typ, visible) of every sheet; [] for what it does not read (CSV...)."""
     try:
         import python_calamine as pc
 
-        wb = pc.load_workbook(str(path))
+        wb = pc.load_workbook(path if hasattr(path, "read") else str(path))
         try:
             return list(wb.sheets_metadata)
         finally:
@@ -370,12 +418,12 @@ def _sheet_metadata(path: Path) -> list:
         return []
 
 
-def _sheet_names(path: Path) -> list[str]:
+def _sheet_names(path) -> list[str]:
     """The worksheets of a workbook (not chart sheets), as the reader sees them."""
     return [m.name for m in _sheet_metadata(path) if "WorkSheet" in str(m.typ)]
 
 
-def _hidden_sheets(path: Path) -> set[str]:
+def _hidden_sheets(path) -> set[str]:
     return {m.name for m in _sheet_metadata(path) if str(m.visible).split(".")[-1] != "Visible"}
 
 
