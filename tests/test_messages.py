@@ -232,3 +232,10 @@ def test_annotating_an_encrypted_ledger_says_how_and_keeps_the_copy_encrypted(tm
 
     strip = lambda d: [(f["code"], f["sheet"], f["row"]) for f in d["findings"]]  # noqa: E731
     assert strip(json.loads(out_a)) == strip(json.loads(out_b))
+
+
+def test_batch_help_does_not_promise_a_default_period_it_refuses(tmp_path):
+    _, out, _ = run_cli(["batch", "-h"])
+    assert "默认为当年1月" not in out and "必须写" in out
+    code, _, err = run_cli(["batch", SAMPLE, "--out", tmp_path / "out"])
+    assert code == 2 and "--period" in err

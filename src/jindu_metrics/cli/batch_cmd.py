@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import chinese
-from .common import Baseline, Catalog, Password, Period, Strict, echo, err, missing_line, strict_code
+from .common import Baseline, Catalog, Password, Strict, echo, err, missing_line, strict_code
 from .root import app
 
 
@@ -20,7 +20,9 @@ def batch(
         show_default=False, metavar="台帐")],
     out: Annotated[Path, typer.Option("--out", "-o", help="输出文件夹（各镇街通报、汇总.xlsx、汇总.html、summary.json、全县通报）。",
                                       show_default=False)],
-    period: Period = None,
+    period: Annotated[Optional[str], typer.Option(
+        "--period", "-p", show_default=False,
+        help="统计期（必须写）：2018-10（通报按1至10月累计）、2018-01..2018-10、2018-Q3、2018-H1、2018。")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1,
                                                 help="并行进程数，默认为本机CPU核数。", show_default=False)] = None,
     scoring: Annotated[Optional[Path], typer.Option("--scoring", help="考评方案（TOML），给各镇街打分排名。",
