@@ -10,7 +10,6 @@ from .privacy import Names, mask_text, mask_value
 ERROR = "错误"
 WARNING = "警告"
 NOTE = "提示"
-SEVERITY_ORDER = {ERROR: 0, WARNING: 1, NOTE: 2}
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,6 @@ _SCHEDULE_KEYS = {"where": dict, "months": dict}
 # Interval lengths that tile an order year (so every year starts an interval on the 报到日期's anniversary).
 SCHEDULE_MONTHS = (1, 2, 3, 4, 6, 12)
 _SIDE_KEYS = {"ledger": str, "where": dict, "count": str, "sum": str}
-_FILTER_WORDS = ("not", "any", "has")
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")
 # Characters that only an expression would need; category/text values never contain them.
 _EXPR_RE = re.compile(r"[=<>!()\[\]{};`$|&\\]|__|\blambda\b|\bimport\b|\beval\b|\bexec\b|@")
