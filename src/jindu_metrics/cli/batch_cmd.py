@@ -60,7 +60,8 @@ def batch(
     for s in result.skipped:
         err(f"跳过：{s['file']}：{s['reason']}")
     for u in result.failed:
-        err(f"失败：{u['error']}" if u["file"] in u["error"] else f"失败：{u['file']}：{u['error']}")
+        # an error that names its file already (文件「…」：…) is not prefixed with the name again
+        err(f"失败：{u['error']}" if u["error"].startswith("文件「") else f"失败：{u['file']}：{u['error']}")
     if result.mismatches:
         n = len(result.mismatches)
         shown = "；".join(result.mismatches[:3]) + ("……" if n > 3 else "")
