@@ -33,9 +33,13 @@ _INDICATOR_KEYS = {
     "id": str, "name": str, "definition": str, "area": str, "kind": str, "ledger": str, "where": dict,
     "count": str, "sum": str, "numerator": (str, dict), "denominator": (str, dict), "time": str, "unit": str,
     "decimals": int, "format": str, "target": str, "direction": str, "target_window": str, "source": str,
-    "pending": bool, "pending_note": str, "show": bool, "extra": dict, "schedule": dict,
+    "pending": bool, "pending_note": str, "show": bool, "extra": dict, "schedule": (str, dict),
 }
 _SCHEDULE_KEYS = {"where": dict, "months": dict}
+# The rule tables ([rules.<name>]): frequencies and terms a province sets in data, not code. name -> keys.
+RULE_KEYS = {"urine_tests": _SCHEDULE_KEYS, "visits": {"where": dict, "months": dict},
+             "order_terms": {"years": dict}}
+VISIT_UNGRADED = "未定级"  # the row of rules.visits for a managed person without 管控等级
 # Interval lengths that tile an order year (so every year starts an interval on the 报到日期's anniversary).
 SCHEDULE_MONTHS = (1, 2, 3, 4, 6, 12)
 _SIDE_KEYS = {"ledger": str, "where": dict, "count": str, "sum": str}
@@ -57,6 +61,31 @@ class Schedule:
 
     def lengths(self, kind: str) -> tuple[int, ...]:
         return dict(self.months).get(kind, ())
+
+
+@dataclass(frozen=True)
+class VisitRule:
+    """How often a managed person is visited: contacts matching `where` in every calendar interval of
+    `months` (by 管控等级, and VISIT_UNGRADED for a person without one)."""
+
+    where: tuple
+    months: tuple  # ((管控等级, interval months), ...)
+
+    def interval(self, level: str | None) -> int:
+        table = dict(self.months)
+        return table.get(level or VISIT_UNGRADED, table.get(VISIT_UNGRADED, 0))
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The catalog's rule tables (default_catalog.toml [rules.*], overridable key by key by an office)."""
+
+    urine_tests: Schedule  # 尿检频次 by 类别 and order year (尿检频次达标率 and `jindu todo`)
+    visits: VisitRule  # 走访频次 by 管控等级 (`jindu todo`)
+    order_terms: tuple  # ((类别, years), ...): an order's statutory term when 解除日期 is not given
+
+    def term_years(self, kind: str) -> int | None:
+        return dict(self.order_terms).get(kind)
 
 
 @dataclass(frozen=True)
@@ -154,6 +183,7 @@ def _has_ledgers(conds: tuple) -> list[str]:
 class Catalog:
     indicators: list[Indicator]
     sources: list[str] = field(default_factory=list)  # files read, default first
+    rules: Rules | None = None  # the rule tables ([rules.*])
 
     def get(self, id_or_name: str) -> Indicator:
         key = (id_or_name or "").strip()
@@ -270,7 +300,8 @@ def _compile_has(val, ledger: str, loc: _Locator, index, here: tuple) -> tuple:
 
 
 def _compile_schedule(val: dict, loc: _Locator, index, here: tuple) -> Schedule:
-    """`schedule = { where = { 方式 = [...] }, months = { 社区戒毒 = [1, 2, 3], ... } }` → Schedule."""
+    """`schedule = { where = { 方式 = [...] }, months = { 社区戒毒 = [1, 2, 3], ... } }` → Schedule (also the
+    rule table [rules.urine_tests], with index None)."""
     _check_keys(val, _SCHEDULE_KEYS, loc, index, here, "schedule")
     for req in ("where", "months"):
         if req not in val:
@@ -291,6 +322,60 @@ def _compile_schedule(val: dict, loc: _Locator, index, here: tuple) -> Schedule:
     if not months:
         raise loc.error("schedule 的 months 至少要写一个类别", index, *here, "months")
     return Schedule(where, tuple(months))
+
+
+def _int_table(val, keys: tuple, allowed, loc: _Locator, here: tuple, what: str) -> tuple:
+    """A rule's { key = integer } table, every key one of `keys`, every value in `allowed`."""
+    if not val:
+        raise loc.error(f"{what}至少要写一项", None, *here)
+    out = []
+    for k, v in val.items():
+        if k not in keys:
+            raise loc.error(f"{what}中的「{k}」不在允许范围：{'、'.join(keys)}", None, *here, k)
+        if not isinstance(v, int) or isinstance(v, bool) or v not in allowed:
+            raise loc.error(f"{what}中「{k}」须为 {'、'.join(map(str, allowed))} 之一", None, *here, k)
+        out.append((k, v))
+    return tuple(out)
+
+
+def _read_rules(data: dict, loc: _Locator, into: dict, where: dict) -> None:
+    """Merge a file's [rules.*] tables into `into` (an office's keys override the default's; in `months` and
+    `years`, entry by entry), remembering in `where` which file last wrote each table."""
+    rules = data.get("rules", {})
+    if not isinstance(rules, dict):
+        raise loc.error("rules 须写成 [rules.名称] 表", None, "rules")
+    for name, table in rules.items():
+        if name not in RULE_KEYS:
+            raise loc.error(f"未知的规则表「{name}」；可用：{'、'.join(RULE_KEYS)}", None, name)
+        if not isinstance(table, dict):
+            raise loc.error(f"[rules.{name}] 须为表格", None, name)
+        _check_keys(table, RULE_KEYS[name], loc, None, (name,), f"[rules.{name}]")
+        merged = dict(into.get(name, {}))
+        for k, v in table.items():
+            merged[k] = {**merged.get(k, {}), **v} if k in ("months", "years") else v
+        into[name] = merged
+        where[name] = loc
+
+
+def _compile_rules(raw: dict, where: dict) -> Rules:
+    for name in RULE_KEYS:
+        if name not in raw:
+            raise ConfigError(f"指标目录缺少规则表 [rules.{name}]")
+    urine = _compile_schedule(raw["urine_tests"], where["urine_tests"], None, ("urine_tests",))
+    v, vloc = raw["visits"], where["visits"]
+    for req in ("where", "months"):
+        if req not in v:
+            raise vloc.error(f"[rules.visits] 缺少「{req}」（where：算作走访的帮教管控记录；months：各管控等级的走访间隔月数）",
+                             None, "visits")
+    visits = VisitRule(_compile_filter(v["where"], "contacts", vloc, None, ("visits", "where")),
+                       _int_table(v["months"], schema.CONTROL_LEVELS + (VISIT_UNGRADED,), SCHEDULE_MONTHS, vloc,
+                                  ("visits", "months"), "[rules.visits] 的 months"))
+    t, tloc = raw["order_terms"], where["order_terms"]
+    if "years" not in t:
+        raise tloc.error("[rules.order_terms] 缺少「years」（各类别的法定期限年数）", None, "order_terms")
+    terms = _int_table(t["years"], schema.COMMUNITY_TYPES, range(1, 11), tloc, ("order_terms", "years"),
+                       "[rules.order_terms] 的 years")
+    return Rules(urine, visits, terms)
 
 
 def _compile_condition(col, val, ctype, ledger, loc, index, here) -> tuple:
@@ -358,8 +443,8 @@ def parse_target(text: str, fmt: str | None, direction: str | None = None) -> Ta
 # ---------------------------------------------------------------- loading
 def _entries(data: dict, loc: _Locator) -> list[dict]:
     for k in data:
-        if k not in ("indicator", "targets"):
-            raise loc.error(f"未知的配置项「{k}」；目录文件只接受 [[indicator]] 和 [targets]", None, k)
+        if k not in ("indicator", "targets", "rules"):
+            raise loc.error(f"未知的配置项「{k}」；目录文件只接受 [[indicator]]、[targets] 和 [rules.*]", None, k)
     entries = data.get("indicator", [])
     if not isinstance(entries, list):
         raise loc.error("indicator 须写成 [[indicator]] 表的数组", None, "indicator")
@@ -379,7 +464,11 @@ def load_catalog(path: str | Path | None = None, *, targets: dict | None = None)
     base_loc = _Locator(text, name, "indicator")
     raw: dict[str, dict] = {}
     origin: dict[str, tuple[_Locator, int]] = {}  # id -> where its (last) definition was written
-    for i, e in enumerate(_entries(tomlread.loads(text, name, "指标目录"), base_loc)):
+    default_data = tomlread.loads(text, name, "指标目录")
+    raw_rules: dict[str, dict] = {}
+    rule_origin: dict[str, _Locator] = {}
+    _read_rules(default_data, base_loc, raw_rules, rule_origin)
+    for i, e in enumerate(_entries(default_data, base_loc)):
         _check_unique(e.get("id"), i, origin, base_loc)
         raw[e["id"]] = dict(e)
         origin[e["id"]] = (base_loc, i)
@@ -389,6 +478,7 @@ def load_catalog(path: str | Path | None = None, *, targets: dict | None = None)
     if path is not None:
         p = Path(path)
         _, data, loc = tomlread.read(p, "指标目录", "indicator")
+        _read_rules(data, loc, raw_rules, rule_origin)
         for i, e in enumerate(_entries(data, loc)):
             if not isinstance(e, dict):
                 raise loc.error("每个 [[indicator]] 须为表格", i)
@@ -408,7 +498,8 @@ def load_catalog(path: str | Path | None = None, *, targets: dict | None = None)
         file_targets = t
         target_loc = loc
         sources.append(str(p))
-    indicators = _build(raw, origin)
+    rules = _compile_rules(raw_rules, rule_origin)
+    indicators = _build(raw, origin, rules)
     by_key = {}
     for ind in indicators:
         by_key[ind.id] = ind
@@ -433,7 +524,7 @@ def load_catalog(path: str | Path | None = None, *, targets: dict | None = None)
             new = _replace(ind, target=spec.text if spec else None, target_spec=spec)
             indicators[indicators.index(ind)] = new
             by_key[new.id] = by_key[new.name] = new
-    return Catalog(indicators, sources)
+    return Catalog(indicators, sources, rules)
 
 
 def _check_unique(iid, i: int, origin: dict, loc: _Locator) -> None:
@@ -450,7 +541,7 @@ def _replace(ind: Indicator, **kw) -> Indicator:
     return replace(ind, **kw)
 
 
-def _build(raw: dict[str, dict], origin: dict) -> list[Indicator]:
+def _build(raw: dict[str, dict], origin: dict, rules: Rules) -> list[Indicator]:
     # Validate every entry fully, then resolve references in catalog order.
     for iid, e in raw.items():
         loc, i = origin[iid]
@@ -537,7 +628,13 @@ def _build(raw: dict[str, dict], origin: dict) -> list[Indicator]:
         den = None
         sched = None
         if kind == "schedule":
-            sched = _compile_schedule(e["schedule"], loc, i, ("schedule",))
+            if isinstance(e["schedule"], str):  # a rule table by name: the schedule `jindu todo` uses too
+                if e["schedule"] != "urine_tests":
+                    raise loc.error(f"schedule 只能写规则表的名称 \"urine_tests\"（或一个 [indicator.schedule] 表），"
+                                    f"收到「{e['schedule']}」", i, "schedule")
+                sched = rules.urine_tests
+            else:
+                sched = _compile_schedule(e["schedule"], loc, i, ("schedule",))
             den = Measure("community", (), "persons", None, sched, "due")
             num = Measure("community", (), "persons", None, sched, "met")
             ledger = "community"
