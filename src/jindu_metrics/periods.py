@@ -179,6 +179,21 @@ def _ymd(text: str, whole: str) -> date:
 MIN_YEAR, MAX_YEAR = 1950, 2100
 
 
+def parse_day(text: str, option: str = "--date") -> date:
+    """One day as the commands take it (2018-10-15, 2018/10/15, 2018年10月15日, 20181015); UsageError (Chinese)
+    naming `option` otherwise, also for a year out of range."""
+    t = (text or "").strip()
+    if re.fullmatch(r"\d{8}", t):
+        t = f"{t[:4]}-{t[4:6]}-{t[6:]}"
+    try:
+        d = _ymd(t, text)
+    except UsageError:
+        raise UsageError(f"{option} 的日期「{text}」无法识别，请写成 2018-10-15 这样的形式。") from None
+    if not MIN_YEAR <= d.year <= MAX_YEAR:
+        raise UsageError(f"{option} 的日期「{text}」超出范围：年份须在{MIN_YEAR}年至{MAX_YEAR}年之间。")
+    return d
+
+
 def parse_period(text: str) -> Period:
     """Parse every period form of metrics.md; UsageError (Chinese) otherwise, also for a year out of range."""
     try:
