@@ -181,9 +181,9 @@ def _urine_items(win: Windows, rules: Rules, rows: _Rows) -> list[TodoItem]:
         r, start, end = int(ev.cell_row[i]), _day(ev.cell_start[i]), _day(ev.cell_end[i])
         span = f"{start}至{end}"
         if ev.cell_due[i] and ev.cell_end[i] < last:
-            out.append(rows.item(r, "urine_overdue", end, f"尿检区间 {span} 未检（已逾期）", start))
+            out.append(rows.item(r, "urine_overdue", end, f"{span} 的尿检区间未检（已逾期）", start))
         else:
-            out.append(rows.item(r, "urine_due", end, f"本期尿检区间 {span} 尚未尿检，最迟 {end}", start))
+            out.append(rows.item(r, "urine_due", end, f"本期区间 {span}，尚未尿检", start))
     return out
 
 
@@ -297,7 +297,7 @@ def _visit_items(win: Windows, p: pd.DataFrame, st: dict, day: date, rules: Rule
         if seen[n][p_ids[i]]:
             continue
         grade = f"{level}管控" if level else f"未填管控等级（按{VISIT_UNGRADED}）"
-        out.append(rows.item(i, "visit_due", end, f"{grade}，{start}至{end} 尚未走访（每{n}个月至少一次）", start))
+        out.append(rows.item(i, "visit_due", end, f"{grade}，每{'' if n == 1 else f'{n}个'}月走访一次：本期 {start}至{end} 尚未走访", start))
     return out
 
 
