@@ -2,7 +2,7 @@
 
 The Python API (the CLI is a thin layer over the same functions; see :mod:`jindu_metrics.api`):
 
-    from jindu_metrics import load_ledgers, validate, compute, explain, load_catalog, parse_period
+    from jindu_metrics import load_ledgers, validate, compute, explain, todo, load_catalog, parse_period
     ledgers = load_ledgers(["乐平镇台帐.xlsx"])
     result = compute(ledgers, "2018-01..2018-10", by="所属村居")
     df = result.to_frame()
@@ -14,10 +14,10 @@ import sys as _sys
 import types as _types
 
 from . import interrupt as _interrupt  # noqa: F401 - first: Ctrl-C while the program is still importing
-from .api import Validation, compute, explain, load_catalog, load_ledgers, parse_period, validate
+from .api import Validation, compute, explain, load_catalog, load_ledgers, parse_period, todo, validate
 
 __version__ = "0.1.0"
-__all__ = ["Validation", "compute", "explain", "load_catalog", "load_ledgers", "parse_period", "validate"]
+__all__ = ["Validation", "compute", "explain", "load_catalog", "load_ledgers", "parse_period", "todo", "validate"]
 
 
 class _Package(_types.ModuleType):

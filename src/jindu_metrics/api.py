@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .metrics.catalog import Catalog
     from .metrics.engine import ComputeResult
     from .metrics.explain import Explanation
+    from .metrics.todo import Worklist
     from .periods import Period
 
 
@@ -153,4 +154,26 @@ def explain(ledgers: LedgerSet, metric: str, period: Period | str | None = None,
     return _explain(ledgers, catalog or load_catalog(), metric, _period(period, ledgers), unit=unit)
 
 
-__all__ = ["Validation", "compute", "explain", "load_catalog", "load_ledgers", "parse_period", "validate"]
+def todo(ledgers: LedgerSet, date: dt.date | str | None = None, days: int = 30, *, catalog: Catalog | None = None,
+         by: str | None = "所属村居") -> Worklist:
+    """The worklist on ``date`` (default today; a date or text such as ``"2018-10-15"``), looking ``days``
+    ahead: one TodoItem per person and task (``kind``: urine_due, urine_overdue, report_pending,
+    report_overdue, file_pending, order_ending, abstinent_3y, visit_due), sorted by unit (``by``; None for
+    the whole input) and due date. ``wl.to_frame()`` is a DataFrame with the persons masked
+    (``to_frame(show_pii=True)`` shows them).
+
+        >>> wl = todo(load_ledgers(["sample_ledgers/"]), "2018-10-15")
+        >>> wl.counts()["urine_overdue"] > 0, wl.to_frame().columns[0]
+        (True, 'kind')
+    """
+    from .metrics.todo import todo as _todo
+    from .periods import parse_day
+
+    if date is None:
+        date = dt.date.today()
+    elif isinstance(date, str):
+        date = parse_day(date, "date")
+    return _todo(ledgers, catalog or load_catalog(), date, days, by=by)
+
+
+__all__ = ["Validation", "compute", "explain", "load_catalog", "load_ledgers", "parse_period", "todo", "validate"]
