@@ -10,7 +10,7 @@ from .compute import deterministic_zip, neutralize, put_cell, xlsx_workbook
 HEADERS = ("单位", "到期日", "事项", "姓名", "公民身份号码", "说明", "文件", "工作表", "行", "kind")
 # the printed sheet: what a 专干 reads on paper (kind, the file and the unit are said elsewhere)
 SHEET_HEADERS = ("到期日", "事项", "姓名", "公民身份号码", "说明", "工作表", "行")
-SHEET_WIDTHS = (11, 10, 8, 20, 62, 20, 6)
+SHEET_WIDTHS = (11, 10, 8, 20, 70, 22, 6)
 
 
 def _fields(d: dict) -> dict:
@@ -19,6 +19,15 @@ def _fields(d: dict) -> dict:
     return {"单位": d["unit"], "到期日": d["due"] or "", "事项": d["label"], "姓名": d["姓名"],
             "公民身份号码": d["公民身份号码"], "说明": d["description"], "文件": Path(d["file"]).name,
             "工作表": d["sheet"], "行": d["row"], "kind": d["kind"]}
+
+
+def _lines(text: str, width: int) -> int:
+    """Lines `text` takes in a wrapped cell `width` characters wide (CJK counts two): spreadsheet programs do
+    not grow a row for wrapped text written by XlsxWriter, so the row height is set from it."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return max(1, -(-used // width))
 
 
 def todo_csv(wl, show_pii: bool = False) -> bytes:
@@ -77,8 +86,13 @@ def todo_xlsx(wl, show_pii: bool = False) -> bytes:
         r += 1
         for it in items:
             f = _fields(it.to_dict(show_pii))
+            lines = 1
             for c, h in enumerate(SHEET_HEADERS):
                 put_cell(ws, r, c, f[h], wrap if h in ("说明", "工作表") else cell)
+                if h in ("说明", "工作表"):
+                    lines = max(lines, _lines(str(f[h]), SHEET_WIDTHS[c]))
+            if lines > 1:
+                ws.set_row(r, 15 * lines)
             r += 1
     for i, w in enumerate(SHEET_WIDTHS):
         ws.set_column(i, i, w)
