@@ -354,3 +354,23 @@ def test_csv_has_bom_and_masks():
     text = data.decode("utf-8-sig")
     assert pid(1) not in text and "visit_due" in text
     assert io.StringIO(text).readline().startswith("单位,到期日,事项")
+
+
+def test_an_id_in_a_unit_label_is_masked_too():
+    from jindu_metrics.cli.terminal import Out
+    from jindu_metrics.cli.todo_cmd import render_worklist
+    from jindu_metrics.outputs.todo import todo_csv, todo_xlsx
+
+    odd = pid(99)  # a 所属村居 cell holding an ID (pasted into the wrong column)
+    led = ledger_set("乐平镇", persons=[person(14, 管控等级="一级", 所属村居=odd)], contacts=[])
+    wl = todo(led, CAT, D, 30)
+    assert [it.kind for it in wl.items] == ["visit_due"]
+    out = Out(io.StringIO(), width=120)
+    render_worklist(wl, False, out)
+    import zipfile
+
+    sheet = b"".join(zipfile.ZipFile(io.BytesIO(todo_xlsx(wl))).read(n) for n in ("xl/sharedStrings.xml",))
+    for text in (out.getvalue(), json.dumps(wl.to_dict(), ensure_ascii=False), todo_csv(wl).decode("utf-8-sig"),
+                 sheet.decode("utf-8"), wl.to_frame().to_csv()):
+        assert odd not in text and pid(14) not in text and "人员14" not in text
+    assert odd in json.dumps(wl.to_dict(show_pii=True), ensure_ascii=False)

@@ -43,14 +43,14 @@ def render_worklist(wl, show_pii: bool, out) -> None:
     from ..outputs.todo import title
     from .tables import TEXT, Column, Table, print_table
 
-    out.print(title(wl), style="bold")
+    out.print(title(wl, show_pii), style="bold")
     out.print(wl.counts_text())
     places = _places(wl)
     for unit, items in wl.units().items():
         t = Table([Column("到期日"), Column("事项"), Column("姓名"), Column("公民身份号码"),
-                   Column("说明", role=TEXT), Column("位置")], title=f"单位：{unit}（{len(items)} 项）")
+                   Column("说明", role=TEXT), Column("位置")], title=f"单位：{wl.label(unit, show_pii)}（{len(items)} 项）")
         for it in items:
-            d = it.to_dict(show_pii)
+            d = it.to_dict(show_pii, wl.names)
             t.add_row(d["due"] or "（待补填）", d["label"], d["姓名"] or "", d["公民身份号码"] or "", d["description"],
                       f"{places[(it.file, it.sheet)]}{it.row}")
         out.print()
@@ -94,6 +94,8 @@ def todo_cmd(
         raise UsageError(f"--format 只能是 table、json、csv、xlsx（收到「{fmt}」）。")
     if fmt == "xlsx" and output is None:
         raise UsageError("xlsx 格式须用 --output 指定输出文件。")
+    if days < 0:
+        raise UsageError(f"--days 不能为负数（收到 {days}）。")
     when = parse_day(day) if day else date.today()
     if output is not None:  # refused before any reading: an output that is an input, a folder, a link...
         check_output(output, [*resolve_inputs(inputs, find_workspace()), catalog])

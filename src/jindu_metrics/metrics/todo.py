@@ -19,7 +19,7 @@ import pandas as pd
 
 from .. import schema
 from ..periods import Period
-from ..privacy import NO_NAMES, Names, mask_id, mask_name
+from ..privacy import NO_NAMES, Names, mask_id, mask_name, mask_text
 from ..state import states_of
 from .engine import ID, REPORTING_DAYS, UNFILLED, Windows, normalise, whole_unit_name
 
@@ -61,9 +61,10 @@ class TodoItem:
     def label(self) -> str:
         return KIND_LABELS[self.kind]
 
-    def to_dict(self, show_pii: bool = False) -> dict:
-        """The item for output: the person masked unless show_pii (the description holds no name or ID)."""
-        return {"kind": self.kind, "label": self.label, "unit": self.unit,
+    def to_dict(self, show_pii: bool = False, names: Names = NO_NAMES) -> dict:
+        """The item for output: the person masked unless show_pii, and an ID or a name in the unit label too
+        (the description holds dates only)."""
+        return {"kind": self.kind, "label": self.label, "unit": self.unit if show_pii else mask_text(self.unit, names),
                 "due": self.due.isoformat() if self.due else None,
                 "start": self.start.isoformat() if self.start else None, "description": self.description,
                 "公民身份号码": self.id if show_pii else mask_id(self.id),
@@ -107,8 +108,9 @@ class Worklist:
 
     def to_dict(self, show_pii: bool = False) -> dict:
         return {"date": self.date.isoformat(), "days": self.days,
-                "until": (self.date + timedelta(days=self.days)).isoformat(), "by": self.by, "unit": self.unit,
-                "counts": self.counts(), "items": [it.to_dict(show_pii) for it in self.items],
+                "until": (self.date + timedelta(days=self.days)).isoformat(), "by": self.by,
+                "unit": self.label(self.unit, show_pii),
+                "counts": self.counts(), "items": [it.to_dict(show_pii, self.names) for it in self.items],
                 "notes": list(self.notes)}
 
     def to_frame(self, show_pii: bool = False) -> pd.DataFrame:
@@ -116,7 +118,11 @@ class Worklist:
         show_pii), ledger, file, sheet, row. Example: ``wl.to_frame().groupby("kind").size()``."""
         cols = ["kind", "label", "unit", "due", "start", "description", "公民身份号码", "姓名", "ledger", "file",
                 "sheet", "row"]
-        return pd.DataFrame([it.to_dict(show_pii) for it in self.items], columns=cols)
+        return pd.DataFrame([it.to_dict(show_pii, self.names) for it in self.items], columns=cols)
+
+    def label(self, unit: str, show_pii: bool = False) -> str:
+        """A unit's name for output (masked like every value unless show_pii)."""
+        return unit if show_pii else mask_text(unit, self.names)
 
 
 # ---------------------------------------------------------------- helpers

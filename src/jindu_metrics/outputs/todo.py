@@ -39,17 +39,17 @@ def todo_csv(wl, show_pii: bool = False) -> bytes:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(HEADERS)
     for it in wl.items:
-        f = _fields(it.to_dict(show_pii))
+        f = _fields(it.to_dict(show_pii, wl.names))
         w.writerow([neutralize(f[h]) for h in HEADERS])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def title(wl) -> str:
+def title(wl, show_pii: bool = False) -> str:
     """The worklist's heading: its unit, its day and how far it looks ahead (every output names its window)."""
     from datetime import timedelta
 
     until = wl.date + timedelta(days=wl.days)
-    return f"{wl.unit}待办清单（{wl.date.isoformat()}，列出至 {until.isoformat()} 到期的事项）"
+    return f"{wl.label(wl.unit, show_pii)}待办清单（{wl.date.isoformat()}，列出至 {until.isoformat()} 到期的事项）"
 
 
 def todo_xlsx(wl, show_pii: bool = False) -> bytes:
@@ -68,7 +68,7 @@ def todo_xlsx(wl, show_pii: bool = False) -> bytes:
     wrap = wb.add_format({"border": 1, "valign": "top", "text_wrap": True})
     last_col = len(SHEET_HEADERS) - 1
     ws.merge_range(0, 0, 0, last_col, "", bold)
-    put_cell(ws, 0, 0, title(wl), bold)
+    put_cell(ws, 0, 0, title(wl, show_pii), bold)
     ws.merge_range(1, 0, 1, last_col, "", plain)
     put_cell(ws, 1, 0, wl.counts_text(), plain)
     r = 2
@@ -82,10 +82,10 @@ def todo_xlsx(wl, show_pii: bool = False) -> bytes:
     r = header_row + 1
     for unit, items in wl.units().items():
         ws.merge_range(r, 0, r, last_col, "", unit_fmt)
-        put_cell(ws, r, 0, f"{unit}（{len(items)} 项）", unit_fmt)
+        put_cell(ws, r, 0, f"{wl.label(unit, show_pii)}（{len(items)} 项）", unit_fmt)
         r += 1
         for it in items:
-            f = _fields(it.to_dict(show_pii))
+            f = _fields(it.to_dict(show_pii, wl.names))
             lines = 1
             for c, h in enumerate(SHEET_HEADERS):
                 put_cell(ws, r, c, f[h], wrap if h in ("说明", "工作表") else cell)
