@@ -541,6 +541,16 @@ def _replace(ind: Indicator, **kw) -> Indicator:
     return replace(ind, **kw)
 
 
+def _schedule_of(val, rules: Rules, loc: _Locator, i: int) -> Schedule:
+    """An indicator's `schedule`: the name of a rule table (the schedule `jindu todo` uses too) or its own table."""
+    if not isinstance(val, str):
+        return _compile_schedule(val, loc, i, ("schedule",))
+    if val != "urine_tests":
+        raise loc.error(f"schedule 只能写规则表的名称 \"urine_tests\"（或一个 [indicator.schedule] 表），收到「{val}」",
+                        i, "schedule")
+    return rules.urine_tests
+
+
 def _build(raw: dict[str, dict], origin: dict, rules: Rules) -> list[Indicator]:
     # Validate every entry fully, then resolve references in catalog order.
     for iid, e in raw.items():
@@ -628,13 +638,7 @@ def _build(raw: dict[str, dict], origin: dict, rules: Rules) -> list[Indicator]:
         den = None
         sched = None
         if kind == "schedule":
-            if isinstance(e["schedule"], str):  # a rule table by name: the schedule `jindu todo` uses too
-                if e["schedule"] != "urine_tests":
-                    raise loc.error(f"schedule 只能写规则表的名称 \"urine_tests\"（或一个 [indicator.schedule] 表），"
-                                    f"收到「{e['schedule']}」", i, "schedule")
-                sched = rules.urine_tests
-            else:
-                sched = _compile_schedule(e["schedule"], loc, i, ("schedule",))
+            sched = _schedule_of(e["schedule"], rules, loc, i)
             den = Measure("community", (), "persons", None, sched, "due")
             num = Measure("community", (), "persons", None, sched, "met")
             ledger = "community"
