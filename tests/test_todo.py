@@ -224,7 +224,7 @@ def test_closed_urine_items_are_exactly_explains_behind(case):
     led, orders, day = case
     wl = todo(led, CAT, day, 30)
     closed = {(it.id, str(it.start), str(it.due)) for it in wl.items
-              if it.kind in ("urine_due", "urine_overdue") and it.due <= day}
+              if it.kind in ("urine_due", "urine_overdue") and it.due is not None and it.due <= day}
     ex = explain(led, CAT, "urine_schedule_rate", Period(date(2016, 1, 1), day))
     running = {o["公民身份号码"] for o in orders if _running(o, day)}
     behind = {(r.id, *span.split("至")) for r in ex.other_rows if r.id in running
