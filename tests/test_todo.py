@@ -374,3 +374,15 @@ def test_an_id_in_a_unit_label_is_masked_too():
                  sheet.decode("utf-8"), wl.to_frame().to_csv()):
         assert odd not in text and pid(14) not in text and "人员14" not in text
     assert odd in json.dumps(wl.to_dict(show_pii=True), ensure_ascii=False)
+
+
+def test_a_todo_day_long_after_the_ledgers_warns_with_their_last_date():
+    from pathlib import Path
+
+    from conftest import run_cli
+
+    sample = Path(__file__).resolve().parents[1] / "sample_ledgers" / "乐平镇台帐.xlsx"
+    _, _, err = run_cli(["todo", sample, "--date", "2019-06-30"])
+    assert "警告：待办日期 2019-06-30 比台帐最新日期（2018-" in err
+    _, _, err = run_cli(["todo", sample, "--date", "2018-10-15"])
+    assert "待办日期" not in err

@@ -102,10 +102,24 @@ def todo_cmd(
     _ws, cat, paths, ledgers, findings = _context(inputs, catalog, password)
     from ..metrics.todo import todo
 
+    _stale_warning(ledgers, when)
     wl = todo(ledgers, cat, when, days, by=by)
     code = _findings_line(_judged(ledgers, findings, Period(when, when)), paths, Period(when, when))
     _emit(wl, fmt, output, show_pii, [*paths, catalog])
     raise typer.Exit(code)
+
+
+def _stale_warning(ledgers, when) -> None:
+    """A to-do day more than a month after the ledgers' latest date lists everything since as overdue:
+    say so, with that date (the ledgers may not be up to date, or --date was forgotten)."""
+    from datetime import timedelta
+
+    from ..periods import latest_data_date
+
+    last = latest_data_date(ledgers, when)
+    if last is not None and when - last > timedelta(days=31):
+        common.err(f"警告：待办日期 {when.isoformat()} 比台帐最新日期（{last.isoformat()}）晚一个多月，"
+                   "此后没有登记的尿检、走访都会列为逾期。请核对台帐是否已更新，或用 --date 指定日期。")
 
 
 def _emit(wl, fmt, output, show_pii, inputs) -> None:
