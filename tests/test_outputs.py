@@ -446,3 +446,32 @@ def test_compute_xlsx_does_not_scan_the_sheet_per_row(ledger, monkeypatch):
         export.compute_xlsx(dataclasses.replace(res, rows=res.rows * k), cat)
         uses.append(asked["n"])
     assert len(res.rows) >= 50 and uses[0] == uses[1] <= 2, uses
+
+
+def test_compute_xlsx_comparison_cells_are_numbers_with_the_indicator_format(ledger, tmp_path):
+    """Issue 28 point 8: 环比/同比/较YYYY年 cells hold numbers (not "6", "16.67%" as text, which Excel flags),
+    on the scale of the indicator's format, and equal the comparison's exact value."""
+    from openpyxl import load_workbook
+
+    x = tmp_path / "x.xlsx"
+    j = tmp_path / "x.json"
+    args = ["compute", "-p", "2018-10", "--baseline", "2017", ledger]
+    assert run_cli([*args[:-1], "-f", "xlsx", "-o", x, args[-1]])[0] in (0, 1)
+    assert run_cli([*args[:-1], "-f", "json", "-o", j, args[-1]])[0] in (0, 1)
+    rows = {r["metric"]: r for r in json.loads(j.read_text(encoding="utf-8"))["rows"]}
+    ws = load_workbook(io.BytesIO(x.read_bytes())).active
+    head = [c.value for c in ws[1]]
+    seen = 0
+    for r in ws.iter_rows(min_row=2):
+        metric = r[head.index("指标代码")].value
+        for col, key in (("环比", "previous"), ("同比", "yoy"), ("较2017年", "baseline")):
+            cell, cmp = r[head.index(col)], rows[metric][key]
+            assert not isinstance(cell.value, str), (metric, col, cell.value)
+            if cmp is None or cmp["value"] is None:
+                assert cell.value is None, (metric, col, cell.value)
+                continue
+            seen += 1
+            assert cell.number_format == r[head.index("数值")].number_format
+            scale = 10000 if cell.number_format.endswith('"‱"') else 1000 if cell.number_format.endswith('"‰"') else 1
+            assert cell.value == pytest.approx(cmp["value"] * scale), (metric, col)
+    assert seen >= 10

@@ -179,11 +179,15 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
     num_rows = _rows(df[nm], colnames, has_cols)
     other, den_rows, notes = [], [], []
     if den_m is not None and den_m.ledger == led:
-        rest = fig.rows(den_m) & ~nm
-        if den_m.agg == "persons":
-            counted = set(df.loc[nm, ID].dropna())
-            rest = rest & ~df[ID].isin(counted).to_numpy()
+        # every denominator row is listed: a person's other rows too, when one of their rows is in the numerator
+        dm = fig.rows(den_m)
+        rest = dm & ~nm
         other = _rows(df[rest], colnames, has_cols)
+        if den_m.agg == "persons" and row.denominator is not None:
+            counted = df[ID].isin(set(df.loc[nm, ID].dropna())).to_numpy()
+            also = int((rest & counted).sum())
+            notes.append(f"分母 {int((dm | nm).sum())} 行涉及 {int(row.denominator)} 人（同一人多行只计一次）"
+                         + (f"；“分母未计入分子”中有 {also} 行的人员已通过另一行计入分子。" if also else "。"))
     elif den_m is not None:
         u = fig.frame(den_m.ledger)[fig.rows(den_m)]
         ucols = [c for c in ("所属镇街", "所属村居", den_m.column) if c in u.columns]

@@ -162,16 +162,23 @@ def compute_xlsx(result, catalog=None) -> bytes:
     for c, h in enumerate(headers):
         put_cell(ws, 0, c, h, head)
     value_col = COMPUTE_HEADERS.index("数值")
+    # the comparison windows' values are numbers too (Excel flags numbers stored as text)
+    compared = {headers.index(h): name for h, name in (("环比", "previous"), ("同比", "yoy"))}
+    if len(headers) > len(COMPUTE_HEADERS):
+        compared[len(COMPUTE_HEADERS) - 1] = "baseline"  # 较YYYY年, just before 说明
     cell_formats: dict[str, object] = {}
     for r, (rec, row) in enumerate(zip(compute_records(result), result.rows), start=1):
         fmt, dec = formats.get(row.metric, ("percent" if row.kind == "ratio" else "count", 1))
         rec[value_col] = sheet_number(row.exact, fmt, dec, rounded=False)  # exact, on the scale of its format
+        for c, name in compared.items():
+            cmp = getattr(row, name)
+            rec[c] = sheet_number(cmp.value, fmt, dec, rounded=False) if cmp is not None else None
         code = sheet_number_format(fmt, dec)
         if code not in cell_formats:
             cell_formats[code] = wb.add_format({"num_format": code})
         for c, v in enumerate(rec):
-            # the value cell is formatted also when empty (no value: the reason is in 说明)
-            put_cell(ws, r, c, v, cell_formats[code] if c == value_col else None)
+            # the value cells are formatted also when empty (no value: the reason is in 说明)
+            put_cell(ws, r, c, v, cell_formats[code] if c == value_col or c in compared else None)
     widths = (16, 12, 24, 30, 8, 8, 10, 10, 10, 6, 6, 10, 18, 10, 18) + (10, 18) * (len(headers) > 16) + (30,)
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
