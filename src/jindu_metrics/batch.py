@@ -180,6 +180,7 @@ class UnitResult:
     bulletin: str | None = None  # the township bulletin's text (txt, or md when the run writes md)
     frames: dict | None = None  # the ledgers, for the county union (None until the parent adds them)
     present: list[str] = field(default_factory=list)  # ledger kinds given
+    columns: dict[str, list[str]] = field(default_factory=dict)  # kind -> columns its sheets had (LedgerSet.columns_given)
     file_findings: list[dict] = field(default_factory=list)  # findings of rows no township owns
     unplaced: dict[str, int] = field(default_factory=dict)  # ledger name -> rows no township owns
     # (townships, county_total(...) over them): the county total, when the town pool computed it beside them
@@ -207,7 +208,12 @@ def _unit_result(file: str, unit: str, ledgers, findings: list[dict], job: dict)
     return UnitResult(
         file=file, unit=unit, status="ok", findings=findings, rows=rows,
         trend=trend_values(ledgers, catalog, window, list(job["trend_metrics"])), bulletin=bulletin,
-        frames=ledgers.frames if job.get("keep_frames", True) else None, present=sorted(ledgers.kinds_present))
+        frames=ledgers.frames if job.get("keep_frames", True) else None, present=sorted(ledgers.kinds_present),
+        columns=_columns_given(ledgers))
+
+
+def _columns_given(ledgers) -> dict[str, list[str]]:
+    return {k: sorted(v) for k, v in ledgers.columns_given.items()}
 
 
 def _not_a_township(path: Path, ledgers) -> bool:
@@ -255,8 +261,8 @@ def _shared_town(town: str | None):
 
 def _town_units(name: str, towns: list[str], parts: dict) -> list[UnitResult]:
     """The townships as county_total reads them (their frames and ledgers given), before they are computed."""
-    return [UnitResult(file=name, unit=t, status="ok", frames=parts[t].frames, present=sorted(parts[t].kinds_present))
-            for t in towns]
+    return [UnitResult(file=name, unit=t, status="ok", frames=parts[t].frames, present=sorted(parts[t].kinds_present),
+                       columns=_columns_given(parts[t])) for t in towns]
 
 
 def _total_args(job: dict) -> tuple:
@@ -431,7 +437,21 @@ def _union(parts: list[UnitResult], unit: str):
 
     kinds = parts[0].frames.keys()
     frames = {k: pd.concat([r.frames[k] for r in parts], ignore_index=True) for k in kinds}
-    return LedgerSet(frames=frames, unit=unit, present=frozenset(k for r in parts for k in r.present))
+    # a column is given when a township that gave the ledger had it (county_total leaves out the others)
+    columns: dict[str, frozenset[str]] = {}
+    for k in kinds:
+        having = [r for r in parts if k in r.present]
+        if having and all(k in r.columns for r in having):
+            columns[k] = frozenset(c for r in having for c in r.columns[k])
+    return LedgerSet(frames=frames, unit=unit, present=frozenset(k for r in parts for k in r.present),
+                     columns=columns)
+
+
+def _given(r: UnitResult):
+    """What a township's input holds (ledger kinds and their columns), for missing_ledgers/missing_columns."""
+    from .ledgers.model import LedgerSet
+
+    return LedgerSet(frames={}, present=frozenset(r.present), columns={k: frozenset(v) for k, v in r.columns.items()})
 
 
 def county_total(ok: list[UnitResult], cat, period, unit: str, trend_ids) -> tuple[list, dict, dict[str, list[str]]]:
@@ -441,15 +461,17 @@ def county_total(ok: list[UnitResult], cat, period, unit: str, trend_ids) -> tup
     ledger it reads; the others are left out of its total (and named), not added in as 0. No township
     has them: the total is missing too.
     """
-    from .metrics.engine import compute, missing_ledgers
+    from .metrics.engine import compute, missing_columns, missing_ledgers
 
     union = _union(ok, unit)
     res = compute(union, cat, period)
     rows = [row if row.unit == unit else replace(row, unit=unit) for row in res.rows if row.unit == res.unit]
     trend = trend_values(union, cat, period, trend_ids)
     partial: dict[tuple[int, ...], list[str]] = {}  # townships included -> metrics totalled over them
+    given = [_given(r) for r in ok]
     for ind in cat.select(None):
-        having = tuple(i for i, r in enumerate(ok) if not missing_ledgers(ind, r.present))
+        having = tuple(i for i, r in enumerate(ok)
+                       if not missing_ledgers(ind, r.present) and not missing_columns(ind, given[i]))
         if having and len(having) < len(ok):
             partial.setdefault(having, []).append(ind.id)
     left_out: dict[str, list[str]] = {}
@@ -469,7 +491,7 @@ def check_rollup(total_rows, unit_rows) -> list[str]:
     """The county total's numerators/denominators must equal the sums of the townships' (metrics.md roll-up)."""
     sums: dict[str, list] = {}
     for r in unit_rows:
-        if r.missing:  # left out of the total as well (county_total)
+        if r.absent:  # left out of the total as well (county_total)
             continue
         s = sums.setdefault(r.metric, [0, 0, True])
         if r.numerator is None:
@@ -825,7 +847,7 @@ def workbook_rest(result: BatchResult, cat, scheme, ok: list[UnitResult], total_
     for row in result.rows:
         rows.append({"unit": row.unit, "metric": row.metric, "exact": row.exact, "met": row.met,
                      "rank": result.ranks.get((row.unit, row.metric)) if row.unit != result.total_unit else None,
-                     "missing": row.reason if row.missing else None,
+                     "missing": row.reason if row.absent else None,
                      "excluded_units": result.left_out.get(row.metric) if row.unit == result.total_unit else None})
     scores = None
     if scheme is not None:

@@ -23,6 +23,13 @@ class Derived:
     sources: tuple[str, ...]  # the recorded (or derived) columns it is computed from: explain shows them
     description: str  # Chinese, for explain and the docs
     stage: str = WINDOW
+    # The sources without which it cannot be worked out (an indicator reading it has no value when its ledger
+    # lacks one of these columns); None: all of `sources`. Sources that stand in for one another are not needed.
+    needs: tuple[str, ...] | None = None
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return self.sources if self.needs is None else self.needs
 
 
 REGISTRY: tuple[Derived, ...] = (
@@ -38,18 +45,26 @@ REGISTRY: tuple[Derived, ...] = (
     Derived("管控", "persons", schema.FLAG, ("人员状态", "末次检出日期"), "社会面中未满三年未复吸的人员"),
     Derived("末次检出日期", "persons", schema.DATE, ("末次查获日期", "初次发现日期"),
             "末次查获日期、查处台帐的查处日期、帮教管控台帐中阳性检测的日期三者中不晚于统计期最后一天的最晚者；"
-            "都没有时取初次发现日期"),
+            "都没有时取初次发现日期", needs=()),
     Derived("人员状态细分", "persons", schema.TEXT, ("人员状态",),
             "公安导出的人员状态细分（社会面戒断三年未复吸、社会面戒断不满三年），人员状态按社会面计", READER),
     Derived("在册", "community", schema.FLAG, ("决定日期", "执行状态", "解除日期"),
-            "决定日期不晚于最后一天，且未解除（解除日期不早于最后一天；解除日期为空时执行状态不是已结束的状态）"),
+            "决定日期不晚于最后一天，且未解除（解除日期不早于最后一天；解除日期为空时执行状态不是已结束的状态）",
+            needs=("决定日期",)),
     Derived("已报到建档", "community", schema.FLAG, ("报到日期", "已建档"), "报到日期不晚于最后一天且已建档"),
     Derived("报到期内", "community", schema.FLAG, ("决定日期", "报到日期"),
             "决定日期在最后一天往前14天至最后一天之内且尚未报到（仍在15天法定报到期内）"),
     Derived("期内在册", "community", schema.FLAG, ("决定日期", "执行状态", "解除日期"),
-            "统计期内有一天在执行：决定日期不晚于最后一天，且未在统计期第一天之前解除"),
+            "统计期内有一天在执行：决定日期不晚于最后一天，且未在统计期第一天之前解除", needs=("决定日期",)),
     Derived("已报到", "community", schema.FLAG, ("报到日期",), "报到日期不晚于最后一天"),
 )
+
+
+# Recorded columns the tool fills where a cell is empty (the engine's documented rule), so that a ledger without
+# the column still gives the figures reading it: (ledger, column) -> how.
+FILLED: dict[tuple[str, str], str] = {
+    ("seizures", "新发现"): "此前没有查处记录、也没有更早的初次发现日期的为新发现",
+}
 
 
 def of(ledger: str, stage: str | None = None) -> dict[str, Derived]:

@@ -86,9 +86,10 @@ Baseline = Annotated[Optional[int], typer.Option(
 Strict = Annotated[bool, typer.Option("--strict", help="有设目标的指标未达标时以退出码 1 结束（缺台帐的指标不算未达标）。")]
 
 
-def missing_line(kinds, units: dict[str, list[str]] | None = None) -> None:
+def missing_line(kinds, units: dict[str, list[str]] | None = None, columns=()) -> None:
     """One stderr line naming the ledgers the input lacks (their indicators show 无台帐, never 0); with
-    `units` (ledger kind → the units lacking it, in a county run) each ledger names its units."""
+    `units` (ledger kind → the units lacking it, in a county run) each ledger names its units; and one
+    naming the columns the given ledgers lack (`columns`: (kind, column) pairs; their indicators show 无此列)."""
     if kinds:
         from ..schema import KINDS
 
@@ -98,6 +99,10 @@ def missing_line(kinds, units: dict[str, list[str]] | None = None) -> None:
 
         sep = "；" if units else "、"
         err(f"未找到的台帐：{sep.join(lacking(k) for k in kinds)}。相关指标显示“无台帐”，不按0计。")
+    if columns:
+        from ..metrics.display import missing_column_reason
+
+        err(f"{missing_column_reason(columns)}。相关指标显示“无此列”，不按0计；需要这些指标请在台帐中增加这些列。")
 
 
 def strict_code(rows, strict: bool, what: str = "项指标") -> int:

@@ -161,7 +161,7 @@ def render_table(result, catalog, default_used: bool, out) -> None:
                     "" if r.denominator is None else str(r.denominator),
                     r.display, r.target or "", {True: "是", False: "否", None: ""}[r.met],
                     "" if r.gap is None else f"还差{r.gap}{gap_unit}",
-                    *(("",) * len(compare) if r.missing else
+                    *(("",) * len(compare) if r.absent else
                       (_cmp_text(r.previous), _cmp_text(r.yoy), *((_cmp_text(r.baseline),) if base else ()))),
                 )
                 where = f"{result.unit if unit is None else unit}，" if result.by else ""
@@ -178,7 +178,8 @@ def render_table(result, catalog, default_used: bool, out) -> None:
     out.print()
     out.print("注：* 口径待确认（jindu explain 指标 查看口径与明细）；“—”表示分母为0，无法计算；"
               "“无数据”表示台帐未覆盖对比期；↑↓ 为与对比期相比的变化。"
-              + ("“无台帐”表示输入中没有该指标所需的台帐，不按0计。" if result.missing_ledgers else ""))
+              + ("“无台帐”表示输入中没有该指标所需的台帐，不按0计。" if result.missing_ledgers else "")
+              + ("“无此列”表示台帐中没有该指标所需的列，不按0计。" if result.missing_columns else ""))
     if base is not None:
         out.print(f"注：较{base.start.year}年：与{base.start.year}年同期（{base.start.isoformat()} 至 "
                   f"{base.end.isoformat()}）相比；人数同时给出增减幅度，比率以个百分点计。")
@@ -223,7 +224,7 @@ def compute_cmd(
     p, default_used = _period(period, ledgers)
     result = compute(ledgers, cat, p, by=by, metrics=metric, baseline=baseline)
     code = _findings_line(_judged(ledgers, findings, p), paths, p)
-    common.missing_line(result.missing_ledgers)
+    common.missing_line(result.missing_ledgers, columns=result.missing_columns)
     _emit(result, cat, fmt, output, default_used, [*paths, catalog])
     raise typer.Exit(max(code, common.strict_code(result.rows, strict)))
 

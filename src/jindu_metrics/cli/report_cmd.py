@@ -117,6 +117,6 @@ def report(
 
         err(f"通报{window_note(ytd.period)}；{per.label}当月的数字：jindu compute … --period "
             f"{per.start.year}-{per.start.month:02d}")
-    missing_line(ytd.missing_ledgers)
+    missing_line(ytd.missing_ledgers, columns=ytd.missing_columns)
     raise typer.Exit(strict_code(ytd.for_unit(None), strict))
 

@@ -45,6 +45,10 @@ class LedgerSet:
     # Ledger kinds the input holds (a sheet of that kind was read, even with no rows); None: derived from
     # `sheets`, else from the frames that have rows. A kind not present is missing: its figures have no value.
     present: frozenset[str] | None = None
+    # Columns each ledger kind's sheets had (canonical names); None: derived from `sheets`. A kind with no
+    # sheet read (frames built in memory) is taken to have every column. An indicator reading a column its
+    # ledger lacks has no value (missing, not 0), whereas empty cells keep their documented meaning.
+    columns: dict[str, frozenset[str]] | None = None
     # what is worked out from the frames once and asked for again in one run (kept())
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -84,6 +88,22 @@ class LedgerSet:
         if not self.sheets:
             found = {k for k, df in self.frames.items() if len(df)}
         return frozenset(found)
+
+    @property
+    def columns_given(self) -> dict[str, frozenset[str]]:
+        """{kind: the canonical columns its sheets had} for the kinds read from sheets (see `columns`)."""
+        if self.columns is not None:
+            return dict(self.columns)
+        out: dict[str, set[str]] = {}
+        for s in self.sheets:
+            if s.kind:
+                out.setdefault(s.kind, set()).update(s.columns.values())
+        return {k: frozenset(v) for k, v in out.items()}
+
+    def has_column(self, kind: str, column: str) -> bool:
+        """Whether the input's `kind` ledger has `column` (every column of a kind not read from sheets)."""
+        given = self.columns_given.get(kind)
+        return given is None or column in given
 
     def unrecognised(self) -> str:
         """What was found where no sheet is any ledger: each file's sheets and why each was skipped."""

@@ -165,6 +165,48 @@ class Indicator:
             out.extend(_has_ledgers(m.where))
         return tuple(dict.fromkeys(out))
 
+    @cached_property
+    def columns(self) -> tuple[tuple[str, str], ...]:
+        """The recorded columns the figure reads, as (ledger, column), from its declaration: the columns its
+        filters test (a derived column stands for the columns it needs, derived.py), the summed column, and for
+        a schedule the orders' 报到日期 and 类别. A ledger lacking one of them leaves the figure without a value."""
+        out: list[tuple[str, str]] = []
+        for m in (self.numerator, self.denominator, *(m for _, m in self.extra)):
+            if m is None:
+                continue
+            _filter_columns(m.ledger, m.where, out)
+            if m.column:
+                out.append((m.ledger, m.column))
+            if m.schedule is not None:
+                out += [(m.ledger, "报到日期"), (m.ledger, "类别")]
+                _filter_columns("contacts", m.schedule.where, out)
+        return tuple(dict.fromkeys(out))
+
+
+def _column_sources(ledger: str, col: str, out: list) -> None:
+    d = derived.get(ledger, col)
+    if d is None:
+        out.append((ledger, col))
+        return
+    for src in d.required:
+        _column_sources(ledger, src, out)
+
+
+def _filter_columns(ledger: str, conds: tuple, out: list) -> None:
+    for c in conds:
+        if c[0] in ("eq", "in"):
+            _column_sources(ledger, c[1], out)
+        elif c[0] == "not":
+            _filter_columns(ledger, c[1], out)
+        elif c[0] == "any":
+            for sub in c[1]:
+                _filter_columns(ledger, sub, out)
+        elif c[0] == "has":
+            _filter_columns(c[1], c[2], out)
+        elif c[0] == "has_after":
+            _filter_columns(c[1], c[2], out)
+            _column_sources(ledger, c[3], out)
+
 
 def _has_ledgers(conds: tuple) -> list[str]:
     out = []

@@ -11,6 +11,7 @@ from math import floor
 
 DASH = "—"
 MISSING = "无台帐"  # a figure whose ledger was not given: no value (never 0)
+NO_COLUMN = "无此列"  # a figure whose ledger lacks a column it reads: no value (never 0)
 SCALE = {"percent": 100, "permille": 1000, "permyriad": 10000, "ratio_n1": 1, "count": 1}
 POINTS = {"percent": "个百分点", "permille": "个千分点", "permyriad": "个万分点"}  # a change of a share
 SUFFIX = {"percent": "%", "permille": "‰", "permyriad": "‱", "ratio_n1": ":1", "count": ""}
@@ -79,6 +80,17 @@ def missing_reason(kinds) -> str:
 
     names = [KINDS[k].name for k in KINDS if k in set(kinds)]
     return "未提供" + "、".join(names) if names else ""
+
+
+def missing_column_reason(columns) -> str:
+    """吸毒人员登记台帐没有「已见面」列 ((kind, column) pairs → one clause per ledger, schema order)."""
+    from ..schema import KINDS
+
+    by_kind: dict[str, list[str]] = {}
+    for kind, col in columns:
+        by_kind.setdefault(kind, []).append(col)
+    return "；".join(f"{KINDS[k].name}没有{''.join(f'「{c}」' for c in by_kind[k])}列"
+                    for k in KINDS if k in by_kind)
 
 
 def relative_change(now: Fraction, then: Fraction) -> Fraction | None:

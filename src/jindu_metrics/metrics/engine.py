@@ -23,7 +23,16 @@ from ..periods import Period
 from ..state import NAT, states_of
 from ..state import ns as _ns
 from .catalog import Catalog, Indicator, Measure
-from .display import DASH, MISSING, change_words, format_number, format_value, missing_reason
+from .display import (
+    DASH,
+    MISSING,
+    NO_COLUMN,
+    change_words,
+    format_number,
+    format_value,
+    missing_column_reason,
+    missing_reason,
+)
 from .model import Comparison, MetricRow
 
 ID = "公民身份号码"
@@ -98,6 +107,11 @@ class ComputeResult:
         """Ledger kinds (schema order) the input lacks that some indicator of the result reads."""
         need = {k for r in self.rows for k in r.missing}
         return tuple(k for k in schema.KINDS if k in need)
+
+    @property
+    def missing_columns(self) -> tuple[tuple[str, str], ...]:
+        """(ledger kind, column) pairs the given ledgers lack that some indicator of the result reads."""
+        return tuple(dict.fromkeys(c for r in self.rows for c in r.missing_columns))
 
     def for_unit(self, unit: str | None = None) -> list[MetricRow]:
         if unit is None:
@@ -627,6 +641,14 @@ def missing_ledgers(ind: Indicator, present) -> tuple[str, ...]:
     return tuple(k for k in schema.KINDS if k in ind.ledgers and k not in present)
 
 
+def missing_columns(ind: Indicator, ledgers: LedgerSet) -> tuple[tuple[str, str], ...]:
+    """The (ledger, column) pairs `ind` reads (Indicator.columns) that its given ledgers lack; columns the tool
+    fills when empty (derived.FILLED) are never missing, and a ledger not given at all is missing_ledgers'."""
+    present = ledgers.kinds_present
+    return tuple((k, c) for k, c in ind.columns
+                 if k in present and (k, c) not in derived.FILLED and not ledgers.has_column(k, c))
+
+
 def _earliest(base: dict[str, pd.DataFrame]) -> dict[str, pd.Timestamp | None]:
     out = {}
     for led, col in ((k.id, k.coverage_column) for k in schema.KINDS.values() if k.coverage_column):
@@ -685,6 +707,7 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
         seen.discard(NO_UNIT)
         groups = sorted(str(g) for g in seen)
     rows: list[MetricRow] = []
+    absent = {ind.id: (missing_ledgers(ind, present), missing_columns(ind, ledgers)) for ind in indicators}
     for lvl, gs in ((None, [WHOLE]), (by, groups)):
         if lvl is None and gs != [WHOLE]:
             continue
@@ -693,8 +716,8 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
         for g in gs:
             for ind in indicators:
                 name = unit if g == WHOLE else g
-                gone = missing_ledgers(ind, present)
-                rows.append(_missing_row(ind, name, gone) if gone else
+                gone, cols = absent[ind.id]
+                rows.append(_missing_row(ind, name, gone, cols) if gone or cols else
                             _row(ind, aggs[lvl], g, name, period, windows, lvl))
     whole = len(indicators)
     return ComputeResult(period=period, unit=unit, by=by, rows=rows, whole_rows=whole, groups=groups,
@@ -718,15 +741,21 @@ def exact_values(ledgers: LedgerSet, catalog: Catalog, periods: list[Period], *,
     distinct = list(dict.fromkeys(periods))
     aggs = Windows(ledgers, normalise(ledgers), distinct, whole_unit_name(ledgers)).aggregate(_measures(indicators), None)
     present = ledgers.kinds_present
-    return {ind.id: [None if missing_ledgers(ind, present) else _value(ind, aggs[distinct.index(p)], WHOLE).exact
+    return {ind.id: [None if missing_ledgers(ind, present) or missing_columns(ind, ledgers)
+                     else _value(ind, aggs[distinct.index(p)], WHOLE).exact
                      for p in periods] for ind in indicators}
 
 
-def _missing_row(ind: Indicator, unit_name: str, gone: tuple[str, ...]) -> MetricRow:
-    """An indicator whose ledger is absent: no value, no target judgement, no comparison (missing, not 0)."""
+def _missing_row(ind: Indicator, unit_name: str, gone: tuple[str, ...],
+                 columns: tuple[tuple[str, str], ...] = ()) -> MetricRow:
+    """An indicator whose ledger, or a column it reads, is absent: no value, no target judgement, no comparison
+    (missing, not 0). A missing ledger is said first: it lacks every column."""
+    if gone:
+        columns = ()
     return MetricRow(unit=unit_name, metric=ind.id, name=ind.name, area=ind.area, kind=ind.kind, numerator=None,
-                     denominator=None, exact=None, display=MISSING, reason=missing_reason(gone), target=ind.target,
-                     unit_label=ind.unit_label, missing=gone)
+                     denominator=None, exact=None, display=MISSING if gone else NO_COLUMN,
+                     reason=missing_reason(gone) if gone else missing_column_reason(columns), target=ind.target,
+                     unit_label=ind.unit_label, missing=gone, missing_columns=columns)
 
 
 @dataclass(frozen=True)
@@ -805,5 +834,5 @@ def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, 
     )
 
 
-__all__ = ["DASH", "MISSING", "ComputeResult", "Figure", "Windows", "baseline_window", "compute", "exact_values", "figure",
-           "missing_ledgers", "normalise"]
+__all__ = ["DASH", "MISSING", "NO_COLUMN", "ComputeResult", "Figure", "Windows", "baseline_window", "compute",
+           "exact_values", "figure", "missing_columns", "missing_ledgers", "normalise"]

@@ -12,8 +12,8 @@ from ..ledgers.model import LedgerSet
 from ..periods import Period
 from ..privacy import NO_NAMES, Names, mask_id, mask_name, mask_value
 from .catalog import Catalog, Indicator
-from .display import MISSING, missing_reason
-from .engine import ID, figure, missing_ledgers, whole_unit_name
+from .display import MISSING, NO_COLUMN, missing_column_reason, missing_reason
+from .engine import ID, figure, missing_columns, missing_ledgers, whole_unit_name
 
 
 @dataclass
@@ -155,6 +155,10 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
     if gone:
         return Explanation(ind, period, unit or whole_unit_name(ledgers), None, None, MISSING, [],
                            notes=[f"{missing_reason(gone)}：此指标没有数值（不按0计）。"])
+    cols = missing_columns(ind, ledgers)
+    if cols:
+        return Explanation(ind, period, unit or whole_unit_name(ledgers), None, None, NO_COLUMN, [],
+                           notes=[f"{missing_column_reason(cols)}：此指标没有数值（不按0计），请在台帐中增加此列。"])
     fig = figure(ledgers, catalog, metric, period, unit=unit)
     ind, row = fig.indicator, fig.row
     if ind.schedule is not None:

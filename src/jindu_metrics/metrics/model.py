@@ -43,6 +43,14 @@ class MetricRow:
     extra: dict = field(default_factory=dict)  # e.g. {"报到期内": 2}
     # Ledger kinds (ids) the figure reads that the input lacks: then it has no value (display 无台帐).
     missing: tuple[str, ...] = ()
+    # (ledger kind, column) the figure reads that its (given) ledger lacks: then it has no value (display 无此列).
+    missing_columns: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def absent(self) -> bool:
+        """No value because the input lacks a ledger or a column the figure reads (missing, never 0): not
+        judged, ranked, scored or added into a total."""
+        return bool(self.missing or self.missing_columns)
 
     @property
     def value(self) -> float | None:
@@ -63,5 +71,6 @@ class MetricRow:
             "value": self.value, "display": self.display, "target": self.target,
             "met": self.met, "gap": self.gap, "previous": cmp(self.previous), "yoy": cmp(self.yoy),
             **({"baseline": cmp(self.baseline)} if baseline else {}),
-            "missing_ledger": ",".join(self.missing) or None, "reason": self.reason or None,
+            "missing_ledger": ",".join(self.missing) or None,
+            "missing_column": ",".join(c for _, c in self.missing_columns) or None, "reason": self.reason or None,
         }

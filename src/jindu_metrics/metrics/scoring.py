@@ -55,7 +55,7 @@ def rank_rows(rows: Iterable[MetricRow], directions: dict[str, str]) -> dict[tup
         by_metric.setdefault(r.metric, []).append(r)
     out: dict[tuple[str, str], int] = {}
     for metric, group in by_metric.items():
-        group = [r for r in group if not r.missing]  # a missing figure (no ledger) is not ranked at all
+        group = [r for r in group if not r.absent]  # a missing figure (no ledger or column) is not ranked at all
         ranks = competition_ranks([r.exact for r in group], directions.get(metric, HIGHER))
         for r, k in zip(group, ranks):
             out[(r.unit, metric)] = k
@@ -270,7 +270,7 @@ def _fmt(x: Fraction, decimals: int) -> str:
 def score_item(item: ScoreItem, row: MetricRow | None, undefined: str, decimals: int) -> ItemScore:
     """One indicator's score for one unit, exactly."""
     t, p = item.target.value, item.points
-    if row is not None and row.missing:  # missing is not zero: left out of the score, and said so
+    if row is not None and row.absent:  # missing is not zero: left out of the score, and said so
         return ItemScore(item.metric, item.name, p, None, "—", row.display, item.target.text, None,
                          f"{row.reason}，不计分")
     if row is None or row.exact is None:

@@ -79,6 +79,8 @@ class Indicator:
         "lagging",
         "met",
         "missing",
+        "missing_column",
+        "missing_columns",
         "missing_text",
         "name",
         "numerator",
@@ -126,6 +128,13 @@ class Indicator:
         # templates leave such a figure out or mark it with missing_text, never print it as 0
         self.missing = list(getattr(row, "missing", None) or ())
         self.missing_text = missing_reason(self.missing)
+        # the columns its ledger lacks (then `missing` names them too, so that every template that leaves a
+        # missing figure out leaves this one out; missing_text says which column to add)
+        self.missing_columns = list(getattr(row, "missing_columns", None) or ())  # (ledger kind, column)
+        self.missing_column = [c for _, c in self.missing_columns]
+        if self.missing_column and not self.missing:
+            self.missing = list(self.missing_column)
+            self.missing_text = f"{row.reason}，请在台帐中增加此列"
         self.gap_text, self.problem = self._wording()
         self.lagging: list[Indicator] = []
 

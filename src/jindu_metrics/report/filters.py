@@ -128,10 +128,15 @@ def stated(xs) -> list:
 
 def missing_note(xs) -> str:
     """"（未提供帮教管控台帐）" naming the ledgers that leave some of `xs` without a value; "" when none do."""
-    from ..metrics.display import missing_reason
+    from ..metrics.display import missing_column_reason, missing_reason
 
     kinds = {k for x in (xs or []) for k in (getattr(x, "missing", None) or ())}
-    return f"（{missing_reason(kinds)}）" if kinds else ""
+    parts = [missing_reason(kinds)] if missing_reason(kinds) else []
+    # a given ledger lacking a column: which columns to add
+    columns = dict.fromkeys(c for x in (xs or []) for c in (getattr(x, "missing_columns", None) or ()))
+    if columns:
+        parts.append(f"{missing_column_reason(columns)}，请在台帐中增加" + ("此列" if len(columns) == 1 else "这些列"))
+    return f"（{'；'.join(parts)}）" if parts else ""
 
 
 _SEPARATORS = "，；、"
