@@ -33,10 +33,11 @@ def _data():
         "indicators": inds, "units": units, "total_unit": "全县", "rows": rows,
         "scores": {"name": "测试考评", "decimals": 1, "items": [{"metric": "grid_inclusion_rate", "name": "纳入率",
                                                               "points": "10"}],
-                   "units": [{"unit": "乙镇", "score": "10.0", "rank": 1,
-                              "items": [{"score": "10.0", "met": True}]},
-                             {"unit": units[0], "score": "6.3", "rank": 2,
-                              "items": [{"score": "6.3", "met": False}]}]},
+                   "rule": "缺台帐或缺列的指标不计分，按可评分值折算后排名。",
+                   "units": [{"unit": "乙镇", "score": "10.0", "raw_score": "10.0", "possible": "10",
+                              "rescaled_score": "10.0", "rank": 1, "items": [{"score": "10.0", "met": True}]},
+                             {"unit": units[0], "score": "6.3", "raw_score": "6.3", "possible": "10",
+                              "rescaled_score": "6.3", "rank": 2, "items": [{"score": "6.3", "met": False}]}]},
         "findings": [{"unit": "乙镇", "file": "乙镇.xlsx", "sheet": "查处台帐", "row": 5, "column": "公民身份号码",
                       "severity": "错误", "message": "身份证号校验位错误：…", "value": "440607********123X"},
                      {"unit": "乙镇", "file": "乙镇.xlsx", "sheet": "查处台帐", "row": 6, "column": "所属村居",
@@ -69,7 +70,10 @@ def test_workbook_sheets_formats_and_charts():
     values = [c.value for c in probs["H"]]
     assert "'=1+1" in values and "440607********123X" in values
     assert any(c.value == "坏.xlsx" for c in probs["B"])
-    assert wb["考评得分"]["B4"].value == 10.0
+    sc = wb["考评得分"]
+    assert [c.value for c in sc[3]][:6] == ["镇街", "原始得分", "可评分值", "折算得分", "排名", "纳入率（10分）"]
+    assert [c.value for c in sc[4]] == ["乙镇", 10.0, 10, 10.0, 1, 10.0]
+    assert sc["A2"].value.startswith("缺台帐或缺列的指标不计分")
     charts = wb["趋势"]._charts
     assert len(charts) == 1 and type(charts[0]).__name__ == "LineChart"
     assert len(charts[0].series) == 3  # two townships and the total

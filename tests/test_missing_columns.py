@@ -146,3 +146,29 @@ def test_batch_leaves_a_township_without_the_column_out_of_ranks_scores_and_tota
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     d = next(r for r in summary["rows"] if r["unit"] == "新青镇" and r["metric"] == "outsider_met_rate")
     assert d["value"] is None and d["missing_column"] == "已见面" and d["rank"] is None
+    # point 4: the rank is shown beside 原始得分, 可评分值 and 折算得分 (the one it is by)
+    scores = {s["unit"]: s for s in summary["scores"]}
+    lone_s = scores["新青镇"]
+    assert float(lone_s["possible"]) < 100 and lone_s["full"] == "100"
+    assert float(lone_s["rescaled_score"]) == pytest.approx(
+        float(lone_s["raw_score"]) / float(lone_s["possible"]) * 100, abs=0.1)  # from the rounded raw score
+    by_rank = sorted(scores.values(), key=lambda s: s["rank"])
+    assert [float(s["rescaled_score"]) for s in by_rank] == sorted((float(s["rescaled_score"]) for s in by_rank),
+                                                                   reverse=True)
+    assert summary["score_rule"].startswith("缺台帐或缺列的指标不计分，按可评分值折算为百分制后排名")
+    ws = openpyxl.load_workbook(tmp_path / "out" / "汇总.xlsx")["考评得分"]
+    head = [c.value for c in ws[3]]
+    line = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "新青镇")
+    got = dict(zip(head, line))
+    assert (got["原始得分"], got["可评分值"], got["折算得分"], got["排名"]) == (
+        float(lone_s["raw_score"]), float(lone_s["possible"]), float(lone_s["rescaled_score"]), lone_s["rank"])
+    assert next(v for h, v in got.items() if h.startswith("外来吸毒人员见面率（")) == "不计分"
+    assert ws["A2"].value == summary["score_rule"]
+    # the county bulletin's data: the same three scores and the rule sentence
+    from jindu_metrics.report.context import county_context
+
+    ctx = county_context(res, CAT)
+    assert ctx["score_rule"] == summary["score_rule"]
+    row = next(s for s in ctx["scores"] if s["unit"] == "新青镇")
+    assert (row["score"], row["possible"], row["rescaled"]) == (lone_s["raw_score"], lone_s["possible"],
+                                                                lone_s["rescaled_score"])

@@ -235,8 +235,11 @@ def test_batch_outputs_hold_no_zero_for_a_missing_ledger(jindu, seizures_only, t
         assert ws.cell(row_of["东镇"], c).value == "无台帐" and ws.cell(row_of["东镇"], c + 1).value is None
     scores = wb["考评得分"]
     east_row = next(r for r in range(4, scores.max_row + 1) if scores.cell(r, 1).value == "东镇")
-    assert all(scores.cell(east_row, c).value in ("无台帐", None) for c in range(2, scores.max_column + 1)
-               if c != 3)
+    heads = [scores.cell(3, c).value for c in range(1, scores.max_column + 1)]
+    assert heads[:5] == ["镇街", "原始得分", "可评分值", "折算得分", "排名"]
+    east_cells = [scores.cell(east_row, c).value for c in range(1, scores.max_column + 1)]
+    assert east_cells[1:4] == ["无可评分项", 0, "—"]  # nothing scorable: no score, never 0 points
+    assert all(v == "不计分" for v in east_cells[5:])
 
     _bulletin_states_no_other_figure((out / "东镇" / "通报.txt").read_text(encoding="utf-8"))
     county = (out / "全县通报.txt").read_text(encoding="utf-8")

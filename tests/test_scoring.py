@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -16,6 +17,7 @@ from jindu_metrics.metrics.scoring import (
     example_scheme_path,
     load_scheme,
     rank_rows,
+    rank_rule,
     score_units,
 )
 
@@ -154,6 +156,31 @@ def test_scores_rule_and_rank():
     assert got["丙镇"].total == 10 and got["丙镇"].rank == 3 and got["乙镇"].rank == 2
     assert [i.score for i in got["丙镇"].items] == [0, 0, 10]
     assert [u.unit for u in score_units(s, rows)] == sorted(["甲镇", "乙镇", "丙镇"])
+
+
+def test_the_rank_is_by_the_rescaled_score_shown_beside_it():
+    """Issue 28 point 4: 丁镇 lacks the 执行率 figure (a ledger or a column): 12.5 of the 15 points it could earn,
+    rescaled 20.8 of 25, ranks above 甲镇's 20.5 of 25; every output shows the three scores the rank is by."""
+    s = load_scheme(text=SCHEME, catalog=CAT)
+    absent = dataclasses.replace(row("丁镇", "community_execution_rate", None), missing_columns=(("community", "已建档"),),
+                                 display="无此列", reason="社区戒毒社区康复台帐没有「已建档」列")
+    rows = [row("甲镇", "grid_inclusion_rate", Fraction(95, 100)), row("甲镇", "worker_ratio", 45),
+            row("甲镇", "community_execution_rate", Fraction(9, 10), gap=1),
+            row("丁镇", "grid_inclusion_rate", Fraction(95, 100)), row("丁镇", "worker_ratio", 45), absent]
+    got = {u.unit: u for u in score_units(s, rows)}
+    a, d = got["甲镇"], got["丁镇"]
+    assert (a.total, a.possible, a.rescaled) == (10 + Fraction(5, 2) + 8, 25, a.total)  # every item scored
+    assert (d.total, d.possible) == (Fraction(25, 2), 15)
+    assert d.rescaled == Fraction(25, 2) / 15 * 25 and d.rescaled_display == "20.8"
+    assert d.display == "12.5" and a.display == "20.5"
+    assert (d.rank, a.rank) == (1, 2)  # below 甲镇 by 原始得分, above it by 折算得分: the one shown beside the rank
+    out = d.to_dict()
+    assert (out["raw_score"], out["possible"], out["rescaled_score"], out["full"], out["rank"]) == \
+        ("12.5", "15", "20.8", "25", 1)
+    assert out["excluded"] == ["community_execution_rate"]
+    assert rank_rule(Fraction(100)) == ("缺台帐或缺列的指标不计分，按可评分值折算为百分制后排名"
+                                        "（折算得分＝原始得分÷可评分值×100；各项都计分时即原始得分）。")
+    assert "满分25分" in rank_rule(s.total_points)
 
 
 def test_score_display_rounds_half_up():

@@ -821,7 +821,10 @@ def summary_json(result: BatchResult, item_scores: dict) -> dict:
     out = {"period": result.period.to_dict(), "window": window_dict(result.window, result.period),
            "total_unit": result.total_unit, "units": result.units, "rows": rows}
     if result.scores:
+        from .metrics.scoring import rank_rule
+
         out["scores"] = [s.to_dict() for s in result.scores]
+        out["score_rule"] = rank_rule(result.scores[0].full_points)
     if result.mismatches:
         out["rollup_mismatches"] = result.mismatches
     if result.skipped:
@@ -848,12 +851,13 @@ def workbook_rest(result: BatchResult, cat, scheme, ok: list[UnitResult], total_
         rows.append({"unit": row.unit, "metric": row.metric, "exact": row.exact, "met": row.met,
                      "rank": result.ranks.get((row.unit, row.metric)) if row.unit != result.total_unit else None,
                      "missing": row.reason if row.absent else None,
+                     "missing_display": row.display if row.absent else None,
                      "excluded_units": result.left_out.get(row.metric) if row.unit == result.total_unit else None})
     scores = None
     if scheme is not None:
-        from .metrics.scoring import points_text
+        from .metrics.scoring import points_text, rank_rule
 
-        scores = {"name": scheme.name, "decimals": scheme.decimals,
+        scores = {"name": scheme.name, "decimals": scheme.decimals, "rule": rank_rule(scheme.total_points),
                   "items": [{"metric": i.metric, "name": i.name, "points": points_text(i.points)} for i in scheme.items],
                   "units": [s.to_dict() for s in sorted(result.scores, key=lambda s: (s.rank, s.unit))]}
     trend_values_ = {r.unit: r.trend for r in ok}

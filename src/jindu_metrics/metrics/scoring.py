@@ -231,15 +231,33 @@ class ItemScore:
 @dataclass(frozen=True)
 class UnitScore:
     unit: str
-    total: Fraction
+    total: Fraction  # 原始得分: the points scored
     display: str
-    rank: int
+    rank: int  # by `rescaled` (RANK_RULE)
     items: tuple[ItemScore, ...] = field(default_factory=tuple)
+    full: Fraction | None = None  # the scheme's total points (满分); None: the sum of the items' points
+    decimals: int = 1
 
     @property
     def possible(self) -> Fraction:
-        """The points of the items scored (all items, unless some figure is missing)."""
+        """可评分值: the points of the items scored (all items, unless some figure is missing)."""
         return sum((i.points for i in self.items if i.score is not None), Fraction(0))
+
+    @property
+    def full_points(self) -> Fraction:
+        return self.full if self.full is not None else sum((i.points for i in self.items), Fraction(0))
+
+    @property
+    def rescaled(self) -> Fraction | None:
+        """折算得分, what the rank is by: 原始得分 ÷ 可评分值 × 满分 (the 原始得分 itself when every item was
+        scored); None when nothing was scorable."""
+        q = self.possible
+        return self.total / q * self.full_points if q else None
+
+    @property
+    def rescaled_display(self) -> str:
+        r = self.rescaled
+        return "—" if r is None else _fmt(r, self.decimals)
 
     @property
     def excluded(self) -> list[ItemScore]:
@@ -248,7 +266,10 @@ class UnitScore:
 
     def to_dict(self) -> dict:
         return {"unit": self.unit, "score": self.display, "rank": self.rank,
-                "possible": points_text(self.possible), "excluded": [i.metric for i in self.excluded],
+                # the three scores a reader checks the rank with: 原始得分, 可评分值, 折算得分 (ranked by)
+                "raw_score": self.display, "possible": points_text(self.possible),
+                "full": points_text(self.full_points), "rescaled_score": self.rescaled_display,
+                "excluded": [i.metric for i in self.excluded],
                 "items": [{"metric": i.metric, "name": i.name, "points": points_text(i.points), "score": i.display,
                            "value": i.value_display, "target": i.target, "met": i.met, "note": i.note}
                           for i in self.items]}
@@ -320,8 +341,15 @@ def score_units(scheme: Scheme, rows: Iterable[MetricRow], units: list[str] | No
     possible = [sum((i.points for i in items if i.score is not None), Fraction(0)) for items in item_lists]
     # nothing scorable (every figure missing): no score ("—"), ranked after the others
     ranks = competition_ranks([t / q if q else None for t, q in zip(totals, possible)], HIGHER)
-    return [UnitScore(u, t, _fmt(t, scheme.decimals) if q else "—", k, items)
+    return [UnitScore(u, t, _fmt(t, scheme.decimals) if q else "—", k, items, scheme.total_points, scheme.decimals)
             for u, t, q, k, items in zip(names, totals, possible, ranks, item_lists)]
+
+
+def rank_rule(full: Fraction) -> str:
+    """The one sentence that says how scored units are ranked (printed beside every score ranking)."""
+    scale = "百分制" if full == 100 else f"满分{points_text(full)}分"
+    return (f"缺台帐或缺列的指标不计分，按可评分值折算为{scale}后排名"
+            f"（折算得分＝原始得分÷可评分值×{points_text(full)}；各项都计分时即原始得分）。")
 
 
 def example_scheme_path() -> Path:

@@ -96,7 +96,7 @@ def build_workbook(data: dict, rest: Callable[[], dict] | None = None) -> bytes:
     # which window every figure covers (the bulletins' 1至N月 cumulative window), before how to read ranks
     put(ws, 1, 0, (data["window"] + "。" if data.get("window") else "")
         + "排名：1为最好（按指标方向），并列同名次；“—”为分母为0，排在最后；“无台帐”为未提供该指标所需的台帐，"
-          "不参与排名。红色底纹：未达到目标。")
+          "“无此列”为台帐缺少该指标所需的列，都不参与排名。红色底纹：未达到目标。")
     left_out = {r["metric"]: r["excluded_units"] for r in data["rows"] if r.get("excluded_units")}
     head = fmt(**HEAD, **CENTER)
     for r in (2, 3):
@@ -124,13 +124,14 @@ def build_workbook(data: dict, rest: Callable[[], dict] | None = None) -> bytes:
             elif is_total:
                 props["bg_color"] = TOTAL
             # a missing figure (its ledger not given) is no number, and never 0: the cell says so
-            put(ws, r, c, value if value is not None else ("无台帐" if row.get("missing") else "—"), fmt(**props))
+            put(ws, r, c, value if value is not None else (row.get("missing_display") or "无台帐")
+                if row.get("missing") else "—", fmt(**props))
             if not is_total and row.get("rank") is not None:
                 put(ws, r, c + 1, row["rank"], fmt(align="center"))
     names = {ind["id"]: ind["name"] for ind in indicators}
     for k, (mid, towns) in enumerate(sorted(left_out.items(), key=lambda kv: list(names).index(kv[0]))):
         put(ws, 6 + len(units) + k, 0, f"注：{names.get(mid, mid)}的{total_unit}合计不含"
-                                        f"{'、'.join(towns)}（未提供所需台帐）。")
+                                        f"{'、'.join(towns)}（未提供所需台帐或缺少所需的列）。")
     ws.freeze_panes(4, 1)
     ws.set_column(0, 0, 14)
     for c in range(1, 1 + 2 * len(indicators)):
@@ -143,24 +144,32 @@ def build_workbook(data: dict, rest: Callable[[], dict] | None = None) -> bytes:
         put(ws, 0, 0, "未指定考评方案（使用 --scoring 考评方案.toml 给各镇街打分）。")
     else:
         put(ws, 0, 0, scores.get("name", "考评"), title)
+        if scores.get("rule"):  # how the rank follows from the scores beside it
+            put(ws, 1, 0, scores["rule"])
         items = scores["items"]
-        heads = ["镇街", "得分", "排名"] + [f"{it['name']}（{it['points']}分）" for it in items]
+        # the rank is by 折算得分, shown beside it with the two figures it is worked out from
+        heads = ["镇街", "原始得分", "可评分值", "折算得分", "排名"] + [f"{it['name']}（{it['points']}分）" for it in items]
+        first = 5
         for c, h in enumerate(heads):
             put(ws, 2, c, h, head)
         number = sheet_number_format("count", scores.get("decimals", 1))
+        points = sheet_number_format("count", 2 if any("." in u["possible"] for u in scores["units"]) else 0)
         for i, u in enumerate(scores["units"]):
             r = 3 + i
             put(ws, r, 0, u["unit"])
             # "—": nothing scorable (never 0 points)
-            put(ws, r, 1, float(u["score"]) if u["score"] != "—" else "无台帐", fmt(num_format=number))
-            put(ws, r, 2, u["rank"])
+            put(ws, r, 1, float(u["raw_score"]) if u["raw_score"] != "—" else "无可评分项", fmt(num_format=number))
+            put(ws, r, 2, float(u["possible"]), fmt(num_format=points))
+            put(ws, r, 3, float(u["rescaled_score"]) if u["rescaled_score"] != "—" else "—", fmt(num_format=number))
+            put(ws, r, 4, u["rank"])
             for k, it in enumerate(u["items"]):
                 props = {"num_format": number, **({"bg_color": UNMET} if it.get("met") is False else {})}
-                put(ws, r, 3 + k, float(it["score"]) if it["score"] != "—" else "无台帐", fmt(**props))
+                put(ws, r, first + k, float(it["score"]) if it["score"] != "—" else "不计分", fmt(**props))
         ws.freeze_panes(3, 1)
         ws.set_column(0, 0, 14)
+        ws.set_column(1, 4, 9)
         if items:
-            ws.set_column(3, 2 + len(items), 14)
+            ws.set_column(first, first - 1 + len(items), 14)
 
     # ---- 趋势: per key rate, a block (townships × months) and a native line chart beside it
     ws = sheets[SHEETS[3]]

@@ -358,12 +358,15 @@ def county_context(result, catalog, *, workspace=None, date: Date | None = None)
         if below or x.met is False:
             problems.append({"id": mid, "name": x.name, "x": x, "towns": below})
 
+    from ..metrics.scoring import points_text, rank_rule
+
     scores = []
     for s in sorted(result.scores, key=lambda s: (s.rank, s.unit)):
-        from ..metrics.scoring import points_text
-
+        # score: 原始得分; possible: 可评分值; rescaled: 折算得分, the one the rank is by (score_rule)
         scores.append({"unit": s.unit, "score": s.display, "rank": s.rank, "possible": points_text(s.possible),
+                       "full": points_text(s.full_points), "rescaled": s.rescaled_display,
                        "excluded": [i.name for i in s.excluded], "ranked": bool(s.possible or not s.excluded)})
+    score_rule = rank_rule(result.scores[0].full_points) if result.scores else ""
 
     scope = getattr(workspace, "scope_word", None) if workspace is not None else None
     if not scope or scope == "全镇":
@@ -381,7 +384,7 @@ def county_context(result, catalog, *, workspace=None, date: Date | None = None)
         "unit": total, "scope": scope, "ours": "我" + scope[1:], "office": office,
         "date": cn_date(report_date), "date_iso": report_date.isoformat(),
         "towns": towns, "m": m, "indicators": list(m.values()), "rankings": rankings, "ranked": ranked,
-        "problems": problems, "scores": scores,
+        "problems": problems, "scores": scores, "score_rule": score_rule,
         "missing_text": missing_reason({k for x in m.values() for k in x.missing}),
         "partial": [{"towns": list(t), "names": n} for t, n in partial.items()],
         "failed": [{"file": u["file"], "error": u["error"]} for u in result.units if u["status"] == "failed"],
