@@ -50,7 +50,7 @@ def test_compute_baseline_words_a_count_and_a_ratio_as_the_seed():
     d = r.to_dict()
     assert d["baseline"]["year"] == 2016
     row = next(x for x in d["rows"] if x["metric"] == "newly_found")
-    assert list(row)[list(row).index("yoy") + 1] == "baseline"  # beside yoy, same shape
+    assert list(row)[list(row).index("yoy") + 2] == "baseline"  # beside yoy (and its reason), same shape
     assert row["baseline"]["change_display"] == "减少71人，下降93.4%"
 
 

@@ -197,7 +197,8 @@ def test_by_village_and_json_shape():
     d = r.to_dict()
     assert set(d) == {"period", "window", "rows"}
     assert set(d["rows"][0]) == {"unit", "metric", "name", "numerator", "denominator", "value", "display",
-                                 "target", "met", "gap", "previous", "yoy", "missing_ledger", "missing_column", "reason"}
+                                 "target", "met", "gap", "previous", "previous_reason", "yoy", "yoy_reason", "missing_ledger",
+                                 "missing_column", "reason"}
     assert d["rows"][0]["missing_ledger"] is None and d["rows"][0]["reason"] is None
     assert d["rows"][0]["missing_column"] is None
     assert d["rows"][0]["unit"] == "乐平镇" and d["rows"][0]["denominator"] is None

@@ -76,8 +76,11 @@ def test_comparison_windows_equal_their_own_computation(ledgers, text, by):
                                  other.numerator, other.denominator), (row.metric, name, row.unit)
             checked += 1
     main_alone = compute(ledgers, CATALOG, period, by=by, compare=False)
-    assert [r.to_dict() | {"previous": None, "yoy": None} for r in res.rows] == \
-        [r.to_dict() | {"previous": None, "yoy": None} for r in main_alone.rows]
+    cmp = {"previous": None, "yoy": None, "previous_reason": None, "yoy_reason": None}
+    assert [r.to_dict() | cmp for r in res.rows] == [r.to_dict() | cmp for r in main_alone.rows]
+    for r in res.rows:  # a comparison is there, or why not is said
+        for name in ("previous", "yoy"):
+            assert (getattr(r, name) is None) == bool(r.comparison_notes.get(name)), (r.metric, name)
 
 
 def test_comparison_checked_on_a_real_case():

@@ -137,7 +137,8 @@ def split_by_town(ledgers, towns: list[str]) -> tuple[dict, dict[str, int]]:
     parts = {}
     for i, t in enumerate(towns):
         frames = {k: df[codes[k] == i].reset_index(drop=True) for k, df in ledgers.frames.items()}
-        parts[t] = LedgerSet(frames=frames, findings=[], sheets=list(ledgers.sheets), unit=t)
+        parts[t] = LedgerSet(frames=frames, findings=[], sheets=list(ledgers.sheets), unit=t,
+                             started=dict(ledgers.started))
     return parts, unplaced
 
 
@@ -270,7 +271,12 @@ def _total_args(job: dict) -> tuple:
     from .report.render import bulletin_window
 
     return (_catalog(job["catalog"], job["targets"]), bulletin_window(job["period"]), job["total_unit"],
-            list(job["trend_metrics"]))
+            list(job["trend_metrics"]), job.get("baseline"), _started(job))
+
+
+def _started(job: dict) -> dict:
+    """The workspace's [workspace.started] (from when each ledger was kept), or {}."""
+    return dict(getattr(job.get("workspace"), "started", None) or {})
 
 
 def process_file(job: dict) -> list[UnitResult]:
@@ -282,6 +288,7 @@ def process_file(job: dict) -> list[UnitResult]:
         from .validate import validate
 
         ledgers = load_ledgers([path], threads=job.get("threads", True), password=job.get("password"))
+        ledgers.started = _started(job)
         if not ledgers.kinds_present:
             if _not_a_township(path, ledgers):  # 说明.txt, last run's 汇总.xlsx
                 return [replace(_failed(name, None, InputError("未识别出任何台帐工作表（不是台帐）")), status="skipped")]
@@ -347,6 +354,7 @@ class BatchResult:
     left_out: dict[str, list[str]] = field(default_factory=dict)
     skipped: list[dict] = field(default_factory=list)  # {file, reason}: inputs that are not ledgers
     window: object = None  # the window every figure covers (report.render.bulletin_window of `period`)
+    baseline: int | None = None  # --baseline: the base year every figure is also compared with
 
     def __post_init__(self):
         if self.window is None:
@@ -454,7 +462,8 @@ def _given(r: UnitResult):
     return LedgerSet(frames={}, present=frozenset(r.present), columns={k: frozenset(v) for k, v in r.columns.items()})
 
 
-def county_total(ok: list[UnitResult], cat, period, unit: str, trend_ids) -> tuple[list, dict, dict[str, list[str]]]:
+def county_total(ok: list[UnitResult], cat, period, unit: str, trend_ids, baseline: int | None = None,
+                 started: dict | None = None) -> tuple[list, dict, dict[str, list[str]]]:
     """The county's rows and trend over the townships' union: (rows, trend, {metric: townships left out}).
 
     Missing is not zero, also when rolled up: an indicator is totalled over the townships that gave every
@@ -464,7 +473,8 @@ def county_total(ok: list[UnitResult], cat, period, unit: str, trend_ids) -> tup
     from .metrics.engine import compute, missing_columns, missing_ledgers
 
     union = _union(ok, unit)
-    res = compute(union, cat, period)
+    union.started = dict(started or {})
+    res = compute(union, cat, period, baseline=baseline)
     rows = [row if row.unit == unit else replace(row, unit=unit) for row in res.rows if row.unit == res.unit]
     trend = trend_values(union, cat, period, trend_ids)
     partial: dict[tuple[int, ...], list[str]] = {}  # townships included -> metrics totalled over them
@@ -477,7 +487,8 @@ def county_total(ok: list[UnitResult], cat, period, unit: str, trend_ids) -> tup
     left_out: dict[str, list[str]] = {}
     for having, ids in partial.items():
         sub = _union([ok[i] for i in having], unit)
-        got = {r.metric: r for r in compute(sub, cat, period, metrics=ids).rows}
+        sub.started = dict(started or {})
+        got = {r.metric: r for r in compute(sub, cat, period, metrics=ids, baseline=baseline).rows}
         rows = [replace(got[r.metric], unit=unit) if r.metric in got else r for r in rows]
         sub_trend = trend_values(sub, cat, period, [m for m in trend_ids if m in ids])
         trend.update(sub_trend)
@@ -622,7 +633,8 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
             # one county file with --jobs > 1: its town pool computed the total over its townships
             pre = ok[0].county
             total_rows, total_trend, left_out = (pre[1] if pre is not None and pre[0] == tuple(units) else
-                                                 county_total(ok, cat, window, total_unit, trend_ids))
+                                                 county_total(ok, cat, window, total_unit, trend_ids,
+                                                              baseline, _started(job)))
             mismatches = check_rollup(total_rows, unit_rows)
 
         from .metrics.scoring import rank_rows
@@ -640,7 +652,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
                     item_scores[(s.unit, it.metric)] = it.display
 
         result = BatchResult(period, total_unit, entries, unit_rows + total_rows, ranks, scores, mismatches,
-                             left_out=left_out, skipped=skipped, window=window)
+                             left_out=left_out, skipped=skipped, window=window, baseline=baseline)
         rest = workbook_rest(result, cat, scheme, ok, total_trend, trend_ids)
         book.send(rest)
         result.summary = summary_json(result, item_scores)
@@ -809,8 +821,9 @@ def window_dict(window, period) -> dict:
 
 def summary_json(result: BatchResult, item_scores: dict) -> dict:
     rows = []
+    with_base = result.baseline is not None
     for row in result.rows:
-        d = row.to_dict()
+        d = row.to_dict(baseline=with_base)  # the base year's figure and why it is absent (--baseline)
         d["rank"] = result.ranks.get((row.unit, row.metric)) if row.unit != result.total_unit else None
         if row.unit == result.total_unit and row.metric in result.left_out:
             d["excluded_units"] = result.left_out[row.metric]  # not in this total: their ledger is missing
@@ -820,6 +833,11 @@ def summary_json(result: BatchResult, item_scores: dict) -> dict:
         rows.append(d)
     out = {"period": result.period.to_dict(), "window": window_dict(result.window, result.period),
            "total_unit": result.total_unit, "units": result.units, "rows": rows}
+    if with_base:
+        from .metrics.engine import BASELINE_ABSENT, baseline_window
+
+        w = baseline_window(result.window, result.baseline)
+        out["baseline"] = {**w.to_dict(), "year": result.baseline, "absent": BASELINE_ABSENT}
     if result.scores:
         from .metrics.scoring import rank_rule
 
@@ -852,6 +870,9 @@ def workbook_rest(result: BatchResult, cat, scheme, ok: list[UnitResult], total_
                      "rank": result.ranks.get((row.unit, row.metric)) if row.unit != result.total_unit else None,
                      "missing": row.reason if row.absent else None,
                      "missing_display": row.display if row.absent else None,
+                     # --baseline: the base year's figure (exact), or why there is none
+                     "baseline": row.baseline.value if row.baseline is not None else None,
+                     "baseline_reason": row.comparison_notes.get("baseline"),
                      "excluded_units": result.left_out.get(row.metric) if row.unit == result.total_unit else None})
     scores = None
     if scheme is not None:
@@ -864,7 +885,7 @@ def workbook_rest(result: BatchResult, cat, scheme, ok: list[UnitResult], total_
     trend_values_[result.total_unit] = total_trend
     by_id = {i.id: i for i in cat.indicators}
     metrics = [_indicator(by_id[m]) for m in trend_ids]
-    return {"rows": rows, "scores": scores,
+    return {"rows": rows, "scores": scores, "baseline_year": result.baseline,
             "trend": {"months": [f"{p.end.month}月" for p in trend_periods(result.period)],
                       "metrics": metrics, "values": trend_values_}}
 

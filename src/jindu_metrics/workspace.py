@@ -12,7 +12,7 @@ LEVELS = {"镇街": "全镇", "县区": "全区", "县": "全县", "区": "全�
 
 _KEYS = {
     "unit": str, "level": str, "office": str, "ledgers": str, "catalog": str, "template": str,
-    "county_template": str, "targets": dict, "scoring": str,
+    "county_template": str, "targets": dict, "scoring": str, "started": dict,
 }
 
 
@@ -41,6 +41,8 @@ class Workspace:
     county_template: Path | None = None  # 全县通报's template (jindu batch)
     scoring: Path | None = None
     targets: dict = field(default_factory=dict)  # metric id or 名称 -> target text ("95%")
+    # ledger kind id -> the day the office began keeping it ([workspace.started]): comparisons from then on
+    started: dict = field(default_factory=dict)
 
     @property
     def scope_word(self) -> str:
@@ -84,6 +86,7 @@ def load_workspace(cfg: Path) -> Workspace:
     for name, target in section.get("targets", {}).items():
         if isinstance(target, bool) or not isinstance(target, (str, int, float)):
             raise fail(f"目标值「{name}」应为文字（如 \"95%\"）或数字", name)
+    started = _started(section.get("started", {}), fail)
     root = cfg.parent
 
     def path(key: str) -> Path | None:
@@ -102,7 +105,34 @@ def load_workspace(cfg: Path) -> Workspace:
         scoring=path("scoring"),
         targets=Targets(section.get("targets", {}), str(cfg),
                         {k: loc.line(0, "targets", k) for k in section.get("targets", {})}),
+        started=started,
     )
+
+
+def _started(table: dict, fail) -> dict:
+    """[workspace.started]: 台帐名称（或编号）= 开始记录的日期 (a TOML date or "2016-01-01") → {kind id: date}."""
+    import datetime as dt
+
+    from . import schema
+
+    by_name = {k.name: k.id for k in schema.KINDS.values()} | {k: k for k in schema.KINDS}
+    out = {}
+    for name, value in table.items():
+        kind = by_name.get(str(name).strip())
+        if kind is None or kind == "units":
+            names = "、".join(k.name for k in schema.KINDS.values() if k.id != "units")
+            raise fail(f"[workspace.started] 中的「{name}」不是台帐名称，可写：{names}", name)
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value.strip())
+            except ValueError:
+                raise fail(f"「{name}」的开始日期「{value}」应写成 2016-01-01 这样的日期", name) from None
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if not isinstance(value, dt.date):
+            raise fail(f"「{name}」的开始日期应写成 2016-01-01 这样的日期", name)
+        out[kind] = value
+    return out
 
 
 def resolve_inputs(inputs: list[Path] | None, workspace: Workspace | None) -> list[Path]:
@@ -141,6 +171,9 @@ ledgers = "台帐"              # 台帐文件夹（相对本文件）
 
 [workspace.targets]           # 覆盖默认目标值（指标名称或编号 = 目标），如：
 # "纳入率" = "95%"
+
+[workspace.started]           # 各本台帐从哪天开始记录（可不写；写了，环比、同比、基准年对比从这天起都有），如：
+# "查处台帐" = 2016-01-01
 """
     import tomllib
 

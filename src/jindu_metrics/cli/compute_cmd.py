@@ -32,6 +32,8 @@ def _context(inputs, catalog_path, password=None):
     catalog = load_catalog(catalog_path or (ws.catalog if ws else None), targets=ws.targets if ws else None)
     paths = resolve_inputs(inputs, ws)
     ledgers, findings = load_and_validate(paths, ws.unit if ws else None, password)
+    if ws is not None:
+        ledgers.started = dict(ws.started)  # from when each ledger was kept: comparisons it covers
     ledgers.require_any()  # no ledger, no figures (before a default period is looked for)
     return ws, catalog, paths, ledgers, findings
 
@@ -80,11 +82,11 @@ def _findings_line(s: dict, paths, period=None) -> int:
 _ARROWS = (("上升", "↑"), ("增加", "↑"), ("下降", "↓"), ("减少", "↓"))
 
 
-def _cmp_text(c) -> tuple[str, str]:
+def _cmp_text(c, why: str = "") -> tuple[str, str]:
     """A comparison cell: the full text `8.89%（上升15.60个百分点）` / `92（减少43人，下降46.7%）` and the change
-    only, `↑15.60个百分点` / `↓43人`."""
+    only, `↑15.60个百分点` / `↓43人`; `未覆盖` when the ledger does not cover the window (`why`, said below)."""
     if c is None:
-        return "无数据", "无数据"
+        return ("未覆盖", "未覆盖") if why else ("无数据", "无数据")
     if not c.change_display:
         return c.display, c.display
     short = c.change_display.split("，")[0]  # narrow consoles: a count's change in persons, without its percent
@@ -129,6 +131,8 @@ def render_table(result, catalog, default_used: bool, out) -> None:
     footnotes: list[str] = []
     base = result.baseline
     compare = ("环比", "同比") + ((f"较{base.start.year}年",) if base is not None else ())
+    compared = ("previous", "yoy", "baseline")[: len(compare)]
+    label = dict(zip(compared, compare))
     columns = [Column("指标", "left", TEXT)] + [Column(h, "right") for h in ("分子", "分母", "数值", "目标", "达标", "差距")] \
         + [Column(h, "right", COMPARE) for h in compare]
     grouped = result.by_unit()
@@ -162,9 +166,17 @@ def render_table(result, catalog, default_used: bool, out) -> None:
                     r.display, r.target or "", {True: "是", False: "否", None: ""}[r.met],
                     "" if r.gap is None else f"还差{r.gap}{gap_unit}",
                     *(("",) * len(compare) if r.absent else
-                      (_cmp_text(r.previous), _cmp_text(r.yoy), *((_cmp_text(r.baseline),) if base else ()))),
+                      tuple(_cmp_text(getattr(r, n), r.comparison_notes.get(n, "")) for n in compared)),
                 )
                 where = f"{result.unit if unit is None else unit}，" if result.by else ""
+                # why a comparison is absent, once per distinct reason (a township's own, with --by 所属镇街)
+                own = f"（{unit}）" if unit is not None and result.by == "所属镇街" else ""
+                if not r.absent:
+                    for n in compared:
+                        why = r.comparison_notes.get(n)
+                        note_ = f"{label[n]}“未覆盖”{own}：{why}。" if why else ""
+                        if note_ and note_ not in footnotes:
+                            footnotes.append(note_)
                 for k, v in r.extra.items():
                     if k == "目标说明":
                         note_ = f"{r.name}：{v}。"
@@ -177,7 +189,7 @@ def render_table(result, catalog, default_used: bool, out) -> None:
         print_tables(tables, out)  # one layout for all areas of the unit
     out.print()
     out.print("注：* 口径待确认（jindu explain 指标 查看口径与明细）；“—”表示分母为0，无法计算；"
-              "“无数据”表示台帐未覆盖对比期；↑↓ 为与对比期相比的变化。"
+              "“未覆盖”表示台帐最早的记录晚于对比期的第一个月（原因见下）；↑↓ 为与对比期相比的变化。"
               + ("“无台帐”表示输入中没有该指标所需的台帐，不按0计。" if result.missing_ledgers else "")
               + ("“无此列”表示台帐中没有该指标所需的列，不按0计。" if result.missing_columns else ""))
     if base is not None:

@@ -82,6 +82,8 @@ def report(
     cat = load_catalog(catalog or (workspace.catalog if workspace else None),
                        targets=workspace.targets if workspace else None)
     ledgers = load_ledgers(paths, unit=unit, password=password_source(password))
+    if workspace is not None:
+        ledgers.started = dict(workspace.started)  # from when each ledger was kept: comparisons it covers
     ledgers.require_any()  # no ledger, no figures (before a default period is looked for)
     from .compute_cmd import _period
 

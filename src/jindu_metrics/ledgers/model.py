@@ -49,6 +49,9 @@ class LedgerSet:
     # sheet read (frames built in memory) is taken to have every column. An indicator reading a column its
     # ledger lacks has no value (missing, not 0), whereas empty cells keep their documented meaning.
     columns: dict[str, frozenset[str]] | None = None
+    # {kind: date}: from when the workspace declares each ledger was kept (jindu.toml [workspace.started]);
+    # with the rows' own evidence, it decides which comparison windows a ledger covers (engine.Coverage)
+    started: dict = field(default_factory=dict)
     # what is worked out from the frames once and asked for again in one run (kept())
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 

@@ -603,7 +603,7 @@ def _reason(ind: Indicator, v: _Value, catalog_names: dict) -> str:
     return "分母为0：统计期内没有符合分母口径的人员或记录"
 
 
-BASELINE_ABSENT = "台帐未覆盖基准年同期的指标没有基准年对比（baseline 为 null）"
+BASELINE_ABSENT = "台帐未覆盖基准年同期的指标没有基准年对比（baseline 为 null，baseline_reason 说明原因）"
 
 
 def _comparison(ind: Indicator, now: _Value, then: _Value | None, window: Period,
@@ -625,15 +625,67 @@ def _comparison(ind: Indicator, now: _Value, then: _Value | None, window: Period
                       change=change, change_display=words)
 
 
-def _covered(ind: Indicator, window: Period, earliest: dict[str, pd.Timestamp | None]) -> bool:
-    start = pd.Timestamp(window.start)
-    for led in ind.ledgers:
-        if led == "units":
-            continue
-        e = earliest.get(led)
-        if e is None or e > start:
-            return False
-    return True
+COMPARISON_WORDS = {"previous": "环比", "yoy": "同比", "baseline": "基准年同期"}
+STARTED_KEY = "[workspace.started]"
+
+
+class Coverage:
+    """Whether a ledger covers a comparison window, by evidence: its earliest dated row (schema coverage_column)
+    falls in the window's first month or before, or the workspace declares the ledger was kept from such a day
+    (jindu.toml [workspace.started]). One rule for every command: with --by 所属镇街 each township is judged on
+    its own rows (as batch and compute of its own file judge it); the whole input and villages on all rows."""
+
+    def __init__(self, base: dict[str, pd.DataFrame], started: dict, by: str | None):
+        self.started = {k: pd.Timestamp(v) for k, v in started.items()}
+        self.by = by if by == "所属镇街" else None
+        self.earliest: dict[str, dict[str, pd.Timestamp | None]] = {}
+        for kind in schema.KINDS.values():
+            if not kind.coverage_column or kind.id == "units":
+                continue
+            df = base[kind.id]
+            self.earliest[kind.id] = per = {WHOLE: _earliest_of(df, kind.coverage_column, kind.id)}
+            if self.by and len(df):
+                keys = _group_series(df, self.by)
+                for g, part in df.groupby(keys, sort=False):
+                    per[str(g)] = _earliest_of(part, kind.coverage_column, kind.id)
+
+    def _start(self, led: str, group: str) -> pd.Timestamp | None:
+        per = self.earliest.get(led, {})
+        e = per.get(group if self.by and group != WHOLE else WHOLE)
+        declared = self.started.get(led)
+        if declared is not None and (e is None or declared < e):
+            return declared
+        return e
+
+    def reason(self, ind: Indicator, window: Period, name: str, group: str = WHOLE) -> str:
+        """"" when every ledger of `ind` covers `window` for `group`; else why not, in Chinese."""
+        first_month_end = pd.Timestamp(window.start) + pd.offsets.MonthEnd(0)
+        words = COMPARISON_WORDS.get(name, "对比期")
+        span = f"{words}（{window.start.isoformat()}至{window.end.isoformat()}）"
+        for led in ind.ledgers:
+            if led not in self.earliest:
+                continue
+            e = self._start(led, group)
+            ledger = schema.KINDS[led].name
+            if e is None:
+                return f"{ledger}没有带日期的记录，无法判断是否覆盖{span}"
+            if e > first_month_end:
+                return (f"{ledger}最早的记录在{e:%Y-%m-%d}，晚于{span}的第一个月，台帐未覆盖{words}；"
+                        f"如台帐更早已建立，可在 jindu.toml 的 {STARTED_KEY} 写明开始记录的日期")
+        return ""
+
+    def any_covered(self, indicators: list[Indicator], window: Period) -> bool:
+        groups = {WHOLE} | {g for per in self.earliest.values() for g in per}
+        return any(not self.reason(i, window, "", g) for i in indicators for g in groups)
+
+
+def _earliest_of(df: pd.DataFrame, col: str, led: str) -> pd.Timestamp | None:
+    s = df[col].dropna()
+    if len(s):
+        return s.min()
+    if led == "persons" and len(df):
+        return pd.Timestamp.min  # a registry without dates: a stock as recorded, always comparable
+    return None
 
 
 def missing_ledgers(ind: Indicator, present) -> tuple[str, ...]:
@@ -647,16 +699,6 @@ def missing_columns(ind: Indicator, ledgers: LedgerSet) -> tuple[tuple[str, str]
     present = ledgers.kinds_present
     return tuple((k, c) for k, c in ind.columns
                  if k in present and (k, c) not in derived.FILLED and not ledgers.has_column(k, c))
-
-
-def _earliest(base: dict[str, pd.DataFrame]) -> dict[str, pd.Timestamp | None]:
-    out = {}
-    for led, col in ((k.id, k.coverage_column) for k in schema.KINDS.values() if k.coverage_column):
-        s = base[led][col].dropna()
-        out[led] = s.min() if len(s) else None
-    if out["persons"] is None and len(base["persons"]):
-        out["persons"] = pd.Timestamp.min  # a registry without dates: a stock as recorded, always comparable
-    return out
 
 
 def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | None = None,
@@ -674,24 +716,24 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
     levels = [None] + ([by] if by else [])
     # The main window and the comparison windows (环比, 同比; for a whole year they coincide) in one pass.
     periods = [period]
-    wanted: list[tuple[str, Period, set]] = []
     others = [("previous", period.previous()), ("yoy", period.year_earlier())] if compare else []
     base_window = baseline_window(period, baseline)
     if base_window is not None:
         others.append(("baseline", base_window))
-    if others:
-        earliest = _earliest(base)
-        for name, w in others:
-            todo = {i.id for i in indicators if _covered(i, w, earliest)}
-            if todo:
-                if w not in periods:
-                    periods.append(w)
-                wanted.append((name, w, todo))
+    # Coverage by evidence (Coverage): a township's comparison is judged on its own rows, in compute as in
+    # compute --by 所属镇街 and batch; a window none covers is not computed.
+    coverage = Coverage(base, getattr(ledgers, "started", None) or {}, by) if others else None
+    wanted: list[tuple[str, Period]] = []
+    for name, w in others:
+        wanted.append((name, w))
+        if w not in periods and coverage.any_covered(indicators, w):
+            periods.append(w)
     win = Windows(ledgers, base, periods, unit)
     per_level = {lvl: win.aggregate(measures, lvl) for lvl in levels}
     aggs = {lvl: per_level[lvl][0] for lvl in levels}
-    windows = {name: (w, todo, {lvl: per_level[lvl][periods.index(w)] for lvl in levels})
-               for name, w, todo in wanted}
+    windows = {name: (w, coverage, {lvl: per_level[lvl][periods.index(w)] if w in periods else None
+                                    for lvl in levels})
+               for name, w in wanted}
     groups: list[str] = []
     if by:
         seen = set()
@@ -717,7 +759,7 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
             for ind in indicators:
                 name = unit if g == WHOLE else g
                 gone, cols = absent[ind.id]
-                rows.append(_missing_row(ind, name, gone, cols) if gone or cols else
+                rows.append(_missing_row(ind, name, gone, cols, tuple(windows)) if gone or cols else
                             _row(ind, aggs[lvl], g, name, period, windows, lvl))
     whole = len(indicators)
     return ComputeResult(period=period, unit=unit, by=by, rows=rows, whole_rows=whole, groups=groups,
@@ -747,15 +789,16 @@ def exact_values(ledgers: LedgerSet, catalog: Catalog, periods: list[Period], *,
 
 
 def _missing_row(ind: Indicator, unit_name: str, gone: tuple[str, ...],
-                 columns: tuple[tuple[str, str], ...] = ()) -> MetricRow:
+                 columns: tuple[tuple[str, str], ...] = (), compared: tuple[str, ...] = ()) -> MetricRow:
     """An indicator whose ledger, or a column it reads, is absent: no value, no target judgement, no comparison
     (missing, not 0). A missing ledger is said first: it lacks every column."""
     if gone:
         columns = ()
+    reason = missing_reason(gone) if gone else missing_column_reason(columns)
     return MetricRow(unit=unit_name, metric=ind.id, name=ind.name, area=ind.area, kind=ind.kind, numerator=None,
                      denominator=None, exact=None, display=MISSING if gone else NO_COLUMN,
-                     reason=missing_reason(gone) if gone else missing_column_reason(columns), target=ind.target,
-                     unit_label=ind.unit_label, missing=gone, missing_columns=columns)
+                     reason=reason, target=ind.target, unit_label=ind.unit_label, missing=gone,
+                     missing_columns=columns, comparison_notes={n: reason for n in compared})
 
 
 @dataclass(frozen=True)
@@ -817,10 +860,15 @@ def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, 
     if ind.target_spec is not None and applies and v.exact is not None:
         met = ind.target_spec.met(v.exact)
     gap = _gap(ind, v) if applies else None
-    cmp = {}
+    cmp, notes = {}, {}
     for name in ("previous", "yoy", "baseline"):
-        if name in windows and ind.id in windows[name][1]:
-            w, _, waggs = windows[name]
+        if name not in windows:
+            continue
+        w, coverage, waggs = windows[name]
+        why = coverage.reason(ind, w, name, group if lvl == "所属镇街" else WHOLE)
+        if why:
+            notes[name] = why
+        else:
             cmp[name] = _comparison(ind, v, _value(ind, waggs[lvl], group), w, relative=name != "previous")
     extra = {label: _num(agg[m.key()].get(group, _ZERO)) for label, m in ind.extra}
     if ind.target_spec is not None and not applies:
@@ -831,6 +879,7 @@ def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, 
         exact=v.exact, display=_display(ind, v.exact), reason=_reason(ind, v, {}),
         target=ind.target, met=met, gap=gap, unit_label=ind.unit_label,
         previous=cmp.get("previous"), yoy=cmp.get("yoy"), baseline=cmp.get("baseline"), extra=extra,
+        comparison_notes=notes,
     )
 
 

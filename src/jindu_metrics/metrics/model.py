@@ -45,6 +45,8 @@ class MetricRow:
     missing: tuple[str, ...] = ()
     # (ledger kind, column) the figure reads that its (given) ledger lacks: then it has no value (display 无此列).
     missing_columns: tuple[tuple[str, str], ...] = ()
+    # why a comparison asked for is absent ({"yoy": "查处台帐最早的记录在…"}); empty when each is given
+    comparison_notes: dict = field(default_factory=dict)
 
     @property
     def absent(self) -> bool:
@@ -69,8 +71,11 @@ class MetricRow:
             "unit": self.unit, "metric": self.metric, "name": self.name,
             "numerator": self.numerator, "denominator": self.denominator,
             "value": self.value, "display": self.display, "target": self.target,
-            "met": self.met, "gap": self.gap, "previous": cmp(self.previous), "yoy": cmp(self.yoy),
-            **({"baseline": cmp(self.baseline)} if baseline else {}),
+            "met": self.met, "gap": self.gap, "previous": cmp(self.previous),
+            "previous_reason": self.comparison_notes.get("previous"),
+            "yoy": cmp(self.yoy), "yoy_reason": self.comparison_notes.get("yoy"),
+            **({"baseline": cmp(self.baseline), "baseline_reason": self.comparison_notes.get("baseline")}
+               if baseline else {}),
             "missing_ledger": ",".join(self.missing) or None,
             "missing_column": ",".join(c for _, c in self.missing_columns) or None, "reason": self.reason or None,
         }

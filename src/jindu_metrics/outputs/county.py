@@ -99,26 +99,31 @@ def build_workbook(data: dict, rest: Callable[[], dict] | None = None) -> bytes:
           "“无此列”为台帐缺少该指标所需的列，都不参与排名。红色底纹：未达到目标。")
     left_out = {r["metric"]: r["excluded_units"] for r in data["rows"] if r.get("excluded_units")}
     head = fmt(**HEAD, **CENTER)
+    base_year = data.get("baseline_year")  # --baseline: a third column per indicator, the base year's figure
+    step = 3 if base_year else 2
     for r in (2, 3):
         ws.write_blank(r, 0, None, head)
     put(ws, 2, 0, "镇街", head)
     for j, ind in enumerate(indicators):
-        c = 1 + 2 * j
-        ws.merge_range(2, c, 2, c + 1, _text(ind["name"]), head)
+        c = 1 + step * j
+        ws.merge_range(2, c, 2, c + step - 1, _text(ind["name"]), head)
         target = f"目标{ind['target']}" if ind.get("target") else ""
         put(ws, 3, c, target or "数值", head)
         put(ws, 3, c + 1, "排名", head)
+        if base_year:
+            put(ws, 3, c + 2, f"{base_year}年同期", head)
     for i, unit in enumerate([*units, total_unit]):
         r = 4 + i
         is_total = unit == total_unit and i == len(units)
         put(ws, r, 0, unit, fmt(bold=True, bg_color=TOTAL) if is_total else None)
         for j, ind in enumerate(indicators):
-            c = 1 + 2 * j
+            c = 1 + step * j
             row = rows.get((unit, ind["id"]))
             if row is None:
                 continue
             value = sheet_number(row.get("exact", row.get("value")), ind["format"], ind["decimals"])
-            props = {"num_format": sheet_number_format(ind["format"], ind["decimals"]), "align": "right"}
+            number = sheet_number_format(ind["format"], ind["decimals"])
+            props = {"num_format": number, "align": "right"}
             if row.get("met") is False:
                 props["bg_color"] = UNMET
             elif is_total:
@@ -128,14 +133,24 @@ def build_workbook(data: dict, rest: Callable[[], dict] | None = None) -> bytes:
                 if row.get("missing") else "—", fmt(**props))
             if not is_total and row.get("rank") is not None:
                 put(ws, r, c + 1, row["rank"], fmt(align="center"))
+            if base_year:
+                then = sheet_number(row.get("baseline"), ind["format"], ind["decimals"])
+                # no base-year figure: 台帐未覆盖 (the reason is in summary.json's baseline_reason), 无台帐…
+                put(ws, r, c + 2, then if then is not None else (row.get("missing_display") if row.get("missing")
+                                                                 else "未覆盖" if row.get("baseline_reason") else "—"),
+                    fmt(num_format=number, align="right"))
     names = {ind["id"]: ind["name"] for ind in indicators}
     for k, (mid, towns) in enumerate(sorted(left_out.items(), key=lambda kv: list(names).index(kv[0]))):
         put(ws, 6 + len(units) + k, 0, f"注：{names.get(mid, mid)}的{total_unit}合计不含"
                                         f"{'、'.join(towns)}（未提供所需台帐或缺少所需的列）。")
+    if base_year:
+        put(ws, 7 + len(units) + len(left_out), 0,
+            f"注：“{base_year}年同期”为{base_year}年同一统计期的数值；“未覆盖”为台帐最早的记录晚于该期的第一个月"
+            "（可在 jindu.toml 的 [workspace.started] 写明台帐开始记录的日期），原因见 summary.json 的 baseline_reason。")
     ws.freeze_panes(4, 1)
     ws.set_column(0, 0, 14)
-    for c in range(1, 1 + 2 * len(indicators)):
-        ws.set_column(c, c, 11 if c % 2 == 1 else 6)
+    for c in range(1, 1 + step * len(indicators)):
+        ws.set_column(c, c, 11 if (c - 1) % step == 0 else 6 if (c - 1) % step == 1 else 10)
 
     # ---- 考评得分
     ws = sheets[SHEETS[1]]

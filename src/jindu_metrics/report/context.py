@@ -39,9 +39,9 @@ _KNOWN: tuple[str, ...] | None = None
 class Comparison:
     """A 同比/环比/base-year figure; falsy (and every field "—") when the data do not cover the earlier window."""
 
-    __slots__ = ("change", "change_display", "denominator", "display", "end", "numerator", "start", "value")
+    __slots__ = ("change", "change_display", "denominator", "display", "end", "numerator", "reason", "start", "value")
 
-    def __init__(self, c=None):
+    def __init__(self, c=None, reason: str = ""):
         self.start = getattr(c, "start", None)
         self.end = getattr(c, "end", None)
         self.value = getattr(c, "value", None)
@@ -50,6 +50,7 @@ class Comparison:
         self.denominator = getattr(c, "denominator", None)
         self.change = getattr(c, "change", None)
         self.change_display = getattr(c, "change_display", None) or DASH
+        self.reason = reason or ""  # why there is no figure (台帐未覆盖…), "" when there is one
 
     def __bool__(self) -> bool:
         return self.value is not None
@@ -120,9 +121,10 @@ class Indicator:
             "lower" if (self.target or "").startswith(("≤", "<=")) else "higher")
         self.met = getattr(row, "met", None)
         self.gap = getattr(row, "gap", None)
-        self.previous = Comparison(getattr(row, "previous", None))
-        self.yoy = Comparison(getattr(row, "yoy", None))
-        self.baseline = Comparison(getattr(row, "baseline", None))  # only with --baseline
+        notes = getattr(row, "comparison_notes", None) or {}
+        self.previous = Comparison(getattr(row, "previous", None), notes.get("previous"))
+        self.yoy = Comparison(getattr(row, "yoy", None), notes.get("yoy"))
+        self.baseline = Comparison(getattr(row, "baseline", None), notes.get("baseline"))  # only with --baseline
         self.extra = dict(getattr(row, "extra", None) or {})
         # ledger kind ids whose absence leaves the figure without a value ([] when it has one); the
         # templates leave such a figure out or mark it with missing_text, never print it as 0
@@ -202,6 +204,15 @@ def period_context(period) -> dict:
         "months_label": period.months_label, "year": end.year, "end_month": end.month,
         "end_text": f"{end.month}月底" if month_end else f"{end.month}月{end.day}日",
     }
+
+
+def _county_baseline(result):
+    year = getattr(result, "baseline", None)
+    if year is None:
+        return None
+    from ..metrics.engine import baseline_window
+
+    return baseline_window(result.window, year)
 
 
 def _baseline_context(window) -> dict | None:
@@ -385,6 +396,8 @@ def county_context(result, catalog, *, workspace=None, date: Date | None = None)
         "date": cn_date(report_date), "date_iso": report_date.isoformat(),
         "towns": towns, "m": m, "indicators": list(m.values()), "rankings": rankings, "ranked": ranked,
         "problems": problems, "scores": scores, "score_rule": score_rule,
+        # --baseline: the base-year window (m.X.baseline compares the county total with it), or None
+        "baseline": _baseline_context(_county_baseline(result)),
         "missing_text": missing_reason({k for x in m.values() for k in x.missing}),
         "partial": [{"towns": list(t), "names": n} for t, n in partial.items()],
         "failed": [{"file": u["file"], "error": u["error"]} for u in result.units if u["status"] == "failed"],
