@@ -169,14 +169,16 @@ def render_table(result, catalog, default_used: bool, out) -> None:
                       tuple(_cmp_text(getattr(r, n), r.comparison_notes.get(n, "")) for n in compared)),
                 )
                 where = f"{result.unit if unit is None else unit}，" if result.by else ""
-                # why a comparison is absent, once per distinct reason (a township's own, with --by 所属镇街)
+                # why a comparison is absent (a township's own, with --by 所属镇街), and what one rests on:
+                # once per distinct text
                 own = f"（{unit}）" if unit is not None and result.by == "所属镇街" else ""
                 if not r.absent:
                     for n in compared:
-                        why = r.comparison_notes.get(n)
-                        note_ = f"{label[n]}“未覆盖”{own}：{why}。" if why else ""
-                        if note_ and note_ not in footnotes:
-                            footnotes.append(note_)
+                        why, c = r.comparison_notes.get(n), getattr(r, n)
+                        for note_ in (f"{label[n]}“未覆盖”{own}：{why}。" if why else "",
+                                      f"{'、'.join(label.values())}中{c.note}。" if c is not None and c.note else ""):
+                            if note_ and note_ not in footnotes:
+                                footnotes.append(note_)
                 for k, v in r.extra.items():
                     if k == "目标说明":
                         note_ = f"{r.name}：{v}。"

@@ -622,7 +622,13 @@ def _comparison(ind: Indicator, now: _Value, then: _Value | None, window: Period
                       value=None if then.exact is None else float(then.exact),
                       display=_display(ind, then.exact), numerator=_num(then.num),
                       denominator=_num(then.den) if ind.kind == "ratio" else None,
-                      change=change, change_display=words)
+                      change=change, change_display=words,
+                      note=STATUS_NOTE if ("persons", "人员状态") in ind.columns else "")
+
+
+# The registry holds each person's status today, not when it changed: an earlier window's stock reads it too.
+STATUS_NOTE = ("以往统计期的人数按台帐现在的人员状态计（台帐没有状态变更的日期：现已死亡、注销、出境或在所的人员，"
+               "在以往统计期也按现在的状态计）")
 
 
 COMPARISON_WORDS = {"previous": "环比", "yoy": "同比", "baseline": "基准年同期"}

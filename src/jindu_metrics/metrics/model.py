@@ -19,6 +19,7 @@ class Comparison:
     denominator: int | float | None = None
     change: float | None = None  # value now minus value then (ratio points as a fraction, or a count)
     change_display: str = ""  # 上升2.3个百分点 / 减少5人 / 持平; 同比 and base year of counts: 减少43人，下降46.7%
+    note: str = ""  # what the earlier figure rests on (e.g. today's 人员状态: STATUS_NOTE)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class MetricRow:
                 return None
             return {"start": c.start, "end": c.end, "value": c.value, "display": c.display,
                     "numerator": c.numerator, "denominator": c.denominator, "change": c.change,
-                    "change_display": c.change_display}
+                    "change_display": c.change_display, "note": c.note or None}
 
         return {
             "unit": self.unit, "metric": self.metric, "name": self.name,

@@ -39,7 +39,8 @@ _KNOWN: tuple[str, ...] | None = None
 class Comparison:
     """A 同比/环比/base-year figure; falsy (and every field "—") when the data do not cover the earlier window."""
 
-    __slots__ = ("change", "change_display", "denominator", "display", "end", "numerator", "reason", "start", "value")
+    __slots__ = ("change", "change_display", "denominator", "display", "end", "note", "numerator", "reason", "start",
+                 "value")
 
     def __init__(self, c=None, reason: str = ""):
         self.start = getattr(c, "start", None)
@@ -51,6 +52,7 @@ class Comparison:
         self.change = getattr(c, "change", None)
         self.change_display = getattr(c, "change_display", None) or DASH
         self.reason = reason or ""  # why there is no figure (台帐未覆盖…), "" when there is one
+        self.note = getattr(c, "note", "") or ""  # what the earlier figure rests on (today's 人员状态…)
 
     def __bool__(self) -> bool:
         return self.value is not None
