@@ -8,7 +8,9 @@ and batch; --baseline reaches summary.json and 汇总.xlsx.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -100,6 +102,12 @@ def test_every_output_says_why(files, tmp_path):
     assert line.count("未覆盖") == 3, line
     assert "注：同比“未覆盖”：查处台帐最早的记录在2017-06" in out
     assert "注：较2016年“未覆盖”：查处台帐最早的记录在2017-06" in out
+
+    code, out, err = run_cli(["compute", "-p", PERIOD, "--baseline", "2016", "-f", "csv", files[LATE]])
+    recs = {r["指标代码"]: r for r in csv.DictReader(io.StringIO(out.lstrip("\ufeff")))}
+    assert recs["seizures"]["同比"] == "" and recs["seizures"]["较2016年"] == ""
+    assert "同比无数值：查处台帐最早的记录在2017-06" in recs["seizures"]["说明"]
+    assert "基准年无数值：" in recs["seizures"]["说明"] and recs["registered"]["说明"] == ""
 
 
 def test_the_workspace_declares_when_a_ledger_was_started(files, tmp_path, monkeypatch):

@@ -53,6 +53,17 @@ def compute_headers(result) -> tuple[str, ...]:
     return (*COMPUTE_HEADERS[:-1], f"较{y}年", f"较{y}年变化", COMPUTE_HEADERS[-1])
 
 
+_COMPARED = (("previous", "环比"), ("yoy", "同比"), ("baseline", "基准年"))
+
+
+def _why(r) -> str:
+    """说明: why the value is absent, else why a comparison asked for is absent (its cells are empty then)."""
+    if r.reason or r.absent:
+        return r.reason
+    notes = getattr(r, "comparison_notes", None) or {}
+    return "；".join(f"{word}无数值：{notes[n]}" for n, word in _COMPARED if notes.get(n))
+
+
 def compute_records(result) -> list[list]:
     """One list per MetricRow, in compute_headers(result) order (numbers stay numbers)."""
     label = result.period.label
@@ -65,7 +76,7 @@ def compute_records(result) -> list[list]:
             r.target or "", _met_text(r.met), r.gap,
             r.previous.display if r.previous else "", r.previous.change_display if r.previous else "",
             r.yoy.display if r.yoy else "", r.yoy.change_display if r.yoy else "", *b,
-            r.reason,  # why there is no value: 分母为0：… / 未提供帮教管控台帐 (empty cells then, never 0)
+            _why(r),  # why there is no value: 分母为0：… / 未提供帮教管控台帐 (empty cells then, never 0)
         ])
     return out
 
