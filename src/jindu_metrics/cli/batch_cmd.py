@@ -77,6 +77,15 @@ def batch(
         for k in r.missing if r.unit != result.total_unit else ():
             lacking.setdefault(k, set()).add(r.unit)
     missing_line([k for k in KINDS if k in lacking], {k: sorted(u) for k, u in lacking.items()})
+    no_column: dict[tuple[str, str], set[str]] = {}  # (ledger, column) -> townships whose ledger lacks it
+    for r in result.rows:
+        for kc in r.missing_columns if r.unit != result.total_unit else ():
+            no_column.setdefault(kc, set()).add(r.unit)
+    if no_column:
+        from ..metrics.display import missing_column_reason
+
+        said = "；".join(f"{missing_column_reason([kc])}（{'、'.join(sorted(u))}）" for kc, u in no_column.items())
+        err(f"{said}。相关指标显示“无此列”，不按0计，不参与排名和打分。")
     raise typer.Exit(max(result.exit_code, strict_code(result.rows, strict, "项（镇街或全县×指标）")))
 
 
