@@ -644,6 +644,7 @@ class Coverage:
     def __init__(self, base: dict[str, pd.DataFrame], started: dict, by: str | None):
         self.started = {k: pd.Timestamp(v) for k, v in started.items()}
         self.by = by if by == "所属镇街" else None
+        self._said: dict[tuple, str] = {}
         self.earliest: dict[str, dict[str, pd.Timestamp | None]] = {}
         for kind in schema.KINDS.values():
             if not kind.coverage_column or kind.id == "units":
@@ -664,7 +665,14 @@ class Coverage:
         return e
 
     def reason(self, ind: Indicator, window: Period, name: str, group: str = WHOLE) -> str:
-        """"" when every ledger of `ind` covers `window` for `group`; else why not, in Chinese."""
+        """"" when every ledger of `ind` covers `window` for `group`; else why not, in Chinese (asked once per
+        row and window: kept per ledger set, window and group, as a county's villages are many)."""
+        key = (ind.ledgers, window, name, group if self.by else WHOLE)
+        if key not in self._said:
+            self._said[key] = self._reason(ind, window, name, key[3])
+        return self._said[key]
+
+    def _reason(self, ind: Indicator, window: Period, name: str, group: str) -> str:
         first_month_end = pd.Timestamp(window.start) + pd.offsets.MonthEnd(0)
         words = COMPARISON_WORDS.get(name, "对比期")
         span = f"{words}（{window.start.isoformat()}至{window.end.isoformat()}）"
