@@ -179,6 +179,6 @@ def test_batch_names_the_townships_lacking_a_column(town, tmp_path):
     folder.mkdir()
     write_canonical(samples.county_records(1, 60, seed=3), folder / "一镇.xlsx")
     (folder / town.name).write_bytes(town.read_bytes())
-    code, out, err = run_cli(["batch", folder, "--period", PERIOD, "--out", tmp_path / "out", "--jobs", "1"])
+    code, _, err = run_cli(["batch", folder, "--period", PERIOD, "--out", tmp_path / "out", "--jobs", "1"])
     assert code in (0, 1), err
     assert "吸毒人员登记台帐没有「已见面」列（新青镇）" in err and "无此列" in err

@@ -126,7 +126,7 @@ def test_every_format_of_compute_leaves_missing_figures_empty(jindu, seizures_on
     period = ["--period", "2018-01..2018-10"]
     code, out, err = jindu(["compute", seizures_only, *period, "--format", "json"])
     assert code == 0
-    assert "未找到的台帐：吸毒人员登记台帐；社区戒毒社区康复台帐；帮教管控台帐；禁毒宣传台帐；单位信息" in err
+    assert "未找到的台帐：吸毒人员登记台帐、社区戒毒社区康复台帐、帮教管控台帐、禁毒宣传台帐、单位信息" in err
     rows = {r["metric"]: r for r in json.loads(out)["rows"]}
     assert set(rows) == set(OTHERS) | set(OWN)
     for mid, ind in OTHERS.items():
