@@ -113,11 +113,49 @@ def _unfilled_line(rows, by: str, whole: str) -> str:
 
 
 def render_table(result, catalog, default_used: bool, out) -> None:
-    """The indicators as one table per unit and area, laid out for `out` (a terminal.Out)."""
+    """The indicators as one table per unit and area, laid out for `out` (a terminal.Out): the window lines,
+    each unit's tables, the legend and the notes (each distinct note once)."""
     from ..metrics.catalog import AREAS
     from ..metrics.engine import UNFILLED
-    from ..periods import comparisons_note, cumulative_hint, window_note
     from .tables import COMPARE, TEXT, Column, Table, print_tables
+
+    _window_lines(result, default_used, out)
+    inds = {i.id: i for i in catalog.indicators}
+    base = result.baseline
+    label = {"previous": "环比", "yoy": "同比", **({"baseline": f"较{base.start.year}年"} if base else {})}
+    columns = [Column("指标", "left", TEXT)] + [Column(h, "right") for h in ("分子", "分母", "数值", "目标", "达标", "差距")] \
+        + [Column(h, "right", COMPARE) for h in label.values()]
+    footnotes: list[str] = []
+    grouped = result.by_unit()
+    for unit in [None, *result.groups]:
+        rows = result.for_unit(None) if unit is None else grouped.get(unit, [])
+        if not rows:
+            continue
+        out.print()
+        if unit == UNFILLED:  # rows with an empty unit cell: one labelled line, not a pseudo-unit's table
+            out.print(_unfilled_line(rows, result.by, result.unit))
+            continue
+        out.print(f"单位：{result.unit if unit is None else unit}", style="bold")
+        tables = []
+        for area in AREAS:
+            area_rows = [r for r in rows if r.area == area]
+            if area_rows:
+                tables.append(Table(columns, title=area))
+            for r in area_rows:
+                tables[-1].add_row(*_row_cells(r, inds.get(r.metric), label))
+                for n in _row_notes(r, unit, result, label):
+                    if n not in footnotes:  # each distinct note once
+                        footnotes.append(n)
+        print_tables(tables, out)  # one layout for all areas of the unit
+    _legend(result, out)
+    for f in footnotes:
+        out.print(f"注：{f}")
+    out.flush()
+
+
+def _window_lines(result, default_used: bool, out) -> None:
+    """The window in words, what it is compared with, and (one month) where the bulletin's figures are."""
+    from ..periods import comparisons_note, cumulative_hint, window_note
 
     p = result.period
     note = "（未指定 --period，默认为当年1月至数据最新月份）" if default_used else ""
@@ -126,69 +164,46 @@ def render_table(result, catalog, default_used: bool, out) -> None:
     hint = cumulative_hint(p, "jindu compute …")
     if hint:
         out.print(hint)
-    inds = {i.id: i for i in catalog.indicators}
-    units = [None] + list(result.groups)
-    footnotes: list[str] = []
+
+
+def _row_cells(r, ind, label: dict) -> tuple:
+    """One indicator's cells: name (with its unit word, * when its definition is pending), numerator,
+    denominator, value, target, met, gap, then one cell per comparison."""
+    name = r.name + (f"（{r.unit_label}）" if r.kind != "ratio" and r.unit_label else "")
+    if ind is not None and ind.pending:
+        name += " *"
+    gap_unit = "人" if ind is not None and ind.numerator.agg == "persons" else ""
+    compared = ("",) * len(label) if r.absent else \
+        tuple(_cmp_text(getattr(r, n), r.comparison_notes.get(n, "")) for n in label)
+    return (name, "" if r.numerator is None else str(r.numerator) if r.kind == "ratio" else "",
+            "" if r.denominator is None else str(r.denominator),
+            r.display, r.target or "", {True: "是", False: "否", None: ""}[r.met],
+            "" if r.gap is None else f"还差{r.gap}{gap_unit}", *compared)
+
+
+def _row_notes(r, unit, result, label: dict) -> list[str]:
+    """The notes a row brings: why a comparison is absent (a township's own, with --by 所属镇街), what one rests
+    on, and the persons left out of it (报到期内, 本期待检), naming the unit and window."""
+    notes = []
+    own = f"（{unit}）" if unit is not None and result.by == "所属镇街" else ""
+    if not r.absent:
+        for n, name in label.items():
+            why, c = r.comparison_notes.get(n), getattr(r, n)
+            if why:
+                notes.append(f"{name}“未覆盖”{own}：{why}。")
+            if c is not None and c.note:
+                notes.append(f"{'、'.join(label.values())}中{c.note}。")
+    where = f"{result.unit if unit is None else unit}，" if result.by else ""
+    for k, v in r.extra.items():
+        if k == "目标说明":
+            notes.append(f"{r.name}：{v}。")
+        elif v:
+            notes.append(f"{r.name}（{where}{result.period.label}）：另有{k} {v} 人未计入。")
+    return notes
+
+
+def _legend(result, out) -> None:
     base = result.baseline
-    compare = ("环比", "同比") + ((f"较{base.start.year}年",) if base is not None else ())
-    compared = ("previous", "yoy", "baseline")[: len(compare)]
-    label = dict(zip(compared, compare))
-    columns = [Column("指标", "left", TEXT)] + [Column(h, "right") for h in ("分子", "分母", "数值", "目标", "达标", "差距")] \
-        + [Column(h, "right", COMPARE) for h in compare]
-    grouped = result.by_unit()
-    for unit in units:
-        rows = result.for_unit(None) if unit is None else grouped.get(unit, [])
-        if not rows:
-            continue
-        if unit == UNFILLED:  # rows with an empty unit cell: one labelled line, not a pseudo-unit's table
-            out.print()
-            out.print(_unfilled_line(rows, result.by, result.unit))
-            continue
-        out.print()
-        out.print(f"单位：{result.unit if unit is None else unit}", style="bold")
-        tables = []
-        for area in AREAS:
-            area_rows = [r for r in rows if r.area == area]
-            if not area_rows:
-                continue
-            t = Table(columns, title=area)
-            tables.append(t)
-            for r in area_rows:
-                ind = inds.get(r.metric)
-                name = r.name + (f"（{r.unit_label}）" if r.kind != "ratio" and r.unit_label else "")
-                if ind is not None and ind.pending:
-                    name += " *"
-                gap_unit = "人" if ind is not None and ind.numerator.agg == "persons" else ""
-                t.add_row(
-                    name,
-                    "" if r.numerator is None else str(r.numerator) if r.kind == "ratio" else "",
-                    "" if r.denominator is None else str(r.denominator),
-                    r.display, r.target or "", {True: "是", False: "否", None: ""}[r.met],
-                    "" if r.gap is None else f"还差{r.gap}{gap_unit}",
-                    *(("",) * len(compare) if r.absent else
-                      tuple(_cmp_text(getattr(r, n), r.comparison_notes.get(n, "")) for n in compared)),
-                )
-                where = f"{result.unit if unit is None else unit}，" if result.by else ""
-                # why a comparison is absent (a township's own, with --by 所属镇街), and what one rests on:
-                # once per distinct text
-                own = f"（{unit}）" if unit is not None and result.by == "所属镇街" else ""
-                if not r.absent:
-                    for n in compared:
-                        why, c = r.comparison_notes.get(n), getattr(r, n)
-                        for note_ in (f"{label[n]}“未覆盖”{own}：{why}。" if why else "",
-                                      f"{'、'.join(label.values())}中{c.note}。" if c is not None and c.note else ""):
-                            if note_ and note_ not in footnotes:
-                                footnotes.append(note_)
-                for k, v in r.extra.items():
-                    if k == "目标说明":
-                        note_ = f"{r.name}：{v}。"
-                    elif v:
-                        note_ = f"{r.name}（{where}{result.period.label}）：另有{k} {v} 人未计入。"
-                    else:
-                        continue
-                    if note_ not in footnotes:
-                        footnotes.append(note_)
-        print_tables(tables, out)  # one layout for all areas of the unit
     out.print()
     out.print("注：* 口径待确认（jindu explain 指标 查看口径与明细）；“—”表示分母为0，无法计算；"
               "“未覆盖”表示台帐最早的记录晚于对比期的第一个月（原因见下）；↑↓ 为与对比期相比的变化。"
@@ -197,9 +212,6 @@ def render_table(result, catalog, default_used: bool, out) -> None:
     if base is not None:
         out.print(f"注：较{base.start.year}年：与{base.start.year}年同期（{base.start.isoformat()} 至 "
                   f"{base.end.isoformat()}）相比；人数同时给出增减幅度，比率以个百分点计。")
-    for f in footnotes:
-        out.print(f"注：{f}")
-    out.flush()
 
 
 @app.command("compute", cls=chinese.Command)
