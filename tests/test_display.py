@@ -98,7 +98,7 @@ def test_compute_xlsx_and_county_workbook_share_the_permyriad_cell(tmp_path):
     cat = load_catalog()
     res = compute(load_ledgers([root / "sample_ledgers"]), cat, parse_period("2018"), metrics=["new_per_10k"])
     ws = load_workbook(io.BytesIO(export.compute_xlsx(res, cat))).active
-    cell = ws.cell(2, export.COMPUTE_HEADERS.index("数值") + 1)
+    cell = ws.cell(3, export.COMPUTE_HEADERS.index("数值") + 1)  # row 1: the window, row 2: the header
     ind = cat.get("new_per_10k")
     assert cell.number_format == '0.00"‱"'
     assert abs(cell.value - float(res.rows[0].exact * 10000)) < 1e-9

@@ -120,9 +120,9 @@ def test_compute_xlsx_and_csv_by_village(jindu, evil, tmp_path):
 
     assert assert_xlsx_safe(xlsx.read_bytes(), "compute xlsx") > 0
     ws = load_workbook(xlsx).active
-    units = [c.value for c in ws["B"][1:]]
+    units = [c.value for c in ws["B"][2:]]  # row 1: the window, row 2: the header
     assert _has_payload_text(units, PAYLOADS) == set(SURVIVING)  # every payload reached the output, escaped
-    numbers = [c for c in ws["E"][1:] + ws["F"][1:] if c.value is not None]
+    numbers = [c for c in ws["E"][2:] + ws["F"][2:] if c.value is not None]
     assert numbers and all(c.data_type == "n" and not isinstance(c.value, str) for c in numbers)
 
     rows = assert_csv_safe(csv_.read_bytes(), "compute csv")

@@ -156,8 +156,9 @@ def test_every_format_of_compute_leaves_missing_figures_empty(jindu, seizures_on
     code, _, _ = jindu(["compute", seizures_only, *period, "--format", "xlsx", "--output", xlsx])
     assert code == 0
     ws = openpyxl.load_workbook(xlsx).active
-    head = [c.value for c in ws[1]]
-    for row in ws.iter_rows(min_row=2, values_only=True):
+    assert ws["A1"].value.startswith("乐平镇　统计期：2018年1-10月")  # the window in words first
+    head = [c.value for c in ws[2]]
+    for row in ws.iter_rows(min_row=3, values_only=True):
         r = dict(zip(head, row))
         if r["指标代码"] in OTHERS:
             assert all(r[k] in (None, "") for k in ("分子", "分母", "数值", "差距")), r

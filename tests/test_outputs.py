@@ -413,8 +413,8 @@ def test_compute_xlsx_writes_each_value_format_on_its_own_row(ledger, tmp_path):
     x = tmp_path / "x.xlsx"
     assert run_cli(["compute", "-p", PERIOD, "--by", "所属村居", "-f", "xlsx", "-o", x, ledger])[0] in (0, 1)
     ws = load_workbook(io.BytesIO(x.read_bytes())).active
-    head = [c.value for c in ws[1]]
-    fmt = {r[head.index("指标代码")].value: r[head.index("数值")].number_format for r in ws.iter_rows(min_row=2)}
+    head = [c.value for c in ws[2]]  # row 1 names the window
+    fmt = {r[head.index("指标代码")].value: r[head.index("数值")].number_format for r in ws.iter_rows(min_row=3)}
     assert fmt["seizures"] == "0" and fmt["detention_ratio"].endswith("%"), fmt
 
 
@@ -460,9 +460,9 @@ def test_compute_xlsx_comparison_cells_are_numbers_with_the_indicator_format(led
     assert run_cli([*args[:-1], "-f", "json", "-o", j, args[-1]])[0] in (0, 1)
     rows = {r["metric"]: r for r in json.loads(j.read_text(encoding="utf-8"))["rows"]}
     ws = load_workbook(io.BytesIO(x.read_bytes())).active
-    head = [c.value for c in ws[1]]
+    head = [c.value for c in ws[2]]  # row 1 names the window
     seen = 0
-    for r in ws.iter_rows(min_row=2):
+    for r in ws.iter_rows(min_row=3):
         metric = r[head.index("指标代码")].value
         for col, key in (("环比", "previous"), ("同比", "yoy"), ("较2017年", "baseline")):
             cell, cmp = r[head.index(col)], rows[metric][key]

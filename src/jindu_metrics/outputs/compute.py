@@ -153,7 +153,8 @@ def put_cell(ws, row: int, col: int, value, cell_format=None) -> None:
 
 
 def compute_xlsx(result, catalog=None) -> bytes:
-    """One styled sheet: bold frozen header, widths, the value cell formatted as the indicator (percent...).
+    """One styled sheet: the window in words on row 1, a bold frozen header on row 2, widths, the value cells
+    formatted as the indicator (percent...).
 
     Written by XlsxWriter, cell by typed cell (write_string never turns text into a formula): a county's
     `--by 所属村居` table is 10⁴–10⁵ cells, which openpyxl's cell objects took 2 s to write, XlsxWriter 0.5 s.
@@ -167,18 +168,23 @@ def compute_xlsx(result, catalog=None) -> bytes:
         formats = {i.id: (i.format, i.decimals) for i in catalog.indicators}
     buf = io.BytesIO()
     wb = xlsx_workbook(buf)
+    from ..periods import comparisons_note, window_note
+
     ws = wb.add_worksheet("指标")
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter"})
     headers = compute_headers(result)
+    # row 1 names the window (as every output's first line does), row 2 is the header, data from row 3
+    put_cell(ws, 0, 0, f"{result.unit}　{window_note(result.period)}；{comparisons_note(result.period, result.baseline)}",
+             wb.add_format({"bold": True}))
     for c, h in enumerate(headers):
-        put_cell(ws, 0, c, h, head)
+        put_cell(ws, 1, c, h, head)
     value_col = COMPUTE_HEADERS.index("数值")
     # the comparison windows' values are numbers too (Excel flags numbers stored as text)
     compared = {headers.index(h): name for h, name in (("环比", "previous"), ("同比", "yoy"))}
     if len(headers) > len(COMPUTE_HEADERS):
         compared[len(COMPUTE_HEADERS) - 1] = "baseline"  # 较YYYY年, just before 说明
     cell_formats: dict[str, object] = {}
-    for r, (rec, row) in enumerate(zip(compute_records(result), result.rows), start=1):
+    for r, (rec, row) in enumerate(zip(compute_records(result), result.rows), start=2):
         fmt, dec = formats.get(row.metric, ("percent" if row.kind == "ratio" else "count", 1))
         rec[value_col] = sheet_number(row.exact, fmt, dec, rounded=False)  # exact, on the scale of its format
         for c, name in compared.items():
@@ -193,6 +199,6 @@ def compute_xlsx(result, catalog=None) -> bytes:
     widths = (16, 12, 24, 30, 8, 8, 10, 10, 10, 6, 6, 10, 18, 10, 18) + (10, 18) * (len(headers) > 16) + (30,)
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
-    ws.freeze_panes(1, 0)
+    ws.freeze_panes(2, 0)
     wb.close()
     return deterministic_zip(buf.getvalue())
