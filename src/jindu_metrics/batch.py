@@ -525,6 +525,21 @@ def check_rollup(total_rows, unit_rows) -> list[str]:
     return out
 
 
+def _latest_complete(inputs, out, password):
+    """--period 最近整月 for a county: over every file that reads (each is read once more for this)."""
+    from .ledgers import load_ledgers
+    from .periods import complete_months_to, latest_data_date
+
+    latest = None
+    for f in list_inputs(inputs, Path(out))[0]:
+        try:
+            d = latest_data_date(load_ledgers([f], threads=False, password=password))
+        except JinduError:  # an unreadable file fails in its own turn, with its reason
+            continue
+        latest = d if latest is None or (d is not None and d > latest) else latest
+    return complete_months_to(latest)
+
+
 def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | None = None,
               scoring: str | Path | None = None, template: str | Path | None = None, fmt: str = "txt",
               catalog: str | Path | None = None, workspace=None, total_unit: str | None = None,
@@ -535,12 +550,14 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
     .md or .docx with fmt). `county_template`: the county office's own 全县通报 template (as `template` is the
     townships'). `password`: opens every encrypted workbook (decrypted in the workers' memory only);
     `baseline`: the townships' figures and bulletins also compared with that year's same window."""
-    from .periods import Period, parse_period
+    from .periods import Period, is_latest_complete, parse_period
 
     if fmt not in ("txt", "md", "docx"):
         raise UsageError(f"不支持的通报格式「{fmt}」，可选：txt、md、docx。")
     if period is None:
         raise UsageError("批量处理请用 --period 指定统计期，如 --period 2018-01..2018-10。")
+    if isinstance(period, str) and is_latest_complete(period):
+        period = _latest_complete(inputs, out, password)
     period = period if isinstance(period, Period) else parse_period(str(period))
     if baseline is not None:
         from .metrics.engine import baseline_window

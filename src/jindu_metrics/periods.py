@@ -278,3 +278,35 @@ def after_data_note(period: Period, ledgers: LedgerSet, today: date | None = Non
         return None
     return (f"统计期{period.label}在台帐最新日期（{last.year}年{last.month}月{last.day}日）之后：期内发生的查处、"
             "走访等都为0，存量指标按台帐现状计。请检查 --period 或台帐是否已更新。")
+
+
+# The drag-and-drop launchers of the Windows zip ask for the bulletin's usual window without knowing the data.
+LATEST_COMPLETE = ("最近整月", "latest")
+
+
+def is_latest_complete(text: str | None) -> bool:
+    return (text or "").strip().lower() in LATEST_COMPLETE
+
+
+def latest_complete_period(ledgers: LedgerSet, today: date | None = None) -> Period:
+    """January to the latest month with data that has ended (1至N月): the month in progress is left out."""
+    today = today or date.today()
+    return complete_months_to(latest_data_date(ledgers, today), today)
+
+
+def complete_months_to(d: date | None, today: date | None = None) -> Period:
+    """January to the month of `d` (the latest data), or to the month before when that month is today's."""
+    today = today or date.today()
+    if d is None:
+        raise UsageError("台帐中没有可用的日期，无法确定最近整月，请用 --period 指定（如 2018-01..2018-10）。")
+    y, m = (d.year, d.month) if (d.year, d.month) != (today.year, today.month) else _add_months(d.year, d.month, -1)
+    return Period(date(y, 1, 1), _month_end(y, m))
+
+
+def resolve_period(text: str | None, ledgers: LedgerSet, today: date | None = None) -> Period:
+    """--period as given: a period (parse_period), 最近整月 (latest_complete_period), or absent (default_period)."""
+    if not text:
+        return default_period(ledgers, today)
+    if is_latest_complete(text):
+        return latest_complete_period(ledgers, today)
+    return parse_period(text)

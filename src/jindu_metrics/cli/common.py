@@ -19,7 +19,8 @@ ShowPii = Annotated[bool, typer.Option("--show-pii", help="显示完整姓名和
 Period = Annotated[
     Optional[str],
     typer.Option("--period", "-p", help="统计期：2018-10、2018-01..2018-10、2018-Q3、2018-H1、2018、"
-                 "2018-01-01..2018-12-20；默认为当年1月至数据最新月份。", show_default=False),
+                 "2018-01-01..2018-12-20、最近整月（当年1月至最近一个已结束的有数据月份）；"
+                 "默认为当年1月至数据最新月份。", show_default=False),
 ]
 Catalog = Annotated[Optional[Path], typer.Option("--catalog", help="本单位的指标目录文件（TOML），覆盖或补充默认目录。",
                                                  show_default=False)]

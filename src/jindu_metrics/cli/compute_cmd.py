@@ -50,11 +50,11 @@ def load_and_validate(paths, unit, password=None):
 def _period(text, ledgers):
     """(the window asked for, or the default one; whether it is the default), warning on stderr when the
     window lies after the ledgers' data."""
-    from ..periods import after_data_note, default_period, parse_period
+    from ..periods import after_data_note, resolve_period
 
     if not text:
-        return default_period(ledgers), True
-    period = parse_period(text)
+        return resolve_period(None, ledgers), True
+    period = resolve_period(text, ledgers)  # 最近整月 too
     note = after_data_note(period, ledgers)
     if note:
         common.err(f"警告：{note}")

@@ -52,7 +52,7 @@ def validate_command(
     from ..findings import has_errors
     from ..ledgers import load_ledgers
     from ..outputs.annotate import is_annotated_copy
-    from ..periods import parse_period
+    from ..periods import is_latest_complete, latest_complete_period, parse_period
     from ..validate import validate
     from ..workspace import find_workspace, resolve_inputs
 
@@ -61,11 +61,13 @@ def validate_command(
     if annotate and not inputs and Path(annotate).is_file() and not is_annotated_copy(Path(annotate)):
         raise UsageError(f"「{annotate}」跟在 --annotate 后面，被当作标注副本的文件名，而没有给要校验的台帐；"
                          f"要校验它并把副本写在旁边，请写：jindu validate {annotate} --annotate")
-    as_of = parse_period(period).end if period else None
+    as_of = parse_period(period).end if period and not is_latest_complete(period) else None
     workspace = find_workspace() if not inputs else None
     paths = resolve_inputs(inputs, workspace)
     key = common.password_source(password)
     ledgers = load_ledgers(paths, unit=workspace.unit if workspace else None, password=key)
+    if is_latest_complete(period):
+        as_of = latest_complete_period(ledgers).end
     findings = validate(ledgers, as_of=as_of)
     if annotate is not None:
         write_copies(paths, findings, annotate, key)
