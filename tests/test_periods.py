@@ -4,7 +4,7 @@ import pytest
 
 from jindu_metrics.errors import UsageError
 from jindu_metrics.ledgers.frames import ledger_set
-from jindu_metrics.periods import Period, default_period, parse_period
+from jindu_metrics.periods import Period, default_period, parse_period, resolve_period
 
 
 @pytest.mark.parametrize("text,start,end,label", [
@@ -50,3 +50,20 @@ def test_default_period_is_january_to_latest_month():
     assert (p.start, p.end, p.label) == (date(2018, 1, 1), date(2018, 10, 31), "2018年1-10月")
     with pytest.raises(UsageError):
         default_period(ledger_set())
+
+
+@pytest.mark.parametrize("latest,today,end", [
+    ("2018-10-05", date(2020, 1, 1), date(2018, 10, 31)),   # an old month: complete
+    ("2018-10-05", date(2018, 10, 20), date(2018, 9, 30)),  # today's month: still going, the one before
+    ("2019-01-03", date(2019, 1, 9), date(2018, 12, 31)),   # January in progress: last year's whole year
+    ("2018-10-31", date(2018, 11, 1), date(2018, 10, 31)),
+])
+def test_latest_complete_month(latest, today, end):
+    ls = ledger_set(seizures=[{"查处日期": latest, "公民身份号码": "x"}])
+    p = resolve_period("最近整月", ls, today=today)
+    assert (p.start, p.end) == (date(end.year, 1, 1), end)
+    assert resolve_period(" latest ", ls, today=today) == p
+    assert resolve_period("2018-03", ls, today=today) == parse_period("2018-03")
+    assert resolve_period(None, ls, today=today) == default_period(ls, today=today)
+    with pytest.raises(UsageError, match="最近整月"):
+        resolve_period("最近整月", ledger_set(), today=today)
