@@ -45,13 +45,13 @@ DROP_DIR_PATHS = {"numpy/_core/lib", "numpy/f2py", "pyarrow/src", "pandas/_libs/
 DROP_SUFFIXES = {".pyc", ".pyo", ".pyi", ".pxd", ".pyx", ".pxi", ".h", ".hpp", ".cc", ".cpp", ".c", ".lib",
                  ".cmake", ".typed"}
 DROP_NAMES = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
-# pyarrow's optional engines and their DLLs (Flight RPC, Substrait, Gandiva, CUDA, Parquet, ORC, datasets,
-# Acero, S3 and other remote file systems; 5 MB of the zip): jindu uses arrow arrays, compute and the CSV
-# reader only, whose modules (lib, _compute, _csv) import arrow, arrow_compute and arrow_python alone.
-DROP_PYARROW = re.compile(r"pyarrow/(_flight|_substrait|_gandiva|_cuda|_parquet|_orc|_s3fs|_gcsfs|_hdfs|_azurefs|"
-                          r"_dataset|_acero|_pyarrow_cpp_tests|flight|substrait|orc|cuda|parquet|dataset|acero)"
-                          r"[^/]*(/.*)?$|pyarrow/(arrow_flight|arrow_substrait|arrow_python_flight|arrow_dataset|"
-                          r"arrow_acero|arrow_s3|arrow_python_parquet_encryption|parquet)[^/]*\.dll$")
+# pyarrow's optional engines and their DLLs (Flight RPC, Substrait, Gandiva, CUDA, ORC, Parquet encryption,
+# S3 and other remote file systems; 3.5 MB of the zip): jindu uses arrow arrays, compute, the CSV reader and
+# Parquet files (pyarrow.parquet, which reads through pyarrow.dataset and acero), none of which imports them.
+DROP_PYARROW = re.compile(r"pyarrow/(_flight|_substrait|_gandiva|_cuda|_orc|_dataset_orc|_s3fs|_gcsfs|_hdfs|"
+                          r"_azurefs|_parquet_encryption|_dataset_parquet_encryption|_pyarrow_cpp_tests|flight|"
+                          r"substrait|orc|cuda)[^/]*(/.*)?$|pyarrow/(arrow_flight|arrow_substrait|arrow_python_flight|"
+                          r"arrow_s3|arrow_python_parquet_encryption)[^/]*\.dll$")
 
 
 class FetchError(Exception):
@@ -80,19 +80,16 @@ def build(argv: list[str] | None) -> int:
     files: dict[str, bytes] = {}
     files.update(_embeddable(cache))
     wheels = _wheels(cache) + [_jindu_wheel(cache)]
-    sizes: dict[str, int] = {}
     for whl in sorted(wheels):
         for path, data in _unpack_wheel(whl):
             files[f"python/Lib/site-packages/{path}"] = data
-            top = path.split("/")[0].split(".")[0].split("-")[0].lower().lstrip("_")
-            sizes[top] = sizes.get(top, 0) + len(data)
     files["python/python312._pth"] = b"python312.zip\r\n.\r\nLib\\site-packages\r\n"
     files.update(_launchers_and_docs())
     out = args.out.resolve() / f"{name}.zip"
-    compressed = _write_zip(out, name, files)
+    sizes = _write_zip(out, name, files)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     print(f"{out}  {out.stat().st_size / 2**20:.1f} MiB  sha256 {digest}  {time.monotonic() - started:.0f} s")
-    _print_sizes(compressed, sizes)
+    _print_sizes(sizes)
     return 0
 
 
@@ -220,9 +217,9 @@ def _launchers_and_docs() -> dict[str, bytes]:
     return out
 
 
-def _write_zip(out: Path, name: str, files: dict[str, bytes]) -> dict[str, int]:
+def _write_zip(out: Path, name: str, files: dict[str, bytes]) -> dict[str, tuple[int, int]]:
     """Sorted entries, one timestamp, fixed permissions; written beside and renamed (atomic).
-    Returns the compressed size of each entry."""
+    Returns each entry's (compressed, unzipped) size."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     sizes = {}
@@ -233,15 +230,15 @@ def _write_zip(out: Path, name: str, files: dict[str, bytes]) -> dict[str, int]:
             info.external_attr = 0o644 << 16
             info.create_system = 0  # "MS-DOS": the same bytes whichever system builds it
             z.writestr(info, files[path])
-        sizes = {i.filename.split("/", 1)[1]: i.compress_size for i in z.infolist()}
+        sizes = {i.filename.split("/", 1)[1]: (i.compress_size, i.file_size) for i in z.infolist()}
     tmp.replace(out)
     return sizes
 
 
-def _print_sizes(compressed: dict[str, int], tops: dict[str, int]) -> None:
+def _print_sizes(sizes: dict[str, tuple[int, int]]) -> None:
     """Each top-level package's share of the zip (compressed) and on disk once unzipped, largest first."""
     by_top: dict[str, list[int]] = {}
-    for path, size in compressed.items():
+    for path, (size, raw) in sizes.items():
         if path.startswith("python/Lib/site-packages/"):
             top = path.split("/")[3].split(".")[0].split("-")[0].lower().lstrip("_")
         elif path.startswith("python/"):
@@ -249,12 +246,13 @@ def _print_sizes(compressed: dict[str, int], tops: dict[str, int]) -> None:
         else:
             top = "(launchers, docs, samples)"
         by_top.setdefault(top, [0, 0])[0] += size
-    for top, size in tops.items():
-        by_top.setdefault(top, [0, 0])[1] += size
+        by_top[top][1] += raw
     print(f"{'part':32} {'in zip MiB':>10} {'unzipped MiB':>12}")
     for top, (z, raw) in sorted(by_top.items(), key=lambda kv: -kv[1][0]):
         if z >= 2**19:
-            print(f"{top:32} {z / 2**20:10.1f} {(raw / 2**20 if raw else float('nan')):12.1f}")
+            print(f"{top:32} {z / 2**20:10.1f} {raw / 2**20:12.1f}")
+    print(f"{'total':32} {sum(z for z, _ in sizes.values()) / 2**20:10.1f} "
+          f"{sum(r for _, r in sizes.values()) / 2**20:12.1f}")
 
 
 if __name__ == "__main__":
