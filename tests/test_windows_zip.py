@@ -210,3 +210,25 @@ def test_drop_script_without_input_says_so_and_waits(env, app):
     text = out.decode("gbk", "replace")
     assert code == 2
     assert "出错了：没有收到台帐" in text and "按任意键关闭窗口" in text  # and the .cmd pauses on exit 2
+
+
+def test_path_add_and_remove(env, app):
+    """添加到PATH.cmd writes the folder into the current user's PATH (HKCU, no administrator); its undo
+    takes it out again, leaving what was there."""
+    def user_path() -> str:
+        r = subprocess.run(["wine", "reg", "query", r"HKCU\Environment", "/v", "Path"], env=env,
+                           capture_output=True, timeout=120)
+        subprocess.run(["wineserver", "-k"], env=env, timeout=60)
+        return r.stdout.decode("gbk", "replace")
+
+    subprocess.run(["wine", "reg", "add", r"HKCU\Environment", "/v", "Path", "/t", "REG_EXPAND_SZ", "/d",
+                    r"C:\tools", "/f"], env=env, capture_output=True, timeout=120, check=True)
+    code, out = wine(env, app, "添加到PATH.cmd")
+    assert code == 0, out.decode("gbk", "replace")
+    assert "已加入当前用户的 PATH" in out.decode("gbk")
+    home = "Z:" + str(app).replace("/", "\\")
+    assert f"C:\\tools;{home}".lower() in user_path().lower()
+    code, out = wine(env, app, "从PATH移除.cmd")
+    assert code == 0 and "已移除" in out.decode("gbk")
+    after = user_path()
+    assert "C:\\tools" in after and home.lower() not in after.lower()
