@@ -212,7 +212,7 @@ def _launchers_and_docs() -> dict[str, bytes]:
             out[f.name] = b"\xef\xbb\xbf" + data if f.suffix == ".txt" else data  # Notepad: a BOM says UTF-8
     for base in ("sample_ledgers", "docs"):
         for f in sorted((ROOT / base).rglob("*")):
-            if f.is_file() and "__pycache__" not in f.parts:
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".py":  # docs/__init__.py: a package
                 out[f.relative_to(ROOT).as_posix()] = f.read_bytes()
     out["docs/README.md"] = (ROOT / "README.md").read_bytes()
     return out

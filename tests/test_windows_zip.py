@@ -155,7 +155,7 @@ def test_compute_under_wine(env, app):
     text = out.decode("gbk")  # stdout is a pipe: Python writes it in the ANSI code page, 936 here
     print(text[:1500])
     assert code == 0, text[-2000:]
-    assert "统计期：2018年1-10月" in text
+    assert "统计期：2018年1-10月" in text and "2018-01-01 至 2018-10-31" in text
     line = next(x for x in text.splitlines() if x.startswith("刑拘查处比"))
     assert "24.49%" in line
     assert "万分之1.03" in text  # ‱ is not in GBK: jindu says it in words
