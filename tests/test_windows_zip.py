@@ -150,6 +150,26 @@ def test_zip_is_reproducible_and_lean(built, tmp_path_factory):
     assert zip1.stat().st_size < 70 * 2**20
 
 
+def test_python_exe_signature(built):
+    """The bundled python.exe is python.org's, as signed: its Authenticode digest is the signed one, the
+    signer the PSF, the chain Microsoft's; one changed byte is refused."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_windows_zip", BUILD)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    with zipfile.ZipFile(built[0]) as z:
+        exe = z.read(next(n for n in z.namelist() if n.endswith("/python/python.exe")))
+    said = build.authenticode(exe)
+    print(said)
+    assert "is the signed digest" in said and "Python Software Foundation <- " in said
+    assert "Microsoft Identity Verification Root Certificate Authority 2020" in said
+    changed = bytearray(exe)
+    changed[0x400] ^= 1
+    with pytest.raises(SystemExit, match="not the signed one"):
+        build.authenticode(bytes(changed))
+
+
 def test_compute_under_wine(env, app):
     code, out = wine(env, app, r"jindu.cmd compute sample_ledgers\ --period 2018-01..2018-10")
     text = out.decode("gbk")  # stdout is a pipe: Python writes it in the ANSI code page, 936 here
