@@ -74,7 +74,7 @@ def _bulletin_states_no_other_figure(text: str) -> None:
     assert "无台帐" not in text and "None" not in text  # left out or marked, never printed as a value
     hit = STATED.search(text)
     assert hit is None, text[max(hit.start() - 30, 0):hit.end() + 10]
-    assert "（未提供吸毒人员登记台帐" in text  # and the bulletin says what was not given
+    assert "因未提供吸毒人员登记台帐，" in text  # and the bulletin says what was not given, and for which figures
     problems = text[text.index("三、存在问题"):text.index("四、下一步工作")]
     assert "未达到目标。" not in problems and "均已达到目标" not in problems  # neither unmet nor met
     assert "查处吸毒人员49人" in text and "刑拘查处比为24.49%" in text  # the 查处 figures stay
@@ -245,11 +245,13 @@ def test_batch_outputs_hold_no_zero_for_a_missing_ledger(jindu, seizures_only, t
     _bulletin_states_no_other_figure((out / "东镇" / "通报.txt").read_text(encoding="utf-8"))
     county = (out / "全县通报.txt").read_text(encoding="utf-8")
     # each ranking table of an indicator 东镇 lacks the ledger for leaves 东镇 out and says why
-    tables = [b.split("\n\n　　")[0] for b in re.split(r"\n　　（[一二三四五六七八九十]+）", county)
-              if b.split("。")[0] in {i.name for i in OTHERS.values()} and "| 排名 |" in b]
-    assert tables and all("| 东镇 |" not in b and "东镇未提供台帐，不参与排名" in b for b in tables)
-    assert "合计不含东镇" in county
-    assert re.search(r"^\| — \| 东镇 \| — \| 考评项目均因未提供台帐不计分 \|$", county, flags=re.M)
+    # (plain-text tables: a row is "　　<rank>　　<town>　　<value>…", columns padded to one width)
+    tables = [b.split("\n\n　　（")[0] for b in re.split(r"\n　　（[一二三四五六七八九十]+）", county)
+              if b.split("。")[0] in {i.name for i in OTHERS.values()} and "排名　　镇街" in b]
+    assert tables and all(not re.search(r"^　　\s*\d+　　东镇", b, flags=re.M) and "东镇未提供台帐，不参与排名" in b
+                          for b in tables)
+    assert "合计不含东镇" in county and "|" not in county
+    assert re.search(r"^　　　—　　东镇　　　　—　　考评项目均因未提供台帐不计分$", county, flags=re.M)
 
 
 # ---------------------------------------------------------------- 5. --strict

@@ -117,7 +117,7 @@ PUBLISHED = [
     "1至10月份，全镇查处吸毒人员49人，刑拘12人，刑拘查处比为24.49%",
     "1至10月份，全镇新发现吸毒人员16人，占查处的32.7%；强制隔离戒毒11人，送戒率为47.8%；"
     "送治病残吸毒人员0人，送治率为0.0%；纳入网格化吸毒人员354人，纳入率为94.7%",
-    "全镇管控人数258，走访258人，走访管控率100%，在册社区戒毒社区康复人员共36人，报到建档36人，执行率为100%",
+    "全镇管控人数258人，走访258人，走访管控率100%，在册社区戒毒社区康复人员共36人，报到建档36人，执行率为100%",
     "纳入率为94.7%，低于95%的目标，还需纳入2人",
 ]
 
@@ -163,7 +163,8 @@ def test_all_targets_met_and_missing_data_dash():
     rows = [r for r in lepingzhen_rows() if r.metric not in ("grid_inclusion_rate", "rehab_rate")]
     text = render_report(FakeResult(YTD, "乐平镇", rows), workspace=WS)
     assert "设有目标的各项指标均已达到目标" in text
-    assert "送戒率为—" in text and "纳入率为—" in text  # absent rows render "—", never ""
+    # absent rows are said to be without a value, never "" and never "—" in prose
+    assert "送戒率无法计算（无数据）" in text and "纳入率无法计算（无数据）" in text and "—" not in text
     assert "None" not in text
 
 

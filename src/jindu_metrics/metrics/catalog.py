@@ -33,8 +33,10 @@ _INDICATOR_KEYS = {
     "id": str, "name": str, "definition": str, "area": str, "kind": str, "ledger": str, "where": dict,
     "count": str, "sum": str, "numerator": (str, dict), "denominator": (str, dict), "time": str, "unit": str,
     "decimals": int, "format": str, "target": str, "direction": str, "target_window": str, "source": str,
-    "pending": bool, "pending_note": str, "show": bool, "extra": dict, "schedule": (str, dict),
+    "pending": bool, "pending_note": str, "show": bool, "extra": dict, "schedule": (str, dict), "bulletin": dict,
 }
+# How a bulletin words an indicator (`[indicator.bulletin]`): declared, never guessed from display strings.
+_BULLETIN_KEYS = {"phrase": str, "unit": str, "gap_verb": str, "gap_unit": str, "gap_side": str, "state": bool}
 _SCHEDULE_KEYS = {"where": dict, "months": dict}
 # The rule tables ([rules.<name>]): frequencies and terms a province sets in data, not code. name -> keys.
 RULE_KEYS = {"urine_tests": _SCHEDULE_KEYS, "visits": {"where": dict, "months": dict},
@@ -128,6 +130,23 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """How a bulletin states an indicator: "查处吸毒人员" + "49" + "人"; a gap as "还需" + "纳入" + "2" + "人".
+
+    phrase: the words before the figure in the sentence that states it; unit: the unit word after a count
+    ("" for a ratio, whose display carries its own sign); gap_verb/gap_unit: "还需纳入2人" (no verb: "还差2人");
+    gap_side "denominator": the gap is what the denominator lacks (禁毒社工 to add for a ≤30:1 配比);
+    state: whether the bulletin states the indicator at all (its target judged, its problem written)."""
+
+    phrase: str
+    unit: str = ""
+    gap_verb: str = ""
+    gap_unit: str = "人"
+    gap_side: str = "numerator"
+    state: bool = True
+
+
+@dataclass(frozen=True)
 class Indicator:
     id: str
     name: str
@@ -151,6 +170,8 @@ class Indicator:
     extra: tuple = ()  # ((label, Measure), ...)
     target_spec: Target | None = None
     schedule: Schedule | None = None  # a schedule indicator (kind "schedule" in the TOML; a ratio met ÷ due)
+    wording: Wording | None = None  # how a bulletin states it ([indicator.bulletin]); always set by load_catalog
+    denominator_name: str = ""  # the 名称 of the indicator a ratio's denominator refers to ("" when inline)
 
     @cached_property  # asked for each row and window (missing_ledgers); a frozen instance's fields never change
     def ledgers(self) -> tuple[str, ...]:
@@ -529,8 +550,11 @@ def load_catalog(path: str | Path | None = None, *, targets: dict | None = None)
             if not iid:
                 raise loc.error("[[indicator]] 缺少 id", i)
             _check_unique(iid, i, origin, loc)
-            if iid in raw:  # an office's entry overrides the default's keys
-                raw[iid] = {**raw[iid], **e}
+            if iid in raw:  # an office's entry overrides the default's keys (and its bulletin wording's)
+                merged = {**raw[iid], **e}
+                if isinstance(raw[iid].get("bulletin"), dict) and isinstance(e.get("bulletin"), dict):
+                    merged["bulletin"] = {**raw[iid]["bulletin"], **e["bulletin"]}
+                raw[iid] = merged
             else:
                 raw[iid] = dict(e)
             origin[iid] = (loc, i)
@@ -727,15 +751,37 @@ def _build(raw: dict[str, dict], origin: dict, rules: Rules) -> list[Indicator]:
             extra.append((label, Measure(num.ledger, _compile_filter(f, num.ledger, loc, i, ("extra", label)),
                                          num.agg, num.column)))
         unit_label = e.get("unit", {"percent": "%", "permille": "‰", "permyriad": "‱", "ratio_n1": "", "count": ""}[fmt])
+        wording = _wording(e, kind, num, direction, loc, i)
+        den_ref = e.get("denominator") if isinstance(e.get("denominator"), str) else None
+        den_id = (den_ref if den_ref in raw else by_name.get(den_ref)) if den_ref else None
         built[iid] = Indicator(
             id=iid, name=e["name"], definition=e.get("definition", ""), area=e["area"], kind=kind,
             unit_label=unit_label, decimals=decimals, format=fmt, target=spec.text if spec else None,
             direction=direction, time=time, pending=e.get("pending", False), numerator=num, denominator=den,
             ledger=ledger, pending_note=e.get("pending_note", ""), source=e.get("source", ""),
             show=e.get("show", True), target_window=e.get("target_window", ""), extra=tuple(extra),
-            target_spec=spec, schedule=sched,
+            target_spec=spec, schedule=sched, wording=wording,
+            denominator_name=raw[den_id]["name"] if den_id else "",
         )
     return list(built.values())
+
+
+def _wording(e: dict, kind: str, num: Measure, direction: str, loc: _Locator, i: int) -> Wording:
+    """The indicator's `bulletin` table as a Wording; defaults: its name, its `unit` after a count, a gap in
+    persons when the numerator counts persons (else in the count's unit), stated when shown."""
+    b = e.get("bulletin", {})
+    _check_keys(b, _BULLETIN_KEYS, loc, i, ("bulletin",), "bulletin")
+    count_unit = e.get("unit", "") if kind != "ratio" else ""
+    side = b.get("gap_side", "numerator")
+    if side not in ("numerator", "denominator"):
+        raise loc.error("bulletin 的 gap_side 只能是 numerator 或 denominator", i, "bulletin", "gap_side")
+    if side == "denominator" and (kind != "ratio" or direction != "lower"):
+        raise loc.error("gap_side = \"denominator\" 只用于目标为“不高于”（direction = \"lower\"）的比率指标",
+                        i, "bulletin", "gap_side")
+    return Wording(phrase=b.get("phrase", e["name"]), unit=b.get("unit", count_unit),
+                   gap_verb=b.get("gap_verb", ""),
+                   gap_unit=b.get("gap_unit", "人" if num.agg == "persons" else count_unit),
+                   gap_side=side, state=b.get("state", e.get("show", True)))
 
 
 def _and(a: tuple, b: tuple) -> tuple:

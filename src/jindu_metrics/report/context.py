@@ -6,34 +6,31 @@ Only aggregate figures reach a template: the engine's MetricRow holds counts and
 from __future__ import annotations
 
 import calendar
+import functools
 import math
 import re
 from datetime import date as Date
 from fractions import Fraction
 
+from ..metrics.catalog import Wording
 from ..metrics.display import DASH, cn_date, missing_reason
 
-# How a bulletin says what the gap is made of: "还需纳入2人".
-GAP_VERBS = {
-    "grid_inclusion_rate": "纳入", "visit_rate": "走访", "community_execution_rate": "报到建档",
-    "rehab_rate": "送戒", "sick_treated_rate": "送治", "urine_coverage": "尿检",
-    "separated_found_rate": "查找发现", "outsider_met_rate": "见面", "outsider_filed_rate": "建档",
-    "hair_sampling_rate_l12": "毛发采集",
-}
+# The signature when the real unit is unknown (a county batch outside a workspace, ledgers without 所属镇街):
+# marked as a blank to fill in, never a made-up office (README: set it with jindu.toml `office`).
+OFFICE_PLACEHOLDER = "【落款单位】"
 
 
 def known_ids() -> tuple[str, ...]:
     """The default catalog's shown indicator ids, in catalog order: present in every context, as "—" when the
     result lacks them, so that the default templates render whatever catalog an office uses."""
-    global _KNOWN
-    if _KNOWN is None:
-        from ..metrics.catalog import load_catalog
-
-        _KNOWN = tuple(i.id for i in load_catalog().indicators if i.show)
-    return _KNOWN
+    return tuple(i.id for i in _default_catalog().indicators if i.show)
 
 
-_KNOWN: tuple[str, ...] | None = None
+@functools.cache
+def _default_catalog():
+    from ..metrics.catalog import load_catalog
+
+    return load_catalog()
 
 
 class Comparison:
@@ -65,6 +62,8 @@ class Indicator:
     """One indicator's figures for one unit; prints as its display text ("24.49%", "49", "—")."""
 
     __slots__ = (
+        "absent",
+        "amount",
         "area",
         "baseline",
         "decimals",
@@ -86,16 +85,22 @@ class Indicator:
         "missing_columns",
         "missing_text",
         "name",
+        "notes",
         "numerator",
         "pending",
+        "phrase",
         "previous",
         "problem",
         "reason",
+        "state",
         "target",
         "target_text",
         "unit",
         "unit_label",
+        "unit_word",
         "value",
+        "why",
+        "wording",
         "yoy",
     )
 
@@ -128,36 +133,43 @@ class Indicator:
         self.yoy = Comparison(getattr(row, "yoy", None), notes.get("yoy"))
         self.baseline = Comparison(getattr(row, "baseline", None), notes.get("baseline"))  # only with --baseline
         self.extra = dict(getattr(row, "extra", None) or {})
-        # ledger kind ids whose absence leaves the figure without a value ([] when it has one); the
-        # templates leave such a figure out or mark it with missing_text, never print it as 0
-        self.missing = list(getattr(row, "missing", None) or ())
-        self.missing_text = missing_reason(self.missing)
-        # the columns its ledger lacks (then `missing` names them too, so that every template that leaves a
-        # missing figure out leaves this one out; missing_text says which column to add)
-        self.missing_columns = list(getattr(row, "missing_columns", None) or ())  # (ledger kind, column)
-        self.missing_column = [c for _, c in self.missing_columns]
-        if self.missing_column and not self.missing:
-            self.missing = list(self.missing_column)
-            self.missing_text = f"{row.reason}，请在台帐中增加此列"
-        self.gap_text, self.problem = self._wording()
+        # What the input lacks for this figure: ledger kind ids, and "kind:column" for a column its (given)
+        # ledger lacks; empty when it has a value. The templates leave such a figure out (never print it as
+        # 0) and name it in missing_note / missing_sentence with `notes`, one reason each.
+        columns = tuple(getattr(row, "missing_columns", None) or ())
+        self.missing = list(getattr(row, "missing", None) or ()) + [f"{k}:{c}" for k, c in columns]
+        self.absent = bool(self.missing)
+        self.notes = [missing_reason([k]) for k in (getattr(row, "missing", None) or ())] or _column_notes(columns)
+        self.missing_text = "；".join(self.notes)
+        self.wording = getattr(spec, "wording", None) or Wording(
+            phrase=self.name or "", unit=self.unit_label if self.kind != "ratio" else "")
+        self.phrase = self.wording.phrase
+        self.unit_word = self.wording.unit
+        self.state = self.wording.state
+        self.why = "" if self.absent or self.exact is not None else _why(self.reason, spec if row is not None else None)
+        # the figure as a sentence states it: "258人", "24.49%", "26:1"; "" without a value
+        self.amount = "" if self.exact is None else self.display + self.unit_word
+        self.gap_text, self.problem = self._wording(spec)
         self.lagging: list[Indicator] = []
 
-    def _wording(self) -> tuple[str, str]:
-        """("还需纳入2人", "纳入率为94.7%，低于95%的目标，还需纳入2人") for an unmet target; ("", "") otherwise."""
+    def _wording(self, spec) -> tuple[str, str]:
+        """("还需纳入2人", "纳入率为94.7%，低于95%的目标，还需纳入2人") for an unmet target; ("", "") otherwise.
+        The verb and unit of the gap are the catalog's (its `bulletin` table)."""
         if self.met is not False:
             return "", ""
+        w = self.wording
         if self.direction == "lower":
             problem = f"{self.name}为{self.display}，高于{self.target_text}的目标"
             gap_text = ""
-            if self.id == "worker_ratio":
-                need = _workers_needed(self.numerator, self.denominator, self.target_text)
-                gap_text = f"还需配备{need}名禁毒社工" if need else ""
+            if w.gap_side == "denominator":
+                need = _denominator_needed(self.numerator, self.denominator, getattr(spec, "target_spec", None))
+                gap_text = f"还需{w.gap_verb or '增加'}{need}{w.gap_unit}" if need else ""
             elif self.gap:
-                gap_text = f"还需减少{self.gap}{'人' if self.kind != 'sum' else ''}"
+                gap_text = f"还需{w.gap_verb or '减少'}{self.gap}{w.gap_unit}"
         else:
             problem = f"{self.name}为{self.display}，低于{self.target_text}的目标"
-            verb = GAP_VERBS.get(self.id)
-            gap_text = (f"还需{verb}{self.gap}人" if verb else f"还差{self.gap}人") if self.gap else ""
+            gap_text = (f"还需{w.gap_verb}{self.gap}{w.gap_unit}" if w.gap_verb else f"还差{self.gap}{w.gap_unit}") \
+                if self.gap else ""
         return gap_text, problem + (f"，{gap_text}" if gap_text else "")
 
     def __str__(self) -> str:
@@ -189,12 +201,38 @@ def _target_text(target: str | None) -> str:
     return re.sub(r"^\s*(≥|≤|>=|<=|>|<|不低于|不高于|不超过)\s*", "", target or "") or DASH
 
 
-def _workers_needed(managed, workers, target_text: str) -> int | None:
-    m = re.match(r"(\d+(?:\.\d+)?)\s*:\s*1", target_text or "")
-    if not m or managed is None or workers is None:
+def _denominator_needed(numerator, denominator, target) -> int | None:
+    """What the denominator lacks for numerator ÷ denominator to reach a "≤" target: ⌈numerator ÷ target⌉ −
+    denominator (禁毒社工 to add for ≤30:1); None when nothing is lacking or the figures are unknown."""
+    value = getattr(target, "value", None)
+    if not value or numerator is None or denominator is None:
         return None
-    need = math.ceil(Fraction(str(managed)) / Fraction(m.group(1))) - int(workers)
+    need = math.ceil(Fraction(str(numerator)) / value) - int(denominator)
     return need if need > 0 else None
+
+
+def _column_notes(columns) -> list[str]:
+    """One reason per ledger for the columns a figure reads that its ledger lacks: 吸毒人员登记台帐没有「已见面」列."""
+    from ..schema import KINDS
+
+    by_kind: dict[str, list[str]] = {}
+    for kind, col in columns:
+        by_kind.setdefault(kind, []).append(col)
+    return [f"{KINDS[k].name}没有{''.join(f'「{c}」' for c in by_kind[k])}列" for k in KINDS if k in by_kind]
+
+
+def _why(reason: str, spec) -> str:
+    """Why a figure has no value though its ledgers were given, as prose says it: "在册社区戒毒社区康复人数为0"."""
+    if getattr(spec, "denominator_name", ""):
+        return f"{spec.denominator_name}为0"
+    return (reason or "无数据").removeprefix("分母为0：")
+
+
+def _missing_text(indicators) -> str:
+    """What the input lacks that some figure reads: 未提供吸毒人员登记台帐、单位信息；吸毒人员登记台帐没有「已见面」列."""
+    kinds = {k for x in indicators for k in x.missing if ":" not in k}
+    columns = dict.fromkeys(n for x in indicators if not any(":" not in k for k in x.missing) for n in x.notes)
+    return "；".join(filter(None, [missing_reason(kinds), *columns]))
 
 
 def period_context(period) -> dict:
@@ -226,7 +264,8 @@ def _baseline_context(window) -> dict | None:
 
 
 def _specs(catalog) -> list:
-    return list(getattr(catalog, "indicators", None) or [])
+    """The catalog's indicators (the default catalog's without one: their wording, formats and names)."""
+    return list(getattr(catalog if catalog is not None else _default_catalog(), "indicators", None) or [])
 
 
 def _unit_indicators(rows, specs_by_id: dict, unit: str, catalog_order: list[str]) -> dict[str, Indicator]:
@@ -290,11 +329,11 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
 
     scope = workspace.scope_word if workspace is not None else "全镇"
     office = (getattr(workspace, "office", None) if workspace else None) or (
-        f"{unit}禁毒委员会办公室" if unit else "禁毒委员会办公室")
+        f"{unit}禁毒委员会办公室" if unit else OFFICE_PLACEHOLDER)
     report_date = date or result_ytd.period.end
     indicators = list(m.values())
-    targeted = [x for x in indicators if x.met is not None]
-    gone = {k for x in indicators for k in x.missing}
+    stated = [x for x in indicators if x.state]  # the catalog's bulletin.state: what a bulletin judges
+    targeted = [x for x in stated if x.met is not None]
     ctx = {
         "period": period_context(result_ytd.period),
         "month": month_ctx,
@@ -310,8 +349,8 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
         "met": [x for x in targeted if x.met],
         "unmet": [x for x in targeted if x.met is False],
         # indicators with a target left unassessed because their ledger is missing (never counted unmet)
-        "unassessed": [x for x in indicators if x.missing and x.target],
-        "missing_text": missing_reason(gone),
+        "unassessed": [x for x in stated if x.absent and x.target],
+        "missing_text": _missing_text(indicators),
         "villages": village_rows,
         # the base year of --baseline (m.X.baseline compares with its same window), or None
         "baseline": _baseline_context(getattr(result_ytd, "baseline", None)),
@@ -365,7 +404,7 @@ def county_context(result, catalog, *, workspace=None, date: Date | None = None)
 
     problems = []
     for mid, x in m.items():
-        if not x.target:
+        if not x.target or not x.state:
             continue
         below = [r["x"] for r in rankings[mid]["rows"] if r["met"] is False]
         if below or x.met is False:
@@ -384,7 +423,9 @@ def county_context(result, catalog, *, workspace=None, date: Date | None = None)
     scope = getattr(workspace, "scope_word", None) if workspace is not None else None
     if not scope or scope == "全镇":
         scope = "全县"
-    office = getattr(workspace, "office", None) or f"{total}禁毒委员会办公室"
+    # the county's own name comes from the workspace (batch's total_unit); "全县" alone is no office's name
+    office = getattr(workspace, "office", None) or (
+        f"{total}禁毒委员会办公室" if total and total != "全县" else OFFICE_PLACEHOLDER)
     window = result.window
     report_date = date or window.end
     partial = {}
@@ -400,7 +441,7 @@ def county_context(result, catalog, *, workspace=None, date: Date | None = None)
         "problems": problems, "scores": scores, "score_rule": score_rule,
         # --baseline: the base-year window (m.X.baseline compares the county total with it), or None
         "baseline": _baseline_context(_county_baseline(result)),
-        "missing_text": missing_reason({k for x in m.values() for k in x.missing}),
+        "missing_text": _missing_text(m.values()),
         "partial": [{"towns": list(t), "names": n} for t, n in partial.items()],
         "failed": [{"file": u["file"], "error": u["error"]} for u in result.units if u["status"] == "failed"],
     }

@@ -122,44 +122,140 @@ def dash(x) -> str:
 
 
 def stated(xs) -> list:
-    """The indicators of `xs` that have a value to state (their ledger was given): `{% if group|stated %}`."""
+    """The indicators of `xs` that have a value to state (their ledger and columns were given):
+    `{% if group|stated %}`."""
     return [x for x in (xs or []) if not getattr(x, "missing", None)]
 
 
-def missing_note(xs) -> str:
-    """"（未提供帮教管控台帐）" naming the ledgers that leave some of `xs` without a value; "" when none do."""
-    from ..metrics.display import missing_column_reason, missing_reason
+def say(x, before: str | None = None, after: str = "") -> str:
+    """The clause stating `x` as the catalog words it: `{{ m.managed|say }}` → "管控人数258人" (its phrase,
+    figure and unit word); `before`/`after` replace the phrase and follow the figure ("刑拘查处比" … "（同比…）").
+    A figure without a value for want of input gives "" (the clause is left out: missing_sentence says why);
+    one whose denominator is 0 gives "执行率无法计算（在册社区戒毒社区康复人数为0）", never "—"."""
+    if x is None or getattr(x, "missing", None):
+        return ""
+    if getattr(x, "exact", None) is None:
+        return f"{getattr(x, 'name', '')}无法计算（{getattr(x, 'why', '') or '无数据'}）"
+    lead = getattr(x, "phrase", "") if before is None else before
+    return f"{lead}{getattr(x, 'amount', None) or x}{after}"
 
-    kinds = {k for x in (xs or []) for k in (getattr(x, "missing", None) or ())}
-    parts = [missing_reason(kinds)] if missing_reason(kinds) else []
-    # a given ledger lacking a column: which columns to add
-    columns = dict.fromkeys(c for x in (xs or []) for c in (getattr(x, "missing_columns", None) or ()))
-    if columns:
-        parts.append(f"{missing_column_reason(columns)}，请在台帐中增加" + ("此列" if len(columns) == 1 else "这些列"))
-    return f"（{'；'.join(parts)}）" if parts else ""
+
+def _notes(xs) -> list[tuple[str, list[str]]]:
+    """[(reason, names of the figures of `xs` it leaves without a value)], each reason once, in order."""
+    out: dict[str, list[str]] = {}
+    seen = set()
+    for x in xs or []:
+        key = getattr(x, "id", None) or id(x)
+        if key in seen or not getattr(x, "missing", None):
+            continue
+        seen.add(key)
+        for note in getattr(x, "notes", None) or [getattr(x, "missing_text", "") or "缺少所需台帐"]:
+            out.setdefault(note, []).append(getattr(x, "name", None) or str(key))
+    return list(out.items())
+
+
+def _note_clauses(xs) -> str:
+    return "；".join(f"因{why}，{'、'.join(names)}无法统计" for why, names in _notes(xs))
+
+
+def missing_note(xs) -> str:
+    """"（因未提供帮教管控台帐，走访人数、走访管控率无法统计）": each reason once, with the figures of `xs` it
+    leaves without a value (a missing ledger or a missing column alike); "" when every figure has one."""
+    text = _note_clauses(xs)
+    return f"（{text}）" if text else ""
+
+
+def missing_sentence(xs) -> str:
+    """The same as a sentence of its own, to follow the sentence stating the other figures:
+    "因未提供帮教管控台帐，走访人数、走访管控率无法统计。"; "" when every figure of `xs` has a value."""
+    text = _note_clauses(xs)
+    return f"{text}。" if text else ""
+
+
+_CELL = re.compile(r"^\s*\|(.*)\|\s*$")
+_RULE = re.compile(r"^[\s|:\-]+$")
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes in a CJK plain-text view: wide and ambiguous characters (汉字, ：, —, ‱) two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    """`text` padded to `width` columns: with 全角空格 beside Chinese text (as wide as a 汉字 in any font), with
+    spaces beside numbers."""
+    gap = width - _width(text)
+    wide = any(_width(ch) == 2 for ch in text) or not text
+    fill = "\u3000" * (gap // 2) + " " * (gap % 2) if wide else " " * gap
+    return fill + text if right else text + fill
+
+
+def table(text: str, indent: str = "\u3000\u3000", sep: str = "\u3000\u3000") -> str:
+    """Pipe-table rows (`| 排名 | 镇街 |`, the `|---:|` rule giving each column's alignment) as plain text in
+    aligned columns, for .txt bulletins read in Notepad/WPS: `{% filter table %}…{% endfilter %}`. Other lines
+    are kept as they are."""
+    lines = str(text).split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not _CELL.match(lines[i]):
+            out.append(lines[i])
+            i += 1
+            continue
+        block = []
+        while i < len(lines) and _CELL.match(lines[i]):
+            block.append(lines[i])
+            i += 1
+        out.extend(_aligned(block, indent, sep))
+    return "\n".join(out)
+
+
+def _aligned(block: list[str], indent: str, sep: str) -> list[str]:
+    rows, right = [], []
+    for line in block:
+        cells = [c.strip() for c in _CELL.match(line).group(1).split("|")]
+        if _RULE.match(line) and not right:
+            right = [c.endswith(":") and not c.startswith(":") for c in cells]
+            continue
+        rows.append(cells)
+    n = max(len(r) for r in rows)
+    rows = [r + [""] * (n - len(r)) for r in rows]
+    widths = [max(_width(r[j]) for r in rows) for j in range(n)]
+    right = right + [False] * (n - len(right))
+    text = []
+    for k, r in enumerate(rows):
+        cells = [_pad(c, widths[j], right[j] and k > 0) for j, c in enumerate(r)]
+        text.append((indent + sep.join(cells)).rstrip())
+    return text
 
 
 _SEPARATORS = "，；、"
 _RUN = re.compile(f"[{_SEPARATORS}]+")
 _OPENERS = "（：。；"
+_LONE_NOTE = re.compile(r"^（(因[^（）]*)）。$")
 
 
 def sentence(text: str) -> str:
     """Mend a sentence whose clauses were left out (`{% filter sentence %}…{% endfilter %}`): a run of
-    separators keeps its strongest (；over ，over 、); none is left at the start, after an opening bracket
-    or colon, or before 。/）/ the end; empty brackets go. A sentence with nothing left out is unchanged."""
+    separators keeps its strongest (；over ，over 、); none is left at the start, after an opening bracket,
+    colon or 。, or before 。, a bracket or the end; empty brackets go, and so does a 。 with nothing before it;
+    a missing_note left alone ("（因…无法统计）。") becomes a sentence of its own. A sentence with nothing left
+    out is unchanged."""
     text = str(text).replace("（）", "")
 
     def mend(m: re.Match) -> str:
         run, start, end = m.group(0), m.start(), m.end()
         before = text[start - 1] if start else ""
         after = text[end] if end < len(text) else ""
-        if not before or before in _OPENERS or before == "\n" or not after or after in "。）\n" \
-                or text.startswith("（未提供", end):  # the mark of what was left out closes the clause
+        if not before or before in _OPENERS or before == "\n" or not after or after in "。（）\n":
             return ""
         return next(c for c in "；，、" if c in run)
 
-    return _RUN.sub(mend, text)
+    text = re.sub("。{2,}", "。", _RUN.sub(mend, text))
+    text = re.sub(r"(^|\n)。", r"\1", text)
+    return _LONE_NOTE.sub(r"\1。", text)
 
 
 FILTERS = {
@@ -170,5 +266,6 @@ FILTERS = {
     "cn": chinese, "中文数字": chinese,
     "change": change, "变化": change,
     "dash": dash,
-    "stated": stated, "missing_note": missing_note, "sentence": sentence,
+    "stated": stated, "missing_note": missing_note, "missing_sentence": missing_sentence, "sentence": sentence,
+    "say": say, "table": table,
 }
