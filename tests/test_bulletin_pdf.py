@@ -120,12 +120,28 @@ def test_county_bulletin_pdf(county_docx):
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) == len(pages) >= 3
     text = _text(pages)
-    for heading in ("各镇街主要指标排名", "综合考评得分", "存在问题", "排名镇街刑拘查处比达标"):
+    for heading in ("各镇街主要指标排名", "综合考评得分", "存在问题", "排名镇街刑拘查处比"):
         assert heading in text
     # a ranking table running over a page break starts the next page with its header row again
-    continued = [n for n, p in enumerate(pages[1:], 2) if re.fullmatch(r"排名镇街\S+达标", _first_line(p))]
+    continued = [n for n, p in enumerate(pages[1:], 2) if re.fullmatch(r"排名镇街\S+", _first_line(p))]
     assert continued, [_first_line(p) for p in pages]
     _inside_text_area(pages)
+    _ends_like_a_document(pages, "【落款单位】")
+
+
+def _body_lines(words) -> list[str]:
+    return [ln for ln in _lines([w for w in words if w[1] <= BOTTOM])]
+
+
+def _ends_like_a_document(pages, office: str) -> None:
+    """GB/T 9704: the 落款 and date share their page with body text (at least "特此通报。" and a line of the
+    paragraph before it), and no page ends with a heading standing alone."""
+    last = _body_lines(pages[-1])
+    assert last[-2:] == [office, "2018年10月31日"], last
+    assert "特此通报。" in last and last.index("特此通报。") >= 1, last
+    for n, words in enumerate(pages[:-1], 1):
+        end = _body_lines(words)[-1]
+        assert not re.fullmatch(r"[一二三四五六七八九十]+、[^。，；（）]{2,14}", end), (n, end)  # a heading left at the foot
 
 
 @needs_tools
@@ -136,3 +152,4 @@ def test_township_bulletin_pdf(township_docx):
     assert "指标本期同比目标差距" in text and "刑拘查处比24.49%上升14.71个百分点" in text
     assert "村居查处吸毒人员纳入率走访管控率执行率" in text and "东岚村289.3%100%100%" in text
     _inside_text_area(pages)
+    _ends_like_a_document(pages, "乐平镇禁毒委员会办公室")

@@ -83,6 +83,25 @@ def test_headings_and_the_signature_stay_with_what_follows(doc):
     assert not next(v for t, v in keep.items() if t.startswith("现将"))
     at = next(i for i, p in enumerate(paras) if p.text == "乐平镇禁毒委员会办公室")
     assert all(p.paragraph_format.keep_with_next for p in paras[at - 2:at])  # the two blank lines before it
+    # the end of the body keeps with the signature (GB/T 9704: 落款 and date never alone on the last page):
+    # "特此通报。" and, as it is only a closing line, the paragraph of substance before it
+    assert paras[at - 3].text == "特此通报。" and paras[at - 3].paragraph_format.keep_with_next
+    assert paras[at - 4].text.startswith("【此段由禁毒办填写") and paras[at - 4].paragraph_format.keep_with_next
+    assert not any(p.paragraph_format.keep_with_next for p in paras[:at - 4] if p.text.startswith("（"))
+
+
+def test_a_tables_lead_in_keeps_with_the_table(text):
+    doc = Document(io.BytesIO(docx_bytes(text, report_date=D)))
+    body = doc.element.body
+    for tbl in body.iterchildren(qn("w:tbl")):
+        before = tbl.getprevious()
+        assert before.tag == qn("w:p") and before.find(f"{qn('w:pPr')}/{qn('w:keepNext')}") is not None
+
+
+def test_a_date_without_signature_keeps_with_the_body():
+    doc = Document(io.BytesIO(docx_bytes("标题\n\n正文一段，内容较长。\n\n特此通报。\n\n2018年11月15日\n")))
+    keep = {p.text: p.paragraph_format.keep_with_next for p in doc.paragraphs if p.text}
+    assert keep["特此通报。"] and keep["正文一段，内容较长。"] and not keep["2018年11月15日"]
 
 
 def test_core_properties_fixed(doc):

@@ -261,6 +261,47 @@ def _table(doc, rows) -> None:
             _set_font(p.add_run(text), H1_FONT if i == 0 else BODY_FONT, TABLE_PT)
 
 
+def _keep_ending(body: list) -> None:
+    """The body's last paragraph keeps with the signature (GB/T 9704: 落款 and 成文日期 never stand alone on a
+    page), and so does the one before when the last is a closing line such as "特此通报。" — the page then
+    holds at least the end of a paragraph of substance (its last lines: widow control lets a long one split)."""
+    for p in body[-2:] if body and len(body[-1].text) <= 20 else body[-1:]:
+        p.paragraph_format.keep_with_next = True
+        p.paragraph_format.widow_control = True
+
+
+def _block(doc, b: Block):
+    """Write one block other than a title or table; its (last) paragraph."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    if b.kind == "addressee":
+        p = _paragraph(doc)
+        _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+    elif b.kind in ("h1", "h2"):
+        p = _paragraph(doc, first_line_chars=2)
+        lead = b.lead or b.text if b.kind == "h1" else b.lead
+        _set_font(p.add_run(lead), H1_FONT if b.kind == "h1" else H2_FONT, BODY_PT)
+        if b.lead and b.text:
+            _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+        else:  # a heading on its own line never ends a page
+            p.paragraph_format.keep_with_next = True
+    elif b.kind == "signature":
+        for _ in range(2):  # 空二行 before the signature, which stays on the page of its date
+            blank = _paragraph(doc)
+            blank.paragraph_format.keep_with_next = True
+            _set_font(blank.add_run(""), BODY_FONT, BODY_PT)
+        p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=2)
+        p.paragraph_format.keep_with_next = True
+        _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+    elif b.kind == "date":
+        p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=2)
+        _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+    else:
+        p = _paragraph(doc, first_line_chars=2)
+        _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+    return p
+
+
 def build_document(blocks: list[Block], *, report_date: Date, title: str | None = None):
     """A python-docx Document laid out from `blocks`."""
     from docx import Document
@@ -290,7 +331,8 @@ def build_document(blocks: list[Block], *, report_date: Date, title: str | None 
     lang.set(qn("w:eastAsia"), "zh-CN")
 
     seen_title = False
-    for b in blocks:
+    body: list = []  # the body paragraphs written so far: the last ones keep with the signature and date
+    for k, b in enumerate(blocks):
         if b.kind == "title":
             p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=TITLE_LINE_PT)
             _set_font(p.add_run(b.text), TITLE_FONT, TITLE_PT)
@@ -299,38 +341,15 @@ def build_document(blocks: list[Block], *, report_date: Date, title: str | None 
         if seen_title:  # one empty line between title and addressee
             _set_font(_paragraph(doc).add_run(""), BODY_FONT, BODY_PT)
             seen_title = False
-        if b.kind == "addressee":
-            _set_font(_paragraph(doc).add_run(b.text), BODY_FONT, BODY_PT)
-        elif b.kind == "h1":
-            p = _paragraph(doc, first_line_chars=2)
-            _set_font(p.add_run(b.lead or b.text), H1_FONT, BODY_PT)
-            if b.lead and b.text:
-                _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
-            else:  # a heading on its own line never ends a page
-                p.paragraph_format.keep_with_next = True
-        elif b.kind == "h2":
-            p = _paragraph(doc, first_line_chars=2)
-            _set_font(p.add_run(b.lead), H2_FONT, BODY_PT)
-            if b.text:
-                _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
-            else:
-                p.paragraph_format.keep_with_next = True
-        elif b.kind == "signature":
-            for _ in range(2):  # 空二行 before the signature, which stays on the page of its date
-                blank = _paragraph(doc)
-                blank.paragraph_format.keep_with_next = True
-                _set_font(blank.add_run(""), BODY_FONT, BODY_PT)
-            p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=2)
-            p.paragraph_format.keep_with_next = True
-            _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
-        elif b.kind == "table":
+        if b.kind == "table":
+            if body:  # the lead-in of a table ("（一）刑拘查处比。全县22.09%。") never ends a page without it
+                body[-1].paragraph_format.keep_with_next = True
             _table(doc, b.rows)
-        elif b.kind == "date":
-            p = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=2)
-            _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
-        else:
-            p = _paragraph(doc, first_line_chars=2)
-            _set_font(p.add_run(b.text), BODY_FONT, BODY_PT)
+            body = []
+            continue
+        if b.kind == "signature" or (b.kind == "date" and (k == 0 or blocks[k - 1].kind != "signature")):
+            _keep_ending(body)
+        body.append(_block(doc, b))
 
     _page_number_footer(sec)
     _font_table_fallbacks(doc)
