@@ -294,6 +294,28 @@ def _split_rows(result) -> tuple[list, dict[str, list]]:
     return whole, groups
 
 
+# How the village list names the rows whose 所属村居 is empty (the engine's group "（未填）").
+UNFILLED_VILLAGE = "所属村居未填的"
+
+
+def _villages(villages, specs_by_id: dict) -> list[dict]:
+    """[{name, m}] of each village with a figure to state, by name; the rows without a village last, as one
+    labelled entry (never a pseudo-village), and none at all when no row names a village."""
+    from ..metrics.engine import UNFILLED
+
+    out, unfilled = [], []
+    if villages is None:
+        return out
+    _, groups = _split_rows(villages)
+    for name, rows in groups.items():
+        if all(not r.exact for r in rows if r.kind != "sum"):  # e.g. "（未填）": publicity rows only
+            continue
+        entry = {"name": UNFILLED_VILLAGE if name == UNFILLED else name,
+                 "m": _unit_indicators(rows, specs_by_id, name, [])}
+        (unfilled if name == UNFILLED else out).append(entry)
+    return out + unfilled if out else []
+
+
 def build_context(result_ytd, *, month=None, villages=None, workspace=None, catalog=None,
                   date: Date | None = None) -> dict:
     """The documented template context (docs/templates.md) of a bulletin.
@@ -309,14 +331,7 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
     whole, _ = _split_rows(result_ytd)
     m = _unit_indicators(whole, specs_by_id, unit, order)
 
-    village_rows = []
-    if villages is not None:
-        _, groups = _split_rows(villages)
-        for name, rows in groups.items():
-            if all(not r.exact for r in rows if r.kind != "sum"):  # e.g. "（未填）": publicity rows only
-                continue
-            vm = _unit_indicators(rows, specs_by_id, name, [])
-            village_rows.append({"name": name, "m": vm})
+    village_rows = _villages(villages, specs_by_id)
     for x in m.values():
         x.lagging = [v["m"][x.id] for v in village_rows if x.id in v["m"] and v["m"][x.id].met is False]
 
