@@ -675,8 +675,9 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
         result.summary = summary_json(result, item_scores)
         from .report.render import render_county
 
+        # the txt for 全县通报.txt (plain-text tables); the md (its tables as tables) for 汇总.html and the docx
         county = {f: render_county(result, cat, workspace=workspace, template=county_template, fmt=f)
-                  for f in ("txt", *((fmt,) if fmt != "txt" else ()))}
+                  for f in ("txt", "md")}
         write_outputs(out, result, ok, fmt, {**head, **rest}, county, book.result)
     return result
 
@@ -789,7 +790,7 @@ def _output_folder(out: Path):
 
 def write_outputs(out: Path, result: BatchResult, ok: list[UnitResult], fmt: str, workbook: dict,
                   county: dict[str, str], summary_xlsx: Callable[[], bytes]) -> None:
-    """OUTDIR/<镇街>/通报.*, 汇总.xlsx, summary.json, 全县通报.txt (+ .md/.docx; `county`: {format: text}), built
+    """OUTDIR/<镇街>/通报.*, 汇总.xlsx, summary.json, 全县通报.txt (+ .md/.docx; `county`: {"txt": text, "md": text}), built
     in a fresh folder beside OUTDIR and put in its place at once: an interrupted run leaves the previous output
     whole, never a mix of two runs. `workbook`: 汇总.html's data; `summary_xlsx()`: 汇总.xlsx's bytes (built
     beside the rest, Beside), asked for last."""
@@ -809,7 +810,7 @@ def write_outputs(out: Path, result: BatchResult, ok: list[UnitResult], fmt: str
                 atomic_write_text(folder / f"{BULLETIN_NAME}.{fmt}", r.bulletin)
         from .report.html import write_county_html
 
-        write_county_html(stage / SUMMARY_HTML, workbook, county["txt"])
+        write_county_html(stage / SUMMARY_HTML, workbook, county["md"])
         atomic_write_bytes(stage / "summary.json",
                            json_text(result.summary).encode("utf-8"))
         atomic_write_text(stage / COUNTY_BULLETIN, county["txt"])
@@ -818,7 +819,7 @@ def write_outputs(out: Path, result: BatchResult, ok: list[UnitResult], fmt: str
         elif fmt == "docx":
             from .report import write_docx
 
-            write_docx(county["docx"], stage / f"{COUNTY_NAME}.docx")
+            write_docx(county["md"], stage / f"{COUNTY_NAME}.docx")
         atomic_write_bytes(stage / SUMMARY_XLSX, summary_xlsx())
 
 
