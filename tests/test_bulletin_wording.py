@@ -253,3 +253,15 @@ def test_gap_on_the_denominator():
     x = Indicator(row, ind, "东镇")
     assert x.gap_text == "还需配备2名禁毒社工" and x.problem.endswith("高于30:1的目标，还需配备2名禁毒社工")
     assert say(x) == "吸毒人员与禁毒社工配比为48:1"
+
+
+def test_a_count_change_from_zero_has_no_dash():
+    from jindu_metrics.report.filters import change
+
+    ind = CAT.get("seizures")
+    then = SimpleNamespace(start="2017-01-01", end="2017-10-31", value=0, display="0", numerator=0)
+    row = SimpleNamespace(metric=ind.id, name=ind.name, kind="count", exact=5, display="5", numerator=5,
+                          unit_label="人", yoy=then, missing=())
+    x = Indicator(row, ind, "东镇")
+    assert change(x, "yoy") == "增加5人（基数为0，无法计算增减幅度）"
+    assert say(x, None, f"（同比{change(x, 'yoy')}）") == "查处吸毒人员5人（同比增加5人（基数为0，无法计算增减幅度））"

@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from ..metrics.display import (
     DASH,
+    ZERO_BASE,
     change_words,
     format_change,
     format_number,
@@ -90,8 +91,10 @@ def change(x, which: str = "yoy", unit: str | None = None, decimals: int | None 
             return DASH
         if unit is None and decimals is None:
             fmt = getattr(x, "format", None) or ("percent" if kind == "ratio" else "count")
-            return change_words(Fraction(x.exact), _exact(cmp.value), fmt, x.decimals,
-                                x.unit_label if kind != "ratio" else "", relative=name != "previous")
+            words = change_words(Fraction(x.exact), _exact(cmp.value), fmt, x.decimals,
+                                 x.unit_label if kind != "ratio" else "", relative=name != "previous")
+            # a bulletin's sentence has no "—": "增加5人（基数为0，无法计算增减幅度）"
+            return words.replace(f"，{DASH}（{ZERO_BASE}）", f"（{ZERO_BASE}）")
         ratio_like = kind == "ratio"
         if unit is None:
             unit = "个百分点" if ratio_like and getattr(x, "format", "percent") == "percent" else (x.unit_label or "")
