@@ -150,6 +150,6 @@ def test_township_bulletin_pdf(township_docx):
     pages = _pages(_pdf(township_docx))
     text = _text(pages)
     assert "指标本期同比目标差距" in text and "刑拘查处比24.49%上升14.71个百分点" in text
-    assert "村居查处吸毒人员纳入率走访管控率执行率" in text and "东岚村289.3%100%100%" in text
+    assert "村居查处吸毒人员（人）纳入率走访管控率执行率" in text and "东岚村289.3%100%100%" in text
     _inside_text_area(pages)
     _ends_like_a_document(pages, "乐平镇禁毒委员会办公室")
