@@ -140,7 +140,8 @@ class Indicator:
         self.missing = list(getattr(row, "missing", None) or ()) + [f"{k}:{c}" for k, c in columns]
         self.absent = bool(self.missing)
         self.notes = [missing_reason([k]) for k in (getattr(row, "missing", None) or ())] or _column_notes(columns)
-        self.missing_text = "；".join(self.notes)
+        # all of it in one phrase: 未提供吸毒人员登记台帐、帮教管控台帐
+        self.missing_text = missing_reason(getattr(row, "missing", None) or ()) or "；".join(self.notes)
         self.wording = getattr(spec, "wording", None) or Wording(
             phrase=self.name or "", unit=self.unit_label if self.kind != "ratio" else "")
         self.phrase = self.wording.phrase
@@ -398,23 +399,26 @@ def county_context(result, catalog, *, workspace=None, date: Date | None = None)
 
     rankings = {}
     for mid, x in m.items():
-        rows, absent = [], []
+        rows, absent, why = [], [], {}
         for t in towns:
             tx = town_m[t].get(mid)
             if tx is None:
                 continue
             if tx.missing:
                 absent.append(t)
+                why.setdefault(tx.missing_text, []).append(t)
                 continue
             rank = result.ranks.get((t, mid))
             rows.append({"unit": t, "rank": rank, "x": tx, "met": tx.met,
                          "met_text": DASH if tx.met is None else ("达标" if tx.met else "未达标")})
         rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["unit"]))
         rankings[mid] = {"id": mid, "name": x.name, "x": x, "rows": rows, "absent": absent,
+                         # "东镇、西镇未提供帮教管控台帐；北镇吸毒人员登记台帐没有「已见面」列": each reason once
+                         "absent_text": "；".join(f"{'、'.join(ts)}{note}" for note, ts in why.items()),
                          "excluded": list(result.left_out.get(mid, ()))}
     for mid in COUNTY_RANKED:
         rankings.setdefault(mid, {"id": mid, "name": mid, "x": m.get(mid), "rows": [], "absent": [],
-                                  "excluded": []})
+                                  "absent_text": "", "excluded": []})
     ranked = [rankings[i] for i in COUNTY_RANKED if i in m and not m[i].missing and rankings[i]["rows"]]
 
     problems = []
