@@ -71,15 +71,23 @@ def test_every_count_is_followed_by_its_unit_word(bulletin):
     assert re.search(r"管控人数\d+人", bulletin)
 
 
+def test_publicity_lists_what_was_done(bulletin):
+    """The generated town's publicity ledger holds 张贴海报, 派发资料 and 教育讲座 only: the other forms are not
+    listed as 0 ("滚动播放动态LED0条"), and no separator is left where they were."""
+    line = next(ln for ln in bulletin.split("\n") if "（四）禁毒宣传" in ln)
+    assert re.fullmatch(r"　　（四）禁毒宣传。截至10月底，我镇累计完成张贴海报\d+张，派发禁毒资料\d+份；禁毒教育讲座\d+场次。", line), line
+
+
 def test_jiezhi_and_no_dash_in_prose(bulletin, full, tmp_path):
     from conftest import run_cli
 
     assert "截至10月底" in bulletin and "截止" not in bulletin
     # a ledger given without rows: every ratio over it has a zero denominator, said in words
-    path = _town(tmp_path, "x.xlsx", empty=("community",))
+    path = _town(tmp_path, "x.xlsx", empty=("community", "publicity"))
     code, out, err = run_cli(["report", path, "--period", "2018-10"])
     assert code == 0, err
     assert "执行率无法计算（在册社区戒毒社区康复人数为0）" in out
+    assert "（四）禁毒宣传。截至10月底，我镇禁毒宣传台帐中没有宣传活动的记录。" in out
     for line in _prose(out) + _prose(bulletin):
         assert "—" not in line, line
 

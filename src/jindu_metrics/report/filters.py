@@ -130,12 +130,15 @@ def stated(xs) -> list:
     return [x for x in (xs or []) if not getattr(x, "missing", None)]
 
 
-def say(x, before: str | None = None, after: str = "") -> str:
+def say(x, before: str | None = None, after: str = "", zero: bool = True) -> str:
     """The clause stating `x` as the catalog words it: `{{ m.managed|say }}` → "管控人数258人" (its phrase,
     figure and unit word); `before`/`after` replace the phrase and follow the figure ("刑拘查处比" … "（同比…）").
     A figure without a value for want of input gives "" (the clause is left out: missing_sentence says why);
-    one whose denominator is 0 gives "执行率无法计算（在册社区戒毒社区康复人数为0）", never "—"."""
+    one whose denominator is 0 gives "执行率无法计算（在册社区戒毒社区康复人数为0）", never "—". `zero=false`
+    leaves out a figure of 0 too (a list of what was done: "张贴海报225张", not "户外宣传0次")."""
     if x is None or getattr(x, "missing", None):
+        return ""
+    if not zero and getattr(x, "exact", None) == 0:
         return ""
     if getattr(x, "exact", None) is None:
         return f"{getattr(x, 'name', '')}无法计算（{getattr(x, 'why', '') or '无数据'}）"
