@@ -99,6 +99,10 @@ def test_every_township_figure_equals_summary_and_workbook(run):
         text = (run["out"] / t / "通报.txt").read_text(encoding="utf-8")
         for mid, pattern in STATED.items():
             m = re.search(pattern, text)
+            if mid == "posters" and rows[(t, mid)]["display"] == "0":  # a list of what was done leaves out 0
+                assert m is None and "张贴海报" not in text, t
+                checked += 1
+                continue
             assert m, (t, mid)
             stated = m.group(1)
             assert rows[(t, mid)]["display"] == stated, (t, mid)

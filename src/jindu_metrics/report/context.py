@@ -112,9 +112,10 @@ class Indicator:
         self.kind = getattr(row, "kind", None) or getattr(spec, "kind", None) or "count"
         self.display = (getattr(row, "display", None) or DASH) if row is not None else DASH
         self.unit_label = getattr(row, "unit_label", None) or getattr(spec, "unit_label", None) or ""
-        self.format = getattr(spec, "format", None) or _infer_format(self.kind, self.unit_label, self.display)
+        # the catalog's declaration (its defaults without one), never guessed from the display text
+        self.format = getattr(spec, "format", None) or ("percent" if self.kind == "ratio" else "count")
         dec = getattr(spec, "decimals", None)
-        self.decimals = dec if dec is not None else _infer_decimals(self.display)
+        self.decimals = dec if dec is not None else (1 if self.kind == "ratio" else 0)
         self.definition = getattr(spec, "definition", None)
         self.pending = bool(getattr(spec, "pending", False))
         self.exact = getattr(row, "exact", None)
@@ -178,23 +179,6 @@ class Indicator:
 
     def __repr__(self) -> str:
         return f"<{self.id} {self.display}>"
-
-
-def _infer_format(kind: str, unit_label: str, display: str) -> str:
-    if "‱" in (unit_label + display):
-        return "permyriad"
-    if "‰" in (unit_label + display):
-        return "permille"
-    if ":" in display or unit_label == ":1":
-        return "ratio_n1"
-    if kind == "ratio" or "%" in (unit_label + display):
-        return "percent"
-    return "count"
-
-
-def _infer_decimals(display: str) -> int:
-    m = re.search(r"\.(\d+)", display or "")
-    return len(m.group(1)) if m else (1 if "%" in (display or "") else 0)
 
 
 def _target_text(target: str | None) -> str:
