@@ -129,11 +129,12 @@ def test_note_of_a_missing_column_reads_like_a_missing_ledger():
     other = Indicator(SimpleNamespace(metric="x", name="外来吸毒人员建档率", exact=None, display="无台帐", kind="ratio",
                                       missing=("contacts",), reason="未提供帮教管控台帐"), None, "东镇")
     assert x.absent and x.notes == ["吸毒人员登记台帐没有「已见面」列"] and say(x) == ""
-    assert missing_sentence([x, other, x]) == ("因吸毒人员登记台帐没有「已见面」列，外来吸毒人员见面率无法统计；"
-                                               "因未提供帮教管控台帐，外来吸毒人员建档率无法统计。")
-    assert missing_note([x]) == "（因吸毒人员登记台帐没有「已见面」列，外来吸毒人员见面率无法统计）"
-    assert sentence(f"见面率为{say(x)}，{missing_note([x])}。") == "见面率为（因吸毒人员登记台帐没有「已见面」列，外来吸毒人员见面率无法统计）。"
-    assert sentence(f"，，{missing_note([x])}。") == "因吸毒人员登记台帐没有「已见面」列，外来吸毒人员见面率无法统计。"
+    assert x.missing == x.missing_column == ["已见面"] and x.missing_text.endswith("，请在台帐中增加此列")
+    note = "因吸毒人员登记台帐没有「已见面」列，外来吸毒人员见面率无法统计，请在台帐中增加此列"
+    assert missing_sentence([x, other, x]) == f"{note}；因未提供帮教管控台帐，外来吸毒人员建档率无法统计。"
+    assert missing_note([x]) == f"（{note}）"
+    assert sentence(f"见面率为{say(x)}，{missing_note([x])}。") == f"见面率为（{note}）。"
+    assert sentence(f"，，{missing_note([x])}。") == f"{note}。"
     assert missing_note([]) == missing_sentence([]) == ""
 
 

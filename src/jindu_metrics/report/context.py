@@ -92,6 +92,7 @@ class Indicator:
         "previous",
         "problem",
         "reason",
+        "remedies",
         "state",
         "target",
         "target_text",
@@ -134,15 +135,19 @@ class Indicator:
         self.yoy = Comparison(getattr(row, "yoy", None), notes.get("yoy"))
         self.baseline = Comparison(getattr(row, "baseline", None), notes.get("baseline"))  # only with --baseline
         self.extra = dict(getattr(row, "extra", None) or {})
-        # What the input lacks for this figure: ledger kind ids, and "kind:column" for a column its (given)
-        # ledger lacks; empty when it has a value. The templates leave such a figure out (never print it as
-        # 0) and name it in missing_note / missing_sentence with `notes`, one reason each.
-        columns = tuple(getattr(row, "missing_columns", None) or ())
-        self.missing = list(getattr(row, "missing", None) or ()) + [f"{k}:{c}" for k, c in columns]
+        # What the input lacks for this figure: the ledger kind ids it reads that were not given, else the
+        # columns its (given) ledgers lack; empty when it has a value. The templates leave such a figure out
+        # (never print it as 0) and name it in missing_note / missing_sentence with `notes`, one reason
+        # each, and the `remedies` a reason calls for (请在台帐中增加此列).
+        ledgers = list(getattr(row, "missing", None) or ())
+        self.missing_columns = [] if ledgers else list(getattr(row, "missing_columns", None) or ())  # (kind, column)
+        self.missing_column = [c for _, c in self.missing_columns]
+        self.missing = ledgers or list(self.missing_column)
         self.absent = bool(self.missing)
-        self.notes = [missing_reason([k]) for k in (getattr(row, "missing", None) or ())] or _column_notes(columns)
+        self.notes, self.remedies = ([missing_reason([k]) for k in ledgers], {}) if ledgers \
+            else _column_notes(self.missing_columns)
         # all of it in one phrase: 未提供吸毒人员登记台帐、帮教管控台帐
-        self.missing_text = missing_reason(getattr(row, "missing", None) or ()) or "；".join(self.notes)
+        self.missing_text = missing_reason(ledgers) or "；".join(f"{n}，{self.remedies[n]}" for n in self.notes)
         self.wording = getattr(spec, "wording", None) or Wording(
             phrase=self.name or "", unit=self.unit_label if self.kind != "ratio" else "")
         self.phrase = self.wording.phrase
@@ -196,14 +201,20 @@ def _denominator_needed(numerator, denominator, target) -> int | None:
     return need if need > 0 else None
 
 
-def _column_notes(columns) -> list[str]:
-    """One reason per ledger for the columns a figure reads that its ledger lacks: 吸毒人员登记台帐没有「已见面」列."""
+def _column_notes(columns) -> tuple[list[str], dict[str, str]]:
+    """One reason per ledger for the columns a figure reads that its ledger lacks (吸毒人员登记台帐没有「已见面」
+    列), each with what to do about it (请在台帐中增加此列)."""
     from ..schema import KINDS
 
     by_kind: dict[str, list[str]] = {}
     for kind, col in columns:
         by_kind.setdefault(kind, []).append(col)
-    return [f"{KINDS[k].name}没有{''.join(f'「{c}」' for c in by_kind[k])}列" for k in KINDS if k in by_kind]
+    notes, remedies = [], {}
+    for k in (k for k in KINDS if k in by_kind):
+        note = f"{KINDS[k].name}没有{''.join(f'「{c}」' for c in by_kind[k])}列"
+        notes.append(note)
+        remedies[note] = "请在台帐中增加此列" if len(by_kind[k]) == 1 else "请在台帐中增加这些列"
+    return notes, remedies
 
 
 def _why(reason: str, spec) -> str:
@@ -215,8 +226,10 @@ def _why(reason: str, spec) -> str:
 
 def _missing_text(indicators) -> str:
     """What the input lacks that some figure reads: 未提供吸毒人员登记台帐、单位信息；吸毒人员登记台帐没有「已见面」列."""
-    kinds = {k for x in indicators for k in x.missing if ":" not in k}
-    columns = dict.fromkeys(n for x in indicators if not any(":" not in k for k in x.missing) for n in x.notes)
+    from ..schema import KINDS
+
+    kinds = {k for x in indicators for k in x.missing if k in KINDS}
+    columns = dict.fromkeys(n for x in indicators if x.missing_columns for n in x.notes)
     return "；".join(filter(None, [missing_reason(kinds), *columns]))
 
 

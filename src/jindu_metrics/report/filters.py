@@ -146,9 +146,10 @@ def say(x, before: str | None = None, after: str = "", zero: bool = True) -> str
     return f"{lead}{getattr(x, 'amount', None) or x}{after}"
 
 
-def _notes(xs) -> list[tuple[str, list[str]]]:
-    """[(reason, names of the figures of `xs` it leaves without a value)], each reason once, in order."""
+def _notes(xs) -> list[tuple[str, list[str], str]]:
+    """[(reason, names of the figures of `xs` it leaves without a value, what to do)], each reason once."""
     out: dict[str, list[str]] = {}
+    todo: dict[str, str] = {}
     seen = set()
     for x in xs or []:
         key = getattr(x, "id", None) or id(x)
@@ -157,11 +158,13 @@ def _notes(xs) -> list[tuple[str, list[str]]]:
         seen.add(key)
         for note in getattr(x, "notes", None) or [getattr(x, "missing_text", "") or "缺少所需台帐"]:
             out.setdefault(note, []).append(getattr(x, "name", None) or str(key))
-    return list(out.items())
+            todo.setdefault(note, (getattr(x, "remedies", None) or {}).get(note, ""))
+    return [(why, names, todo[why]) for why, names in out.items()]
 
 
 def _note_clauses(xs) -> str:
-    return "；".join(f"因{why}，{'、'.join(names)}无法统计" for why, names in _notes(xs))
+    return "；".join(f"因{why}，{'、'.join(names)}无法统计" + (f"，{remedy}" if remedy else "")
+                    for why, names, remedy in _notes(xs))
 
 
 def missing_note(xs) -> str:
