@@ -274,3 +274,16 @@ def test_a_count_change_from_zero_has_no_dash():
     x = Indicator(row, ind, "东镇")
     assert change(x, "yoy") == "增加5人（基数为0，无法计算增减幅度）"
     assert say(x, None, f"（同比{change(x, 'yoy')}）") == "查处吸毒人员5人（同比增加5人（基数为0，无法计算增减幅度））"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "", "甲1人", "乙率为2.0%", "丙无法计算（丁为0）"]),
+                          st.sampled_from(["，", "；", "、"])), min_size=1, max_size=8),
+       st.sampled_from(["", "因未提供帮教管控台帐，走访人数无法统计。"]))
+def test_sentence_leaves_no_stray_punctuation_whatever_is_left_out(clauses, note):
+    body = "".join(c + sep for c, sep in clauses)[:-1] + "。" + note
+    out = sentence(body)
+    assert not re.search(r"[，；、]{2}|[，；、][。）（]|^[，；、。]|（）|。。", out), (body, out)
+    kept = [c for c, _ in clauses if c]
+    assert re.sub(r"[，；、]", "", out).startswith("".join(kept)), (body, out)  # every stated clause, in order
+    assert out.endswith(note or "。") if kept or note else out == ""  # nothing stated: nothing left
