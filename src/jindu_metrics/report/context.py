@@ -153,7 +153,8 @@ class Indicator:
         self.phrase = self.wording.phrase
         self.unit_word = self.wording.unit
         self.state = self.wording.state
-        self.why = "" if self.absent or self.exact is not None else _why(self.reason, spec if row is not None else None)
+        # why a figure whose input was given has no value (a zero denominator), as prose says it
+        self.why = "" if self.absent or self.exact is not None else _why(self.reason, spec if row else None)
         # the figure as a sentence states it: "258人", "24.49%", "26:1"; "" without a value
         self.amount = "" if self.exact is None else self.display + self.unit_word
         self.gap_text, self.problem = self._wording(spec)
