@@ -287,3 +287,23 @@ def test_sentence_leaves_no_stray_punctuation_whatever_is_left_out(clauses, note
     kept = [c for c, _ in clauses if c]
     assert re.sub(r"[，；、]", "", out).startswith("".join(kept)), (body, out)  # every stated clause, in order
     assert out.endswith(note or "。") if kept or note else out == ""  # nothing stated: nothing left
+
+
+def test_a_missing_column_is_named_in_the_bulletin_like_a_missing_ledger(tmp_path):
+    """End to end: a persons ledger without the 已见面 and 已建档 columns. The two figures that read them are
+    left out (never 0.0%, never in 存在问题) and the bulletin says, once each, which column to add."""
+    import openpyxl
+    from conftest import run_cli
+
+    path = _town(tmp_path, "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["吸毒人员登记台帐"]
+    for name in ("已见面", "已建档"):
+        ws.delete_cols([c.value for c in ws[1]].index(name) + 1)
+    wb.save(path)
+    code, out, err = run_cli(["report", path, "--period", "2018-10"])
+    assert code == 0, err
+    assert "因吸毒人员登记台帐没有「已见面」列，外来吸毒人员见面率无法统计，请在台帐中增加此列" in out
+    assert "因吸毒人员登记台帐没有「已建档」列，外来吸毒人员建档率无法统计，请在台帐中增加此列" in out
+    assert "外来吸毒人员见面率为" not in out and "外来吸毒人员建档率未达到目标" not in out
+    assert "无此列" not in out and "0.0%（还需见面" not in out
