@@ -87,7 +87,7 @@ def test_csv_and_xlsx_outputs_are_deterministic(monkeypatch, tmp_path):
     assert x1.read_bytes() == x2.read_bytes()
     from openpyxl import load_workbook
     ws = load_workbook(x1).active
-    assert ws.freeze_panes == "A2" and ws["D1"].value == "指标"
+    assert ws.freeze_panes == "A3" and ws["D2"].value == "指标" and ws["A1"].value.startswith("乐平镇　统计期：2018年")
 
 
 def test_usage_errors(monkeypatch, tmp_path):

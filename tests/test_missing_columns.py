@@ -89,8 +89,8 @@ def test_json_table_csv_say_no_column_instead_of_zero(town, tmp_path):
     x = tmp_path / "x.xlsx"
     run_cli(["compute", "-p", PERIOD, "-f", "xlsx", "-o", x, town])
     ws = openpyxl.load_workbook(x).active
-    head = [c.value for c in ws[1]]
-    row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[head.index("指标代码")] == "outsider_met_rate")
+    head = [c.value for c in ws[2]]  # row 1 names the window
+    row = next(r for r in ws.iter_rows(min_row=3, values_only=True) if r[head.index("指标代码")] == "outsider_met_rate")
     assert row[head.index("数值")] is None and row[head.index("说明")] == "吸毒人员登记台帐没有「已见面」列"
 
     code, out, _ = run_cli(["explain", "外来吸毒人员见面率", "-p", PERIOD, town])
