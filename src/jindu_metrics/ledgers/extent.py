@@ -8,6 +8,12 @@ cells and formulas without a result: the row of the last non-blank value, the fa
 A sheet whose claimed extent is far beyond its data is rewritten in memory (rows after the last row with
 data dropped, cells right of MAX_COLUMNS dropped and reported, the `<dimension>` removed) and read from
 that copy. Limits are enforced on what is present, never on a claim.
+
+The `r=` attributes of <row> and <c> are optional: calamine places a row without one after the row before
+it, a cell without one right of the cell before it. A sheet written so (`positional`, seen by the scan) is
+read through `Numbered`, which writes each row's and cell's place into its tag as calamine would place it,
+counting rows and cells on the way (TooLarge past Excel's 1,048,576 rows or 16,384 columns, or past the
+cell cap): the scan and the cut then go by `r=` as for any other sheet.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import zlib
 from dataclasses import dataclass, field
 
 MAX_COLUMNS = 256  # IV, Excel 2003's last column: a ledger has a few dozen
+MAX_CELLS = 30_000_000  # per sheet, by what it holds (xlsx, also without r=), its .xls records or ODS repeats
 TRIM_SLACK_CELLS = 1_000_000  # blank cells past the data worth a rewrite (calamine allocates each)
 _CHUNK = 1 << 24  # 16 MB: each read hands the GIL over ~3 times (file, inflate, CRC), see scan()
 _CARRY = 1 << 16  # bytes of one chunk kept for the next: a cell cut at the boundary is seen whole
@@ -73,9 +80,12 @@ class Extent:
     # the sheet cut as cut_rows() would cut it, deflated while it was scanned (_Speculation): (raw deflate
     # bytes, CRC-32, size); None when not made (the usual case) or not usable
     cut: tuple | None = None
+    positional: bool = False  # rows or cells without `r=` were seen: scan the sheet again through Numbered
+    numbered: bool = False  # this extent is that of the sheet read through Numbered
+    copy: bytes | None = None  # that numbered XML, deflated (raw) as it was scanned: what cut_copy cuts
 
     def needs_trim(self, max_cells: int) -> bool:
-        return (self.width > MAX_COLUMNS or self.last_row * self.width > max_cells
+        return (self.numbered or self.width > MAX_COLUMNS or self.last_row * self.width > max_cells
                 or (self.last_row - self.data_row) * self.width > TRIM_SLACK_CELLS)
 
 
@@ -115,6 +125,8 @@ def scan(fh, strings, size: int = 0) -> Extent:
             tokens = (b"</" + p + b"c>", b"<" + p + b"c ")
             sd_end = b"</" + p + b"sheetData"  # without the ">": a needle ending in a common byte searches slowly
             row_end = b"</" + p + b"row>"
+        if not ext.positional:
+            ext.positional = _unnumbered(chunk, ext.prefix)
         # Rows of styled empty cells (<c r="A9" s="1"/>, formatting far below the data) hold no value, error
         # or formula: every such cell is closed by </c>. A chunk in which none ends is searched for the end
         # of <sheetData> only (calamine skips valueless cells, so they widen nothing): one pass, not six, and
@@ -149,7 +161,8 @@ def scan(fh, strings, size: int = 0) -> Extent:
             found = set(_WIDE.findall(window))
             if found:
                 widest = max(widest, max(col_number(v) for v in found))
-        any_row, data_row, at = _last_values(window, strings, *tokens)
+        any_row, data_row, at, placed = _last_values(window, strings, *tokens)
+        ext.positional = ext.positional or not placed
         ext.last_row = max(ext.last_row, any_row)
         if data_row and data_row >= ext.data_row:
             ext.data_row, ext.data_pos = data_row, before - len(carry) + at
@@ -301,25 +314,25 @@ class _Speculation:
         return head + tail, crc, size + len(plain) + len(after)
 
 
-def _last_values(window: bytes, strings, end: bytes, start: bytes) -> tuple[int, int, int]:
+def _last_values(window: bytes, strings, end: bytes, start: bytes) -> tuple[int, int, int, bool]:
     """(row of the last cell in `window` holding a value, row of the last holding a non-blank value, where
-    that cell starts); rows 0 when none. Walks back from the end, one cell at a time, only over trailing
-    blank cells."""
+    that cell starts, whether every cell walked over has its `r=`); rows 0 when none. Walks back from the
+    end, one cell at a time, only over trailing blank cells."""
     any_row = 0
     pos = len(window)
     while True:
         k = window.rfind(end, 0, pos)
         if k < 0:
-            return any_row, 0, 0
+            return any_row, 0, 0, True
         s = window.rfind(start, 0, k)
         if s < 0:
-            return any_row, 0, 0
+            return any_row, 0, 0, True
         pos = s
         gt = window.find(b">", s)
         attrs, body = window[s:gt], window[gt + 1:k]
         ref = _REF.search(attrs)
         if ref is None:
-            continue  # no reference: such cells follow one with one; calamine places them
+            return any_row, 0, 0, False  # placed by position: the scan is made again through Numbered
         text = _cell_text(attrs, body, strings)
         if text is None:
             continue  # a formula without a cached value, or styling only: calamine skips it
@@ -328,7 +341,181 @@ def _last_values(window: bytes, strings, end: bytes, start: bytes) -> tuple[int,
         if len(ref.group(1)) == 3 and col_number(ref.group(1)) > MAX_COLUMNS:
             continue  # beyond the column cap: dropped by trim(), which reports it
         if not _blank(text):
-            return any_row, row, s
+            return any_row, row, s, True
+
+
+_TAG_NAMES = (b"row", b"c")
+_HAS_R = re.compile(rb'\sr="')
+
+
+def _unnumbered(chunk: bytes, prefix: bytes) -> bool:
+    """Whether the first or the last <row> or <c> tag of `chunk` lacks its `r=`. A program that leaves
+    them out leaves them out of every tag; a few searches near the chunk's ends, not a pass over it."""
+    for name in _TAG_NAMES:
+        tag = b"<" + prefix + name
+        for backwards in (False, True):
+            k = chunk.rfind(tag) if backwards else chunk.find(tag)
+            while k >= 0:
+                follows = chunk[k + len(tag):k + len(tag) + 1]
+                if follows in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
+                    gt = chunk.find(b">", k)
+                    if gt >= 0 and not _HAS_R.search(chunk, k, gt):
+                        return True
+                    break
+                if not follows:
+                    break
+                k = chunk.rfind(tag, 0, k) if backwards else chunk.find(tag, k + 1)
+    return False
+
+
+class TooLarge(ValueError):
+    """A sheet holding more rows, columns or cells than Excel or the cell cap allows (the Chinese reason)."""
+
+
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+
+
+class Numbered:
+    """read(n) of a worksheet's XML (from `fh`) with every <row> and <c> carrying its `r=`, placed as calamine
+    places a tag without one: a row after the row before it, a cell right of the cell before it (the first
+    of a row in column A). Counting on the way, it raises TooLarge past Excel's last row or column, or when
+    the sheet holds more than `max_cells` cells: before calamine allocates anything."""
+
+    # a run of rows without cells (calamine only counts them; a bounded run: sre keeps a frame per
+    # repetition), else one <row> or <c> opening tag
+    _TAG = re.compile(rb"((?:<(?:\w+:)?row(?:\s[^>]*?)?(?:/>|></(?:\w+:)?row>)){1,1024})"
+                      rb"|<((?:\w+:)?)(row|c)(?=[\s/>])([^>]*?)(/?)>")
+    _EMPTY_ROW = re.compile(rb"<(?:\w+:)?row(\s[^>]*?)?(?:/>|></(?:\w+:)?row>)")
+    _ROW_R = re.compile(rb'\sr="(\d+)"')
+    _CELL_R = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
+
+    def __init__(self, fh, max_cells: int):
+        self.fh, self.max_cells = fh, max_cells
+        self.pending = b""  # read, not yet rewritten (after the last ">")
+        self.out = bytearray()
+        self.row = self.col = self.cells = self.rows = 0
+        self.eof = False
+
+    def read(self, n: int = -1) -> bytes:
+        n = (1 << 62) if n is None or n < 0 else n
+        while len(self.out) < n and not self.eof:
+            chunk = self.fh.read(_CHUNK)
+            if not chunk:
+                self.eof = True
+                self.out += self.pending
+                break
+            data = self.pending + chunk
+            cut = data.rfind(b">") + 1
+            self.pending = data[cut:]
+            if self.rows + data.count(b"row", 0, cut) // 2 > EXCEL_ROWS:  # counted, not walked: 11M rows
+                # every row but the last (it may be cut) has its "<row" and its "</row>" or "/>"
+                self._check_rows(data[:cut])
+            self.out += self._TAG.sub(self._place, data[:cut])
+        piece = bytes(self.out[:n])
+        del self.out[:n]
+        return piece
+
+    def _check_rows(self, data: bytes) -> None:
+        if self.rows + len(self._ROWS.findall(data)) > EXCEL_ROWS:
+            raise TooLarge(f"工作表超出大小上限（行数超过 Excel 的 {EXCEL_ROWS} 行）")
+
+    _ROWS = re.compile(rb"<(?:\w+:)?row(?=[\s/>])")
+
+    def _skip(self, run: bytes) -> bytes:
+        """Rows without cells: counted and left out (the next row or cell carries its place)."""
+        if b'r="' in run:
+            for m in self._EMPTY_ROW.finditer(run):
+                r = self._ROW_R.search(m.group(1) or b"")
+                self.row = int(r.group(1)) if r else self.row + 1
+                self.rows += 1
+        else:
+            n = run.count(b"<") - run.count(b"</")
+            self.row, self.rows = self.row + n, self.rows + n
+        if self.row > EXCEL_ROWS or self.rows > EXCEL_ROWS:
+            raise TooLarge(f"工作表超出大小上限（行数超过 Excel 的 {EXCEL_ROWS} 行）")
+        return b""
+
+    def _place(self, m: re.Match) -> bytes:
+        run, prefix, name, attrs, empty = m.groups()
+        if run:
+            return self._skip(run)
+        if name == b"row":
+            r = self._ROW_R.search(attrs)
+            self.row = int(r.group(1)) if r else self.row + 1
+            self.col, self.rows = 0, self.rows + 1
+            if self.row > EXCEL_ROWS or self.rows > EXCEL_ROWS:
+                raise TooLarge(f"工作表超出大小上限（行数超过 Excel 的 {EXCEL_ROWS} 行）")
+            return m.group(0) if r else b"<%srow r=\"%d\"%s%s>" % (prefix, self.row, attrs, empty)
+        r = self._CELL_R.search(attrs)
+        self.col = col_number(r.group(1)) if r else self.col + 1
+        self.cells += 1
+        if self.col > EXCEL_COLUMNS:
+            raise TooLarge(f"工作表超出大小上限（列数超过 Excel 的 {EXCEL_COLUMNS} 列）")
+        if self.cells > self.max_cells:
+            raise TooLarge(f"工作表超出大小上限（单元格超过 {self.max_cells} 个）")
+        if r:
+            return m.group(0)
+        from ..findings import excel_column
+
+        return b'<%sc r="%s%d"%s%s>' % (prefix, excel_column(self.col - 1).encode(), max(self.row, 1), attrs, empty)
+
+    def close(self) -> None:
+        self.fh.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def scan_sheet(zf: zipfile.ZipFile, member: str, strings, size: int = 0, max_cells: int = MAX_CELLS) -> Extent:
+    """extent.scan of one worksheet member; a sheet with tags placed by position is scanned again through
+    Numbered (its extent then `numbered`: cut_copy reads it through Numbered too)."""
+    with open_member(zf, member) as fh:
+        ext = scan(fh, strings, size)
+    if not ext.positional:
+        return ext
+    with Numbered(open_member(zf, member), max_cells) as numbered:
+        kept = _Keeping(numbered)
+        ext = scan(kept, strings)
+    ext.numbered, ext.copy = True, kept.finish()
+    return ext
+
+
+class _Keeping:
+    """read(n) of a stream, deflating what it gives as it goes (the numbered sheet, read once)."""
+
+    def __init__(self, fh):
+        self.fh, self.deflater, self.parts = fh, deflate_module().compressobj(1, zlib.DEFLATED, -15), []
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n)
+        self.parts.append(self.deflater.compress(data))
+        return data
+
+    def finish(self) -> bytes:
+        self.parts.append(self.deflater.flush())
+        return b"".join(self.parts)
+
+
+class _Kept:
+    """read(n) of a sheet kept deflated in memory (_Keeping)."""
+
+    def __init__(self, data: bytes):
+        self.inflater, self.pending = deflate_module().decompressobj(-15), data
+
+    def read(self, n: int = -1) -> bytes:
+        n = (1 << 62) if n is None or n < 0 else n
+        out = self.inflater.decompress(self.pending, n)
+        self.pending = self.inflater.unconsumed_tail
+        return out
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pending = b""
 
 
 def _cell_text(attrs: bytes, body: bytes, strings) -> bytes | None:
@@ -406,11 +593,12 @@ def cut_copy(source, extents: dict, strings, blank=()) -> tuple[bytes, dict[str,
             elif name in extents:
                 ext = extents[name]
                 with out.member(name) as write:
-                    if ext.width > MAX_COLUMNS:
-                        xml, dropped[name] = trim(zin.read(info), ext, strings)
-                        write(xml)
-                    else:
-                        with open_member(zin, name) as src:
+                    opened = _Kept(ext.copy) if ext.copy is not None else open_member(zin, name)
+                    with opened as src:
+                        if ext.width > MAX_COLUMNS:
+                            xml, dropped[name] = trim(src.read(), ext, strings)
+                            write(xml)
+                        else:
                             cut_rows(src, write, ext)
             elif name in blank:
                 with out.member(name) as write:

@@ -29,6 +29,7 @@ _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*?)/?>")
 _ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
 _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_ROW_OPEN = re.compile(rb'<(?:\w+:)?row(?=[\s/>])(?:[^>]*?\sr="(\d+)")?')
 _RPH = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
 _SI_SPLIT = re.compile(rb"<(?:\w+:)?si(?=[\s/>])")
 _REF = re.compile(r"([A-Z]+)(\d+)")
@@ -120,31 +121,35 @@ def _value(attrs: dict, body: bytes | None, sst: _Strings):
 
 def peek(zf: zipfile.ZipFile, member: str, sst: _Strings) -> list[list]:
     """The first HEAD_ROWS rows of a sheet as cell values, padded from A1 (only the head is inflated)."""
-    head = b""
-    beyond = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+    parts: list[bytes] = []
+    rows = 0
     with zf.open(member) as fh:
         while True:
             chunk = fh.read(_CHUNK // 4)
             if not chunk:
                 break
-            head += chunk
+            seam = parts[-1][-64:] if parts else b""
+            parts.append(chunk)
             last = None
-            for m in beyond.finditer(head, max(0, len(head) - len(chunk) - 64)):
-                last = int(m.group(1))
-            if (last is not None and last > HEAD_ROWS) or b"</sheetData>" in head or b"<sheetData/>" in head:
+            for m in _ROW_OPEN.finditer(seam + chunk):
+                rows += m.start() >= len(seam)
+                if m.group(1) is not None:
+                    last = int(m.group(1))
+            # rows without `r=` (placed by position) are counted: their head ends after HEAD_ROWS of them
+            if ((last is not None and last > HEAD_ROWS) or rows > HEAD_ROWS or b"</sheetData>" in seam + chunk
+                    or b"<sheetData/>" in seam + chunk):
                 break
-    return _parse_head(head, sst)
+    return _parse_head(b"".join(parts), sst)
 
 
 def scan_member(source, member: str, sst: _Strings, zf: zipfile.ZipFile | None = None) -> Extent:
-    """A sheet's merged ranges, unknown cells and extent (extent.scan), in one pass. They follow or span the
-    cell data, so the whole member is inflated (zlib runs without the GIL). `zf`: the workbook already open
-    (many sheets to scan)."""
+    """A sheet's merged ranges, unknown cells and extent (extent.scan_sheet), in one pass. They follow or span
+    the cell data, so the whole member is inflated (zlib runs without the GIL). `zf`: the workbook already
+    open (many sheets to scan)."""
     if zf is None:
         with open_zip(source) as own:
             return scan_member(source, member, sst, own)
-    with extent.open_member(zf, member) as fh:
-        return extent.scan(fh, sst.__getitem__, zf.getinfo(member).file_size)
+    return extent.scan_sheet(zf, member, sst.__getitem__, zf.getinfo(member).file_size)
 
 
 def _parse_head(data: bytes, sst: _Strings) -> list[list]:

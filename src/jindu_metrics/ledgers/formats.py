@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, os_reason
+from .extent import MAX_CELLS
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".xltx", ".xltm", ".et"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -33,7 +34,6 @@ PARQUET_MAGIC = b"PAR1"
 
 MAX_FILE_BYTES = 512 * 1024 * 1024  # workbooks; CSV files may be larger (read by pandas' C parser)
 MAX_UNCOMPRESSED = 768 * 1024 * 1024  # sum of a zip package's uncompressed sizes (zip bombs)
-MAX_CELLS = 30_000_000  # per sheet, by its declared dimension or ODS repeat counts
 MAX_CSV_BYTES = 4 * 1024 * 1024 * 1024
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -321,8 +321,10 @@ def _scanned(source, name: str, only: str | None = None, scanned=None) -> tuple[
                 if scanned is not None and only is not None:
                     ext = scanned
                 else:
-                    with extent.open_member(zf, member) as fh:
-                        ext = extent.scan(fh, sst.__getitem__)
+                    try:
+                        ext = extent.scan_sheet(zf, member, sst.__getitem__)
+                    except extent.TooLarge as exc:
+                        raise InputError(str(exc), file=name, sheet=sheet) from None
                 cells[sheet] = ext.cells
                 if ext.needs_trim(MAX_CELLS):
                     cut[member], sheets[member] = ext, sheet

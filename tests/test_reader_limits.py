@@ -1,0 +1,116 @@
+"""Reader limits from what a file holds (issue 29): worksheets whose rows and cells carry no `r=` (placed by
+position), .xls records that claim more than the stream holds, ODS repeats. Each hostile file is read in a
+child process (a native abort must not take the test run with it), its peak memory measured."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from jindu_metrics.ledgers import extent
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"
+PERIOD = "2018-01..2018-10"
+CEILING_KB = 1024 * 1024  # 1 GB: peak RSS of any single-file read
+
+
+def patch_sheet(src: Path, dst: Path, edit, member: str = "xl/worksheets/sheet1.xml") -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            zout.writestr(info, edit(data) if info.filename == member else data)
+    return dst
+
+
+def run(args: list, timeout: float = 300) -> tuple[int, str, str, int]:
+    """`jindu ARGS` in a child process: (exit code, stdout, stderr, peak RSS in KB of the child)."""
+    code = ("import resource, sys, runpy; sys.argv = ['jindu'] + sys.argv[1:]\n"
+            "try:\n    from jindu_metrics.cli import main; main()\n"
+            "finally:\n    sys.stderr.write('\\nRSS %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONIOENCODING": "utf-8"}
+    r = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, env=env,
+                       timeout=timeout)
+    m = re.search(r"\nRSS (\d+)\n", r.stderr)
+    return r.returncode, r.stdout, r.stderr[: m.start()] if m else r.stderr, int(m.group(1)) if m else 0
+
+
+def figures(out: str) -> list:
+    return [(r["unit"], r["metric"], r["numerator"], r["denominator"], r["value"]) for r in json.loads(out)["rows"]]
+
+
+@pytest.fixture(scope="module")
+def clean():
+    code, out, err, _ = run(["compute", SAMPLE, "--period", PERIOD, "--format", "json"])
+    assert code == 0, err
+    return figures(out)
+
+
+# ------------------------------------------------------------------ xlsx rows and cells without r= (29.1a, 29.1d)
+
+FAR_ROW = b"<row>" + b"<c/>" * 16383 + b'<c t="inlineStr"><is><t>x</t></is></c></row>'
+
+
+def unnumbered_far(xml: bytes) -> bytes:
+    """An edit: no `r=` on any <row>, no <dimension>, and empty rows down to row 1,048,576, whose 16,384th
+    cell (XFD1048576, placed by position) holds text."""
+    xml = re.sub(rb"<dimension[^>]*/>", b"", xml)
+    xml = re.sub(rb'(<row)\s+r="\d+"', rb"\1", xml)
+    rows = len(re.findall(rb"<row[\s>/]", xml))
+    return xml.replace(b"</sheetData>", b"<row/>" * (1_048_575 - rows) + FAR_ROW + b"</sheetData>")
+
+
+def numbered_row_far(xml: bytes) -> bytes:
+    """An edit: row 1,048,576 by its r=, its cells by position (the 16,384th holds text)."""
+    return xml.replace(b"</sheetData>", FAR_ROW.replace(b"<row>", b'<row r="1048576">') + b"</sheetData>")
+
+
+@pytest.mark.parametrize("edit", [unnumbered_far, numbered_row_far])
+def test_a_far_cell_placed_by_position_is_cut_not_allocated(tmp_path, clean, edit):
+    path = patch_sheet(SAMPLE, tmp_path / "far.xlsx", edit)
+    code, out, err, rss = run(["compute", path, "--period", PERIOD, "--format", "json"])
+    assert code == 0, err
+    assert figures(out) == clean and rss < CEILING_KB
+    code, out, err, rss = run(["validate", path, "--format", "json"])
+    capped = [f for f in json.loads(out)["findings"] if f["code"] == "columns_capped"]
+    assert len(capped) == 1 and "1 个单元格" in capped[0]["message"] and rss < CEILING_KB
+
+
+def test_eleven_million_rows_without_numbers_are_refused_at_excels_last_row(tmp_path):
+    import time
+
+    sheet = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+             b'spreadsheetml/2006/main"><sheetData><row><c t="inlineStr"><is><t>x</t></is></c></row>'
+             + b"<row></row>" * 11_000_000 + b"</sheetData></worksheet>")
+    path = patch_sheet(SAMPLE, tmp_path / "rows.xlsx", lambda xml: sheet)
+    start = time.monotonic()
+    code, _out, err, rss = run(["validate", path])
+    assert code == 2 and "rows.xlsx" in err and "超出大小上限" in err and "1048576" in err, err
+    assert "Traceback" not in err and rss < CEILING_KB
+    assert time.monotonic() - start < 120  # was minutes; seconds now (not tighter: the machine may be loaded)
+
+
+def test_numbered_places_tags_as_calamine_does():
+    xml = (b'<worksheet><sheetData><row><c><v>1</v></c><c t="s"><v>0</v></c></row><row/><row></row>'
+           b'<row r="7" spans="1:3"><c r="C7"><v>2</v></c><c/><c s="1"><v>3</v></c></row>'
+           b"<row><c><v>4</v></c></row></sheetData></worksheet>")
+    out = extent.Numbered(io.BytesIO(xml), 100).read()
+    cells = re.findall(rb'<c r="([A-Z]+\d+)"', out)
+    assert cells == [b"A1", b"B1", b"C7", b"D7", b"E7", b"A8"]
+    assert re.findall(rb'<row r="(\d+)"', out) == [b"1", b"7", b"8"]  # rows without cells are left out
+
+
+def test_numbered_counts_cells_against_the_cap():
+    xml = b"<worksheet><sheetData>" + b"<row>" + b"<c><v>1</v></c>" * 50 + b"</row>" + b"</sheetData></worksheet>"
+    with pytest.raises(extent.TooLarge, match="单元格"):
+        extent.Numbered(io.BytesIO(xml), 40).read()
+    with pytest.raises(extent.TooLarge, match="16384"):
+        extent.Numbered(io.BytesIO(b"<row>" + b"<c/>" * 16385 + b"</row>"), 10**9).read()
