@@ -114,3 +114,93 @@ def test_numbered_counts_cells_against_the_cap():
         extent.Numbered(io.BytesIO(xml), 40).read()
     with pytest.raises(extent.TooLarge, match="16384"):
         extent.Numbered(io.BytesIO(b"<row>" + b"<c/>" * 16385 + b"</row>"), 10**9).read()
+
+
+# ------------------------------------------------------------------ .xls records (29.1b)
+
+OLD_XLS = ROOT / "sample_ledgers" / "messy" / "查处台账.xls"
+
+
+def patched_xls(tmp_path: Path, record: bytes, offset: int, value: int, name: str) -> Path:
+    """A copy of the sample .xls whose first `record` (type and length bytes) has the u32 at `offset` (from
+    the record's start) set to `value` (the stream is small and contiguous: patched in place)."""
+    import struct
+
+    data = bytearray(OLD_XLS.read_bytes())
+    at = data.find(record)
+    assert at > 0
+    struct.pack_into("<I", data, at + offset, value)
+    path = tmp_path / name
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_an_xls_dimensions_claiming_2_31_rows_is_read_by_its_cells(tmp_path):
+    path = patched_xls(tmp_path, b"\x00\x02\x0e\x00", 8, 2**31, "dims.xls")  # DIMENSIONS: rwMac
+    code, out, err, rss = run(["validate", path, "--format", "json"])
+    assert code in (0, 1), err
+    clean = run(["validate", OLD_XLS, "--format", "json"])
+    assert [{**f, "file": ""} for f in json.loads(out)["findings"]] == \
+        [{**f, "file": ""} for f in json.loads(clean[1])["findings"]]
+    assert json.loads(out)["findings"]  # the rows were read (the sample holds a total row, reported)
+    assert "panicked" not in err and rss < CEILING_KB
+
+
+def test_an_xls_boundsheet_past_the_end_is_a_chinese_error_without_a_panic(tmp_path):
+    path = patched_xls(tmp_path, b"\x85\x00\x10\x00", 4, 0x7FFFFFF0, "bs.xls")  # BOUNDSHEET: lbPlyPos
+    code, _out, err, rss = run(["validate", path])
+    assert code == 2 and "bs.xls" in err and "文件损坏" in err and "另存为" in err
+    assert "panicked" not in err and "backtrace" not in err and "Traceback" not in err and rss < CEILING_KB
+
+
+# ------------------------------------------------------------------ ODS repeats (29.1c)
+
+ODS_CONTENT = (b'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:'
+               b'opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               b'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+               b'<table:table table:name="Sheet1">%s</table:table></office:spreadsheet></office:body>'
+               b"</office:document-content>")
+
+MANIFEST = (b'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+            b'opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+            b'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+            b'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+
+
+def write_ods(path: Path, rows: bytes) -> Path:
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", b"application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        z.writestr("content.xml", ODS_CONTENT % rows, zipfile.ZIP_DEFLATED)
+        z.writestr("META-INF/manifest.xml", MANIFEST, zipfile.ZIP_DEFLATED)
+    return path
+
+
+def text_cell(text: bytes, extra: bytes = b"") -> bytes:
+    return b'<table:table-cell office:value-type="string"%s><text:p>%s</text:p></table:table-cell>' % (extra, text)
+
+
+@pytest.mark.parametrize("rows", [
+    # 29M cells holding text: under the 30M cap on values, 4 GB as calamine and Python rows
+    b'<table:table-row table:number-rows-repeated="1000000">'
+    + text_cell(b"x", b' table:number-columns-repeated="29"') + b"</table:table-row>",
+    # one text cell per row right of 1000 empty cells: 20M cells laid out, 20k of them hold anything
+    b'<table:table-row table:number-rows-repeated="20000"><table:table-cell table:number-columns-repeated="1000"/>'
+    + text_cell(b"x") + b"</table:table-row>",
+], ids=["values", "empty-runs"])
+def test_ods_repeats_are_held_to_the_extent_they_lay_out(tmp_path, rows):
+    path = write_ods(tmp_path / "rep.ods", b"<table:table-row>" + text_cell("姓名".encode()) + b"</table:table-row>" + rows)
+    assert path.stat().st_size < 5000
+    code, _out, err, rss = run(["validate", path])
+    assert code == 2 and "rep.ods" in err and "Sheet1" in err and "超出大小上限" in err and "列" in err, err
+    assert rss < CEILING_KB
+
+
+def test_an_ods_of_repeated_empty_rows_below_its_data_is_read(tmp_path):
+    """Formatting far below the data (empty repeated rows and cells) lays nothing out: read, not refused."""
+    rows = (b"<table:table-row>" + text_cell("姓名".encode()) + text_cell("公民身份号码".encode()) + b"</table:table-row>"
+            + b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+              b'table:number-columns-repeated="1024"/></table:table-row>')
+    from jindu_metrics.ledgers.formats import read_file
+
+    sheets = read_file(write_ods(tmp_path / "fmt.ods", rows))
+    assert sheets[0].rows[0][:2] == ["姓名", "公民身份号码"]

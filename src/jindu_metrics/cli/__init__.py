@@ -45,6 +45,8 @@ def main() -> None:
         import warnings
 
         warnings.simplefilter("ignore")
+        # a panic of the Rust readers becomes a Chinese error; its backtrace is the developer's
+        os.environ["RUST_BACKTRACE"] = "0"
     previous = signal.signal(signal.SIGINT, _on_sigint)
     reading = False
     try:

@@ -27,7 +27,9 @@ import zlib
 from dataclasses import dataclass, field
 
 MAX_COLUMNS = 256  # IV, Excel 2003's last column: a ledger has a few dozen
-MAX_CELLS = 30_000_000  # per sheet, by what it holds (xlsx, also without r=), its .xls records or ODS repeats
+MAX_CELLS = 30_000_000  # per sheet, by what it holds (xlsx, also without r=) or its .xls records
+# per sheet laid out by calamine and handed over as Python rows (ODS: ~75 bytes a cell, ≤ 1 GB a file)
+MAX_ROWS_CELLS = 10_000_000
 TRIM_SLACK_CELLS = 1_000_000  # blank cells past the data worth a rewrite (calamine allocates each)
 _CHUNK = 1 << 24  # 16 MB: each read hands the GIL over ~3 times (file, inflate, CRC), see scan()
 _CARRY = 1 << 16  # bytes of one chunk kept for the next: a cell cut at the boundary is seen whole

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, os_reason
-from .extent import MAX_CELLS
+from .extent import MAX_CELLS, TRIM_SLACK_CELLS
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".xltx", ".xltm", ".et"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -248,33 +248,51 @@ def _check_zip(source, name: str) -> str | None:
         raise _fail(name, "文件损坏（压缩包无法解开），请用 Excel/WPS 打开后另存为 .xlsx") from None
 
 
-_ROW_RE = re.compile(rb"<table:table-row\b([^>]*?)(/?)>")
-_CELL_RE = re.compile(rb"<table:(?:covered-)?table-cell\b([^>]*)>")
+_ODS_TOKEN = re.compile(rb"<table:table[\s>]([^>]*)|<table:table-row\b([^>]*?)(/?)>|</table:table-row>"
+                        rb"|<table:(?:covered-)?table-cell\b([^>]*?)(/?)>")
 _REP_ROWS = re.compile(rb'table:number-rows-repeated="(\d+)"')
 _REP_COLS = re.compile(rb'table:number-columns-repeated="(\d+)"')
+_TABLE_NAME = re.compile(rb'table:name="([^"]*)"')
 
 
 def _check_ods_repeats(zf: zipfile.ZipFile, name: str) -> None:
-    """ODS compresses runs with number-rows/columns-repeated; a crafted file asks for 10^18 cells.
+    """ODS compresses runs with number-rows/columns-repeated: a few KB ask for 10^18 cells, or for 29M cells
+    (under the cap) that calamine and Python rows hold at ~75 bytes each. Each table's real extent (the
+    last row and the farthest column holding a value, runs of empty cells included, as calamine lays the
+    sheet out) is worked out from content.xml before calamine reads it, and held to MAX_ROWS_CELLS."""
+    import html
 
-    Cells holding a value (office:value-type) count rows-repeated × columns-repeated; empty runs are free.
-    """
+    from .extent import MAX_ROWS_CELLS
+
     data = zf.read("content.xml")
-    cells = 0
-    for table in data.split(b"</table:table>"):
-        rows = _ROW_RE.split(table)
-        # split() yields [pre, attrs, selfclose, body, attrs, selfclose, body, ...]
-        for i in range(1, len(rows) - 2, 3):
-            m = _REP_ROWS.search(rows[i])
-            rep = int(m.group(1)) if m else 1
-            for cm in _CELL_RE.finditer(rows[i + 2]):
-                attrs = cm.group(1)
-                if b"value-type" not in attrs:
-                    continue
-                c = _REP_COLS.search(attrs)
-                cells += rep * (int(c.group(1)) if c else 1)
-                if cells > MAX_CELLS:
-                    raise _fail(name, "工作表超出大小上限（重复单元格数量过大，文件可能是恶意构造的）")
+    table, r, c, rep, last_row, last_col = None, 0, 0, 1, 0, 0
+
+    def check() -> None:
+        if table is not None and last_row * last_col > MAX_ROWS_CELLS:
+            sheet = html.unescape(table.decode("utf-8", "replace"))
+            raise InputError(f"工作表超出大小上限（有数据的区域为 {last_row} 行 × {last_col} 列，"
+                             f"上限 {MAX_ROWS_CELLS} 个单元格；重复单元格过多，文件可能是恶意构造的）",
+                             file=name, sheet=sheet)
+
+    for t in _ODS_TOKEN.finditer(data):
+        if t.group(1) is not None:  # a table opens
+            check()
+            n = _TABLE_NAME.search(t.group(1))
+            table, r, c, rep, last_row, last_col = (n.group(1) if n else b""), 0, 0, 1, 0, 0
+        elif t.group(2) is not None:  # a row opens
+            m = _REP_ROWS.search(t.group(2))
+            rep, c = (int(m.group(1)) if m else 1), 0
+            if t.group(3):
+                r += rep
+        elif t.group(4) is None:  # a row closes
+            r += rep
+        else:
+            m = _REP_COLS.search(t.group(4))
+            span = int(m.group(1)) if m else 1
+            if b"value-type" in t.group(4):
+                last_row, last_col = max(last_row, r + rep), max(last_col, c + span)
+            c += span
+    check()
 
 
 def _calamine_reason(exc: BaseException) -> str:
@@ -360,6 +378,8 @@ def _read_calamine(source, name: str, only: str | None = None, password: Passwor
             with open(source, "rb") as fh:
                 head = fh.read(8)
         is_xls = head.startswith(OLE_MAGIC)
+        if is_xls and _biff_claims_too_much(source, name):
+            return _read_xlrd(source, name)  # reads the cells there are, not the claim
         if head.startswith(ZIP_MAGIC):
             source, dropped, cells_of = _scanned(source, name, only, scanned)
         wb = pc.load_workbook(io.BytesIO(source) if isinstance(source, bytes) else str(source))
@@ -405,6 +425,60 @@ def _read_calamine(source, name: str, only: str | None = None, password: Passwor
     if not metas:
         raise _fail(name, "文件损坏（工作簿中没有工作表）")
     return sheets
+
+
+_BIFF_BOF, _BIFF_EOF, _BOUNDSHEET, _DIMENSIONS, _FILEPASS = 0x0809, 0x000A, 0x0085, 0x0200, 0x002F
+_BIFF8_ROWS, _BIFF8_COLUMNS = 65_536, 256
+_SHEET_HEAD_RECORDS = 64  # records walked from a sheet's BOF to its DIMENSIONS (it comes before any cell)
+
+
+def _biff_claims_too_much(source, name: str) -> bool:
+    """An .xls's records checked against the stream that holds them, before calamine trusts them: a
+    BOUNDSHEET pointing past the stream (calamine panics) is a damaged file (InputError); a DIMENSIONS
+    claiming more than BIFF8 holds (65,536 × 256), or more cells than its sheet has bytes (calamine
+    allocates the claim: 2³¹ rows abort the process), sends the file to xlrd, which reads the cells there
+    are (True). False when the records look sound or cannot be walked (calamine then words the damage)."""
+    import struct
+
+    import olefile
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(source) if isinstance(source, bytes | bytearray) else str(source)) as ole:
+            stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+            if stream is None:
+                return False
+            data = ole.openstream(stream).read()
+    except Exception:  # noqa: BLE001 - not a compound file olefile reads: calamine words it
+        return False
+    pos, sheets, encrypted = 0, [], False
+    while pos + 4 <= len(data):  # the workbook globals, up to their EOF
+        kind, length = struct.unpack_from("<HH", data, pos)
+        if kind == _BOUNDSHEET and length >= 4:
+            sheets.append(struct.unpack_from("<I", data, pos + 4)[0])
+        encrypted = encrypted or kind == _FILEPASS
+        pos += 4 + length
+        if kind == _BIFF_EOF:
+            break
+    for offset in sheets:
+        if offset + 4 > len(data) or struct.unpack_from("<H", data, offset)[0] != _BIFF_BOF:
+            raise _fail(name, "文件损坏（工作表的位置超出文件范围），无法读取；请用 Excel/WPS 打开后另存为 .xlsx")
+    if encrypted:
+        return False  # the sheets' records are encrypted: checked again once decrypted
+    for offset in sheets:
+        end = min((o for o in sheets if o > offset), default=len(data))
+        pos = offset
+        for _ in range(_SHEET_HEAD_RECORDS):
+            if pos + 4 > len(data):
+                break
+            kind, length = struct.unpack_from("<HH", data, pos)
+            if kind == _DIMENSIONS and length >= 14 and pos + 18 <= len(data):
+                first, last, col0, col1 = struct.unpack_from("<IIHH", data, pos + 4)
+                cells = max(last - first, 0) * max(col1 - col0, 0)
+                if last > _BIFF8_ROWS or col1 > _BIFF8_COLUMNS or cells > max(TRIM_SLACK_CELLS, end - offset):
+                    return True
+                break
+            pos += 4 + length
+    return False
 
 
 def _read_xlrd(source, name: str) -> list[RawSheet]:
