@@ -127,9 +127,9 @@ def test_error_cells_come_from_the_one_extent_scan(tmp_path, monkeypatch, mixed)
     calls = []
     real = extent.scan
 
-    def counting(fh, strings):
+    def counting(fh, strings, *rest):
         calls.append(1)
-        return real(fh, strings)
+        return real(fh, strings, *rest)
 
     monkeypatch.setattr(extent, "scan", counting)
     path = _persons_with_status(tmp_path, "#REF!", mixed=mixed)
@@ -246,6 +246,37 @@ def test_a_gbk_line_in_a_utf8_csv_is_read_and_located(tmp_path, jindu):
     notes = [(f.code, f.row, f.severity) for f in ls.findings if f.code == "csv_line_encoding"]
     assert notes == [("csv_line_encoding", 3, "警告")]
     assert figures(jindu, path, "--period", "2018-10")["registered"]["numerator"] == 3
+
+
+def _values(frame) -> list:
+    """A ledger frame's cells without the reader's own columns (_file …)."""
+    return frame[[c for c in frame.columns if not c.startswith("_")]].astype(str).values.tolist()
+
+
+def test_a_gbk_name_in_a_utf8_line_garbles_nothing_else(tmp_path, jindu):
+    """Decoded by byte run (issue 29): only the pasted name's bytes are GB18030; the line's other fields
+    (所属村居, 人员状态 …) stay UTF-8, so the figures are those of the clean file."""
+    rows = [PERSON_HEADER] + person_rows()
+    clean = write_csv(tmp_path / "clean" / "persons.csv", rows)
+    path = tmp_path / "persons.csv"
+    data = clean.read_bytes()
+    path.write_bytes(data.replace("李四".encode(), "李四".encode("gbk"), 1))
+    ls, ref = load_ledgers([path]), load_ledgers([clean])
+    assert _values(ls["persons"]) == _values(ref["persons"])
+    notes = [(f.code, f.row) for f in ls.findings if f.code == "csv_line_encoding"]
+    assert notes == [("csv_line_encoding", 3)]
+    assert figures(jindu, path, "--period", "2018-10") == figures(jindu, clean, "--period", "2018-10")
+
+
+def test_a_cesu8_surrogate_garbles_nothing_else_on_its_line(tmp_path):
+    rows = [PERSON_HEADER] + person_rows()
+    clean = write_csv(tmp_path / "clean" / "persons.csv", rows)
+    path = tmp_path / "persons.csv"
+    path.write_bytes(clean.read_bytes().replace("李四".encode(), "李".encode() + b"\xed\xa0\x80", 1))
+    ls, ref = load_ledgers([path]), load_ledgers([clean])
+    assert list(ls["persons"]["姓名"]) == ["张三", "李\ufffd", "王五"]
+    assert _values(ls["persons"].drop(columns="姓名")) == _values(ref["persons"].drop(columns="姓名"))
+    assert [f.row for f in ls.findings if f.code == "csv_line_encoding"] == [3]
 
 
 def test_a_bom_before_a_gbk_body(tmp_path):

@@ -11,12 +11,14 @@ Anything unreadable raises InputError with a Chinese reason (加密 / 密码不�
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
 import os
 import re
 import stat
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -527,11 +529,12 @@ def _read_xlrd(source, name: str) -> list[RawSheet]:
 
 
 def decode_text(data: bytes) -> tuple[str, str, list[int]]:
-    """(text, codec, 1-based numbers of the lines decoded as GB18030 in a UTF-8 file): UTF-8 (with or
-    without BOM), else GB18030 (a superset of GBK/GB2312), else UTF-16 with BOM.
+    """(text, codec, 1-based numbers of the lines holding bytes decoded as GB18030 in a UTF-8 file): UTF-8
+    (with or without BOM), else GB18030 (a superset of GBK/GB2312), else UTF-16 with BOM.
 
-    A UTF-8 file with a few GBK lines (a name pasted from another file), or a BOM before a GBK body, is
-    decoded line by line: one bad byte never turns the whole file (and its header) into mojibake."""
+    A UTF-8 file with a few GBK bytes (a name pasted from another file), or a BOM before a GBK body, is
+    decoded by byte run: only the bytes that are not UTF-8 are decoded as GB18030 (a CESU-8 surrogate as the
+    character it encodes, or U+FFFD alone), the rest of their line stays UTF-8."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace"), "utf-16", []
     bom = data.startswith(b"\xef\xbb\xbf")
@@ -540,13 +543,62 @@ def decode_text(data: bytes) -> tuple[str, str, list[int]]:
         return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8", []
     except UnicodeDecodeError:
         pass
-    lines = body.split(b"\n")
-    utf8 = [_utf8_line(line) for line in lines]
-    if not any(t is not None and not t.isascii() for t in utf8):  # no line is UTF-8 text: a GBK file
-        return body.decode("gb18030", errors="replace"), "gb18030", []
-    other = [i + 1 for i, t in enumerate(utf8) if t is None]
-    text = "\n".join(t if t is not None else lines[i].decode("gb18030", errors="replace") for i, t in enumerate(utf8))
-    return text, "utf-8+gb18030", other
+    if not any(t is not None and not t.isascii() for t in map(_utf8_line, body.split(b"\n"))):
+        return body.decode("gb18030", errors="replace"), "gb18030", []  # no line is UTF-8 text: a GBK file
+    _RUNS.starts = []
+    try:
+        text = body.decode("utf-8", errors=_FOREIGN_RUN)
+        starts = _RUNS.starts
+    finally:
+        _RUNS.starts = None
+    lines, line, at = [], 1, 0
+    for start in starts:
+        line += body.count(b"\n", at, start)
+        at = start
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return text, "utf-8+gb18030", lines
+
+
+_FOREIGN_RUN = "jindu-foreign-run"
+_RUNS = threading.local()  # the starts of the runs decode_text's handler decoded, per thread
+
+
+def _foreign_run(exc: UnicodeDecodeError) -> tuple[str, int]:
+    """The error handler of decode_text: the run of non-ASCII bytes from the error, as GB18030 up to the
+    first character boundary after which the rest of the run is UTF-8 again; a CESU-8 surrogate (pair) as
+    the character it encodes, or U+FFFD alone."""
+    data, start = exc.object, exc.start
+    end = start
+    while end < len(data) and data[end] >= 0x80:
+        end += 1
+    if _RUNS.starts is not None:
+        _RUNS.starts.append(start)
+    if data[start] == 0xED and start + 2 < len(data) and 0xA0 <= data[start + 1] <= 0xBF:  # CESU-8
+        pair = data[start:start + 6]
+        try:
+            return pair.decode("utf-8", "surrogatepass").encode("utf-16", "surrogatepass").decode("utf-16"), start + 6
+        except UnicodeError:
+            return "\ufffd", start + 3
+    run = bytes(data[start:end])
+    for k in _gb_boundaries(run):
+        try:
+            run[k:].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return run[:k].decode("gb18030", "replace"), start + k
+    return run.decode("gb18030", "replace"), end
+
+
+def _gb_boundaries(run: bytes):
+    """The offsets in `run` after each GB18030 character (two bytes, or four: a digit as second byte)."""
+    k = 0
+    while k < len(run):
+        k += 4 if k + 1 < len(run) and 0x30 <= run[k + 1] <= 0x39 else 2 if run[k] >= 0x81 else 1
+        yield min(k, len(run))
+
+
+codecs.register_error(_FOREIGN_RUN, _foreign_run)
 
 
 def _utf8_line(line: bytes) -> str | None:
