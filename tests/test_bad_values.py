@@ -386,3 +386,17 @@ def test_invisible_characters_in_an_id_are_named(tmp_path, char, name):
     by_row = {f.row: f for f in ls.findings if f.column == "公民身份号码" and f.code != "id_area_unknown"}
     assert by_row[2].code == "id_invisible_chars" and by_row[2].severity == "警告" and name in by_row[2].message
     assert by_row[3].code == "bad_id_format" and name in by_row[3].message
+
+
+# ---------------------------------------------------------------- IDs in other digits (issue 29)
+
+@pytest.mark.parametrize("digits", ["٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "०१२३४५६७८९"], ids=["arabic-indic", "persian", "devanagari"])
+def test_an_id_in_digits_of_another_script_names_them(tmp_path, digits):
+    """Not a check-digit error: the characters are named, so the user sees why a "valid-looking" ID fails."""
+    rows = [PERSON_HEADER] + person_rows()
+    rows[1][1] = rows[1][1][:17].translate(str.maketrans("0123456789", digits)) + rows[1][1][17]
+    found = [f for f in load_ledgers([write_xlsx(tmp_path / "p.xlsx", {"吸毒人员登记台帐": rows})]).findings
+             if f.column == "公民身份号码" and f.row == 2]
+    assert [(f.code, f.row) for f in found] == [("bad_id_format", 2)]
+    assert "非 0-9 的数字" in found[0].message and any(f"「{d}」" in found[0].message for d in digits)
+    assert all(f.code != "bad_id_checksum" for f in found)

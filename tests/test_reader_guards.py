@@ -482,3 +482,23 @@ def test_cut_rows_streams_up_to_the_last_row_with_data(monkeypatch):
     extent.cut_rows(io.BytesIO(xml), out.append, ext)
     assert b"".join(out) == (b'<worksheet><sheetData>' + rows + b'</sheetData><mergeCells><mergeCell ref="A1:B1"/>'
                              b'</mergeCells></worksheet>')
+
+
+# ------------------------------------------------------------------ an encryption jindu cannot undo (29.5)
+
+
+@pytest.fixture(scope="module")
+def unknown_hash(encrypted, tmp_path_factory) -> Path:
+    data = encrypted.read_bytes()
+    assert b'hashAlgorithm="SHA512"' in data
+    path = tmp_path_factory.mktemp("enc") / "未知加密.xlsx"
+    path.write_bytes(data.replace(b'hashAlgorithm="SHA512"', b'hashAlgorithm="MD9999"'))
+    return path
+
+
+@pytest.mark.parametrize("password", [None, PASSWORD])
+def test_an_unknown_hash_algorithm_is_an_encrypted_file_it_cannot_open(jindu, unknown_hash, password, monkeypatch):
+    monkeypatch.delenv("JINDU_PASSWORD", raising=False)
+    code, _out, err = jindu(["validate", unknown_hash, *(["--password", password] if password else [])])
+    assert code == 2 and "未知加密.xlsx" in err
+    assert "已加密" in err and "不受支持" in err and "另存为 .xlsx" in err and "不是表格文件" not in err

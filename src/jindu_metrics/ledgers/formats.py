@@ -103,6 +103,8 @@ def read_file(path: Path, label: str | None = None, password: Password = None, *
     source: Path | bytes = path
     notes: list[tuple[str, int | None, str]] = []
     if head.startswith(OLE_MAGIC) and _ole_encrypted_package(path):
+        if not _agile_hash_known(path):
+            raise _fail(name, ENCRYPTED_UNSUPPORTED)  # no password asked for: none would open it
         source = decrypt(path, name, password)  # an encrypted xlsx: an OLE box around the zip package
         head = source[:8]
     if head.startswith(ZIP_MAGIC):
@@ -160,12 +162,39 @@ def calamine_sheet(source, name: str, sheet: str, scanned=None) -> RawSheet:
 
 
 def _ole_encrypted_package(path: Path) -> bool:
-    """An OLE2 container holding an encrypted OOXML package (EncryptionInfo / EncryptedPackage streams)."""
-    with open(path, "rb") as fh:
-        data = fh.read(min(path.stat().st_size, 1 << 20))
-    return "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data
+    """An OLE2 container holding an encrypted OOXML package (EncryptionInfo / EncryptedPackage streams),
+    by its directory (olefile), wherever the writer put it; by the stream names in the first MB when the
+    directory cannot be read."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            return ole.exists("EncryptionInfo") or ole.exists("EncryptedPackage")
+    except Exception:  # noqa: BLE001 - a damaged container: its names, where they usually are
+        with open(path, "rb") as fh:
+            data = fh.read(min(path.stat().st_size, 1 << 20))
+        return "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data
 
 
+_HASHES = frozenset({"SHA1", "SHA256", "SHA384", "SHA512"})  # what msoffcrypto-tool derives keys with
+_HASH_ATTR = re.compile(rb'hashAlgorithm="([^"]*)"')
+
+
+def _agile_hash_known(path: Path) -> bool:
+    """Whether the hash algorithms an agile EncryptionInfo names (its XML) are ones the decryption knows;
+    True for the other schemes (standard, binary) and when the stream cannot be read (decrypt words it)."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            info = ole.openstream("EncryptionInfo").read(1 << 16)
+    except Exception:  # noqa: BLE001 - decrypt() words what is wrong
+        return True
+    return all(h.decode("ascii", "replace") in _HASHES for h in _HASH_ATTR.findall(info))
+
+
+ENCRYPTED_UNSUPPORTED = ("文件已加密，但无法解密（加密方式不受支持，或文件已损坏）：请在 Excel/WPS 中输入密码打开，"
+                         "另存为 .xlsx 后再读取（可以保留密码，再用 --password 提供）")
 ENCRYPTED_NO_PASSWORD = ("文件已加密（设有打开密码）：请用 --password 提供密码，或设置环境变量 JINDU_PASSWORD"
                          "（在终端中运行时会提示输入）")
 
@@ -191,18 +220,21 @@ def decrypt(source: Path | bytes, name: str, password: Password) -> bytes:
                 office.load_key(password=given)
             out = io.BytesIO()
             office.decrypt(out)
-            return out.getvalue()
+            plain = out.getvalue()
+            if not plain.startswith((ZIP_MAGIC, OLE_MAGIC)):  # decrypted by a scheme it did not understand
+                raise _fail(name, ENCRYPTED_UNSUPPORTED)
+            return plain
         except (mx.InvalidKeyError, mx.DecryptionError) as exc:
             wrong = isinstance(exc, mx.InvalidKeyError) or "password" in str(exc).lower() \
                 or "key" in str(exc).lower()
             if not wrong:
-                raise _fail(name, "文件已加密，但无法解密（文件可能已损坏）") from None
+                raise _fail(name, ENCRYPTED_UNSUPPORTED) from None
             if not callable(password):
                 break
-        except (KeyboardInterrupt, SystemExit):
+        except (KeyboardInterrupt, SystemExit, InputError):
             raise
         except BaseException:  # noqa: BLE001 - never the exception's text: it could quote the input
-            raise _fail(name, "文件已加密，但无法解密（不支持的加密方式或文件已损坏）") from None
+            raise _fail(name, ENCRYPTED_UNSUPPORTED) from None
     raise _fail(name, "打开密码不正确（文件已加密）")
 
 

@@ -32,8 +32,8 @@ _DATE_RE = re.compile(
 _DATE8_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SERIAL_RE = re.compile(r"^\d{4,5}(?:\.\d+)?$")
 _NUM_RE = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*[^\d]{0,4}$")
-_ID_CHARS = re.compile(r"^\d{17}[\dX]$")
-_ID15 = re.compile(r"^\d{15}$")
+_ID_CHARS = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # 0-9 only: \d would take ٤ (Arabic-Indic) and the like
+_ID15 = re.compile(r"^\d{15}$", re.ASCII)
 _SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+?\d{1,2}$")
 # Characters that show as nothing (or as a plain space) in Excel, named for the user.
 _INVISIBLE = {"\u200b": "零宽空格", "\u200c": "零宽不连字符", "\u200d": "零宽连字符（ZWJ）", "\u2060": "零宽不换行符",
@@ -299,7 +299,11 @@ def _check_id(s: str):
     if not _ID_CHARS.match(s):
         if _SCIENTIFIC.match(s):
             return None, "id_stored_as_number", "单元格中是科学计数法写法（如 4.4E+17）"
-        if s.isdigit() or (s[:-1].isdigit() and s[-1:] == "X"):
+        foreign = [c for c in dict.fromkeys(s) if c.isdigit() and not c.isascii()]
+        if foreign:  # digits of another script (Arabic-Indic ٤٢…): named, they look like digits to the user
+            shown = "、".join(f"「{c}」" for c in foreign[:10])
+            return s, "bad_id_format", f"含有非 0-9 的数字字符 {shown}（其他文字的数字），请改为 0-9"
+        if s.isascii() and (s.isdigit() or (s[:-1].isdigit() and s[-1:] == "X")):
             return s, "bad_id_format", f"共{len(s)}位"
         return s, "bad_id_format", "含有非数字字符"
     try:
