@@ -100,6 +100,12 @@ def _before_birth(path: Path) -> Path:
     return write_xlsx(path, {"吸毒人员登记台帐": rows, "查处台帐": seiz})
 
 
+def _order_dates(path: Path) -> Path:
+    com = [["公民身份号码", "类别", "决定日期", "报到日期", "执行状态", "解除日期"],
+           [ID_B, "社区戒毒", dt.datetime(2018, 5, 10), dt.datetime(2018, 5, 12), "执行中", dt.datetime(2018, 5, 1)]]
+    return write_xlsx(path, {"吸毒人员登记台帐": [PERSON_HEADER] + person_rows(), "社区戒毒社区康复台帐": com})
+
+
 def _notes(path: Path) -> Path:
     return write_xlsx(path, {"说明": [["填表说明"], ["每月5日前报送"]]})
 
@@ -125,6 +131,8 @@ BUILDERS = {
     "csv_line_encoding": lambda tmp: _gbk_line(tmp / "persons.csv"),
     "unreadable_number": lambda tmp: _publicity(tmp / "pub.xlsx"),
     "no_ledger": lambda tmp: _notes(tmp / "说明.xlsx"),
+    "ended_before_decided": lambda tmp: _order_dates(tmp / "order.xlsx"),
+    "ended_before_reported": lambda tmp: _order_dates(tmp / "order.xlsx"),
     "format_mismatch": _misnamed,
     "level_contradiction": lambda tmp: _state_book(tmp / "state.xlsx"),
     "status_detail_mismatch": lambda tmp: _state_book(tmp / "state.xlsx"),

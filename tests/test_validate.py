@@ -130,3 +130,35 @@ def test_workspace_inputs(tmp_path):
     r = jindu("validate", "--format", "json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["summary"]["sheets"][0]["rows"] == 3
+
+
+# ---------------------------------------------------------------- the order's dates out of order (issue 29)
+
+
+def test_every_date_pair_of_an_order_is_checked_and_a_bad_end_drops_no_running_order(tmp_path, jindu):
+    """解除日期 before 决定日期: a finding, and the order (执行中) still counts as in force (docs/台帐格式.md)."""
+    import datetime as dt
+
+    from builders import ID_B
+
+    header = ["公民身份号码", "类别", "决定日期", "报到日期", "已建档", "执行状态", "解除日期"]
+
+    def book(end_a, path):
+        com = [header,
+               [ID_A, "社区康复", dt.datetime(2018, 3, 1), dt.datetime(2018, 3, 5), "是", "执行中", end_a],
+               [ID_B, "社区戒毒", dt.datetime(2018, 4, 1), dt.datetime(2018, 3, 20), "是", "执行中", None]]
+        return write_xlsx(path, {"吸毒人员登记台帐": [PERSON_HEADER] + person_rows(), "社区戒毒社区康复台帐": com})
+
+    bad = book(dt.datetime(2018, 2, 1), tmp_path / "bad.xlsx")
+    clean = book(None, tmp_path / "clean.xlsx")
+    _code, out, _err = jindu(["validate", bad, "--format", "json"])
+    found = {(f["code"], f["row"], f["column"]) for f in json.loads(out)["findings"]}
+    assert {("ended_before_decided", 2, "解除日期"), ("ended_before_reported", 2, "解除日期"),
+            ("reported_before_decided", 3, "报到日期")} <= found
+
+    def rows(path):
+        _code, out, _err = jindu(["compute", path, "--period", "2018-10", "--format", "json"])
+        return {r["metric"]: (r["numerator"], r["denominator"]) for r in json.loads(out)["rows"]}
+
+    assert rows(bad) == rows(clean)
+    assert rows(bad)["community_orders"][0] == 2 and rows(bad)["community_execution_rate"] == (2, 2)

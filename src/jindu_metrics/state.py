@@ -23,6 +23,13 @@ def ns(s: pd.Series) -> np.ndarray:
     return s.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 
+def order_end(c: pd.DataFrame) -> np.ndarray:
+    """The community orders' 解除日期 as int64 nanoseconds; NaT where it is before the 决定日期 (a date that
+    cannot be: the order is then judged by its 执行状态, as one without 解除日期; validate reports the row)."""
+    end, decided = ns(c["解除日期"]), ns(c["决定日期"])
+    return np.where((end != NAT) & (decided != NAT) & (end < decided), NAT, end)
+
+
 def _latest_codes(codes: np.ndarray, dates: np.ndarray, lasts: list, n: int) -> list[np.ndarray]:
     """Per ID code, the latest date on or before each of `lasts` (int64 ns; NaT, the smallest int64, if none)."""
     out = []

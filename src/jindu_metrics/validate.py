@@ -61,6 +61,10 @@ def _texts(s) -> list:
             str(v.date()) if hasattr(v, "date") else str(v) for v in s.to_numpy(dtype=object)]
 
 
+# The dates of a community order in the order they happen: (earlier, later, finding when the later is before).
+# An 解除日期 before 决定日期 is not used by the figures either (state.order_end).
+_ORDER_DATES = (("决定日期", "报到日期", "reported_before_decided"), ("决定日期", "解除日期", "ended_before_decided"),
+                ("报到日期", "解除日期", "ended_before_reported"))
 _DATED = (("persons", "初次发现日期"), ("persons", "末次查获日期"), ("seizures", "查处日期"), ("community", "决定日期"))
 
 
@@ -263,11 +267,12 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.dat
 
     com = ledgers["community"]
     if len(com):
-        before = com["报到日期"].notna() & com["决定日期"].notna() & (com["报到日期"] < com["决定日期"])
-        if before.any():
-            d = com[before]
-            detail = [f"决定日期为{x:%Y-%m-%d}" for x in d["决定日期"]]
-            out += _rows(d, "reported_before_decided", "报到日期", "报到日期", detail)
+        for first, then, code in _ORDER_DATES:  # every pair of the order's dates, in the order they happen
+            before = com[then].notna() & com[first].notna() & (com[then] < com[first])
+            if before.any():
+                d = com[before]
+                detail = [f"{first}为{x:%Y-%m-%d}" for x in d[first]]
+                out += _rows(d, code, then, then, detail)
         future = com["报到日期"].notna() & (com["报到日期"] > today_ts)
         if future.any():
             out += _rows(com[future], "reported_in_future", "报到日期", "报到日期")

@@ -20,7 +20,7 @@ from ..errors import UsageError
 from ..ledgers.link import fill_from_persons
 from ..ledgers.model import LedgerSet
 from ..periods import Period
-from ..state import NAT, states_of
+from ..state import NAT, order_end, states_of
 from ..state import ns as _ns
 from .catalog import Catalog, Indicator, Measure
 from .display import (
@@ -207,7 +207,7 @@ def _lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
 def _community_window(c: pd.DataFrame, last: pd.Timestamp, first: pd.Timestamp) -> dict[str, pd.Series]:
     """The community orders' state in the window [first, last], by array operations on the dates as int64
     nanoseconds (NaT compares as nothing: each comparison is guarded by its date being known)."""
-    decided, end, rep = _ns(c["决定日期"]), _ns(c["解除日期"]), _ns(c["报到日期"])
+    decided, end, rep = _ns(c["决定日期"]), order_end(c), _ns(c["报到日期"])
     has_decided, has_end = decided != NAT, end != NAT
     lv, fv = last.value, first.value
     ended_undated = ~has_end & c["执行状态"].isin(schema.ENDED_STATES).to_numpy(dtype=bool)

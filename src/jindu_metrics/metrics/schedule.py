@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..state import order_end
 from .catalog import Schedule
 
 _DAY_SPAN = 1 << 20  # days per person slot in the sorted contact keys (dates 1950–2100 fit with the offset)
@@ -109,7 +110,8 @@ def evaluate(win, sched: Schedule, k: int) -> Evaluation:
     on_last = derived["在册"].to_numpy(dtype=bool)
     reported_day = _days(c["报到日期"]) if n else np.zeros(0, dtype="datetime64[D]")
     reported = ~np.isnat(reported_day) & (reported_day <= last)
-    ended_day = _days(c["解除日期"]) if n else np.zeros(0, dtype="datetime64[D]")
+    ended_day = (order_end(c).view("datetime64[ns]").astype("datetime64[D]") if n
+                 else np.zeros(0, dtype="datetime64[D]"))
     ended_day = np.where(np.isnat(ended_day), np.datetime64("2200-01-01", "D"), ended_day)
     kinds = c["类别"].to_numpy(dtype=object) if n else np.zeros(0, dtype=object)
     pop = in_force & reported & (ids >= 0)
