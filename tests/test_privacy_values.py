@@ -147,3 +147,52 @@ def test_name_scan_masks_what_a_plain_longest_first_scan_masks(names, text):
     known = sorted({n for n in names if len(n) >= 2}, key=len, reverse=True)
     want = re.sub("|".join(map(re.escape, known)), lambda m: mask_name(m.group(0)), text) if known else text
     assert Names(names).mask(text) == (want if len(text) >= 2 else text)
+
+
+# ---- IDs written in groups (issue 29): masked wherever masking applies
+
+_SEPARATED = [" ", "-", ".", "\u200b", "\u00a0", "\u3000", " - "]
+
+
+def _grouped(i: str, sep: str, sizes=(4, 4, 4, 4, 2)) -> str:
+    out, k = [], 0
+    for n in sizes:
+        out.append(i[k:k + n])
+        k += n
+    return sep.join(out)
+
+
+def test_ids_in_groups_are_masked_in_validate_summary_workbook_and_explain(tmp_path):
+    rows = person_rows()
+    rows[2][6] = _grouped(ID_A, " ")  # 王五's 人员状态: 张三's ID as written on a form: 4406 0719 …
+    rows[1][4] = f"{ID_B[:6]}-{ID_B[6:14]}-{ID_B[14:]}"  # 李四's 人员类别: 442721-19670818-8135
+    seizures = [SEIZURE_HEADER, [dt.datetime(2018, 10, 5), ID_A, "张三", "乐平村",
+                                 "见" + _grouped(ID_C, "\u3000", (6, 8, 4))]]
+    src = tmp_path / "各镇"
+    src.mkdir()
+    path = write_xlsx(src / "乐平镇台帐.xlsx", {"吸毒人员": [PERSON_HEADER, *rows], "查处": seizures})
+
+    def leaks(text: str) -> list:
+        flat = "".join(ch for ch in text if ch not in " -.\u200b\u00a0\u3000")
+        return [i for i in (ID_A, ID_B, ID_C) if i in flat]
+
+    code, out, err = run_cli(["validate", path, "--format", "json"])
+    assert code == 1 and "取值不在允许范围" in out and leaks(out + err) == []
+    assert ID_A[:6] + "********" + ID_A[-4:] in out and ID_B[:6] + "********" + ID_B[-4:] in out
+    code, out, err = run_cli(["explain", "纳入率", path, "--period", "2018-01..2018-10", "--format", "json"])
+    assert code in (0, 1) and leaks(out + err) == []
+    code, out, err = run_cli(["batch", src, "--period", "2018-01..2018-10", "--out", tmp_path / "汇总"])
+    assert code in (0, 1), err
+    summary = (tmp_path / "汇总" / "summary.json").read_text(encoding="utf-8")
+    assert "取值不在允许范围" in summary and leaks(summary) == []
+    with zipfile.ZipFile(tmp_path / "汇总" / "汇总.xlsx") as z:
+        xml = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
+    assert "440607********" in xml and leaks(xml) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(_valid18, st.sampled_from(_SEPARATED), st.sampled_from([(4, 4, 4, 4, 2), (6, 8, 4), (3, 3, 4, 4, 4)]),
+       _noise, _noise)
+def test_an_id_in_groups_never_survives_masking(i, sep, sizes, before, after):
+    masked = mask_text(before + _grouped(i, sep, sizes) + after)
+    assert i not in "".join(ch for ch in masked if ch not in "".join(_SEPARATED))
