@@ -159,3 +159,60 @@ def test_the_workbook_begun_on_the_townships_findings_is_kept_only_when_they_gav
         assert len(made) == (2 if jobs == 2 else 1)  # --jobs 2: the early one discarded, one begun anew
     assert outs[2] == outs[1]
     assert "汇总.xlsx" in outs[1]
+
+
+# ---------------------------------------------------------------- unit labels (issue 29)
+
+
+def _county_with(tmp_path, edit) -> Path:
+    merged: dict[str, list] = {}
+    for j, t in enumerate(TOWNS[:2]):
+        for kind, rows in town_records(t, seed=j, n=20, id_base=j * 1000).items():
+            merged.setdefault(kind, []).extend(rows)
+    edit(merged)
+    return write_canonical(merged, tmp_path / "全县台帐.xlsx")
+
+
+def test_a_zero_width_space_in_a_township_is_one_township_with_a_warning(tmp_path):
+    import json
+
+    def edit(merged):
+        for r in merged["persons"][::3]:
+            r["所属镇街"] = r["所属镇街"] + "\u200b"  # pasted from a web page: looks the same
+        merged["units"][0]["所属村居"] = "\u200b" + merged["units"][0]["所属村居"]
+
+    src, out = _county_with(tmp_path, edit), tmp_path / "out"
+    code, _, stderr = run(["batch", str(src), "--period", "2018-01..2018-10", "--out", str(out)])
+    assert code in (0, 1), stderr
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted(TOWNS[:2])
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    codes = [f["code"] for u in summary["units"] for f in u["findings"]]
+    assert "unit_invisible_chars" in codes
+    assert all("\u200b" not in str(u.get("unit")) for u in summary["units"])
+    assert "\u200b" not in (out / "汇总.html").read_text(encoding="utf-8")
+
+
+def test_a_person_typed_as_a_township_is_masked_and_reported(tmp_path):
+    import json
+
+    from jindu_metrics.ledgers.ids import make_id
+
+    pid = make_id("440607", "19800101", 999)
+
+    def edit(merged):
+        merged["persons"][0]["所属镇街"] = merged["persons"][1]["姓名"]  # 张1 typed as a township
+        merged["persons"][2]["所属镇街"] = pid  # an ID typed as a township
+        merged["persons"][3]["所属村居"] = f"村{pid}"
+
+    src, out = _county_with(tmp_path, edit), tmp_path / "out"
+    code, stdout, stderr = run(["batch", str(src), "--period", "2018-01..2018-10", "--out", str(out)])
+    assert code in (0, 1), stderr
+    folders = [p.name for p in out.rglob("*")]
+    assert not [f for f in folders if "张1" in f or pid in f]
+    for name in ("summary.json", "汇总.html", "全县通报.txt"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert pid not in text and "张1" not in text, name
+    assert pid not in stdout + stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    found = [f for u in summary["units"] for f in u["findings"] if f["code"] == "unit_looks_like_person"]
+    assert {f["column"] for f in found} == {"所属镇街", "所属村居"} and len(found) >= 3

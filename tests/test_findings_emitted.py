@@ -106,6 +106,13 @@ def _order_dates(path: Path) -> Path:
     return write_xlsx(path, {"吸毒人员登记台帐": [PERSON_HEADER] + person_rows(), "社区戒毒社区康复台帐": com})
 
 
+def _units(path: Path) -> Path:
+    rows = [PERSON_HEADER] + person_rows()
+    rows[1][3] = rows[1][3] + "\u200b"  # 所属镇街 with a zero-width space
+    rows[2][2] = "王五"  # 所属村居: a person's name
+    return write_xlsx(path, {"吸毒人员登记台帐": rows})
+
+
 def _notes(path: Path) -> Path:
     return write_xlsx(path, {"说明": [["填表说明"], ["每月5日前报送"]]})
 
@@ -132,6 +139,8 @@ BUILDERS = {
     "unreadable_number": lambda tmp: _publicity(tmp / "pub.xlsx"),
     "no_ledger": lambda tmp: _notes(tmp / "说明.xlsx"),
     "ended_before_decided": lambda tmp: _order_dates(tmp / "order.xlsx"),
+    "unit_invisible_chars": lambda tmp: _units(tmp / "units.xlsx"),
+    "unit_looks_like_person": lambda tmp: _units(tmp / "units.xlsx"),
     "ended_before_reported": lambda tmp: _order_dates(tmp / "order.xlsx"),
     "format_mismatch": _misnamed,
     "level_contradiction": lambda tmp: _state_book(tmp / "state.xlsx"),

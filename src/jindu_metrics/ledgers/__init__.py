@@ -87,12 +87,48 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True, 
     from .link import ID_KINDS, ids_of
 
     ids = ids_of(out)
+    findings.extend(_mask_person_units(out))
     _fill_from_persons(out, ids)
     unit = _fill_unit(out, unit)
     result = LedgerSet(frames=out, sheets=sheets, unit=unit)
     result.kept("ids", ID_KINDS, lambda: ids)  # filling took nothing from the IDs: they hold for these frames
     result.findings = sorted(locate(findings, result.positions()), key=lambda f: f.sort_key())
     return result
+
+
+def _mask_person_units(frames: dict) -> list:
+    """所属镇街/所属村居 values that are a person (a name of the persons ledger, or holding an ID) are masked in
+    the frames, as they would become folder names, bulletin headings and rows of 汇总.html; one
+    unit_looks_like_person finding per row, with the value as it was (masked at output unless --show-pii)."""
+    from .. import schema
+    from ..findings import Finding
+    from ..privacy import mask_name, mask_text
+
+    persons = frames.get("persons")
+    names = set()
+    if persons is not None and "姓名" in persons.columns and len(persons):
+        names = {n.strip() for n in persons["姓名"].dropna().unique().tolist() if isinstance(n, str) and len(n.strip()) >= 2}
+    out = []
+    for df in frames.values():
+        for col in schema.UNIT_COLUMNS:
+            if col not in df.columns or not len(df):
+                continue
+            masked = {}
+            for v in df[col].dropna().unique().tolist():
+                if not isinstance(v, str):
+                    continue
+                hidden = mask_name(v) if v.strip() in names else mask_text(v)
+                if hidden != v:
+                    masked[v] = hidden
+            if not masked:
+                continue
+            hit = df[col].isin(list(masked)).to_numpy(dtype=bool)
+            rows = df[hit]
+            out += [Finding("unit_looks_like_person", f, sh, int(r), col, v)
+                    for f, sh, r, v in zip(rows["_file"], rows["_sheet"], rows["_row"], rows[col])]
+            values = df[col].astype(object)
+            df[col] = values.where(~hit, values.map(masked))
+    return out
 
 
 def _read_file_sheets(path, label: str, threads: bool, password=None) -> list[tuple]:

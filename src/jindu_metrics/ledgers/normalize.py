@@ -136,6 +136,17 @@ def conv_name(v: object):
     return _SPACES.sub("", cell_text(v)) or None, None, ""
 
 
+def conv_unit(v: object):
+    """所属镇街/所属村居: as text, without the characters that show as nothing (a zero-width space would make
+    乐平镇 two townships that look alike), which are named in a warning."""
+    text = cell_text(v)
+    found = _INVISIBLE_RE.findall(text)
+    if not found:
+        return fold(text) or None, None, ""
+    hidden = "、".join(dict.fromkeys(_INVISIBLE[c] for c in found))
+    return fold(_INVISIBLE_RE.sub("", text)) or None, "unit_invisible_chars", f"含有{hidden}，已去掉"
+
+
 def make_conv_category(col: schema.Column):
     allowed = set(col.allowed)
     variants = dict(col.variants)
@@ -450,6 +461,8 @@ def _converter(kind: schema.Kind, col: schema.Column):
         return make_conv_category(col)
     if col.name == "姓名":
         return conv_name
+    if col.name in schema.UNIT_COLUMNS:
+        return conv_unit
     return conv_text
 
 
