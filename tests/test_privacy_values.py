@@ -196,3 +196,36 @@ def test_ids_in_groups_are_masked_in_validate_summary_workbook_and_explain(tmp_p
 def test_an_id_in_groups_never_survives_masking(i, sep, sizes, before, after):
     masked = mask_text(before + _grouped(i, sep, sizes) + after)
     assert i not in "".join(ch for ch in masked if ch not in "".join(_SEPARATED))
+
+
+def test_file_and_sheet_names_holding_a_person_are_masked(tmp_path):
+    """A township file named <ID><name>.xlsx with a sheet <name><ID> (issue 29): validate (table, json),
+    explain's 文件 column, summary.json and 汇总.xlsx's 数据问题 show them masked."""
+    rows = person_rows()
+    rows[2][4] = "未知类别"  # one finding at least, in that sheet
+    src = tmp_path / "各镇"
+    src.mkdir()
+    path = write_xlsx(src / f"{ID_C}王五.xlsx", {f"李四{ID_B}": [PERSON_HEADER, *rows]})
+
+    def leaks(text: str) -> list:
+        return [s for s in (ID_B, ID_C, "李四", "王五") if s in text]
+
+    for fmt in ("table", "json"):
+        code, out, err = run_cli(["validate", path, "--format", fmt])
+        assert code == 1, err
+        assert leaks(out + err) == [] and "440607********" in out, fmt
+    code, out, _ = run_cli(["validate", path, "--format", "json", "--show-pii"])
+    assert ID_C in out and f"李四{ID_B}" in out
+    for fmt in ("text", "json"):
+        code, out, err = run_cli(["explain", "纳入率", path, "--period", "2018-01..2018-10", "--format", fmt])
+        assert code in (0, 1), err
+        # (stderr's suggested `jindu validate <file>` names the file as it is: a command must find it)
+        assert leaks(out) == [] and "王*" in out, fmt
+    code, out, err = run_cli(["batch", src, "--period", "2018-01..2018-10", "--out", tmp_path / "汇总"])
+    assert code in (0, 1), err
+    summary = (tmp_path / "汇总" / "summary.json").read_text(encoding="utf-8")
+    assert "取值不在允许范围" in summary and leaks(summary) == []
+    with zipfile.ZipFile(tmp_path / "汇总" / "汇总.xlsx") as z:
+        xml = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
+    assert "取值不在允许范围" in xml and leaks(xml) == []
+    assert leaks(out + err) == []

@@ -305,10 +305,11 @@ def process_file(job: dict) -> list[UnitResult]:
         return [_failed(name, None, InputError(f"文件无法处理（{type(exc).__name__}）。", file=name))]
 
     names = Names.of(ledgers)  # summary.json and 数据问题 carry findings: mask any name or ID in them
+    name = mask_text(name, names)  # so do their file names (a file may be named after a person)
     try:
         towns = towns_of(ledgers)
         if len(towns) <= 1:
-            unit = ledgers.unit or (towns[0] if towns else None) or path.stem
+            unit = ledgers.unit or (towns[0] if towns else None) or mask_text(path.stem, names)
             fdicts = [{"unit": unit, **f.to_dict(False, names)} for f in findings]
             return [_unit_result(name, unit, ledgers, fdicts, job)]
         parts, unplaced = split_by_town(ledgers, towns)
@@ -334,7 +335,7 @@ def process_file(job: dict) -> list[UnitResult]:
 
 
 def _failed(file: str, unit: str | None, exc: JinduError) -> UnitResult:
-    return UnitResult(file=file, unit=unit, status="failed", error=mask_text(exc))
+    return UnitResult(file=mask_text(file), unit=unit, status="failed", error=mask_text(exc))
 
 
 # ---------------------------------------------------------------- the run

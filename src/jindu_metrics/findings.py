@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .privacy import Names, mask_text, mask_value
+from .privacy import Names, mask_place, mask_text, mask_value
 
 ERROR = "错误"
 WARNING = "警告"
@@ -131,8 +131,8 @@ class Finding(NamedTuple):
         return {
             "code": self.code,
             "severity": self.severity,
-            "file": self.file,
-            "sheet": self.sheet,
+            "file": mask_place(self.file, show_pii, names),
+            "sheet": mask_place(self.sheet, show_pii, names),
             "row": self.row,
             "column": self.column,
             "column_letter": self.column_letter,

@@ -131,6 +131,14 @@ def _masked_grouped(m: re.Match) -> str:
     return mask_id(_ID_SEPARATOR.sub("", m.group(0)))
 
 
+def mask_place(text: str | None, show_pii: bool = False, names: Names | None = None) -> str | None:
+    """A file or sheet name for output: an ID or a known name in it masked (a township's file may be named
+    after a person), unless `show_pii`."""
+    if text is None or show_pii:
+        return text
+    return mask_text(text, names)
+
+
 def mask_value(column: str | None, value: object, show_pii: bool = False,
                names: Names | None = None) -> str | None:
     """A cell's text for output: masked by its column (姓名, 公民身份号码) and by what it holds, unless `show_pii`."""
@@ -145,4 +153,4 @@ def mask_value(column: str | None, value: object, show_pii: bool = False,
     return mask_text(value, names)
 
 
-__all__ = ["NO_NAMES", "Names", "mask_id", "mask_name", "mask_text", "mask_value"]
+__all__ = ["NO_NAMES", "Names", "mask_id", "mask_name", "mask_place", "mask_text", "mask_value"]

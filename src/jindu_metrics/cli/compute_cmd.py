@@ -356,7 +356,7 @@ def render_explanation(ex, show_pii: bool, default_used: bool, out) -> None:
                    Column("公民身份号码"), Column("姓名"), *[Column(c, role=TEXT) for c in cols]], title=title)
         for r in rows:
             d = r.to_dict(show_pii, ex.names)
-            t.add_row(Path(r.file).name, r.sheet, str(r.row), d["公民身份号码"] or "", d["姓名"] or "",
+            t.add_row(Path(d["file"]).name, d["sheet"], str(r.row), d["公民身份号码"] or "", d["姓名"] or "",
                       *[d["values"].get(c, "") for c in cols])
         out.print()
         print_table(t, out)

@@ -99,12 +99,13 @@ def write_copies(paths, findings, annotate: str, password=None) -> None:
 def render_json(ledgers, findings, show_pii: bool) -> str:
     from ..findings import summarize
     from ..outputs import json_text
-    from ..privacy import Names
+    from ..privacy import Names, mask_place
 
     summary = summarize(findings)
-    summary["files"] = ledgers.files
-    summary["sheets"] = [{"file": s.file, "sheet": s.sheet, "kind": s.kind, "rows": s.rows} for s in ledgers.sheets]
     names = Names.of(ledgers)
+    summary["files"] = [mask_place(f, show_pii, names) for f in ledgers.files]
+    summary["sheets"] = [{"file": mask_place(s.file, show_pii, names), "sheet": mask_place(s.sheet, show_pii, names),
+                          "kind": s.kind, "rows": s.rows} for s in ledgers.sheets]
     doc = {"findings": [f.to_dict(show_pii, names) for f in findings], "summary": summary}
     return json_text(doc).rstrip("\n")
 
@@ -113,14 +114,18 @@ def render_table(ledgers, findings, show_pii: bool, out) -> None:
     """The sheets read, then the findings as one table per sheet, laid out for `out` (a terminal.Out)."""
     from .. import schema
     from ..findings import ERROR, WARNING, summarize
-    from ..privacy import Names
+    from ..privacy import Names, mask_place
     from .tables import TEXT, Column, Table, print_table
 
     names = Names.of(ledgers)
+
+    def place(text):
+        return mask_place(text, show_pii, names)
+
     kinds = {s.kind and (s.file, s.sheet): s.kind for s in ledgers.sheets}
     for s in ledgers.sheets:
         label = schema.KINDS[s.kind].name if s.kind else "未识别"
-        out.print(f"读取：{s.file} ｜ {s.sheet} ｜ {label} ｜ {s.rows} 行")
+        out.print(f"读取：{place(s.file)} ｜ {place(s.sheet)} ｜ {label} ｜ {s.rows} 行")
     groups: dict[tuple, list] = {}
     skipped: dict[str, list] = {}  # sheets that are no ledger: one short table per file, not one each
     for f in findings:
@@ -130,15 +135,15 @@ def render_table(ledgers, findings, show_pii: bool, out) -> None:
             groups.setdefault((f.file, f.sheet or ""), []).append(f)
     for file, items in skipped.items():
         table = Table([Column("工作表", role=TEXT), Column("原因", role=TEXT)],
-                      title=f"{file} ｜ 未识别的工作表（已跳过；如为台帐，请检查表头列名）")
+                      title=f"{place(file)} ｜ 未识别的工作表（已跳过；如为台帐，请检查表头列名）")
         for f in items:
-            table.add_row(f.sheet or "", f.detail or "")
+            table.add_row(place(f.sheet) or "", f.detail or "")
         print_table(table, out)
     columns = [Column("行", "right"), Column("列", role=TEXT), Column("级别", marks={ERROR: "red", WARNING: "yellow"}), Column("值", role=TEXT),
                Column("说明", role=TEXT)]
     for (file, sheet), items in groups.items():
         kind = kinds.get((file, sheet))
-        title = f"{file} ｜ {sheet or '（整个文件）'}" + (f"（{schema.KINDS[kind].name}）" if kind else "")
+        title = f"{place(file)} ｜ {place(sheet) or '（整个文件）'}" + (f"（{schema.KINDS[kind].name}）" if kind else "")
         table = Table(columns, title=title)
         for f in items:
             d = f.to_dict(show_pii, names)

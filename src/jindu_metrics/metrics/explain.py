@@ -10,7 +10,7 @@ import pandas as pd
 from .. import derived, schema
 from ..ledgers.model import LedgerSet
 from ..periods import Period
-from ..privacy import NO_NAMES, Names, mask_id, mask_name, mask_value
+from ..privacy import NO_NAMES, Names, mask_id, mask_name, mask_place, mask_value
 from .catalog import Catalog, Indicator
 from .display import MISSING, NO_COLUMN, missing_column_reason, missing_reason
 from .engine import ID, figure, missing_columns, missing_ledgers, whole_unit_name
@@ -27,7 +27,8 @@ class ExplainRow:
 
     def to_dict(self, show_pii: bool = False, names: Names = NO_NAMES) -> dict:
         """The row for output; the person masked, and any ID or known name in the other values too."""
-        return {"file": self.file, "sheet": self.sheet, "row": self.row,
+        return {"file": mask_place(self.file, show_pii, names), "sheet": mask_place(self.sheet, show_pii, names),
+                "row": self.row,
                 "公民身份号码": self.id if show_pii else mask_id(self.id),
                 "姓名": self.name if show_pii else mask_name(self.name),
                 "values": {c: mask_value(c, v, show_pii, names) for c, v in self.values.items()}}
@@ -74,8 +75,8 @@ class Explanation:
         recs = []
         for part, rows in parts:
             for r in rows:
-                d = r.to_dict(show_pii)
-                recs.append({"part": part, "file": r.file, "sheet": r.sheet, "row": r.row,
+                d = r.to_dict(show_pii, self.names)
+                recs.append({"part": part, "file": d["file"], "sheet": d["sheet"], "row": r.row,
                              "公民身份号码": d["公民身份号码"], "姓名": d["姓名"], **r.values})
         extra = list(dict.fromkeys(c for _, rows in parts for r in rows for c in r.values))
         return pd.DataFrame(recs, columns=["part", "file", "sheet", "row", "公民身份号码", "姓名", *extra])
