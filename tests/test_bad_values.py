@@ -268,6 +268,32 @@ def test_a_gbk_name_in_a_utf8_line_garbles_nothing_else(tmp_path, jindu):
     assert figures(jindu, path, "--period", "2018-10") == figures(jindu, clean, "--period", "2018-10")
 
 
+def test_the_sample_persons_as_csv_with_one_gbk_name_keep_424_registered(tmp_path, jindu):
+    """Built like the issue's case: the sample's persons ledger saved as UTF-8 CSV, one name pasted from a
+    GBK file; 在册 stays 424 (decoded by line, the row's 人员状态 was garbled: 423)."""
+    import csv
+    from pathlib import Path
+
+    import openpyxl
+
+    sample = Path(__file__).resolve().parents[1] / "sample_ledgers" / "乐平镇台帐.xlsx"
+    ws = openpyxl.load_workbook(sample, read_only=True)["吸毒人员登记台帐"]
+    lines = []
+    for r in ws.iter_rows(values_only=True):
+        out = __import__("io").StringIO()
+        csv.writer(out, lineterminator="").writerow(["" if v is None else v.date().isoformat()
+                                                     if isinstance(v, dt.datetime) else v for v in r])
+        lines.append(out.getvalue().encode("utf-8"))
+    clean = tmp_path / "clean" / "persons.csv"
+    clean.parent.mkdir()
+    clean.write_bytes(b"\r\n".join(lines))
+    name = lines[1].split(b",")[0].decode("utf-8")
+    pasted = tmp_path / "persons.csv"
+    pasted.write_bytes(b"\r\n".join([*lines[:1], lines[1].replace(name.encode(), name.encode("gbk"), 1), *lines[2:]]))
+    for path in (clean, pasted):
+        assert figures(jindu, path, "--period", "2018-01..2018-10")["registered"]["numerator"] == 424
+
+
 def test_a_cesu8_surrogate_garbles_nothing_else_on_its_line(tmp_path):
     rows = [PERSON_HEADER] + person_rows()
     clean = write_csv(tmp_path / "clean" / "persons.csv", rows)
