@@ -91,10 +91,11 @@ class Extent:
                 or (self.last_row - self.data_row) * self.width > TRIM_SLACK_CELLS)
 
 
-def scan(fh, strings, size: int = 0) -> Extent:
+def scan(fh, strings, size: int = 0, *, until_positional: bool = False) -> Extent:
     """Stream one worksheet's XML (a binary file object) once. `strings(i)`: shared string i. `size`: the
     XML's length when known (the zip says it): a sheet whose `<dimension>` claims more cells than that many
-    bytes could hold has a cell far from its data, and is deflated, cut, as it is scanned (_Speculation)."""
+    bytes could hold has a cell far from its data, and is deflated, cut, as it is scanned (_Speculation).
+    `until_positional`: stop as soon as a tag without `r=` is seen (scan_sheet then scans through Numbered)."""
     from .cellscan import Scan
 
     ext = Extent()
@@ -129,6 +130,8 @@ def scan(fh, strings, size: int = 0) -> Extent:
             row_end = b"</" + p + b"row>"
         if not ext.positional:
             ext.positional = _unnumbered(chunk, ext.prefix)
+        if ext.positional and until_positional:
+            return ext
         # Rows of styled empty cells (<c r="A9" s="1"/>, formatting far below the data) hold no value, error
         # or formula: every such cell is closed by </c>. A chunk in which none ends is searched for the end
         # of <sheetData> only (calamine skips valueless cells, so they widen nothing): one pass, not six, and
@@ -409,17 +412,15 @@ class Numbered:
             data = self.pending + chunk
             cut = data.rfind(b">") + 1
             self.pending = data[cut:]
-            if self.rows + data.count(b"row", 0, cut) // 2 > EXCEL_ROWS:  # counted, not walked: 11M rows
-                # every row but the last (it may be cut) has its "<row" and its "</row>" or "/>"
-                self._check_rows(data[:cut])
+            # rows are counted here, in bulk (11M rows are refused after the first MB, not walked one by one);
+            # a <rowBreaks> counted with them is the one allowed over
+            self.rows += data.count(b"<row", 0, cut) or len(self._ROWS.findall(data, 0, cut))
+            if self.rows > EXCEL_ROWS + 1:
+                raise TooLarge(f"工作表超出大小上限（行数超过 Excel 的 {EXCEL_ROWS} 行）")
             self.out += self._TAG.sub(self._place, data[:cut])
         piece = bytes(self.out[:n])
         del self.out[:n]
         return piece
-
-    def _check_rows(self, data: bytes) -> None:
-        if self.rows + len(self._ROWS.findall(data)) > EXCEL_ROWS:
-            raise TooLarge(f"工作表超出大小上限（行数超过 Excel 的 {EXCEL_ROWS} 行）")
 
     _ROWS = re.compile(rb"<(?:\w+:)?row(?=[\s/>])")
 
@@ -429,11 +430,9 @@ class Numbered:
             for m in self._EMPTY_ROW.finditer(run):
                 r = self._ROW_R.search(m.group(1) or b"")
                 self.row = int(r.group(1)) if r else self.row + 1
-                self.rows += 1
         else:
-            n = run.count(b"<") - run.count(b"</")
-            self.row, self.rows = self.row + n, self.rows + n
-        if self.row > EXCEL_ROWS or self.rows > EXCEL_ROWS:
+            self.row += run.count(b"<") - run.count(b"</")
+        if self.row > EXCEL_ROWS:
             raise TooLarge(f"工作表超出大小上限（行数超过 Excel 的 {EXCEL_ROWS} 行）")
         return b""
 
@@ -444,8 +443,8 @@ class Numbered:
         if name == b"row":
             r = self._ROW_R.search(attrs)
             self.row = int(r.group(1)) if r else self.row + 1
-            self.col, self.rows = 0, self.rows + 1
-            if self.row > EXCEL_ROWS or self.rows > EXCEL_ROWS:
+            self.col = 0
+            if self.row > EXCEL_ROWS:
                 raise TooLarge(f"工作表超出大小上限（行数超过 Excel 的 {EXCEL_ROWS} 行）")
             return m.group(0) if r else b"<%srow r=\"%d\"%s%s>" % (prefix, self.row, attrs, empty)
         r = self._CELL_R.search(attrs)
@@ -457,9 +456,7 @@ class Numbered:
             raise TooLarge(f"工作表超出大小上限（单元格超过 {self.max_cells} 个）")
         if r:
             return m.group(0)
-        from ..findings import excel_column
-
-        return b'<%sc r="%s%d"%s%s>' % (prefix, excel_column(self.col - 1).encode(), max(self.row, 1), attrs, empty)
+        return b'<%sc r="%s%d"%s%s>' % (prefix, _letters(self.col), max(self.row, 1), attrs, empty)
 
     def close(self) -> None:
         self.fh.close()
@@ -471,18 +468,44 @@ class Numbered:
         self.close()
 
 
+_LETTERS: dict[int, bytes] = {}
+
+
+def _letters(col: int) -> bytes:
+    """Excel column letters of 1-based column `col` (the inverse of col_number), remembered."""
+    out = _LETTERS.get(col)
+    if out is None:
+        n, out = col, b""
+        while n:
+            n, r = divmod(n - 1, 26)
+            out = bytes((65 + r,)) + out
+        _LETTERS[col] = out
+    return out
+
+
 def scan_sheet(zf: zipfile.ZipFile, member: str, strings, size: int = 0, max_cells: int = MAX_CELLS) -> Extent:
     """extent.scan of one worksheet member; a sheet with tags placed by position is scanned again through
     Numbered (its extent then `numbered`: cut_copy reads it through Numbered too)."""
     with open_member(zf, member) as fh:
-        ext = scan(fh, strings, size)
+        ext = scan(fh, strings, size, until_positional=True)
     if not ext.positional:
         return ext
+    _count_rows(zf, member)  # refused before the slower walk through Numbered
     with Numbered(open_member(zf, member), max_cells) as numbered:
         kept = _Keeping(numbered)
         ext = scan(kept, strings)
     ext.numbered, ext.copy = True, kept.finish()
     return ext
+
+
+def _count_rows(zf: zipfile.ZipFile, member: str) -> None:
+    """TooLarge when a sheet holds more <row> elements than Excel's rows: counted in bulk, chunk by chunk."""
+    rows = 0
+    with open_member(zf, member) as fh:
+        while chunk := fh.read(_CHUNK):
+            rows += chunk.count(b"<row") or len(Numbered._ROWS.findall(chunk))  # a prefix (<x:row)
+            if rows > EXCEL_ROWS + 1:  # a <rowBreaks> counted with them is the one allowed over
+                raise TooLarge(f"工作表超出大小上限（行数超过 Excel 的 {EXCEL_ROWS} 行）")
 
 
 class _Keeping:

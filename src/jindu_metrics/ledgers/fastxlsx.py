@@ -208,9 +208,12 @@ def read(source, max_cells: int, *, scan_ahead: bool = False) -> list[tuple[str,
             members = sheet_parts(zf)
             sizes = {m: parse_weight(zf.getinfo(m)) for _, m in members}
             book = _Book(source, max_cells, sst)
+            heads = {}
             if scan_ahead and members:
-                book.scan([max(sizes, key=sizes.__getitem__)])
-            parts = [(n, peek(zf, m, sst), m, sizes[m]) for n, m in members]
+                largest = max(sizes, key=sizes.__getitem__)
+                heads[largest] = peek(zf, largest, sst)  # first: a sheet the fast path refuses is not scanned
+                book.scan([largest])
+            parts = [(n, heads[m] if m in heads else peek(zf, m, sst), m, sizes[m]) for n, m in members]
     except Exception as exc:  # noqa: BLE001 - anything odd: calamine reads it and words the error
         if book is not None:
             book.close()
