@@ -127,9 +127,9 @@ def test_error_cells_come_from_the_one_extent_scan(tmp_path, monkeypatch, mixed)
     calls = []
     real = extent.scan
 
-    def counting(fh, strings, *rest):
+    def counting(fh, strings, *rest, **kw):
         calls.append(1)
-        return real(fh, strings, *rest)
+        return real(fh, strings, *rest, **kw)
 
     monkeypatch.setattr(extent, "scan", counting)
     path = _persons_with_status(tmp_path, "#REF!", mixed=mixed)

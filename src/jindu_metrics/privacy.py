@@ -23,7 +23,8 @@ _SEP = "[ \t\u00a0\u2000-\u200d\u2060\u3000\ufeff\\-‐-―－.．·・/／]{1,3
 # 15 or more digits (the last may be X), each but the first preceded by at most a few separators: like _ID_RUN,
 # the whole run (any run that could hold an ID). Begins with a digit: re scans fast for its first character.
 _ID_GROUPED = re.compile(f"{_D}(?:(?:{_SEP})?{_D}){{13,}}(?:{_SEP})?{_X}")
-_ID_SEPARATOR = re.compile(_SEP)
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
+_VISIBLE_SEPARATOR = re.compile("([ \t\u00a0\u2000-\u200a\u3000\\-‐-―－.．·・/／]+)")
 _MIN_NAME = 2  # a one-character "name" would mask that character in every text
 
 
@@ -127,8 +128,27 @@ def _masked_run(m: re.Match) -> str:
 
 
 def _masked_grouped(m: re.Match) -> str:
-    """An ID written in groups, masked as the ID it is (its separators left out: they would show its length)."""
-    return mask_id(_ID_SEPARATOR.sub("", m.group(0)))
+    """The IDs written in groups within a run of digits and separators, each masked as the ID it is (its
+    separators left out: they would show its length). Zero-width characters join digits; visible separators
+    make groups, and every group of an ID but its last holds three digits or more: a date or a period
+    (`2018-01-01..2018-10-31`: groups of two) is no ID, and an ID written after one still is."""
+    parts = _VISIBLE_SEPARATOR.split(_INVISIBLE.sub("", m.group(0)))  # group, separator, group, …
+    groups, seps = parts[0::2], parts[1::2] + [""]
+    out, i = [], 0
+    while i < len(groups):
+        j, digits = i, 0
+        while j < len(groups):  # the longest run of groups from i that could be one ID
+            digits += len(groups[j])
+            j += 1
+            if len(groups[j - 1]) < 3:
+                break
+        if digits >= 15:
+            out.append(mask_id("".join(groups[i:j])) + seps[j - 1])
+        else:
+            j = i + 1
+            out.append(groups[i] + seps[i])
+        i = j
+    return "".join(out)
 
 
 def mask_place(text: str | None, show_pii: bool = False, names: Names | None = None) -> str | None:
