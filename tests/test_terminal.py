@@ -403,7 +403,8 @@ def test_markup_and_escapes_in_cells(tmp_path, jindu):
     code, out, err = jindu(["compute", str(path), "--period", "2018", "--by", "所属村居", "-m", "registered"])
     assert code in (0, 1), err
     assert "\x1b" not in out + err and "\x01" not in out and "\u202e" not in out
-    for shown in ("单位：[/]", "单位：[bold]x", "单位：\\x1b[31mred", "单位：a\\x01b", "单位：\\u202eevil"):
+    # a direction control in a unit name is one of the invisible characters the reader removes (issue 29)
+    for shown in ("单位：[/]", "单位：[bold]x", "单位：\\x1b[31mred", "单位：a\\x01b", "单位：evil"):
         assert shown in out, shown
     code, out, err = jindu(["validate", str(path), "--show-pii"])
     assert code == 1, err
