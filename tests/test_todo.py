@@ -386,3 +386,13 @@ def test_a_todo_day_long_after_the_ledgers_warns_with_their_last_date():
     assert "警告：待办日期 2019-06-30 比台帐最新日期（2018-" in err
     _, _, err = run_cli(["todo", sample, "--date", "2018-10-15"])
     assert "待办日期" not in err
+
+
+def test_a_release_date_before_the_decision_is_not_the_term(wl):
+    """解除日期 before 决定日期 (issue 29): not used, as by the figures; the statutory term is listed instead."""
+    base = planted()
+    c = base.frames["community"]
+    i = c.index[c["公民身份号码"] == pid(9)][0]
+    c.loc[i, "解除日期"] = c.loc[i, "决定日期"] - __import__("pandas").Timedelta(days=30)
+    (it,) = [x for x in todo(base, CAT, D, 30).items if x.id == pid(9) and x.kind == "order_ending"]
+    assert it.due == d("2018-11-13") and "自报到日期 2015-11-14 起3年" in it.description

@@ -20,7 +20,7 @@ import pandas as pd
 from .. import schema
 from ..periods import Period
 from ..privacy import NO_NAMES, Names, mask_id, mask_name, mask_text
-from ..state import states_of
+from ..state import order_end, states_of
 from .engine import ID, REPORTING_DAYS, UNFILLED, Windows, normalise, whole_unit_name
 
 if TYPE_CHECKING:
@@ -209,7 +209,9 @@ def _order_items(c: pd.DataFrame, state: dict, day: date, days: int, rules: Rule
     running = state["在册"].to_numpy(dtype=bool)
     reported = state["已报到"].to_numpy(dtype=bool)
     filed = c["已建档"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    decided_d, reported_d, ended_d = _days(c["决定日期"]), _days(c["报到日期"]), _days(c["解除日期"])
+    # an 解除日期 before the 决定日期 is not used (state.order_end, as by the figures): the term follows the statute
+    ended_d = order_end(c).view("datetime64[ns]").astype("datetime64[D]")
+    decided_d, reported_d = _days(c["决定日期"]), _days(c["报到日期"])
     ended_undated = c["执行状态"].isin(schema.ENDED_STATES).to_numpy(dtype=bool)
     d64, until = np.datetime64(day, "D"), day + timedelta(days=days)
     undecided = np.isnat(decided_d) & ~ended_undated & (np.isnat(ended_d) | (ended_d >= d64))
