@@ -3,7 +3,8 @@ and writes atomically (a file through a temporary beside it and a rename; a fold
 
 Refused, with a Chinese message (OutputError, exit 2): an output that is an input (same file or inode, or a
 ledger file inside an input folder), a folder, a symbolic link to a file (replacing it would cut the link),
-a block device or socket, a read-only file, a missing or unwritable folder. `-`, a character device and a
+a block device or socket, a read-only file or folder (by its mode bits: what the user protected stays so,
+also for root, whom permissions do not stop), a missing or unwritable folder. `-`, a character device and a
 FIFO are streams: written to directly, never replaced by a file.
 """
 
@@ -84,17 +85,47 @@ def check_output(path: str | Path, inputs: Iterable = (), *, create_folder: bool
             return None
         if not stat.S_ISREG(st.st_mode):
             raise OutputError(f"输出位置「{p}」不是普通文件（设备或套接字），未写入。")
-        if not st.st_mode & 0o222:
+        if read_only(st):
             raise OutputError(f"输出文件「{p}」已设为只读，未覆盖。请先取消只读，或换一个文件名。")
     parent = p.parent
     if parent.is_dir():
+        refuse_read_only_folder(parent)
         if not os.access(parent, os.W_OK):
             raise OutputError(f"没有权限写入文件夹「{parent}」。")
     elif parent.exists():
         raise OutputError(f"输出位置「{p}」的上级「{parent}」不是文件夹。")
     elif not create_folder:
         raise OutputError(f"输出文件夹「{parent}」不存在，请先建立它，或换一个输出位置。")
+    else:
+        refuse_read_only_folder(_existing_ancestor(parent))
     return p
+
+
+def read_only(st: os.stat_result) -> bool:
+    """A file whose mode grants nobody write access (chmod 444, Windows' read-only attribute)."""
+    return not st.st_mode & 0o222
+
+
+def refuse_read_only_folder(folder: Path) -> None:
+    """Refuse to write into (or replace) a folder whose mode grants nobody write access (chmod 555): the user
+    protected it. Checked by the mode bits, not by trying: root writes there all the same. Not on Windows,
+    where a folder's read-only attribute only marks it as customised (Explorer ignores it)."""
+    if os.name == "nt":
+        return
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return
+    if stat.S_ISDIR(st.st_mode) and read_only(st):
+        raise OutputError(f"文件夹「{folder}」已设为只读，未写入。请先取消只读（如 chmod u+w），或换一个输出位置。")
+
+
+def _existing_ancestor(folder: Path) -> Path:
+    """The nearest folder above `folder` (or itself) that exists: where a missing one would be created."""
+    for f in (folder, *folder.parents):
+        if f.exists():
+            return f
+    return folder
 
 
 def _is_stream_link(p: Path) -> bool:
@@ -319,12 +350,31 @@ class FreshFolder:
             raise OutputError(f"输出文件夹「{out}」是符号链接，为免替换链接，未写入。请直接指定目标文件夹。")
         if out.exists() and not out.is_dir():
             raise OutputError(f"输出位置「{out}」已存在且不是文件夹。")
+        refuse_read_only_folder(_existing_ancestor(out.parent))  # where the new folder is built
         if out.is_dir():
             foreign = sorted(e.name for e in out.iterdir() if not self.own(e))
             if foreign:
                 raise OutputError(f"输出文件夹「{out}」中有不是 jindu batch 写出的「{foreign[0]}」"
                                   f"{'等' + str(len(foreign)) + '项' if len(foreign) > 1 else ''}；整个文件夹会被替换，"
                                   "为免丢失它们，未写入。请换一个新的或空的输出文件夹。")
+            self._refuse_protected()
+
+    def _refuse_protected(self) -> None:
+        """A read-only folder, or a read-only file or folder in it (two levels: batch's depth), was protected
+        by the user: replacing the folder would undo that, so it is refused (outputs.read_only)."""
+        refuse_read_only_folder(self.out)
+        for entry in sorted(self.out.rglob("*")):
+            if len(entry.relative_to(self.out).parts) > 2 or entry.is_symlink():
+                continue
+            try:
+                st = entry.stat()
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                refuse_read_only_folder(entry)
+            elif stat.S_ISREG(st.st_mode) and read_only(st):
+                raise OutputError(f"输出文件夹「{self.out}」中的「{entry.relative_to(self.out)}」已设为只读；"
+                                  "整个文件夹会被替换，为免改动它，未写入。请先取消只读，或换一个输出文件夹。")
 
     def __enter__(self) -> Path:
         out = self.out

@@ -1,0 +1,118 @@
+"""Issue 29, the output / process / CLI side of the third round of bad input: what the user protected is
+never replaced, signals clean up as Ctrl-C does, the same input given twice counts once, stdout write
+errors end in exit 2, templates stop at their deadline inside filters too, config paths are regular files,
+long and control-character names are handled, and cells cannot reach a terminal's escape sequences."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"
+PERIOD = "2018-01..2018-10"
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory) -> Path:
+    """A small 乐平镇 workbook."""
+    from support import samples
+    from support.workbooks import write_canonical
+
+    recs = {k: v[:40] for k, v in samples.leping_records().items()}
+    return write_canonical(recs, tmp_path_factory.mktemp("ledger") / "乐平镇台帐.xlsx")
+
+
+def _tree(folder: Path) -> dict[str, tuple]:
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None,
+                                         p.stat().st_mode, p.stat().st_ino)
+            for p in sorted(folder.rglob("*"))}
+
+
+def _refused(args, *expect: str) -> str:
+    code, out, err = run_cli(args)
+    assert code == 2, (code, out, err)
+    assert "内部错误" not in err and "Traceback" not in err, err
+    for e in expect:
+        assert e in err, (e, err)
+    return err
+
+
+# ---------------------------------------------------------------- 1. what the user made read-only
+
+@pytest.fixture()
+def last_month(tmp_path, ledger) -> Path:
+    """A batch output folder of last month."""
+    out = tmp_path / "out"
+    code, _, err = run_cli(["batch", "-p", "2018-09", "-j", "1", "-o", out, ledger])
+    assert code in (0, 1), err
+    return out
+
+
+def _unprotect(folder: Path) -> None:
+    for p in [folder, *folder.rglob("*")]:
+        if not p.is_symlink():
+            p.chmod(p.stat().st_mode | 0o200)
+
+
+@pytest.mark.parametrize("what", ["folder", "township folder", "file", "parent"])
+def test_batch_refuses_an_output_folder_made_read_only(tmp_path, ledger, last_month, what):
+    target = {"folder": last_month, "township folder": next(p for p in last_month.iterdir() if p.is_dir()),
+              "file": last_month / "summary.json", "parent": tmp_path}[what]
+    target.chmod(0o555 if target.is_dir() else 0o444)
+    before = _tree(last_month)
+    try:
+        err = _refused(["batch", "-p", "2018-10", "-j", "1", "-o", last_month, ledger], "只读", "未写入")
+        assert _tree(last_month) == before, "the protected folder was replaced"
+        assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    finally:
+        _unprotect(tmp_path)
+    assert "输出" in err or what == "parent"
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+def test_output_into_a_read_only_folder_is_refused(tmp_path, ledger, fmt):
+    folder = tmp_path / "只读"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        _refused(["compute", ledger, "-p", PERIOD, "-f", fmt, "-o", folder / f"x.{fmt}"], "只读", str(folder))
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o755)
+
+
+def test_output_file_made_read_only_is_kept(tmp_path, ledger):
+    out = tmp_path / "r.txt"
+    out.write_text("上月的通报", encoding="utf-8")
+    out.chmod(0o444)
+    _refused(["report", ledger, "-p", PERIOD, "-o", out], "只读")
+    assert out.read_text(encoding="utf-8") == "上月的通报"
+
+
+@pytest.mark.parametrize("where", ["copy", "folder beside", "folder given"])
+def test_annotate_refuses_what_was_made_read_only(tmp_path, ledger, where):
+    inp = tmp_path / "in"
+    inp.mkdir()
+    src = inp / "台帐.xlsx"
+    src.write_bytes(ledger.read_bytes())
+    copy = inp / "台帐_问题标注.xlsx"
+    run_cli(["validate", src, "--annotate"])
+    assert copy.is_file()
+    before = copy.read_bytes()
+    (copy if where == "copy" else inp).chmod(0o444 if where == "copy" else 0o555)
+    given = tmp_path / "副本"
+    if where == "folder given":
+        inp.chmod(0o755)
+        given.mkdir()
+        given.chmod(0o555)
+    try:
+        _refused(["validate", src, f"--annotate={given if where == 'folder given' else ''}"], "只读")
+        assert copy.read_bytes() == before
+        if where == "folder given":
+            assert list(given.iterdir()) == []
+    finally:
+        _unprotect(tmp_path)
