@@ -5,7 +5,12 @@ long and control-character names are handled, and cells cannot reach a terminal'
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +121,66 @@ def test_annotate_refuses_what_was_made_read_only(tmp_path, ledger, where):
             assert list(given.iterdir()) == []
     finally:
         _unprotect(tmp_path)
+
+
+# ---------------------------------------------------------------- 4. stdout that cannot be written to
+
+def _jindu(*args, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "jindu_metrics", *map(str, args)], stderr=subprocess.PIPE,
+                          timeout=300, **kw)
+
+
+@pytest.mark.parametrize("args", [["compute", "-f", "json"], ["compute"], ["explain", "送戒率"], ["report"],
+                                  ["validate"]], ids=lambda a: " ".join(a))
+def test_stdout_on_a_full_disk_exits_2_with_a_message(args):
+    with open("/dev/full", "wb") as full:
+        r = _jindu(*args, SAMPLE, *(["-p", PERIOD] if args[0] != "validate" else []), stdout=full)
+    err = r.stderr.decode("utf-8")
+    assert r.returncode == 2, err
+    assert "无法写出到标准输出：磁盘空间不足" in err and "Traceback" not in err and "内部错误" not in err
+
+
+def test_stdout_pipe_closed_by_its_reader_exits_2():
+    read, write = os.pipe()
+    os.close(read)  # `| head -1` gone before anything was written
+    try:
+        r = _jindu("compute", SAMPLE, "-p", PERIOD, "-f", "json", stdout=write)
+    finally:
+        os.close(write)
+    err = r.stderr.decode("utf-8")
+    assert r.returncode == 2 and "标准输出已被关闭" in err and "Traceback" not in err, err
+
+
+class _FillsAfter(io.RawIOBase):
+    """A disk that fills after `room` bytes."""
+
+    def __init__(self, room: int):
+        self.room, self.kept = room, bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        n = min(len(b), self.room - len(self.kept))
+        if not n:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.kept += bytes(b)[:n]
+        return n  # a short write: the next one fails
+
+
+@pytest.mark.parametrize("args", [["compute", "-f", "json"], ["compute", "-f", "csv"], ["compute"],
+                                  ["explain", "送戒率"], ["explain", "送戒率", "-f", "json"]],
+                         ids=lambda a: " ".join(a))
+def test_a_disk_filling_midway_is_never_exit_0(args, monkeypatch):
+    from jindu_metrics.cli import main
+
+    raw = _FillsAfter(2048)
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BufferedWriter(raw, 4096), encoding="utf-8"))
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.setattr(sys, "argv", ["jindu", *args, str(SAMPLE), "-p", PERIOD])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    err = sys.stderr.getvalue()
+    assert exc.value.code == 2, (err, bytes(raw.kept[:300]).decode("utf-8", "replace"))
+    assert "磁盘空间不足" in err and "内部错误" not in err, err
+    assert len(raw.kept) == 2048

@@ -7,6 +7,26 @@ EXIT_FINDINGS = 1
 EXIT_UNUSABLE = 2
 
 
+def shown(name: object) -> str:
+    """A name from the input (a file, folder or sheet) as a message shows it: a control or format character in
+    it (a newline, ESC, a bidi override) written as its escape (`\\n`, `\\x1b`, `\\u202e`), so that it can
+    neither break the message's lines nor act on the console."""
+    import unicodedata
+
+    text = str(name)
+    if text.isprintable():
+        return text
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+    def one(c: str) -> str:
+        if c.isprintable() or c == " " or unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            return c
+        o = ord(c)
+        return named.get(c) or (f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}")
+
+    return "".join(one(c) for c in text)
+
+
 class JinduError(Exception):
     """An error whose message (Chinese) is fit to show the user as is."""
 
@@ -24,9 +44,9 @@ class JinduError(Exception):
     def __str__(self) -> str:
         where = []
         if self.file:
-            where.append(f"文件「{self.file}」")
+            where.append(f"文件「{shown(self.file)}」")
         if self.sheet:
-            where.append(f"工作表「{self.sheet}」")
+            where.append(f"工作表「{shown(self.sheet)}」")
         if self.row is not None:
             where.append(f"第{self.row}行")
         if self.column:
@@ -62,7 +82,7 @@ def os_reason(exc: OSError, *, writing: bool = False) -> str:
                errno.EDQUOT: "磁盘配额已满", errno.EBUSY: "文件正被其他程序占用",
                errno.ETXTBSY: "文件正被其他程序占用", errno.EIO: "读写出错（磁盘或网络盘故障）",
                errno.ELOOP: "链接层数过多（循环的快捷方式或链接）", errno.EMFILE: "打开的文件过多",
-               errno.EINVAL: "文件名或路径无效"}
+               errno.EINVAL: "文件名或路径无效", errno.EPIPE: "管道已关闭", errno.EFBIG: "文件过大"}
     if getattr(exc, "winerror", None) == 32:  # Windows: another process (Excel, WPS) holds the file
         return "文件正被其他程序（如 Excel、WPS）占用，请关闭后重试"
     if exc.errno in reasons:

@@ -56,6 +56,7 @@ def main() -> None:
         reading = readahead.start(command, args)
         # not standalone: usage errors come here to be worded in Chinese; Exit(code) comes back as code
         code = command.main(args, prog_name="jindu", standalone_mode=False)
+        terminal.flush_stdout()  # a full disk or a closed pipe may show only now: exit 2, not the command's code
     except (_Interrupted, KeyboardInterrupt):
         common.err(MESSAGE)
         sys.exit(EXIT_INTERRUPTED)
@@ -66,6 +67,11 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except MemoryError:
         common.err("错误：内存不足，输入文件过大。")
+        sys.exit(EXIT_UNUSABLE)
+    except OSError as exc:  # a file or stream the system refused (a name too long, a full disk...)
+        if debug:
+            raise
+        common.err(f"错误：{_os_error(exc)}")
         sys.exit(EXIT_UNUSABLE)
     except Exception as exc:  # the one boundary where anything unexpected becomes a message
         if chinese.is_usage_error(exc):
@@ -89,6 +95,21 @@ def main() -> None:
 
             discard_read_ahead()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _os_error(exc: OSError) -> str:
+    """An OSError that reached the boundary, in Chinese: a failed write to stdout (click's own output), or the
+    file the system refused and why."""
+    import errno
+
+    from ..errors import shown
+    from ..outputs import reason
+    from . import terminal
+
+    if exc.filename is None and exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG):
+        return str(terminal.stream_error(exc))
+    where = f"「{shown(os.fsdecode(exc.filename))}」" if exc.filename is not None else ""
+    return f"无法访问{where}：{reason(exc)}。"
 
 
 def _tune_allocator() -> None:
@@ -134,6 +155,6 @@ def run() -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except (BrokenPipeError, OSError):  # reader gone (`jindu … | head`): nothing more to say
-        code = code or 1
+    except (BrokenPipeError, OSError):  # main() flushed stdout and said why; this is a last failure
+        code = code if code >= 2 else 2
     os._exit(code)

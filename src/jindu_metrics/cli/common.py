@@ -37,10 +37,14 @@ Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="输出�
 def err(message: str) -> None:
     """Print a message to stderr: an ID-like number in it (from a cell quoted by an error) is masked, and
     names from the input are shown safely (terminal.clean)."""
+    import contextlib
+
+    from ..errors import OutputError
     from ..privacy import mask_text
     from .terminal import clean, write
 
-    write(clean(mask_text(message), keep_newlines=True) + "\n", sys.stderr)
+    with contextlib.suppress(OutputError):  # stderr itself cannot be written to: nowhere left to say it
+        write(clean(mask_text(message), keep_newlines=True) + "\n", sys.stderr)
 
 
 def echo(text: str, nl: bool = True) -> None:

@@ -211,7 +211,48 @@ def guard_streams() -> None:
 def write(text: str, stream=None) -> None:
     """Text to a stream, degraded to what its encoding holds."""
     stream = stream if stream is not None else sys.stdout
-    stream.write(degrade(text, encoding_of(stream)))
+    with writing(stream):
+        stream.write(degrade(text, encoding_of(stream)))
+
+
+@contextlib.contextmanager
+def writing(stream):
+    """A write to `stream` that fails (disk full under `> file`, the reader of a pipe gone) ends the command:
+    OutputError (exit 2) saying so, never a traceback and never exit 0 with part of the output. The stream
+    is then pointed at the null device, so that nothing raises again when it is flushed at exit."""
+    try:
+        yield
+    except OSError as exc:
+        raise stream_error(exc, stream) from None
+
+
+def stream_error(exc: OSError, stream=None):
+    """The OutputError for a failed write to `stream` (stdout by default); the stream is silenced."""
+    import errno
+
+    from ..errors import OutputError
+    from ..outputs import reason
+
+    stream = stream if stream is not None else sys.stdout
+    name = "标准错误" if stream is sys.stderr else "标准输出"
+    _silence(stream)
+    if exc.errno == errno.EPIPE:
+        return OutputError(f"{name}已被关闭（读取输出的程序已退出），输出未写完。")
+    return OutputError(f"无法写出到{name}：{reason(exc)}，输出不完整。")
+
+
+def _silence(stream) -> None:
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        fd = stream.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+
+
+def flush_stdout() -> None:
+    """What stdout still buffers, written now (the last write may fail only here)."""
+    with writing(sys.stdout), contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.flush()
 
 
 def write_json(text: str, stream=None) -> None:
@@ -223,7 +264,8 @@ def write_json(text: str, stream=None) -> None:
             text.encode(enc)
         except UnicodeEncodeError:
             text = "".join(c if c.isascii() or _encodable(c, enc) else _json_escape(c) for c in text)
-    stream.write(text)
+    with writing(stream):
+        stream.write(text)
 
 
 def _json_escape(c: str) -> str:
@@ -239,9 +281,10 @@ def write_bytes(data: bytes, stream=None) -> None:
     stream = stream if stream is not None else sys.stdout
     buffer = getattr(stream, "buffer", None)
     if buffer is not None and not _isatty(stream):
-        stream.flush()
-        buffer.write(data)
-        buffer.flush()
+        with writing(stream):
+            stream.flush()
+            buffer.write(data)
+            buffer.flush()
     else:
         write(data.decode("utf-8-sig"), stream)
 
@@ -316,7 +359,7 @@ class Out:
         if self._chunks:
             write("".join(self._chunks), self.stream)
             self._chunks = []
-        with contextlib.suppress(AttributeError, ValueError, OSError):
+        with writing(self.stream), contextlib.suppress(AttributeError, ValueError):
             self.stream.flush()
 
     def getvalue(self) -> str:

@@ -70,7 +70,7 @@ def check_output(path: str | Path, inputs: Iterable = (), *, create_folder: bool
     except FileNotFoundError:
         st = None
     except OSError as exc:
-        raise OutputError(f"无法访问输出位置「{p}」：{_reason(exc)}。") from None
+        raise OutputError(f"无法访问输出位置「{p}」：{reason(exc)}。") from None
     if st is not None and stat.S_ISLNK(st.st_mode):
         if _is_stream_link(p):
             return None
@@ -200,7 +200,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, inputs: Iterable = (), 
                 os.unlink(tmp)
             raise
     except OSError as exc:
-        raise OutputError(f"无法写入「{path}」：{_reason(exc)}。") from None
+        raise OutputError(f"无法写入「{path}」：{reason(exc)}。") from None
 
 
 def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8", *, inputs: Iterable = (),
@@ -232,7 +232,8 @@ def _umask() -> int:
     return mask
 
 
-def _reason(exc: OSError) -> str:
+def reason(exc: OSError) -> str:
+    """An OSError's cause in Chinese, said of an output (errors.os_reason)."""
     return os_reason(exc, writing=True)
 
 
@@ -385,7 +386,7 @@ class FreshFolder:
             self.stage = Path(tempfile.mkdtemp(prefix=f".{_short(out.name)}.", suffix=".tmp", dir=out.parent))
             os.chmod(self.stage, 0o777 & ~_umask())
         except OSError as exc:
-            raise OutputError(f"无法写入文件夹「{out.parent}」：{_reason(exc)}。") from None
+            raise OutputError(f"无法写入文件夹「{out.parent}」：{reason(exc)}。") from None
         try:
             atomic_write_text(self.stage / OWNER, str(os.getpid()))
         except BaseException:
@@ -402,7 +403,7 @@ class FreshFolder:
         if exc_type is not None:
             shutil.rmtree(self.stage, ignore_errors=True)
             if isinstance(exc, OSError):
-                raise OutputError(f"无法写入「{self.out}」：{_reason(exc)}。") from None
+                raise OutputError(f"无法写入「{self.out}」：{reason(exc)}。") from None
             return
         try:
             atomic_write_text(self.stage / MARKER, MARKER_TEXT)
@@ -411,7 +412,7 @@ class FreshFolder:
         except BaseException as e:
             shutil.rmtree(self.stage, ignore_errors=True)
             if isinstance(e, OSError):
-                raise OutputError(f"无法写入「{self.out}」：{_reason(e)}。") from None
+                raise OutputError(f"无法写入「{self.out}」：{reason(e)}。") from None
             raise
 
     def _commit(self) -> None:
