@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -127,7 +128,7 @@ def test_annotate_refuses_what_was_made_read_only(tmp_path, ledger, where):
 
 def _jindu(*args, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "jindu_metrics", *map(str, args)], stderr=subprocess.PIPE,
-                          timeout=300, **kw)
+                          **{"timeout": 300, **kw})
 
 
 @pytest.mark.parametrize("args", [["compute", "-f", "json"], ["compute"], ["explain", "送戒率"], ["report"],
@@ -184,3 +185,31 @@ def test_a_disk_filling_midway_is_never_exit_0(args, monkeypatch):
     assert exc.value.code == 2, (err, bytes(raw.kept[:300]).decode("utf-8", "replace"))
     assert "磁盘空间不足" in err and "内部错误" not in err, err
     assert len(raw.kept) == 2048
+
+
+# ---------------------------------------------------------------- 3. the same file given twice counts once
+
+def _figures(*inputs) -> dict:
+    code, out, err = run_cli(["compute", *inputs, "-p", PERIOD, "-f", "json"])
+    assert code in (0, 1), err
+    return {r["metric"]: (r["numerator"], r["denominator"], r["display"]) for r in json.loads(out)["rows"]}
+
+
+@pytest.mark.parametrize("spelling", ["twice", "dotted", "file and its folder", "link", "copy elsewhere"])
+def test_an_input_given_twice_is_read_once(tmp_path, monkeypatch, spelling):
+    folder = tmp_path / "台帐"
+    folder.mkdir()
+    a = folder / "乐平镇台帐.xlsx"
+    a.write_bytes(SAMPLE.read_bytes())
+    once = _figures(a)
+    assert once["campaigns"][0] and once["current_users_per_mille"][1], once  # sums of rows, not persons
+    monkeypatch.chdir(folder)
+    if spelling == "link":
+        (tmp_path / "链接.xlsx").symlink_to(a)
+    if spelling == "copy elsewhere":
+        (tmp_path / "别处").mkdir()
+        (tmp_path / "别处" / "乐平镇台帐.xlsx").write_bytes(a.read_bytes())
+    args = {"twice": [a, a], "dotted": ["乐平镇台帐.xlsx", "./乐平镇台帐.xlsx"], "file and its folder": [a, folder],
+            "link": [a, tmp_path / "链接.xlsx"], "copy elsewhere": [a, tmp_path / "别处" / "乐平镇台帐.xlsx"]}[spelling]
+    assert _figures(*args) == once
+

@@ -49,7 +49,7 @@ def list_inputs(paths: list[str | Path], out: str | Path | None = None) -> tuple
     def written_by_batch(folder: Path) -> bool:
         return folder.resolve() in own or is_output_folder(folder)
 
-    seen, unique, skipped = set(), [], []
+    skipped = []
     given = []
     for p in map(Path, paths):
         if p.is_dir() and written_by_batch(p):
@@ -69,11 +69,7 @@ def list_inputs(paths: list[str | Path], out: str | Path | None = None) -> tuple
         from .errors import InputError
 
         raise InputError("没有可读的台帐文件（" + "；".join(f"{s['file']}：{s['reason']}" for s in skipped) + "）")
-    for f, _label in expand_inputs(given):
-        key = f.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
+    unique = [f for f, _label in expand_inputs(given)]  # each file once
     return unique, skipped
 
 

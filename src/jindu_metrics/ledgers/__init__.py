@@ -16,7 +16,9 @@ _AHEAD: dict = {}
 
 def expand_inputs(paths: list) -> list[tuple[Path, str]]:
     """(path, label) of every file to read: files as given; folders non-recursively (ledger files only,
-    `~$*` lock files and hidden files skipped), sorted by name for byte-stable output."""
+    `~$*` lock files and hidden files skipped), sorted by name for byte-stable output. Each file once:
+    `a.xlsx a.xlsx`, `a.xlsx ./a.xlsx`, `dir/a.xlsx dir/`, a link and its target are one file (the first
+    spelling kept); another file with the same content is _drop_duplicate_files' (a 警告, counted once)."""
     from ..errors import InputError
     from .formats import LEDGER_SUFFIXES
     from .own import is_copy_of
@@ -39,6 +41,25 @@ def expand_inputs(paths: list) -> list[tuple[Path, str]]:
             raise InputError("文件或文件夹不存在", file=str(p))
     if not out:
         raise InputError("文件夹中没有台帐文件（支持 xlsx、xlsm、xls、ods、csv、parquet）", file=", ".join(map(str, paths)))
+    return _once(out)
+
+
+def _once(files: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """Each file once, by what it is (device and inode: the resolved path, hard links, links), else by its
+    resolved path."""
+    import os
+
+    seen: set = set()
+    out = []
+    for path, label in files:
+        try:
+            st = os.stat(path)
+            key: tuple = (st.st_dev, st.st_ino) if st.st_ino else (os.path.realpath(path),)
+        except OSError:
+            key = (os.path.realpath(path),)
+        if key not in seen:
+            seen.add(key)
+            out.append((path, label))
     return out
 
 
