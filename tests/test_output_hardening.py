@@ -213,3 +213,38 @@ def test_an_input_given_twice_is_read_once(tmp_path, monkeypatch, spelling):
             "link": [a, tmp_path / "链接.xlsx"], "copy elsewhere": [a, tmp_path / "别处" / "乐平镇台帐.xlsx"]}[spelling]
     assert _figures(*args) == once
 
+
+# ---------------------------------------------------------------- 6. config paths are regular files
+
+@pytest.mark.parametrize(("option", "what"), [("--template", "模板文件"), ("--catalog", "指标目录"),
+                                              ("--scoring", "考评方案"), ("--county-template", "模板文件")])
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_config_path_to_a_fifo_or_device_is_refused_not_waited_on(tmp_path, ledger, option, what, kind):
+    if kind == "fifo":
+        path = tmp_path / "配置"
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/zero")
+    if option in ("--scoring", "--county-template"):
+        args = ["batch", ledger, "-p", PERIOD, "-o", tmp_path / "out", option, path]
+    else:
+        args = ["report", ledger, "-p", PERIOD, option, path]
+    r = _jindu(*args, stdout=subprocess.PIPE, timeout=120)  # a hang fails here
+    err = r.stderr.decode("utf-8")
+    assert r.returncode == 2, err
+    assert what in err and "不是普通文件" in err and str(path) in err and "Traceback" not in err, err
+
+
+def test_config_files_are_read_up_to_their_limit(tmp_path):
+    from jindu_metrics.errors import ConfigError
+    from jindu_metrics.tomlread import read_bytes
+
+    big = tmp_path / "目录.toml"
+    big.write_bytes(b"# " + b"x" * 2_000_000 + b"\n")
+    with pytest.raises(ConfigError, match="过大"):
+        read_bytes(big, "指标目录")
+    assert read_bytes(big, "指标目录", limit=3_000_000).startswith(b"# x")
+    with pytest.raises(ConfigError, match="文件夹"):
+        read_bytes(tmp_path, "指标目录")
+    with pytest.raises(ConfigError, match="不存在"):
+        read_bytes(tmp_path / "没有.toml", "指标目录")

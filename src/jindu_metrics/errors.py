@@ -6,7 +6,6 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_UNUSABLE = 2
 
-
 def shown(name: object) -> str:
     """A name from the input (a file, folder or sheet) as a message shows it: a control or format character in
     it (a newline, ESC, a bidi override) written as its escape (`\\n`, `\\x1b`, `\\u202e`), so that it can

@@ -140,15 +140,47 @@ class Locator:
         return ConfigError(message, file=self.file, row=self.line(index, *keys, table=table))
 
 
-def read(path, what: str, table: str | None = None) -> tuple[str, dict, Locator]:
-    """A user's TOML file (UTF-8, BOM allowed): its text, its data and its Locator; ConfigError naming the
-    file (and the line) when it cannot be read or parsed."""
-    from pathlib import Path
+MAX_CONFIG_BYTES = 1_000_000  # a catalog of every indicator is 40 KB; a bigger file is no config of jindu
 
+
+def read_bytes(path, what: str, limit: int = MAX_CONFIG_BYTES) -> bytes:
+    """The bytes of a config file the user names (catalog, scoring scheme, jindu.toml, template): a regular
+    file of at most `limit` bytes, else ConfigError. A FIFO or a device is refused without waiting on it
+    (opened non-blocking, then checked), and a file is never read beyond `limit`."""
+    import os
+    import stat
+
+    name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
-        raise ConfigError(f"{what}无法读取：{os_reason(exc)}", file=str(path)) from None
+        raise ConfigError(f"{what}无法读取：{os_reason(exc)}", file=name) from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ConfigError(f"{what}应是一个文件，这里给的是文件夹", file=name)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"{what}不是普通文件（是命名管道、设备或套接字），未读取；请给出文件本身", file=name)
+        if st.st_size > limit:
+            raise ConfigError(f"{what}过大（超过 {limit // 1_000_000} MB），不像是 jindu 的配置文件", file=name)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise ConfigError(f"{what}无法读取：{os_reason(exc)}", file=name) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > limit:  # grew while being read
+        raise ConfigError(f"{what}过大（超过 {limit // 1_000_000} MB），不像是 jindu 的配置文件", file=name)
+    return data
+
+
+def read(path, what: str, table: str | None = None) -> tuple[str, dict, Locator]:
+    """A user's TOML file (UTF-8, BOM allowed; read_bytes: a regular file): its text, its data and its
+    Locator; ConfigError naming the file (and the line) when it cannot be read or parsed."""
+    try:
+        text = read_bytes(path, what).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ConfigError(f"{what}无法读取：不是 UTF-8 编码的文本（请用记事本另存为 UTF-8）", file=str(path)) from None
     return text, loads(text, str(path), what), Locator(text, str(path), table)

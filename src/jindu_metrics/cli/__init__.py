@@ -102,14 +102,13 @@ def _os_error(exc: OSError) -> str:
     file the system refused and why."""
     import errno
 
-    from ..errors import shown
-    from ..outputs import reason
+    from ..errors import os_reason, shown
     from . import terminal
 
     if exc.filename is None and exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG):
         return str(terminal.stream_error(exc))
     where = f"「{shown(os.fsdecode(exc.filename))}」" if exc.filename is not None else ""
-    return f"无法访问{where}：{reason(exc)}。"
+    return f"无法访问{where}：{os_reason(exc)}。"
 
 
 def _tune_allocator() -> None:

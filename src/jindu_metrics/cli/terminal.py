@@ -230,15 +230,14 @@ def stream_error(exc: OSError, stream=None):
     """The OutputError for a failed write to `stream` (stdout by default); the stream is silenced."""
     import errno
 
-    from ..errors import OutputError
-    from ..outputs import reason
+    from ..errors import OutputError, os_reason
 
     stream = stream if stream is not None else sys.stdout
     name = "标准错误" if stream is sys.stderr else "标准输出"
     _silence(stream)
     if exc.errno == errno.EPIPE:
         return OutputError(f"{name}已被关闭（读取输出的程序已退出），输出未写完。")
-    return OutputError(f"无法写出到{name}：{reason(exc)}，输出不完整。")
+    return OutputError(f"无法写出到{name}：{os_reason(exc)}，输出不完整。")
 
 
 def _silence(stream) -> None:

@@ -8,7 +8,7 @@ from datetime import date as Date
 from importlib import resources
 from pathlib import Path
 
-from ..errors import ConfigError, UsageError, os_reason
+from ..errors import ConfigError, UsageError
 from .context import build_context
 from .filters import FILTERS
 
@@ -40,13 +40,11 @@ def default_template_source(fmt: str, kind: str = "bulletin") -> tuple[str, str]
 
 
 def read_template(path: Path) -> str:
+    """A user's template (UTF-8 or GBK): a regular file of at most 1 MB (tomlread.read_bytes), else ConfigError."""
+    from ..tomlread import read_bytes
+
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"模板文件无法读取：{os_reason(exc)}", file=str(path)) from None
-    if len(data) > MAX_TEMPLATE_BYTES:
-        raise ConfigError("模板文件过大（超过 1 MB），不像是通报模板。", file=str(path))
+    data = read_bytes(path, "模板文件", MAX_TEMPLATE_BYTES)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
