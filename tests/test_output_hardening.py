@@ -248,3 +248,47 @@ def test_config_files_are_read_up_to_their_limit(tmp_path):
         read_bytes(tmp_path, "指标目录")
     with pytest.raises(ConfigError, match="不存在"):
         read_bytes(tmp_path / "没有.toml", "指标目录")
+
+
+# ---------------------------------------------------------------- 9. a bulletin printed to a terminal
+
+class _Console(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+ESCAPES = ["\x1b[2J\x1b[H", "\x1b]0;标题\x07", "\u202e"]
+
+
+@pytest.fixture(scope="module")
+def escapes_ledger(tmp_path_factory) -> Path:
+    """A CSV persons ledger whose township and village names hold escape sequences (clear screen, set the
+    title, a bidi override)."""
+    from builders import PERSON_HEADER, person_rows, write_csv
+
+    rows = person_rows()
+    for r in rows:
+        r[3] = "乐平" + ESCAPES[1] + "镇"
+    rows[0][2], rows[1][2] = "乐平" + ESCAPES[0] + "村", "南边" + ESCAPES[2] + "村"
+    return write_csv(tmp_path_factory.mktemp("esc") / "人员.csv", [PERSON_HEADER, *rows])
+
+
+def test_report_to_a_terminal_shows_escape_sequences_from_cells_inert(escapes_ledger, monkeypatch):
+    from jindu_metrics.cli import main
+
+    console = _Console()
+    monkeypatch.setattr(sys, "stdout", console)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.setattr(sys, "argv", ["jindu", "report", str(escapes_ledger), "-p", "2018"])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    text = console.getvalue()
+    assert exc.value.code in (0, 1), sys.stderr.getvalue()
+    assert "乐平\\x1b]0;标题\\x07镇" in text, text  # the township, shown with its escapes written out
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+
+
+def test_report_to_a_file_or_pipe_keeps_the_text(escapes_ledger):
+    code, out, err = run_cli(["report", escapes_ledger, "-p", "2018"])
+    assert code in (0, 1), err
+    assert any(e in out for e in ESCAPES)  # not a console: the bulletin's text as the template made it

@@ -107,8 +107,10 @@ def report(
         atomic_write_text(output, text, inputs=guarded, create_folder=False)
     else:
         from .common import echo
+        from .terminal import clean, is_terminal
 
-        echo(text, nl=False)
+        # to a console, text from the cells may not move the cursor or recolour it (as in every table)
+        echo(clean(text, keep_newlines=True) if is_terminal() else text, nl=False)
     from .common import err
 
     if output is not None:

@@ -288,6 +288,11 @@ def write_bytes(data: bytes, stream=None) -> None:
         write(data.decode("utf-8-sig"), stream)
 
 
+def is_terminal(stream=None) -> bool:
+    """Whether `stream` (stdout by default) is a console."""
+    return _isatty(stream if stream is not None else sys.stdout)
+
+
 def _isatty(stream) -> bool:
     try:
         return bool(stream.isatty())
