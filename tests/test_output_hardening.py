@@ -292,3 +292,146 @@ def test_report_to_a_file_or_pipe_keeps_the_text(escapes_ledger):
     code, out, err = run_cli(["report", escapes_ledger, "-p", "2018"])
     assert code in (0, 1), err
     assert any(e in out for e in ESCAPES)  # not a console: the bulletin's text as the template made it
+
+
+# ---------------------------------------------------------------- 2. SIGTERM and SIGHUP as Ctrl-C
+
+_SIGNAL_MID_WRITE = """
+import os, signal, sys
+from jindu_metrics import outputs
+real_fdopen, real_unlink, SIG = os.fdopen, os.unlink, int(sys.argv.pop(1))
+class Half:
+    def __init__(self, fh): self.fh = fh
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.fh.close()
+    def __getattr__(self, name): return getattr(self.fh, name)
+    def write(self, data):
+        self.fh.write(data[: len(data) // 2]); self.fh.flush(); os.fsync(self.fh.fileno())
+        SENT.append(SIG)
+        os.kill(os.getpid(), SIG)  # the real signal, between writing the temporary and renaming it
+SENT = []
+def unlink(path, *a, **k):  # the user presses Ctrl-C as the temporary is being removed
+    if SENT:
+        os.kill(os.getpid(), signal.SIGINT)
+    real_unlink(path, *a, **k)
+outputs.os.fdopen = lambda fd, *a, **k: Half(real_fdopen(fd, *a, **k))
+outputs.os.unlink = unlink
+sys.argv = ["jindu", *sys.argv[1:]]
+from jindu_metrics.cli import run
+run()
+"""
+
+SIGNAL_WRITERS = {
+    "compute xlsx": (lambda o, i: ["compute", "-p", PERIOD, "-f", "xlsx", "-o", o / "x.xlsx", i], "x.xlsx"),
+    "annotate": (lambda o, i: ["validate", i, f"--annotate={o / '副本.xlsx'}"], "副本.xlsx"),
+    "batch": (lambda o, i: ["batch", "-p", PERIOD, "-j", "1", "-o", o / "b", i], "b/汇总.xlsx"),
+}
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("writer", list(SIGNAL_WRITERS))
+def test_a_terminating_signal_mid_write_removes_the_temporary(tmp_path, ledger, signame, writer):
+    import signal
+
+    args, target = SIGNAL_WRITERS[writer]
+    path = tmp_path / target
+    path.parent.mkdir(parents=True, exist_ok=True)
+    previous = b"PK\x03\x04 the previous run's output " * 100
+    path.write_bytes(previous)
+    if writer == "batch":
+        (path.parent / ".jindu-batch").write_text("", encoding="utf-8")
+    else:
+        (tmp_path / "副本.xlsx").unlink(missing_ok=True)
+    signum = getattr(signal, signame)
+    r = subprocess.run([sys.executable, "-c", _SIGNAL_MID_WRITE, str(int(signum)),
+                        *map(str, args(tmp_path, ledger))], capture_output=True, timeout=300)
+    err = r.stderr.decode("utf-8", "replace")
+    assert r.returncode == 128 + signum, (r.returncode, err[-800:])
+    assert "已中断" in err and "Traceback" not in err, err
+    if writer != "annotate":
+        assert path.read_bytes() == previous, "the previous output was damaged"
+    leftovers = [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+    assert not leftovers, leftovers  # an annotated copy's temporary would hold names and IDs
+
+
+def _children(pid: int) -> set[int]:
+    """Every process descended from `pid` (from /proc)."""
+    parents = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat_ = (d / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(d.name)] = int(stat_.rsplit(")", 1)[1].split()[1])
+    out, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        kids = {c for c, pp in parents.items() if pp == p}
+        out |= kids
+        todo += kids
+    return out
+
+
+def _alive(pids) -> set[int]:
+    out = set()
+    for p in pids:
+        try:
+            state = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            out.add(p)
+    return out
+
+
+@pytest.fixture(scope="module")
+def slow_batch(tmp_path_factory, ledger) -> tuple[Path, Path]:
+    """(folder of three townships' copies, a bulletin template that keeps each worker busy for seconds)."""
+    root = tmp_path_factory.mktemp("slow")
+    inp = root / "in"
+    inp.mkdir()
+    from support.workbooks import write_canonical
+    from test_batch import town_records
+
+    for i, town in enumerate(("甲镇", "乙镇", "丙镇")):
+        write_canonical(town_records(town, i, n=15), inp / f"{town}台帐.xlsx")
+    template = root / "慢.txt.j2"
+    template.write_text("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+                        encoding="utf-8")
+    return inp, template
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP", "SIGKILL"])
+def test_batch_workers_end_with_their_parent(tmp_path, slow_batch, signame):
+    import signal
+    import time
+
+    inp, template = slow_batch
+    p = subprocess.Popen([sys.executable, "-m", "jindu_metrics", "batch", inp, "-p", "2018-10", "-j", "3",
+                          "--template", template, "-o", tmp_path / "out"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        workers: set[int] = set()
+        while len(workers) < 2 and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.05)
+            workers = _children(p.pid)
+        assert len(workers) >= 2, "the workers never started"
+        time.sleep(0.5)  # at work on the bulletins
+        p.send_signal(getattr(signal, signame))
+        p.wait(timeout=30)
+        gone = time.monotonic() + 10
+        while _alive(workers) and time.monotonic() < gone:
+            time.sleep(0.05)
+        assert not _alive(workers), "workers outlived their parent"
+        out = p.stdout.read()  # EOF: no worker holds the caller's pipe any more
+        err = p.stderr.read().decode("utf-8", "replace")
+    finally:
+        p.kill()
+    if signame != "SIGKILL":
+        assert p.returncode == 128 + getattr(signal, signame), err
+        assert "已中断" in err and "Traceback" not in err, err
+    assert out == b""
+    assert not (tmp_path / "out").exists()
+    assert not [x for x in tmp_path.iterdir() if x.name.endswith(".tmp")] or signame == "SIGKILL"

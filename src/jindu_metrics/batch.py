@@ -238,7 +238,7 @@ def town_results(name: str, towns: list[str], parts: dict, fdicts: dict, job: di
     _SHARED.update(name=name, towns=towns, parts=parts, fdicts=fdicts, job={**job, "keep_frames": False})
     total = job.get("total_unit") is not None
     try:
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        with worker_pool(n, ctx) as pool:
             out = list(pool.map(_shared_town, [*([None] if total else []), *towns]))
     finally:
         _SHARED.clear()
@@ -383,7 +383,7 @@ def run_units(files: list[Path], job: dict, jobs: int, progress: Callable[[str],
                 progress(Path(j["file"]).name)
     else:
         broken = []
-        with ProcessPoolExecutor(max_workers=min(jobs, len(files)), mp_context=_pool_context()) as pool:
+        with worker_pool(min(jobs, len(files)), _pool_context()) as pool:
             futures = {pool.submit(process_file, j): j for j in jobs_list}
             for fut in as_completed(futures):
                 try:
@@ -404,12 +404,58 @@ def run_units(files: list[Path], job: dict, jobs: int, progress: Callable[[str],
 def _isolated(job: dict) -> list[UnitResult]:
     """process_file in a process of its own: a file that kills its process fails only its own unit."""
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=_pool_context()) as pool:
+        with worker_pool(1, _pool_context()) as pool:
             return pool.submit(process_file, job).result()
     except BrokenProcessPool:
         name = Path(job["file"]).name
         return [_failed(name, None, InputError("读取此文件时程序异常终止（文件结构异常或过大），无法读取；"
                                                "请用 Excel/WPS 打开后另存为 .xlsx", file=name))]
+
+
+@contextlib.contextmanager
+def worker_pool(n: int, ctx):
+    """A pool of `n` worker processes that never outlive this run: left by an error, Ctrl-C, SIGTERM or SIGHUP
+    (cli.main turns each into an exception), the workers are killed at once rather than waited for; should
+    this process die without unwinding (SIGKILL), Linux ends them too (worker_start)."""
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=worker_start, initargs=(os.getpid(),))
+    try:
+        yield pool
+    except BaseException:
+        _kill_workers(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            p.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        with contextlib.suppress(OSError, ValueError, AssertionError, AttributeError):
+            p.join(timeout=5)
+
+
+def worker_start(parent: int) -> None:
+    """In each worker (and Beside's child) as it starts: the terminating signals are the parent's to handle
+    (Ctrl-C reaches the whole process group; the parent ends its workers), SIGTERM/SIGHUP sent to a worker
+    itself end it, and on Linux the kernel ends it when the parent dies, however it dies."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) is not signal.SIG_IGN:
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
 
 
 def _pool_context():
@@ -692,7 +738,7 @@ class Beside:
         ctx = _pool_context() if enabled else None
         if ctx is not None and ctx.get_start_method() == "fork":
             self.conn, child = ctx.Pipe()
-            self.proc = ctx.Process(target=_beside, args=(build, first, child), daemon=True)
+            self.proc = ctx.Process(target=_beside, args=(build, first, child, os.getpid()), daemon=True)
             self.proc.start()
             child.close()
 
@@ -740,11 +786,9 @@ class Beside:
         self.close()
 
 
-def _beside(build: Callable, first, conn) -> None:
+def _beside(build: Callable, first, conn, parent: int) -> None:
     """Beside's child: build, send (ok, value) back; quietly, whatever happens (the parent reports errors)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it ends this process
+    worker_start(parent)  # Ctrl-C is the parent's to handle; it ends this process
     try:
         out = (True, build(first, conn.recv))
     except BaseException:  # noqa: BLE001 - the parent builds again and reports the error itself

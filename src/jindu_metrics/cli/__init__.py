@@ -18,19 +18,29 @@ _register()
 
 
 class _Interrupted(BaseException):
-    """Ctrl-C. Not KeyboardInterrupt: click would turn that into an English "Aborted!" with exit 1."""
+    """Ctrl-C, SIGTERM, SIGHUP. Not KeyboardInterrupt: click would turn that into an English "Aborted!" with
+    exit 1. Unwinding removes temporaries and ends worker processes (outputs, batch)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _on_sigint(signum, frame) -> None:
-    raise _Interrupted
+_UNWINDING: list[int] = []
+
+
+def _on_signal(signum, frame) -> None:
+    if _UNWINDING:  # a second Ctrl-C (or SIGTERM after it) must not break off the cleanup of the first
+        return
+    _UNWINDING.append(signum)
+    raise _Interrupted(signum)
 
 
 def main() -> None:
     """Console entry point: run the app, turning library errors into Chinese messages and exit codes."""
-    import signal
-
     from typer.main import get_command
 
+    from .. import interrupt
     from ..errors import EXIT_UNUSABLE, JinduError
     from ..interrupt import EXIT_INTERRUPTED, MESSAGE
     from . import readahead, terminal
@@ -47,7 +57,8 @@ def main() -> None:
         warnings.simplefilter("ignore")
         # a panic of the Rust readers becomes a Chinese error; its backtrace is the developer's
         os.environ["RUST_BACKTRACE"] = "0"
-    previous = signal.signal(signal.SIGINT, _on_sigint)
+    _UNWINDING.clear()
+    previous = interrupt.install(_on_signal)
     reading = False
     try:
         command = get_command(app)
@@ -57,9 +68,9 @@ def main() -> None:
         # not standalone: usage errors come here to be worded in Chinese; Exit(code) comes back as code
         code = command.main(args, prog_name="jindu", standalone_mode=False)
         terminal.flush_stdout()  # a full disk or a closed pipe may show only now: exit 2, not the command's code
-    except (_Interrupted, KeyboardInterrupt):
+    except (_Interrupted, KeyboardInterrupt) as exc:
         common.err(MESSAGE)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(interrupt.exit_code(exc.signum) if isinstance(exc, _Interrupted) else EXIT_INTERRUPTED)
     except JinduError as exc:
         if debug:
             raise
@@ -89,7 +100,7 @@ def main() -> None:
                    "并把屏幕上的输出发给开发者。")
         sys.exit(EXIT_UNUSABLE)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        interrupt.restore(previous)
         if reading:  # the command stopped before it read the file (a usage error, say)
             from ..ledgers import discard_read_ahead
 
