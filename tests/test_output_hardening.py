@@ -435,3 +435,31 @@ def test_batch_workers_end_with_their_parent(tmp_path, slow_batch, signame):
     assert out == b""
     assert not (tmp_path / "out").exists()
     assert not [x for x in tmp_path.iterdir() if x.name.endswith(".tmp")] or signame == "SIGKILL"
+
+
+# ---------------------------------------------------------------- 5. the template deadline holds inside filters
+
+@pytest.mark.parametrize("source", [
+    '{{ ("a"*4999999)|wordwrap(1) }}',
+    '{{ ("a "*2000000)|wordwrap(2)|wordcount }}',
+    '{{ ("ab "*1000000)|replace(" ", "")|wordwrap(1) }}',
+])
+def test_a_slow_filter_stops_at_the_deadline(tmp_path, ledger, monkeypatch, source):
+    import time
+
+    from jindu_metrics.report import render
+
+    monkeypatch.setattr(render, "MAX_SECONDS", 1.0)
+    t = tmp_path / "模板.txt.j2"
+    t.write_text(source, encoding="utf-8")
+    start = time.monotonic()
+    _refused(["report", ledger, "-p", PERIOD, "--template", t], "模板运行超过", str(t))
+    assert time.monotonic() - start < 10  # the limit (1 s here) plus reading the ledger, not minutes
+
+
+def test_filters_still_render_within_the_deadline(tmp_path, ledger):
+    t = tmp_path / "模板.txt.j2"
+    t.write_text('{{ "甲乙丙 丁戊"|wordwrap(3) }}|{{ m.seizures|cn }}|{{ "a,b"|replace(",", "、") }}', encoding="utf-8")
+    code, out, err = run_cli(["report", ledger, "-p", PERIOD, "--template", t])
+    assert code in (0, 1), err
+    assert out.strip().startswith("甲乙丙\n丁戊|") and out.strip().endswith("|a、b"), out

@@ -66,11 +66,18 @@ def _sized(value):
     return value
 
 
+_IN_FILTER = [0]  # filters running (nested): their own lines are checked against the deadline too
+
+
 def _bounded_filter(f):
     @functools.wraps(f)  # keeps jinja_pass_arg (pass_context / pass_environment)
     def wrapper(*args, **kwargs):
         _check_args(args[1:], kwargs)
-        return _sized(f(*args, **kwargs))
+        _IN_FILTER[0] += 1
+        try:
+            return _sized(f(*args, **kwargs))
+        finally:
+            _IN_FILTER[0] -= 1
 
     return wrapper
 
@@ -89,7 +96,7 @@ def _sandbox_class():
 
         def tick(self) -> None:
             if time.monotonic() > self.deadline:
-                raise _Bound(f"模板运行超过 {MAX_SECONDS:g} 秒，已停止，请检查模板中的循环")
+                raise _Bound(f"模板运行超过 {MAX_SECONDS:g} 秒，已停止，请检查模板中的循环和过滤器")
 
         def call_binop(self, context, op, left, right):
             self.tick()
@@ -162,7 +169,10 @@ def _check_literals(env, source: str, name: str) -> None:
 
 
 def _render_bounded(env, template, context: dict) -> str:
-    """Render with a deadline (checked at every template line, call and operator) and a size cap."""
+    """Render with a deadline and a size cap. The deadline is checked at every template line, call and
+    operator, and at every line a filter runs, down to what it calls: a filter such as wordwrap over a long
+    text loops inside itself (textwrap), where no template line runs. Only a single C call (whose inputs
+    the size caps bound) goes unchecked."""
     import sys
     import time
 
@@ -176,8 +186,15 @@ def _render_bounded(env, template, context: dict) -> str:
                     raise _Bound("模板生成的内容过长（超过 500 万字），请检查模板")
         return local
 
+    def inner(frame, event, arg):
+        if event == "line":
+            env.tick()
+        return inner
+
     def tracer(frame, event, arg):
-        return local if frame.f_code.co_filename == code_name else None
+        if frame.f_code.co_filename == code_name:
+            return local
+        return inner if _IN_FILTER[0] else None  # the sandbox's own code and the context's: not traced
 
     env.deadline = time.monotonic() + MAX_SECONDS
     previous = sys.gettrace()
