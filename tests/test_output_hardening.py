@@ -463,3 +463,36 @@ def test_filters_still_render_within_the_deadline(tmp_path, ledger):
     code, out, err = run_cli(["report", ledger, "-p", PERIOD, "--template", t])
     assert code in (0, 1), err
     assert out.strip().startswith("甲乙丙\n丁戊|") and out.strip().endswith("|a、b"), out
+
+
+# ---------------------------------------------------------------- 7. long names
+
+def test_annotate_beside_a_245_byte_name(tmp_path, ledger):
+    folder = tmp_path / "台帐"
+    folder.mkdir()
+    src = folder / ("台" * 80 + ".xlsx")
+    assert len(src.name.encode("utf-8")) == 245
+    src.write_bytes(ledger.read_bytes())
+    code, _, err = run_cli(["validate", src, "--annotate"])
+    assert code in (0, 1) and "内部错误" not in err and "Errno" not in err, err
+    copies = [p for p in folder.iterdir() if p != src]
+    assert len(copies) == 1 and copies[0].name.endswith("_问题标注.xlsx"), copies
+    assert len(copies[0].name.encode("utf-8")) <= 200 and copies[0].name.startswith("台" * 40)
+    assert "已写出标注副本" in err
+    # the folder read again: the copy is skipped as the original's, not counted a second time
+    alone = json.loads(run_cli(["validate", src, "-f", "json"])[1])["summary"]
+    both = json.loads(run_cli(["validate", folder, "-f", "json"])[1])["summary"]
+    assert both["files"] == alone["files"] == [str(src)]
+    # into a folder, and a second run replaces its own copy
+    out = tmp_path / "副本"
+    for _ in range(2):
+        code, _, err = run_cli(["validate", src, f"--annotate={out}"])
+        assert code in (0, 1) and "内部错误" not in err, err
+    assert [p.name for p in out.iterdir()] == [copies[0].name]
+
+
+def test_an_output_name_too_long_is_refused_in_chinese(tmp_path, ledger):
+    long = tmp_path / ("长" * 90 + ".xlsx")  # 275 bytes: no file system takes it
+    _refused(["validate", ledger, f"--annotate={long}"], "文件名过长")
+    _refused(["compute", ledger, "-p", PERIOD, "-f", "xlsx", "-o", long], "文件名过长")
+    _refused(["batch", ledger, "-p", PERIOD, "-o", tmp_path / ("长" * 90)], "文件名过长")

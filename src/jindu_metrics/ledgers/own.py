@@ -20,9 +20,29 @@ def is_annotation_sheet(name: str, rows: Sequence) -> bool:
     return isinstance(first, str) and first.startswith(MARK)
 
 
+NAME_BYTES = 200  # as outputs.MAX_NAME_BYTES: a name of 255 bytes leaves no room for a temporary's affixes
+
+
+def copy_name(original: Path, with_format: bool = False) -> str:
+    """The default name of `original`'s annotated copy: `<原名>_问题标注.xlsx` (.xlsm for .xlsm), with the
+    original's format in it (`<原名>_xls_问题标注.xlsx`) when two inputs share a name. A name longer than
+    NAME_BYTES (a 245-byte ledger name) keeps its start and ends in 8 hex digits of the original stem's hash."""
+    import hashlib
+
+    suffix = ".xlsm" if original.suffix.lower() == ".xlsm" else ".xlsx"
+    stem = f"{original.stem}_{original.suffix.lower().lstrip('.')}" if with_format else original.stem
+    tail = f"{SUFFIX}{suffix}"
+    raw = stem.encode("utf-8", "surrogateescape")
+    if len(raw) + len(tail.encode("utf-8")) <= NAME_BYTES:
+        return stem + tail
+    digest = hashlib.sha256(raw).hexdigest()[:8]
+    room = NAME_BYTES - len(tail.encode("utf-8")) - len(digest) - 1
+    return raw[:room].decode("utf-8", "ignore") + "-" + digest + tail
+
+
 def is_copy_of(path: Path, original: Path) -> bool:
-    """Whether `path` is the default-named annotated copy of `original` (`<原名>_问题标注.xlsx`, or with the
-    original's format in the name when two inputs share a name)."""
-    stem = path.stem
-    return path.suffix.lower() in TARGET_SUFFIXES and stem.endswith(SUFFIX) and stem[: -len(SUFFIX)] in (
-        original.stem, f"{original.stem}_{original.suffix.lower().lstrip('.')}")
+    """Whether `path` is the default-named annotated copy of `original` (copy_name, either form; .xlsx or
+    .xlsm)."""
+    if path.suffix.lower() not in TARGET_SUFFIXES:
+        return False
+    return path.stem in (Path(copy_name(original)).stem, Path(copy_name(original, True)).stem)

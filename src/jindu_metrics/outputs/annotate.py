@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import InputError, UsageError
 from ..findings import ERROR, NOTE, WARNING, Finding, excel_column, summarize
-from ..ledgers.own import MARK, SHEET, SUFFIX, TARGET_SUFFIXES
+from ..ledgers.own import MARK, SHEET, TARGET_SUFFIXES, copy_name
 from .compute import ARCHIVE_STAMP, ARCHIVE_TIME
 
 OPENPYXL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
@@ -60,9 +60,7 @@ def plan_targets(files: list[tuple[Path, str]], annotate: str) -> list[tuple[Pat
 
 
 def _copy_name(path: Path, folder: Path | None, with_format: bool) -> Path:
-    suffix = ".xlsm" if path.suffix.lower() == ".xlsm" else ".xlsx"
-    stem = f"{path.stem}_{path.suffix.lower().lstrip('.')}" if with_format else path.stem
-    return (folder or path.parent) / f"{stem}{SUFFIX}{suffix}"
+    return (folder or path.parent) / copy_name(path, with_format)
 
 
 def check_target(target: Path, inputs: Sequence[Path]) -> None:
