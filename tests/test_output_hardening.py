@@ -496,3 +496,49 @@ def test_an_output_name_too_long_is_refused_in_chinese(tmp_path, ledger):
     _refused(["validate", ledger, f"--annotate={long}"], "文件名过长")
     _refused(["compute", ledger, "-p", PERIOD, "-f", "xlsx", "-o", long], "文件名过长")
     _refused(["batch", ledger, "-p", PERIOD, "-o", tmp_path / ("长" * 90)], "文件名过长")
+
+
+# ---------------------------------------------------------------- 8. control characters in names; suggested commands
+
+def test_a_newline_in_a_file_name_is_shown_escaped_and_the_command_quoted(tmp_path, ledger):
+    src = tmp_path / "乐平\n镇 台帐.xlsx"
+    src.write_bytes(ledger.read_bytes())
+    shown_name = "乐平\\n镇 台帐.xlsx"
+    code, out, err = run_cli(["compute", src, "-p", PERIOD])
+    assert code == 1, err  # the small ledger's findings: the line suggesting validate is printed
+    assert str(src) not in err and str(src) not in out
+    line = next(x for x in err.splitlines() if "查看明细" in x)
+    suggested = line.split("查看明细：", 1)[1]
+    assert shown_name in suggested and suggested.startswith("jindu validate $'"), suggested
+    # pasted into bash it names the very file
+    r = subprocess.run(["bash", "-c", "printf '%s\\0' " + suggested.removeprefix("jindu validate ")],
+                       capture_output=True, timeout=60)
+    assert r.stdout.split(b"\0")[:-1] == [os.fsencode(src), b"--period", b"2018-10-31"], r
+
+    code, out, err = run_cli(["validate", src])
+    assert str(src) not in out and f"读取：{tmp_path}/{shown_name} ｜" in out, out
+    code, out, err = run_cli(["validate", src, "--annotate"])
+    assert code in (0, 1) and f"已写出标注副本：{tmp_path}/乐平\\n镇 台帐_问题标注.xlsx" in err, err
+    assert (tmp_path / "乐平\n镇 台帐_问题标注.xlsx").is_file()
+
+
+def test_errors_name_files_with_control_characters_escaped(tmp_path):
+    bad = tmp_path / "坏\x1b[2J文件.xlsx"
+    bad.write_bytes(b"not a workbook")
+    err = _refused(["compute", bad, "-p", PERIOD], "坏\\x1b[2J文件.xlsx")
+    assert "\x1b" not in err
+
+
+@pytest.mark.parametrize(("arg", "posix", "windows"), [
+    ("乐平镇台帐.xlsx", "乐平镇台帐.xlsx", "乐平镇台帐.xlsx"),
+    ("台帐 10月.xlsx", "'台帐 10月.xlsx'", '"台帐 10月.xlsx"'),
+    ("a&b.xlsx", "'a&b.xlsx'", '"a&b.xlsx"'),
+    ("it's.xlsx", "'it'\"'\"'s.xlsx'", '"it\'s.xlsx"'),
+    ("a\nb.xlsx", "$'a\\nb.xlsx'", '"a\nb.xlsx"'),
+    ("C:\\台帐\\a.xlsx", "'C:\\台帐\\a.xlsx'", "C:\\台帐\\a.xlsx"),
+])
+def test_suggested_commands_are_quoted_for_the_shell(arg, posix, windows):
+    from jindu_metrics.errors import _quote
+
+    assert _quote(arg, False) == posix
+    assert _quote(arg, True) == windows

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import EXIT_FINDINGS, EXIT_OK, InputError, JinduError, UsageError
+from .errors import EXIT_FINDINGS, EXIT_OK, InputError, JinduError, UsageError, shown
 from .periods import window_note
 from .privacy import Names, mask_text
 from .report.trend import trend_ids as main_trend_ids
@@ -671,7 +671,7 @@ def run_batch(inputs: list[str | Path], *, period, out: str | Path, jobs: int | 
             continue
         if r.unit in owner:
             results[i] = _failed(r.file, r.unit, InputError(
-                f"镇街「{r.unit}」已由文件「{owner[r.unit]}」提供，同一镇街只能有一个文件。", file=r.file))
+                f"镇街「{shown(r.unit)}」已由文件「{shown(owner[r.unit])}」提供，同一镇街只能有一个文件。", file=r.file))
         else:
             owner[r.unit] = r.file
     ok = [r for r in results if r.status == "ok"]

@@ -26,6 +26,36 @@ def shown(name: object) -> str:
     return "".join(one(c) for c in text)
 
 
+def command(*args: object) -> str:
+    """A command line a message suggests (`jindu validate 台帐.xlsx --period 2018-10-31`), each argument quoted
+    for the shell it will be pasted into: on Windows cmd and PowerShell, double quotes around an argument with
+    a space or a character they treat specially; elsewhere single quotes (sh), and for a name holding a
+    newline or another control character bash's $'…' with the character written as its escape, so the
+    line stays one line and pastes back as the same name."""
+    import os
+
+    return " ".join(_quote(str(a), os.name == "nt") for a in args)
+
+
+def _quote(arg: str, windows: bool) -> str:
+    import re
+
+    if arg and re.fullmatch(r"[\w@%+=:,./\\~-]+" if windows else r"[\w@%+=:,./~-]+", arg) and not arg.startswith("~"):
+        return arg
+    if windows:
+        return '"' + arg.replace('"', '""') + '"'
+    if arg.isprintable():
+        return "'" + arg.replace("'", "'\"'\"'") + "'"
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", "'": "\\'"}
+    def one(c: str) -> str:
+        if 0xDC80 <= ord(c) <= 0xDCFF:  # a byte of a name that is no UTF-8 (surrogateescape): that byte
+            return f"\\x{ord(c) - 0xDC00:02x}"
+        return named.get(c) or (c if c.isprintable() else shown(c))
+
+    body = "".join(one(c) for c in arg)
+    return "$'" + body + "'"
+
+
 class JinduError(Exception):
     """An error whose message (Chinese) is fit to show the user as is."""
 

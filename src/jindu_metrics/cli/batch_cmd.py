@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import shown
 from . import chinese
 from .common import Baseline, Catalog, Password, Strict, echo, err, missing_line, strict_code
 from .root import app
@@ -58,18 +59,18 @@ def batch(
         finish()
     ok = [u for u in result.units if u["status"] == "ok"]
     for s in result.skipped:
-        err(f"跳过：{s['file']}：{s['reason']}")
+        err(f"跳过：{shown(s['file'])}：{s['reason']}")
     for u in result.failed:
         # an error that names its file already (文件「…」：…) is not prefixed with the name again
-        err(f"失败：{u['error']}" if u["error"].startswith("文件「") else f"失败：{u['file']}：{u['error']}")
+        err(f"失败：{u['error']}" if u["error"].startswith("文件「") else f"失败：{shown(u['file'])}：{u['error']}")
     if result.mismatches:
         n = len(result.mismatches)
-        shown = "；".join(result.mismatches[:3]) + ("……" if n > 3 else "")
-        err(f"说明：{n}项指标的全县合计不等于各镇街之和（同一人员在几个镇街都有记录时，全县只计一次）：{shown}"
+        listed = "；".join(result.mismatches[:3]) + ("……" if n > 3 else "")
+        err(f"说明：{n}项指标的全县合计不等于各镇街之和（同一人员在几个镇街都有记录时，全县只计一次）：{listed}"
             + ("（全部见 summary.json 的 rollup_mismatches）" if n > 3 else ""))
     n_findings = sum(len(u["findings"]) for u in ok)
     echo(f"{result.window.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
-               f"数据问题{n_findings}条。输出在「{out}」：汇总.xlsx、汇总.html、summary.json、全县通报.txt、各镇街通报。")
+               f"数据问题{n_findings}条。输出在「{shown(out)}」：汇总.xlsx、汇总.html、summary.json、全县通报.txt、各镇街通报。")
     from ..schema import KINDS
 
     lacking: dict[str, set[str]] = {}

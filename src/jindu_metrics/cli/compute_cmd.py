@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import shown
 from . import chinese, common
 from .root import app
 
@@ -73,9 +74,11 @@ def _findings_line(s: dict, paths, period=None) -> int:
     """One stderr line counting 错误/警告 of the findings' summary `s` (with the validate command that lists
     the same ones); the exit code they imply."""
     if s["错误"] or s["警告"]:
-        args = " ".join(str(p) for p in paths) + (f" --period {period.end:%Y-%m-%d}" if period else "")
+        from ..errors import command
+
+        args = [*paths, *(("--period", f"{period.end:%Y-%m-%d}") if period else ())]
         common.err(f"台帐检查：错误 {s['错误']} 条，警告 {s['警告']} 条（有问题的单元格未计入）。"
-                   f"查看明细：jindu validate {args}")
+                   f"查看明细：{command('jindu', 'validate', *args)}")
     return 1 if s["错误"] else 0
 
 
@@ -289,7 +292,7 @@ def _emit(result, cat, fmt, output, default_used, inputs=()) -> None:
         else:
             render_table(result, cat, default_used, _out())
     if output and str(output) != "-":
-        common.err(f"已写入 {output}")
+        common.err(f"已写入 {shown(output)}")
 
 
 @app.command("explain", cls=chinese.Command)
@@ -356,7 +359,7 @@ def render_explanation(ex, show_pii: bool, default_used: bool, out) -> None:
                    Column("公民身份号码"), Column("姓名"), *[Column(c, role=TEXT) for c in cols]], title=title)
         for r in rows:
             d = r.to_dict(show_pii, ex.names)
-            t.add_row(Path(d["file"]).name, d["sheet"], str(r.row), d["公民身份号码"] or "", d["姓名"] or "",
+            t.add_row(shown(Path(d["file"]).name), shown(d["sheet"]), str(r.row), d["公民身份号码"] or "", d["姓名"] or "",
                       *[d["values"].get(c, "") for c in cols])
         out.print()
         print_table(t, out)

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import shown
 from . import chinese
 from .common import echo
 from .root import app
@@ -40,19 +41,19 @@ def init(
         if value is not None and (not value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value)):
             raise UsageError(f"{option} 的名称「{value!r}」无效：不能为空，也不能含换行、制表符等控制字符。")
     if folder.exists() and not folder.is_dir():
-        raise UsageError(f"「{folder}」已存在且不是文件夹。")
+        raise UsageError(f"「{shown(folder)}」已存在且不是文件夹。")
     config = folder / CONFIG_NAME
     workbook = folder / LEDGER_FOLDER / LEDGER_FILE
     if config.exists():
-        raise UsageError(f"「{config}」已存在：该文件夹已是工作区，为避免覆盖现有配置，未做任何修改。")
+        raise UsageError(f"「{shown(config)}」已存在：该文件夹已是工作区，为避免覆盖现有配置，未做任何修改。")
     if workbook.exists():
-        raise UsageError(f"「{workbook}」已存在：为避免覆盖已录入的台帐，未做任何修改。")
+        raise UsageError(f"「{shown(workbook)}」已存在：为避免覆盖已录入的台帐，未做任何修改。")
     if office is None and unit:
         office = f"{unit}禁毒委员会办公室"
     folder.mkdir(parents=True, exist_ok=True)
     write_template(workbook)
     write_config(folder, unit, level, office)
-    echo(f"已创建工作区「{folder}」：")
+    echo(f"已创建工作区「{shown(folder)}」：")
     echo(f"  配置文件　{config}")
     echo(f"  空白台帐　{workbook}")
     echo("请在空白台帐中录入数据，然后在该文件夹中运行 jindu validate 检查、jindu compute 计算指标。")

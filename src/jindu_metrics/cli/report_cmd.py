@@ -111,10 +111,11 @@ def report(
 
         # to a console, text from the cells may not move the cursor or recolour it (as in every table)
         echo(clean(text, keep_newlines=True) if is_terminal() else text, nl=False)
+    from ..errors import shown
     from .common import err
 
     if output is not None:
-        err(f"已写出{results['result_ytd'].period.label}通报：{output}")
+        err(f"已写出{results['result_ytd'].period.label}通报：{shown(output)}")
     ytd = results["result_ytd"]
     if ytd.period != per:  # `--period 2018-10`: the bulletin reports 1至10月
         from ..periods import window_note

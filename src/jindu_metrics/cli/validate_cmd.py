@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import command, shown
 from . import chinese, common
 from .root import app
 
@@ -59,8 +60,8 @@ def validate_command(
     if fmt not in ("table", "json"):
         raise UsageError(f"不支持的输出格式「{fmt}」，可选：table、json")
     if annotate and not inputs and Path(annotate).is_file() and not is_annotated_copy(Path(annotate)):
-        raise UsageError(f"「{annotate}」跟在 --annotate 后面，被当作标注副本的文件名，而没有给要校验的台帐；"
-                         f"要校验它并把副本写在旁边，请写：jindu validate {annotate} --annotate")
+        raise UsageError(f"「{shown(annotate)}」跟在 --annotate 后面，被当作标注副本的文件名，而没有给要校验的台帐；"
+                         f"要校验它并把副本写在旁边，请写：{command('jindu', 'validate', annotate, '--annotate')}")
     as_of = parse_period(period).end if period and not is_latest_complete(period) else None
     workspace = find_workspace() if not inputs else None
     paths = resolve_inputs(inputs, workspace)
@@ -93,7 +94,7 @@ def write_copies(paths, findings, annotate: str, password=None) -> None:
         check_target(target, [p for p, _ in files])
     for path, label, target in plan:
         write_annotated(path, label, findings, target, password)
-        common.err(f"已写出标注副本：{target}")
+        common.err(f"已写出标注副本：{shown(target)}")
 
 
 def render_json(ledgers, findings, show_pii: bool) -> str:
@@ -119,8 +120,8 @@ def render_table(ledgers, findings, show_pii: bool, out) -> None:
 
     names = Names.of(ledgers)
 
-    def place(text):
-        return mask_place(text, show_pii, names)
+    def place(text):  # a file or sheet name: a person in it masked, control characters shown escaped
+        return shown(mask_place(text, show_pii, names)) if text else text
 
     kinds = {s.kind and (s.file, s.sheet): s.kind for s in ledgers.sheets}
     for s in ledgers.sheets:

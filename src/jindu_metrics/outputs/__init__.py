@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ..errors import OutputError, os_reason
+from ..errors import OutputError, os_reason, shown
 
 STREAM = "-"
 # The process's own standard streams, reached through links whose target may be a file the shell opened.
@@ -70,32 +70,32 @@ def check_output(path: str | Path, inputs: Iterable = (), *, create_folder: bool
     except FileNotFoundError:
         st = None
     except OSError as exc:
-        raise OutputError(f"无法访问输出位置「{p}」：{reason(exc)}。") from None
+        raise OutputError(f"无法访问输出位置「{shown(p)}」：{reason(exc)}。") from None
     if st is not None and stat.S_ISLNK(st.st_mode):
         if _is_stream_link(p):
             return None
         target = os.readlink(p)
-        raise OutputError(f"输出位置「{p}」是符号链接（指向「{target}」）：写入会用新文件替换这个链接，"
+        raise OutputError(f"输出位置「{shown(p)}」是符号链接（指向「{shown(target)}」）：写入会用新文件替换这个链接，"
                           "链接指向的文件却不会更新，因此未写入。请直接指定目标文件。")
     _refuse_inputs(p, st, inputs)  # first: "this is your ledger" says more than "read-only"
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
-            raise OutputError(f"输出位置「{p}」是一个文件夹，请在它后面写上文件名。")
+            raise OutputError(f"输出位置「{shown(p)}」是一个文件夹，请在它后面写上文件名。")
         if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
             return None
         if not stat.S_ISREG(st.st_mode):
-            raise OutputError(f"输出位置「{p}」不是普通文件（设备或套接字），未写入。")
+            raise OutputError(f"输出位置「{shown(p)}」不是普通文件（设备或套接字），未写入。")
         if read_only(st):
-            raise OutputError(f"输出文件「{p}」已设为只读，未覆盖。请先取消只读，或换一个文件名。")
+            raise OutputError(f"输出文件「{shown(p)}」已设为只读，未覆盖。请先取消只读，或换一个文件名。")
     parent = p.parent
     if parent.is_dir():
         refuse_read_only_folder(parent)
         if not os.access(parent, os.W_OK):
-            raise OutputError(f"没有权限写入文件夹「{parent}」。")
+            raise OutputError(f"没有权限写入文件夹「{shown(parent)}」。")
     elif parent.exists():
-        raise OutputError(f"输出位置「{p}」的上级「{parent}」不是文件夹。")
+        raise OutputError(f"输出位置「{shown(p)}」的上级「{shown(parent)}」不是文件夹。")
     elif not create_folder:
-        raise OutputError(f"输出文件夹「{parent}」不存在，请先建立它，或换一个输出位置。")
+        raise OutputError(f"输出文件夹「{shown(parent)}」不存在，请先建立它，或换一个输出位置。")
     else:
         refuse_read_only_folder(_existing_ancestor(parent))
     return p
@@ -117,7 +117,7 @@ def refuse_read_only_folder(folder: Path) -> None:
     except OSError:
         return
     if stat.S_ISDIR(st.st_mode) and read_only(st):
-        raise OutputError(f"文件夹「{folder}」已设为只读，未写入。请先取消只读（如 chmod u+w），或换一个输出位置。")
+        raise OutputError(f"文件夹「{shown(folder)}」已设为只读，未写入。请先取消只读（如 chmod u+w），或换一个输出位置。")
 
 
 def _existing_ancestor(folder: Path) -> Path:
@@ -155,15 +155,15 @@ def _refuse_inputs(p: Path, st: os.stat_result | None, inputs: Iterable) -> None
         if stat.S_ISDIR(ist.st_mode):
             if os.path.realpath(p.parent) == os.path.realpath(ip) and p.suffix.lower() in LEDGER_SUFFIXES \
                     and not p.name.startswith((".", "~")):
-                raise OutputError(f"输出文件「{p}」在输入文件夹「{ip}」中，会覆盖台帐或在下次运行时被当作台帐读入，"
+                raise OutputError(f"输出文件「{shown(p)}」在输入文件夹「{shown(ip)}」中，会覆盖台帐或在下次运行时被当作台帐读入，"
                                   "未写入。请写到别的文件夹。")
             if st is not None:
                 for f in _files(ip):
                     if os.path.samestat(st, f[1]):
-                        raise OutputError(f"输出文件「{p}」就是输入文件夹「{ip}」中的「{f[0].name}」，写入会覆盖它，"
+                        raise OutputError(f"输出文件「{shown(p)}」就是输入文件夹「{shown(ip)}」中的「{shown(f[0].name)}」，写入会覆盖它，"
                                           "未写入。请换一个输出文件名。")
         elif (st is not None and os.path.samestat(st, ist)) or real == os.path.realpath(ip):
-            raise OutputError(f"输出文件「{p}」就是输入文件「{ip}」，写入会覆盖它，未写入。请换一个输出文件名。")
+            raise OutputError(f"输出文件「{shown(p)}」就是输入文件「{shown(ip)}」，写入会覆盖它，未写入。请换一个输出文件名。")
 
 
 def _files(folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
@@ -200,7 +200,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, inputs: Iterable = (), 
                 os.unlink(tmp)
             raise
     except OSError as exc:
-        raise OutputError(f"无法写入「{path}」：{reason(exc)}。") from None
+        raise OutputError(f"无法写入「{shown(path)}」：{reason(exc)}。") from None
 
 
 def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8", *, inputs: Iterable = (),
@@ -348,14 +348,14 @@ class FreshFolder:
         """Refuse now what __enter__ would refuse (a file, a link, a folder holding foreign entries)."""
         out = self.out
         if out.is_symlink():
-            raise OutputError(f"输出文件夹「{out}」是符号链接，为免替换链接，未写入。请直接指定目标文件夹。")
+            raise OutputError(f"输出文件夹「{shown(out)}」是符号链接，为免替换链接，未写入。请直接指定目标文件夹。")
         if out.exists() and not out.is_dir():
-            raise OutputError(f"输出位置「{out}」已存在且不是文件夹。")
+            raise OutputError(f"输出位置「{shown(out)}」已存在且不是文件夹。")
         refuse_read_only_folder(_existing_ancestor(out.parent))  # where the new folder is built
         if out.is_dir():
             foreign = sorted(e.name for e in out.iterdir() if not self.own(e))
             if foreign:
-                raise OutputError(f"输出文件夹「{out}」中有不是 jindu batch 写出的「{foreign[0]}」"
+                raise OutputError(f"输出文件夹「{shown(out)}」中有不是 jindu batch 写出的「{shown(foreign[0])}」"
                                   f"{'等' + str(len(foreign)) + '项' if len(foreign) > 1 else ''}；整个文件夹会被替换，"
                                   "为免丢失它们，未写入。请换一个新的或空的输出文件夹。")
             self._refuse_protected()
@@ -374,7 +374,7 @@ class FreshFolder:
             if stat.S_ISDIR(st.st_mode):
                 refuse_read_only_folder(entry)
             elif stat.S_ISREG(st.st_mode) and read_only(st):
-                raise OutputError(f"输出文件夹「{self.out}」中的「{entry.relative_to(self.out)}」已设为只读；"
+                raise OutputError(f"输出文件夹「{shown(self.out)}」中的「{shown(entry.relative_to(self.out))}」已设为只读；"
                                   "整个文件夹会被替换，为免改动它，未写入。请先取消只读，或换一个输出文件夹。")
 
     def __enter__(self) -> Path:
@@ -386,7 +386,7 @@ class FreshFolder:
             self.stage = Path(tempfile.mkdtemp(prefix=f".{_short(out.name)}.", suffix=".tmp", dir=out.parent))
             os.chmod(self.stage, 0o777 & ~_umask())
         except OSError as exc:
-            raise OutputError(f"无法写入文件夹「{out.parent}」：{reason(exc)}。") from None
+            raise OutputError(f"无法写入文件夹「{shown(out.parent)}」：{reason(exc)}。") from None
         try:
             atomic_write_text(self.stage / OWNER, str(os.getpid()))
         except BaseException:
@@ -403,7 +403,7 @@ class FreshFolder:
         if exc_type is not None:
             shutil.rmtree(self.stage, ignore_errors=True)
             if isinstance(exc, OSError):
-                raise OutputError(f"无法写入「{self.out}」：{reason(exc)}。") from None
+                raise OutputError(f"无法写入「{shown(self.out)}」：{reason(exc)}。") from None
             return
         try:
             atomic_write_text(self.stage / MARKER, MARKER_TEXT)
@@ -412,7 +412,7 @@ class FreshFolder:
         except BaseException as e:
             shutil.rmtree(self.stage, ignore_errors=True)
             if isinstance(e, OSError):
-                raise OutputError(f"无法写入「{self.out}」：{reason(e)}。") from None
+                raise OutputError(f"无法写入「{shown(self.out)}」：{reason(e)}。") from None
             raise
 
     def _commit(self) -> None:

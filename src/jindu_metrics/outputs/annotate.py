@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, UsageError, command, shown
 from ..findings import ERROR, NOTE, WARNING, Finding, excel_column, summarize
 from ..ledgers.own import MARK, SHEET, TARGET_SUFFIXES, copy_name
 from .compute import ARCHIVE_STAMP, ARCHIVE_TIME
@@ -48,7 +48,7 @@ def plan_targets(files: list[tuple[Path, str]], annotate: str) -> list[tuple[Pat
         (path, label), = files
         return [(path, label, target)]
     if target is not None and target.suffix and not target.is_dir():
-        raise UsageError(f"标注副本须为 .xlsx 文件（或一个文件夹）：「{annotate}」")
+        raise UsageError(f"标注副本须为 .xlsx 文件（或一个文件夹）：「{shown(annotate)}」")
     names: dict[Path, list[Path]] = {}
     for path, _ in files:
         names.setdefault(_copy_name(path, target, False), []).append(path)
@@ -71,7 +71,7 @@ def check_target(target: Path, inputs: Sequence[Path]) -> None:
 
     from . import check_output, is_output_folder
 
-    where = f"标注副本「{target}」"
+    where = f"标注副本「{shown(target)}」"
     real = Path(os.path.realpath(target))
     for p in inputs:  # said first, in annotate's words: it is the mistake the optional value invites
         if Path(os.path.realpath(p)) == real or (target.is_file() and os.path.samefile(target, p)):
@@ -80,11 +80,11 @@ def check_target(target: Path, inputs: Sequence[Path]) -> None:
         raise UsageError(f"{where}不是普通文件，不会写入；请换一个文件名")
     if target.exists() and not is_annotated_copy(target):
         raise UsageError(f"{where}已存在且不是 jindu 写的标注副本，不会覆盖；请换一个文件名"
-                         f"（要校验它并把副本写在旁边，请把 --annotate 写在文件名之后：jindu validate "
-                         f"{target.name} --annotate）")
+                         f"（要校验它并把副本写在旁边，请把 --annotate 写在文件名之后："
+                         f"{command('jindu', 'validate', target.name, '--annotate')}）")
     for folder in list(real.parents)[:2]:
         if is_output_folder(folder) or (folder / "summary.json").is_file():
-            raise UsageError(f"{where}位于批量汇总的输出文件夹「{folder}」中；标注副本含姓名和身份证号，"
+            raise UsageError(f"{where}位于批量汇总的输出文件夹「{shown(folder)}」中；标注副本含姓名和身份证号，"
                              "请写到别处")
 
 
@@ -356,7 +356,7 @@ def _rebuild(path: Path, label: str, notes: list[str], src=None, password=None):
     for raw in read_file(path, label, password):
         title = _sheet_title(raw.name or path.stem, set(titles.values()))
         if title != (raw.name or path.stem):
-            renamed.append(f"「{raw.name}」→「{title}」")
+            renamed.append(f"「{shown(raw.name)}」→「{shown(title)}」")
         titles[raw.name] = title
         ws = wb.create_sheet(title)
         if raw.body is not None and raw.source is not None:  # a workbook on the fast path: rows from calamine
