@@ -69,10 +69,16 @@ def _sized(value):
 _IN_FILTER = [0]  # filters running (nested): their own lines are checked against the deadline too
 
 
-def _bounded_filter(f):
+def _bounded_filter(f, traced: bool):
+    """`f` with its numbers and result bounded; `traced`: Jinja's own filters (wordwrap, indent, …), whose
+    loops a template can drive with a long text, have every line they run checked against the deadline.
+    jindu's own filters (cn, pct, …) are not: tracing them line by line (cn2an building its tables on first
+    use) costs more than a bulletin's time, and their work is bounded by their arguments."""
     @functools.wraps(f)  # keeps jinja_pass_arg (pass_context / pass_environment)
     def wrapper(*args, **kwargs):
         _check_args(args[1:], kwargs)
+        if not traced:
+            return _sized(f(*args, **kwargs))
         _IN_FILTER[0] += 1
         try:
             return _sized(f(*args, **kwargs))
@@ -151,7 +157,7 @@ def _environment(source: str, name: str):
         lstrip_blocks=True, keep_trailing_newline=True, finalize=_finalize, auto_reload=False,
     )
     env.filters.update(FILTERS)
-    env.filters = {k: _bounded_filter(f) for k, f in env.filters.items()}
+    env.filters = {k: _bounded_filter(f, k not in FILTERS) for k, f in env.filters.items()}
     env.globals["range"] = bounded_range
     env.globals.pop("lipsum", None)  # placeholder text has no place in a bulletin (and lipsum(10**6) hangs)
     return env
