@@ -172,6 +172,17 @@ def test_batch_leaves_a_township_without_the_column_out_of_ranks_scores_and_tota
     row = next(s for s in ctx["scores"] if s["unit"] == "新青镇")
     assert (row["score"], row["possible"], row["rescaled"]) == (lone_s["raw_score"], lone_s["possible"],
                                                                 lone_s["rescaled_score"])
+    # …and prints them: the rule, then the score ranked by beside the raw score and the points possible
+    text = (tmp_path / "out" / "全县通报.txt").read_text(encoding="utf-8")
+    part = text[text.index("综合考评得分"):]
+    assert summary["score_rule"] in part
+    lines = [x.split() for x in part.splitlines() if x.strip().startswith(("排名", *"0123456789"))]
+    assert lines[0][:5] == ["排名", "镇街", "折算得分", "原始得分", "可评分值"]
+    lone_line = next(x for x in lines if x[1] == "新青镇")
+    assert lone_line[:5] == [str(lone_s["rank"]), "新青镇", lone_s["rescaled_score"], lone_s["raw_score"],
+                             lone_s["possible"]]
+    ranked = [float(x[2]) for x in lines[1:] if x[0].isdigit()]
+    assert ranked == sorted(ranked, reverse=True)
 
 
 def test_batch_names_the_townships_lacking_a_column(town, tmp_path):
