@@ -122,6 +122,7 @@ def test_twelve_townships_computed_and_bulletins(county):
     county_text = (county["out"] / "全县通报.txt").read_text(encoding="utf-8")
     assert re.search(r"^　　 *1　　\S+镇　+[\d.]+$", county_text, flags=re.M)  # 考评得分 table (plain text), first place
     assert "损坏的台帐.xlsx" in county_text
+    assert "文件「" not in county_text and str(county["out"].parent) not in county_text  # no paths in a 公文
 
 
 def test_total_is_sum_of_parts_for_every_ratio(county):

@@ -460,7 +460,9 @@ def county_context(result, catalog, *, workspace=None, date: Date | None = None)
         "baseline": _baseline_context(_county_baseline(result)),
         "missing_text": _missing_text(m.values()),
         "partial": [{"towns": list(t), "names": n} for t, n in partial.items()],
-        "failed": [{"file": u["file"], "error": u["error"]} for u in result.units if u["status"] == "failed"],
+        # the error without its leading 文件「<path>」： (the file is named beside it; a bulletin shows no paths)
+        "failed": [{"file": u["file"], "error": re.sub(r"^文件「[^」]*」[：，]?", "", u["error"])}
+                   for u in result.units if u["status"] == "failed"],
     }
     for mid, x in m.items():
         ctx.setdefault(mid, x)
