@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 from jindu_metrics.ledgers.ids import make_id
@@ -160,3 +161,12 @@ def comparable(df):
 
     cols = [c for c in columns_of("persons") if not c.startswith("_")]
     return df[cols].reset_index(drop=True)
+
+
+def patch_sheet(src: Path, dst: Path, edit, member: str = "xl/worksheets/sheet1.xml") -> Path:
+    """A copy of workbook `src` whose worksheet XML is `edit(xml)`."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            zout.writestr(info, edit(data) if info.filename == member else data)
+    return dst

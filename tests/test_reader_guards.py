@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from builders import patch_sheet
 
 from jindu_metrics.errors import InputError
 from jindu_metrics.findings import excel_column
@@ -25,15 +26,6 @@ SAMPLE = ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"
 OLD_XLS = ROOT / "sample_ledgers" / "messy" / "查处台账.xls"
 PERIOD = "2018-01..2018-10"
 PASSWORD = "禁毒2018密码"
-
-
-def patch_sheet(src: Path, dst: Path, edit, member: str = "xl/worksheets/sheet1.xml") -> Path:
-    """A copy of workbook `src` whose worksheet XML is `edit(xml)`."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            zout.writestr(info, edit(data) if info.filename == member else data)
-    return dst
 
 
 def stray(text: str, ref: str = "XFD1048576"):

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from builders import patch_sheet
 
 from jindu_metrics.ledgers import extent
 
@@ -21,14 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"
 PERIOD = "2018-01..2018-10"
 CEILING_KB = 1024 * 1024  # 1 GB: peak RSS of any single-file read
-
-
-def patch_sheet(src: Path, dst: Path, edit, member: str = "xl/worksheets/sheet1.xml") -> Path:
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            zout.writestr(info, edit(data) if info.filename == member else data)
-    return dst
 
 
 def run(args: list, timeout: float = 300) -> tuple[int, str, str, int]:
