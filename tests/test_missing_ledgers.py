@@ -251,7 +251,8 @@ def test_batch_outputs_hold_no_zero_for_a_missing_ledger(jindu, seizures_only, t
     assert tables and all(not re.search(r"^　　\s*\d+　　东镇", b, flags=re.M) and re.search(r"；东镇未提供\S+台帐，不参与排名", b)
                           for b in tables)
     assert "合计不含东镇" in county and "|" not in county
-    assert re.search(r"^　　　—　　东镇　　　　—　　考评项目均因未提供台帐不计分$", county, flags=re.M)
+    # the score table: no rank, no score (折算得分, 原始得分), 0 points possible, and why
+    assert re.search(r"^　　　—　　东镇　+—　+—　+ *0　　考评项目均因未提供台帐不计分$", county, flags=re.M)
 
 
 # ---------------------------------------------------------------- 5. --strict
