@@ -174,6 +174,7 @@ def test_batch_leaves_a_township_without_the_column_out_of_ranks_scores_and_tota
                                                                 lone_s["rescaled_score"])
     # …and prints them: the rule, then the score ranked by beside the raw score and the points possible
     text = (tmp_path / "out" / "全县通报.txt").read_text(encoding="utf-8")
+    assert "合计不含新青镇（缺少所需的列）" in text  # the township is left out of the total for a column, not a ledger
     part = text[text.index("综合考评得分"):]
     assert summary["score_rule"] in part
     lines = [x.split() for x in part.splitlines() if x.strip().startswith(("排名", *"0123456789"))]

@@ -445,10 +445,15 @@ def county_context(result, catalog, *, workspace=None, date: Date | None = None)
         f"{total}禁毒委员会办公室" if total and total != "全县" else OFFICE_PLACEHOLDER)
     window = result.window
     report_date = date or window.end
-    partial = {}
+    partial: dict[tuple, list] = {}
+    by_key = {(r.unit, r.metric): r for r in result.rows}
     for mid, names in result.left_out.items():
         if mid in m and not m[mid].missing:
-            partial.setdefault(tuple(names), []).append(m[mid].name)
+            # why the townships are left out: a ledger not given, or a column their ledger lacks
+            lacks = [by_key.get((t, mid)) for t in names]
+            column = any(getattr(r, "missing_columns", None) and not r.missing for r in lacks if r is not None)
+            reason = "缺少所需的列" if column else "未提供所需台帐"
+            partial.setdefault((tuple(names), reason), []).append(m[mid].name)
     ctx = {
         "period": period_context(window),
         "month": period_context(result.period) if result.period != window else None,
@@ -459,7 +464,7 @@ def county_context(result, catalog, *, workspace=None, date: Date | None = None)
         # --baseline: the base-year window (m.X.baseline compares the county total with it), or None
         "baseline": _baseline_context(_county_baseline(result)),
         "missing_text": _missing_text(m.values()),
-        "partial": [{"towns": list(t), "names": n} for t, n in partial.items()],
+        "partial": [{"towns": list(t), "names": n, "reason": why} for (t, why), n in partial.items()],
         # the error without its leading 文件「<path>」： (the file is named beside it; a bulletin shows no paths)
         "failed": [{"file": u["file"], "error": re.sub(r"^文件「[^」]*」[：，]?", "", u["error"])}
                    for u in result.units if u["status"] == "failed"],
