@@ -120,3 +120,38 @@ def strict_code(rows, strict: bool, what: str = "项指标") -> int:
         return 0
     err(f"--strict：有 {unmet} {what}未达到目标，退出码为 1。")
     return 1
+
+
+def emit(fmt: str, output, inputs, *, json, csv, xlsx, table) -> None:
+    """A command's result in `fmt` to `output` (atomically; never over an input) or to the console: `json()`
+    its text, `csv()`/`xlsx()` their bytes, `table(out)` draws it on a terminal.Out (to a file: the full
+    layout, as for a pipe). Names the file written on stderr.
+
+        emit("csv", Path("指标.csv"), paths, json=..., csv=lambda: data, xlsx=..., table=...)
+    """
+    from ..errors import shown
+    from ..outputs import atomic_write_bytes, atomic_write_text
+    from . import terminal
+
+    if fmt == "json":
+        text = json()
+        if output:
+            atomic_write_text(output, text, inputs=inputs, create_folder=False)
+        else:
+            terminal.write_json(text)
+    elif fmt in ("csv", "xlsx"):
+        data = csv() if fmt == "csv" else xlsx()
+        if output:
+            atomic_write_bytes(output, data, inputs=inputs, create_folder=False)
+        else:  # xlsx without --output is refused before any reading
+            terminal.write_bytes(data)
+    elif output:
+        import io
+
+        buf = terminal.Out(io.StringIO())
+        table(buf)
+        atomic_write_text(output, buf.getvalue(), inputs=inputs, create_folder=False)
+    else:
+        table(terminal.Out())
+    if output and str(output) != "-":
+        err(f"已写入 {shown(output)}")

@@ -259,40 +259,12 @@ def compute_cmd(
 
 
 def _emit(result, cat, fmt, output, default_used, inputs=()) -> None:
-    from ..outputs import atomic_write_bytes, atomic_write_text
     from ..outputs import compute as export
-    from . import terminal
+    from ..outputs import json_text
 
-    def write(data: bytes) -> None:
-        atomic_write_bytes(output, data, inputs=inputs, create_folder=False)
-
-    if fmt == "json":
-        from ..outputs import json_text
-
-        text = json_text(result.to_dict())
-        if output:
-            atomic_write_text(output, text, inputs=inputs, create_folder=False)
-        else:
-            terminal.write_json(text)
-    elif fmt == "csv":
-        data = export.compute_csv(result)
-        if output:
-            write(data)
-        else:
-            terminal.write_bytes(data)
-    elif fmt == "xlsx":
-        write(export.compute_xlsx(result, cat))
-    else:
-        if output:
-            import io
-
-            buf = terminal.Out(io.StringIO())  # a file: the full layout, as for a pipe
-            render_table(result, cat, default_used, buf)
-            atomic_write_text(output, buf.getvalue(), inputs=inputs, create_folder=False)
-        else:
-            render_table(result, cat, default_used, _out())
-    if output and str(output) != "-":
-        common.err(f"已写入 {shown(output)}")
+    common.emit(fmt, output, inputs, json=lambda: json_text(result.to_dict()),
+                csv=lambda: export.compute_csv(result), xlsx=lambda: export.compute_xlsx(result, cat),
+                table=lambda out: render_table(result, cat, default_used, out))
 
 
 @app.command("explain", cls=chinese.Command)

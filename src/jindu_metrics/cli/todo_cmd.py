@@ -123,36 +123,9 @@ def _stale_warning(ledgers, when) -> None:
 
 
 def _emit(wl, fmt, output, show_pii, inputs) -> None:
-    from ..outputs import atomic_write_bytes, atomic_write_text
+    from ..outputs import json_text
     from ..outputs import todo as export
-    from . import terminal
 
-    def write(data: bytes) -> None:
-        atomic_write_bytes(output, data, inputs=inputs, create_folder=False)
-
-    if fmt == "json":
-        from ..outputs import json_text
-
-        text = json_text(wl.to_dict(show_pii))
-        if output:
-            atomic_write_text(output, text, inputs=inputs, create_folder=False)
-        else:
-            terminal.write_json(text)
-    elif fmt == "csv":
-        data = export.todo_csv(wl, show_pii)
-        if output:
-            write(data)
-        else:
-            terminal.write_bytes(data)
-    elif fmt == "xlsx":
-        write(export.todo_xlsx(wl, show_pii))
-    elif output:
-        import io
-
-        buf = terminal.Out(io.StringIO())  # a file: the full layout, as for a pipe
-        render_worklist(wl, show_pii, buf)
-        atomic_write_text(output, buf.getvalue(), inputs=inputs, create_folder=False)
-    else:
-        render_worklist(wl, show_pii, terminal.Out())
-    if output and str(output) != "-":
-        common.err(f"已写入 {output}")
+    common.emit(fmt, output, inputs, json=lambda: json_text(wl.to_dict(show_pii)),
+                csv=lambda: export.todo_csv(wl, show_pii), xlsx=lambda: export.todo_xlsx(wl, show_pii),
+                table=lambda out: render_worklist(wl, show_pii, out))
