@@ -117,6 +117,13 @@ class Period:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
 
 
+def bulletin_window(period: Period) -> Period:
+    """The window a bulletin reports for `period`, as offices mean `--period 2018-10`: a single month (other
+    than January) → the year to date (flows 1至N月, stocks on its last day); any other window as given.
+    Every figure of a county run covers it."""
+    return period.year_to_date() if period.months == 1 and period.start.month != 1 else period
+
+
 def window_note(window: Period) -> str:
     """The one sentence naming a window that every output opens with: "统计期：2018年1-10月（累计，存量指标为
     10月31日）"; a single month: "统计期：2018年10月（当月发生数，存量指标为10月31日）"."""

@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import ConfigError, UsageError
+from ..periods import bulletin_window
 from .context import build_context
 from .filters import FILTERS
 
@@ -350,12 +351,6 @@ def render_county(result, catalog, *, workspace=None, template: Path | None = No
 
     source, name = template_source(template, fmt, "county", workspace)
     return render_source(source, county_context(result, catalog, workspace=workspace, date=date), name=name)
-
-
-def bulletin_window(period):
-    """The window a bulletin reports for `period`, as offices mean `--period 2018-10`: a single month (other
-    than January) → the year to date (flows 1至N月, stocks on its last day); any other window as given."""
-    return period.year_to_date() if period.months == 1 and period.start.month != 1 else period
 
 
 def bulletin_results(ledgers, catalog, period, main=None, *, ytd=None, baseline: int | None = None) -> dict:
