@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from jindu_metrics.cli import app, compute_cmd
+from jindu_metrics import run as run_setup
+from jindu_metrics.cli import app
 from jindu_metrics.findings import Finding
 from jindu_metrics.ledgers.frames import ledger_set
 from jindu_metrics.ledgers.ids import make_id
@@ -53,7 +54,8 @@ def _fake(monkeypatch, findings=()):
                               "初次发现日期": "2017-01-01"} for i in ids],
                     seizures=[{"查处日期": "2018-03-01", "公民身份号码": ids[0], "处置结果": "刑事拘留",
                                "所属村居": "=cmd"}])
-    monkeypatch.setattr(compute_cmd, "load_and_validate", lambda paths, unit, password=None: (ls, list(findings)))
+    monkeypatch.setattr(run_setup, "read_ledgers", lambda paths, **kw: ls)
+    monkeypatch.setattr(run_setup, "check_ledgers", lambda ledgers, check, as_of: list(findings))
 
 
 def test_findings_line_and_exit_code(monkeypatch, tmp_path):

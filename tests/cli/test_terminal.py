@@ -113,13 +113,13 @@ def test_the_pty_width_is_what_the_layout_sees():
 
 @pytest.fixture(scope="module")
 def sample():
-    from jindu_metrics.cli.compute_cmd import load_and_validate
     from jindu_metrics.metrics.catalog import load_catalog
     from jindu_metrics.metrics.engine import compute
     from jindu_metrics.metrics.explain import explain
     from jindu_metrics.periods import parse_period
+    from jindu_metrics.run import Run
 
-    ledgers, _ = load_and_validate([SAMPLE], None)
+    ledgers = Run.open([SAMPLE], workspace=None).ledgers
     cat = load_catalog(None)
     p = parse_period("2018-01..2018-10")
     return compute(ledgers, cat, p), cat, explain(ledgers, cat, "送戒率", p)

@@ -6,7 +6,8 @@ from fractions import Fraction
 import pytest
 from typer.testing import CliRunner
 
-from jindu_metrics.cli import app, compute_cmd
+from jindu_metrics import run as run_setup
+from jindu_metrics.cli import app
 from jindu_metrics.errors import UsageError
 from jindu_metrics.ledgers.frames import ledger_set
 from jindu_metrics.ledgers.ids import make_id
@@ -56,7 +57,8 @@ def test_compute_baseline_words_a_count_and_a_ratio_as_the_seed():
 
 def test_cli_prints_the_seed_phrasing(monkeypatch):
     ls = ledgers_2016_2019()
-    monkeypatch.setattr(compute_cmd, "load_and_validate", lambda paths, unit, password=None: (ls, []))
+    monkeypatch.setattr(run_setup, "read_ledgers", lambda paths, **kw: ls)
+    monkeypatch.setattr(run_setup, "check_ledgers", lambda ledgers, check, as_of: [])
     r = CliRunner().invoke(app, ["compute", "x", "--period", "2019", "--baseline", "2016",
                                  "-m", "新发现吸毒人员数", "-m", "三年未复吸率"], env={"COLUMNS": "200"})
     assert r.exit_code == 0, r.output

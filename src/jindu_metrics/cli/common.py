@@ -155,3 +155,23 @@ def emit(fmt: str, output, inputs, *, json, csv, xlsx, table) -> None:
         table(terminal.Out())
     if output and str(output) != "-":
         err(f"已写入 {shown(output)}")
+
+
+def after_data(run) -> None:
+    """The warning of a window that lies after the ledgers' data (run.Run.after_data), on stderr."""
+    if run.after_data:
+        err(f"警告：{run.after_data}")
+
+
+def findings_line(run, window=None) -> int:
+    """One stderr line counting 错误/警告 of the run's findings, person state judged on the last day of
+    `window` (default: the run's), with the validate command that lists the same ones; the exit code they imply."""
+    window = window or run.window
+    s = run.judged(window.end)
+    if s["错误"] or s["警告"]:
+        from ..errors import command
+
+        args = [*run.paths, *(("--period", f"{window.end:%Y-%m-%d}") if window else ())]
+        err(f"台帐检查：错误 {s['错误']} 条，警告 {s['警告']} 条（有问题的单元格未计入）。"
+            f"查看明细：{command('jindu', 'validate', *args)}")
+    return 1 if s["错误"] else 0

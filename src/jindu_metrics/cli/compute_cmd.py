@@ -8,9 +8,12 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import shown
+from ..run import Formats
 from . import chinese, common
 from .root import app
 
+FORMATS = Formats(("table", "json", "csv", "xlsx"))
+EXPLAIN_FORMATS = Formats(("text", "json"))
 Format = Annotated[str, typer.Option("--format", "-f", help="输出格式：table（表格）、json、csv、xlsx。")]
 By = Annotated[Optional[str], typer.Option("--by", help="按单位分组：所属村居 或 所属镇街。", show_default=False)]
 Metric = Annotated[Optional[list[str]], typer.Option("--metric", "-m", help="只计算这些指标（id 或名称，可重复）。",
@@ -22,64 +25,6 @@ def _out(stream=None):
     from .terminal import Out
 
     return Out(stream)
-
-
-def _context(inputs, catalog_path, password=None):
-    """Workspace, catalog and the loaded ledgers with their findings."""
-    from ..metrics.catalog import load_catalog
-    from ..workspace import find_workspace, resolve_inputs
-
-    ws = find_workspace()
-    catalog = load_catalog(catalog_path or (ws.catalog if ws else None), targets=ws.targets if ws else None)
-    paths = resolve_inputs(inputs, ws)
-    ledgers, findings = load_and_validate(paths, ws.unit if ws else None, password)
-    if ws is not None:
-        ledgers.started = dict(ws.started)  # from when each ledger was kept: comparisons it covers
-    ledgers.require_any()  # no ledger, no figures (before a default period is looked for)
-    return ws, catalog, paths, ledgers, findings
-
-
-def load_and_validate(paths, unit, password=None):
-    """Read and check the ledgers (the reader's API); a seam for tests. `password`: the --password option."""
-    from ..ledgers import load_ledgers
-    from ..validate import validate
-
-    ledgers = load_ledgers(list(paths), unit=unit, password=common.password_source(password))
-    return ledgers, validate(ledgers, state=False)  # person state: judged once, on the period's last day
-
-
-def _period(text, ledgers):
-    """(the window asked for, or the default one; whether it is the default), warning on stderr when the
-    window lies after the ledgers' data."""
-    from ..periods import after_data_note, resolve_period
-
-    if not text:
-        return resolve_period(None, ledgers), True
-    period = resolve_period(text, ledgers)  # 最近整月 too
-    note = after_data_note(period, ledgers)
-    if note:
-        common.err(f"警告：{note}")
-    return period, False
-
-
-def _judged(ledgers, findings, period) -> dict:
-    """The findings counted (findings.summarize) with person state (管控等级, 三年未复吸) judged on the
-    period's last day: the commands only count them."""
-    from ..validate import judged_summary
-
-    return judged_summary(ledgers, findings, period.end)
-
-
-def _findings_line(s: dict, paths, period=None) -> int:
-    """One stderr line counting 错误/警告 of the findings' summary `s` (with the validate command that lists
-    the same ones); the exit code they imply."""
-    if s["错误"] or s["警告"]:
-        from ..errors import command
-
-        args = [*paths, *(("--period", f"{period.end:%Y-%m-%d}") if period else ())]
-        common.err(f"台帐检查：错误 {s['错误']} 条，警告 {s['警告']} 条（有问题的单元格未计入）。"
-                   f"查看明细：{command('jindu', 'validate', *args)}")
-    return 1 if s["错误"] else 0
 
 
 _ARROWS = (("上升", "↑"), ("增加", "↑"), ("下降", "↓"), ("减少", "↓"))
@@ -237,24 +182,19 @@ def compute_cmd(
       jindu compute 台帐/ --period 2018-Q3 --by 所属村居 --format json
     """
     from ..errors import UsageError
+    from ..run import Run
 
-    if fmt not in ("table", "json", "csv", "xlsx"):
-        raise UsageError(f"--format 只能是 table、json、csv、xlsx（收到「{fmt}」）。")
+    FORMATS.check(fmt)
     if fmt == "xlsx" and output is None:
         raise UsageError("xlsx 格式须用 --output 指定输出文件。")
-    from ..outputs import check_output
-    from ..workspace import find_workspace, resolve_inputs
-
-    if output is not None:  # refused before any reading: an output that is an input, a folder, a link...
-        check_output(output, [*resolve_inputs(inputs, find_workspace()), catalog])
-    _ws, cat, paths, ledgers, findings = _context(inputs, catalog, password)
+    run = Run.open(inputs, catalog, common.password_source(password), period, output=output, guarded=[catalog])
+    common.after_data(run)
     from ..metrics.engine import compute
 
-    p, default_used = _period(period, ledgers)
-    result = compute(ledgers, cat, p, by=by, metrics=metric, baseline=baseline)
-    code = _findings_line(_judged(ledgers, findings, p), paths, p)
+    result = compute(run.ledgers, run.catalog, run.window, by=by, metrics=metric, baseline=baseline)
+    code = common.findings_line(run)
     common.missing_line(result.missing_ledgers, columns=result.missing_columns)
-    _emit(result, cat, fmt, output, default_used, [*paths, catalog])
+    _emit(result, run.catalog, fmt, output, run.default_window, [*run.paths, catalog])
     raise typer.Exit(max(code, common.strict_code(result.rows, strict)))
 
 
@@ -283,23 +223,22 @@ def explain_cmd(
     示例：
       jindu explain 送戒率 乐平镇台帐.xlsx --period 2018-01..2018-10
     """
-    from ..errors import UsageError
     from ..metrics.explain import explain
+    from ..run import Run
 
-    if fmt not in ("text", "json"):
-        raise UsageError(f"--format 只能是 text 或 json（收到「{fmt}」）。")
-    _ws, cat, paths, ledgers, findings = _context(inputs, catalog, password)
-    cat.get(metric)  # unknown names fail before any work
-    p, default_used = _period(period, ledgers)
-    ex = explain(ledgers, cat, metric, p, unit=unit)
-    code = _findings_line(_judged(ledgers, findings, p), paths, p)
+    EXPLAIN_FORMATS.check(fmt)
+    run = Run.open(inputs, catalog, common.password_source(password), period)
+    run.catalog.get(metric)  # unknown names fail before any work
+    common.after_data(run)
+    ex = explain(run.ledgers, run.catalog, metric, run.window, unit=unit)
+    code = common.findings_line(run)
     if fmt == "json":
         from ..outputs import json_text
         from .terminal import write_json
 
         write_json(json_text(ex.to_dict(show_pii)))
     else:
-        render_explanation(ex, show_pii, default_used, _out())
+        render_explanation(ex, show_pii, run.default_window, _out())
     raise typer.Exit(code)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..run import Formats
 from . import chinese
 from .common import (
     Baseline,
@@ -16,11 +17,16 @@ from .common import (
     Password,
     Period,
     Strict,
+    after_data,
+    echo,
+    err,
     missing_line,
     password_source,
     strict_code,
 )
 from .root import app
+
+FORMATS = Formats(("txt", "md", "docx", "html"))
 
 
 @app.command("report", cls=chinese.Command)
@@ -48,80 +54,85 @@ def report(
       jindu report --period 2018-10（在 jindu init 建的工作区内）
       jindu report 乐平镇台帐.xlsx -p 2018-10 --format docx -o 通报.docx
     """
+    from ..errors import UsageError
+    from ..report.render import bulletin_results, render_report
+    from ..run import Check, Run
+
+    fmt = FORMATS.check(fmt.lower())
+    if fmt in ("docx", "html") and output is None:
+        raise UsageError(f"{fmt} 格式需要用 --output 指定输出文件，如 --output 通报.{fmt}")
+    when = _date(report_date)
+    workspace, unit = _workspace(unit)
+    run = Run.open(inputs, catalog, password_source(password), period, workspace, unit=unit, output=output,
+                   guarded=[template, catalog], check=Check.NONE)
+    after_data(run)
+    guarded = [*run.paths, template, catalog]  # an output may replace none of these
+    results = bulletin_results(run.ledgers, run.catalog, run.window, baseline=baseline)
+    text = render_report(results["result_ytd"], month=results["month"], villages=results["villages"],
+                         workspace=workspace, template=template, fmt="txt" if fmt == "html" else fmt, date=when,
+                         catalog=run.catalog)
+    _write(run, fmt, output, text, results, when, guarded)
+    from ..errors import shown
+
+    if output is not None:
+        err(f"已写出{results['result_ytd'].period.label}通报：{shown(output)}")
+    ytd = results["result_ytd"]
+    if ytd.period != run.window:  # `--period 2018-10`: the bulletin reports 1至10月
+        from ..periods import window_note
+
+        per = run.window
+        err(f"通报{window_note(ytd.period)}；{per.label}当月的数字：jindu compute … --period "
+            f"{per.start.year}-{per.start.month:02d}")
+    missing_line(ytd.missing_ledgers, columns=ytd.missing_columns)
+    raise typer.Exit(strict_code(ytd.for_unit(None), strict))
+
+
+def _date(text: str | None):
+    """--date: the bulletin's date (None: the window's last day)."""
+    if text is None:
+        return None
     from datetime import date
 
     from ..errors import UsageError
-    from ..ledgers import load_ledgers
-    from ..metrics.catalog import load_catalog
-    from ..outputs import atomic_write_text, check_output
-    from ..report.render import FORMATS, bulletin_results, render_report
-    from ..workspace import find_workspace, resolve_inputs
 
-    fmt = fmt.lower()
-    if fmt not in (*FORMATS, "html"):
-        raise UsageError(f"不支持的格式「{fmt}」，可选：txt、md、docx、html")
-    if fmt in ("docx", "html") and output is None:
-        raise UsageError(f"{fmt} 格式需要用 --output 指定输出文件，如 --output 通报.{fmt}")
-    when = None
-    if report_date is not None:
-        try:
-            when = date.fromisoformat(report_date.strip())
-        except ValueError:
-            raise UsageError(f"日期「{report_date}」无法识别，请写成 YYYY-MM-DD，如 2018-11-15") from None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"日期「{text}」无法识别，请写成 YYYY-MM-DD，如 2018-11-15") from None
+
+
+def _workspace(unit: str | None) -> tuple:
+    """(the workspace, with --unit as its unit when given; the unit the ledgers' rows default to)."""
+    from ..workspace import find_workspace
 
     workspace = find_workspace()
-    paths = resolve_inputs(inputs, workspace)
-    guarded = [*paths, template, catalog]  # an output may replace none of these
-    if output is not None:
-        check_output(output, guarded)  # before any reading
     unit = unit or (workspace.unit if workspace else None) or None
     if workspace is not None and unit and workspace.unit != unit:
         from dataclasses import replace
 
         workspace = replace(workspace, unit=unit)
-    cat = load_catalog(catalog or (workspace.catalog if workspace else None),
-                       targets=workspace.targets if workspace else None)
-    ledgers = load_ledgers(paths, unit=unit, password=password_source(password))
-    if workspace is not None:
-        ledgers.started = dict(workspace.started)  # from when each ledger was kept: comparisons it covers
-    ledgers.require_any()  # no ledger, no figures (before a default period is looked for)
-    from .compute_cmd import _period
+    return workspace, unit
 
-    per, _ = _period(period, ledgers)
-    results = bulletin_results(ledgers, cat, per, baseline=baseline)
-    text = render_report(results["result_ytd"], month=results["month"], villages=results["villages"],
-                         workspace=workspace, template=template, fmt="txt" if fmt == "html" else fmt, date=when,
-                         catalog=cat)
+
+def _write(run, fmt: str, output, text: str, results: dict, when, guarded: list) -> None:
+    """The bulletin to `output` as `fmt` (html with its charts, docx 公文), or to the console."""
     if fmt == "html":
         from ..report.html import write_report_html
         from ..report.trend import main_trend
 
-        write_report_html(output, text, results, main_trend(ledgers, cat, per), cat, workspace=workspace, date=when,
-                          inputs=guarded)
+        write_report_html(output, text, results, main_trend(run.ledgers, run.catalog, run.window), run.catalog,
+                          workspace=run.workspace, date=when, inputs=guarded)
     elif fmt == "docx":
         from ..report.docx import write_docx
 
         write_docx(text, output, report_date=when or results["result_ytd"].period.end, inputs=guarded,
                    create_folder=False)
     elif output is not None:
+        from ..outputs import atomic_write_text
+
         atomic_write_text(output, text, inputs=guarded, create_folder=False)
     else:
-        from .common import echo
         from .terminal import clean, is_terminal
 
         # to a console, text from the cells may not move the cursor or recolour it (as in every table)
         echo(clean(text, keep_newlines=True) if is_terminal() else text, nl=False)
-    from ..errors import shown
-    from .common import err
-
-    if output is not None:
-        err(f"已写出{results['result_ytd'].period.label}通报：{shown(output)}")
-    ytd = results["result_ytd"]
-    if ytd.period != per:  # `--period 2018-10`: the bulletin reports 1至10月
-        from ..periods import window_note
-
-        err(f"通报{window_note(ytd.period)}；{per.label}当月的数字：jindu compute … --period "
-            f"{per.start.year}-{per.start.month:02d}")
-    missing_line(ytd.missing_ledgers, columns=ytd.missing_columns)
-    raise typer.Exit(strict_code(ytd.for_unit(None), strict))
-

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..run import Formats
 from . import chinese, common
 from .root import app
 
@@ -15,6 +16,7 @@ Day = Annotated[Optional[str], typer.Option("--date", "-d", help="待办日期�
 Days = Annotated[int, typer.Option("--days", help="往后看多少天：期满、满三年在此天数内的也列出。")]
 By = Annotated[Optional[str], typer.Option(
     "--by", help="按单位分组：所属村居（默认）或 所属镇街（全县文件）。", show_default=False)]
+FORMATS = Formats(("table", "json", "csv", "xlsx"))
 Format = Annotated[str, typer.Option("--format", "-f", help="输出格式：table（表格）、json、csv、xlsx（可打印）。")]
 
 
@@ -85,27 +87,23 @@ def todo_cmd(
     from datetime import date
 
     from ..errors import UsageError
-    from ..outputs import check_output
     from ..periods import Period, parse_day
-    from ..workspace import find_workspace, resolve_inputs
-    from .compute_cmd import _context, _findings_line, _judged
+    from ..run import Run
 
-    if fmt not in ("table", "json", "csv", "xlsx"):
-        raise UsageError(f"--format 只能是 table、json、csv、xlsx（收到「{fmt}」）。")
+    FORMATS.check(fmt)
     if fmt == "xlsx" and output is None:
         raise UsageError("xlsx 格式须用 --output 指定输出文件。")
     if days < 0:
         raise UsageError(f"--days 不能为负数（收到 {days}）。")
     when = parse_day(day) if day else date.today()
-    if output is not None:  # refused before any reading: an output that is an input, a folder, a link...
-        check_output(output, [*resolve_inputs(inputs, find_workspace()), catalog])
-    _ws, cat, paths, ledgers, findings = _context(inputs, catalog, password)
+    run = Run.open(inputs, catalog, common.password_source(password), output=output, guarded=[catalog],
+                   default=False)
     from ..metrics.todo import todo
 
-    _stale_warning(ledgers, when)
-    wl = todo(ledgers, cat, when, days, by=by)
-    code = _findings_line(_judged(ledgers, findings, Period(when, when)), paths, Period(when, when))
-    _emit(wl, fmt, output, show_pii, [*paths, catalog])
+    _stale_warning(run.ledgers, when)
+    wl = todo(run.ledgers, run.catalog, when, days, by=by)
+    code = common.findings_line(run, Period(when, when))
+    _emit(wl, fmt, output, show_pii, [*run.paths, catalog])
     raise typer.Exit(code)
 
 

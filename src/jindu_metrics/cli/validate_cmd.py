@@ -8,8 +8,11 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import command, shown
+from ..run import Formats
 from . import chinese, common
 from .root import app
+
+FORMATS = Formats(("table", "json"))
 
 
 class _Command(chinese.Command):
@@ -51,36 +54,29 @@ def validate_command(
     """
     from ..errors import UsageError
     from ..findings import has_errors
-    from ..ledgers import load_ledgers
     from ..outputs.annotate import is_annotated_copy
-    from ..periods import is_latest_complete, latest_complete_period, parse_period
-    from ..validate import validate
-    from ..workspace import find_workspace, resolve_inputs
+    from ..run import Check, Run
+    from ..workspace import find_workspace
 
-    if fmt not in ("table", "json"):
-        raise UsageError(f"不支持的输出格式「{fmt}」，可选：table、json")
+    FORMATS.check(fmt)
     if annotate and not inputs and Path(annotate).is_file() and not is_annotated_copy(Path(annotate)):
         raise UsageError(f"「{shown(annotate)}」跟在 --annotate 后面，被当作标注副本的文件名，而没有给要校验的台帐；"
                          f"要校验它并把副本写在旁边，请写：{command('jindu', 'validate', annotate, '--annotate')}")
-    as_of = parse_period(period).end if period and not is_latest_complete(period) else None
-    workspace = find_workspace() if not inputs else None
-    paths = resolve_inputs(inputs, workspace)
     key = common.password_source(password)
-    ledgers = load_ledgers(paths, unit=workspace.unit if workspace else None, password=key)
-    if is_latest_complete(period):
-        as_of = latest_complete_period(ledgers).end
-    findings = validate(ledgers, as_of=as_of)
+    # person state is judged on the window's last day (default: the ledgers' latest date)
+    run = Run.open(inputs, None, key, period, find_workspace() if not inputs else None, check=Check.JUDGE,
+                   require=False, with_catalog=False)
     if annotate is not None:
-        write_copies(paths, findings, annotate, key)
+        write_copies(run.paths, run.findings, annotate, key)
     if fmt == "json":
         from .terminal import write_json
 
-        write_json(render_json(ledgers, findings, show_pii) + "\n")
+        write_json(render_json(run.ledgers, run.findings, show_pii) + "\n")
     else:
         from .terminal import Out
 
-        render_table(ledgers, findings, show_pii, Out())
-    raise typer.Exit(1 if has_errors(findings) else 0)
+        render_table(run.ledgers, run.findings, show_pii, Out())
+    raise typer.Exit(1 if has_errors(run.findings) else 0)
 
 
 def write_copies(paths, findings, annotate: str, password=None) -> None:

@@ -1,0 +1,141 @@
+"""One run's setup, shared by every command and each batch worker: workspace → catalog → inputs → ledgers →
+findings → window, in that order, as one typed `Run`; and the output formats a command offers (`Formats`).
+
+Pure stdlib at import: `jindu --help` must not import pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .findings import Finding
+    from .ledgers.model import LedgerSet
+    from .metrics.catalog import Catalog
+    from .periods import Period
+    from .workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Formats:
+    """The output formats a command offers, declared once beside it; `check` refuses any other."""
+
+    choices: tuple[str, ...]
+
+    def check(self, fmt: str) -> str:
+        if fmt not in self.choices:
+            listed = " 或 ".join(self.choices) if len(self.choices) == 2 else "、".join(self.choices)
+            raise UsageError(f"--format 只能是 {listed}（收到「{fmt}」）。")
+        return fmt
+
+
+class Check(Enum):
+    """What is checked once the ledgers are read."""
+
+    COUNT = "count"  # validate(state=False): the commands count findings, person state judged on the window's end
+    JUDGE = "judge"  # validate(as_of=the window's end, or the latest date): every finding built (validate, batch)
+    NONE = "none"  # not checked (report)
+
+
+class _Find:
+    """The default of Run.open's `workspace` and `unit`: the current folder's workspace, its unit."""
+
+
+FIND = _Find()
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a command works on: the workspace (or None), the catalog (None when not asked for), the inputs
+    as resolved, the ledgers read, their findings and the window (None when none was asked for and none is
+    defaulted). `default_window`: the window is the default one (no --period); `after_data`: the warning
+    when the window lies after the ledgers' latest date."""
+
+    workspace: Workspace | None
+    catalog: Catalog | None
+    paths: list[Path]
+    ledgers: LedgerSet
+    findings: list[Finding] = field(default_factory=list)
+    window: Period | None = None
+    default_window: bool = False
+    after_data: str | None = None
+
+    @classmethod
+    def open(cls, inputs, catalog=None, password=None, period=None, workspace=FIND, *, unit=FIND,
+             output: Path | None = None, guarded=(), check: Check = Check.COUNT, default: bool = True,
+             require: bool = True, with_catalog: bool = True, threads: bool = True) -> Run:
+        """Set a run up. `inputs`: files and folders (None: the workspace's ledger folder); `catalog`: a
+        catalog file (else the workspace's); `password`: what the reader opens encrypted workbooks with;
+        `period`: text (最近整月 too) or a Period; `workspace`: FIND (the current folder's), or given (None:
+        none); `unit`: the ledgers' default 所属镇街 (FIND: the workspace's). `output` (with `guarded`, more
+        files it may not replace) is checked before any reading. `default`: no period → the default window
+        (January to the latest month with data); `require`: no ledger at all is an error."""
+        from .periods import Period, is_latest_complete, parse_period
+        from .workspace import find_workspace, resolve_inputs
+
+        # a judged window is known before reading, but for 最近整月 (from the data)
+        early = period if isinstance(period, Period) else (
+            parse_period(period) if check is Check.JUDGE and period and not is_latest_complete(period) else None)
+        ws = find_workspace() if workspace is FIND else workspace
+        if output is not None:  # refused before any reading: an output that is an input, a folder, a link...
+            from .outputs import check_output
+
+            check_output(output, [*resolve_inputs(inputs, ws), *guarded])
+        cat = _catalog(catalog, ws) if with_catalog else None
+        paths = resolve_inputs(inputs, ws)
+        ledgers = read_ledgers(paths, unit=(ws.unit if ws else None) if unit is FIND else unit, password=password,
+                               threads=threads)
+        if ws is not None:
+            ledgers.started = dict(ws.started)  # from when each ledger was kept: comparisons it covers
+        if require:
+            ledgers.require_any()  # no ledger, no figures (before a default period is looked for)
+        window, note = early, None
+        if window is None and (period or (default and check is not Check.JUDGE)):
+            window, note = _window(period, ledgers, warn=check is not Check.JUDGE)
+        findings = check_ledgers(ledgers, check, window.end if window is not None else None)
+        return cls(ws, cat, paths, ledgers, findings, window, default_window=not period and default,
+                   after_data=note)
+
+    def judged(self, day) -> dict:
+        """The findings counted (findings.summarize), person state (管控等级, 三年未复吸) judged on `day`."""
+        from .validate import judged_summary
+
+        return judged_summary(self.ledgers, self.findings, day)
+
+
+def _catalog(path, ws):
+    from .metrics.catalog import load_catalog
+
+    return load_catalog(path or (ws.catalog if ws else None), targets=ws.targets if ws else None)
+
+
+def read_ledgers(paths, *, unit, password, threads):
+    """The ledgers of `paths` (the reader's API); a seam for tests."""
+    from .ledgers import load_ledgers
+
+    return load_ledgers(list(paths), unit=unit, threads=threads, password=password)
+
+
+def check_ledgers(ledgers, check: Check, as_of) -> list:
+    """The findings `check` asks for; `as_of`: the day person state is judged on (Check.JUDGE; None: the
+    ledgers' latest date). A seam for tests."""
+    if check is Check.NONE:
+        return []
+    from .validate import validate
+
+    if check is Check.COUNT:
+        return validate(ledgers, state=False)  # person state: judged once, on the window's last day (Run.judged)
+    return validate(ledgers, as_of=as_of)
+
+
+def _window(text, ledgers, warn: bool) -> tuple:
+    """(the window asked for, or the default one; with `warn`, the warning when it lies after the data)."""
+    from .periods import after_data_note, resolve_period
+
+    window = resolve_period(text, ledgers)  # 最近整月 too
+    return window, after_data_note(window, ledgers) if text and warn else None
