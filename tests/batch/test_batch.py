@@ -240,10 +240,10 @@ def test_bad_scheme_and_missing_period_exit_2(county, tmp_path):
 
 
 def test_unit_names_cannot_escape_outdir():
-    from jindu_metrics.batch import safe_dirname
+    from jindu_metrics.outputs import safe_name
 
-    assert safe_dirname("../../etc") == "_.._etc"
-    assert "/" not in safe_dirname("a/b") and safe_dirname("..") == "_"
+    assert safe_name("../../etc") == "_.._etc"
+    assert "/" not in safe_name("a/b") and safe_name("..") == "_"
 
 
 def _calc_soffice():

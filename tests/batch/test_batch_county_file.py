@@ -56,11 +56,11 @@ def test_town_results_in_workers_equal_in_process(tmp_path):
     from jindu_metrics.periods import parse_period
 
     towns, parts = _three_towns(tmp_path, seed=10)
-    job = {"period": parse_period("2018-01..2018-10"), "catalog": None, "targets": {}, "template": None,
-           "workspace": None, "trend_metrics": list(TREND_METRICS), "bulletins": True}
+    period = parse_period("2018-01..2018-10")
+    job = batch.Job(period=period, window=period, trend_metrics=TREND_METRICS)
     fd = {t: [] for t in towns}
     alone = batch.town_results("县.xlsx", towns, parts, fd, job)
-    shared = batch.town_results("县.xlsx", towns, parts, fd, {**job, "town_jobs": 2})
+    shared = batch.town_results("县.xlsx", towns, parts, fd, replace(job, town_jobs=2))
     assert [r.unit for r in shared] == towns
     for a, b in zip(alone, shared):
         assert a.frames is b.frames
@@ -71,18 +71,17 @@ def test_county_total_from_the_town_pool_equals_the_parents(tmp_path):
     """With total_unit in the job, the town pool also computes the county total; it is the very total
     run_batch computes over the townships' results itself."""
     from jindu_metrics import batch
-    from jindu_metrics.periods import parse_period
-    from jindu_metrics.report.render import bulletin_window
+    from jindu_metrics.periods import bulletin_window, parse_period
 
     towns, parts = _three_towns(tmp_path, seed=20)
     period = parse_period("2018-01..2018-10")
-    job = {"period": period, "catalog": None, "targets": {}, "template": None, "workspace": None,
-           "trend_metrics": list(TREND_METRICS), "bulletins": False, "town_jobs": 2, "total_unit": "全县"}
+    job = batch.Job(period=period, window=bulletin_window(period), trend_metrics=TREND_METRICS, bulletins=False,
+                    town_jobs=2, total_unit="全县")
     out = batch.town_results("县.xlsx", towns, parts, {t: [] for t in towns}, job)
     assert out[0].county is not None and all(r.county is None for r in out[1:])
     got_towns, got = out[0].county
     assert list(got_towns) == towns
-    rows, trend, left_out = batch.county_total(out, batch._catalog(None, {}), bulletin_window(period), "全县",
+    rows, trend, left_out = batch.county_total(out, job.cat, bulletin_window(period), "全县",
                                                list(TREND_METRICS))
     assert got[0] == rows and got[1] == trend and got[2] == left_out
     assert rows and all(r.unit == "全县" for r in rows)
@@ -143,14 +142,14 @@ def test_the_workbook_begun_on_the_townships_findings_is_kept_only_when_they_gav
     batch.run_batch([src], period="2018-01..2018-10", out=tmp_path / "ok", jobs=2)
     assert len(made) == 1  # the one begun early, kept
 
-    real = batch._unit_result
+    real = batch.units.unit_result
 
     def failing(file, unit, *args, **kwargs):
         if unit == sorted(TOWNS[:3])[1]:
             raise InputError("测试用的失败")
         return real(file, unit, *args, **kwargs)
 
-    monkeypatch.setattr(batch, "_unit_result", failing)  # forked workers inherit it
+    monkeypatch.setattr(batch.units, "unit_result", failing)  # forked workers inherit it
     outs = {}
     for jobs in (2, 1):
         made.clear()

@@ -55,7 +55,7 @@ def test_batch_total_equals_compute_on_whole(tmp_path_factory, assign):
 
     res = run_batch([base / "in"], period=PERIOD, out=base / "out", jobs=1)
     assert not res.failed and not res.mismatches
-    assert sorted(u["unit"] for u in res.units) == sorted(parts)
+    assert sorted(u.unit for u in res.units) == sorted(parts)
     total = {r.metric: r for r in res.rows if r.unit == res.total_unit}
     ref = compute(load_ledgers([base / "全部.xlsx"]), load_catalog(), parse_period(PERIOD), compare=False)
     assert len(total) == len(ref.rows)

@@ -129,7 +129,7 @@ def test_batch_leaves_a_township_without_the_column_out_of_ranks_scores_and_tota
     (folder / town.name).write_bytes(town.read_bytes())
     res = run_batch([folder], period=PERIOD, out=tmp_path / "out", jobs=1, scoring=example_scheme_path())
     rows = {(r.unit, r.metric): r for r in res.rows}
-    towns = sorted({u["unit"] for u in res.units if u["status"] == "ok"})
+    towns = sorted({u.unit for u in res.units if u.status == "ok"})
     assert len(towns) == 3 and "新青镇" in towns
     lone = rows[("新青镇", "outsider_met_rate")]
     assert lone.exact is None and lone.missing_columns == (("persons", "已见面"),)

@@ -162,9 +162,9 @@ def test_batch_reads_encrypted_files_with_one_password(tmp_path, encrypted, monk
     shutil.copy(encrypted, folder / "乐平镇.xlsx")
     monkeypatch.delenv("JINDU_PASSWORD", raising=False)
     without = run_batch([folder], period=PERIOD, out=tmp_path / "out1", jobs=1)
-    assert [u["status"] for u in without.units] == ["failed"] and "已加密" in without.units[0]["error"]
+    assert [u.status for u in without.units] == ["failed"] and "已加密" in without.units[0].error
     with_pw = run_batch([folder], period=PERIOD, out=tmp_path / "out2", jobs=1, password=PASSWORD)
-    assert [u["status"] for u in with_pw.units] == ["ok"]
+    assert [u.status for u in with_pw.units] == ["ok"]
 
 
 def test_read_ahead_of_an_encrypted_file_leaves_the_reading_to_load_ledgers(encrypted):
@@ -310,8 +310,8 @@ def test_batch_county_folder_with_a_stray_xfd1048576_file(tmp_path):
     patch_sheet(bad, tmp, stray("x"))
     shutil.move(tmp, bad)
     result = run_batch([folder], period=PERIOD, out=tmp_path / "out", jobs=2)
-    assert sorted((u["unit"], u["status"]) for u in result.units) == [("丙镇", "ok"), ("乙镇", "ok"), ("甲镇", "ok")]
-    codes = [f["code"] for u in result.units if u["unit"] == "乙镇" for f in u["findings"]]
+    assert sorted((u.unit, u.status) for u in result.units) == [("丙镇", "ok"), ("乙镇", "ok"), ("甲镇", "ok")]
+    codes = [f["code"] for u in result.units if u.unit == "乙镇" for f in u.findings]
     assert "columns_capped" in codes
 
 
@@ -320,7 +320,7 @@ def test_batch_a_file_that_kills_its_worker_is_a_failed_unit(tmp_path, monkeypat
     from jindu_metrics import batch
     from jindu_metrics.ledgers import formats
 
-    if batch._pool_context() is None:
+    if batch.pool_context() is None:
         pytest.skip("needs fork workers to carry the patched reader")  # Linux has them
     folder = tmp_path / "县"
     _county(folder)
@@ -336,7 +336,7 @@ def test_batch_a_file_that_kills_its_worker_is_a_failed_unit(tmp_path, monkeypat
 
     monkeypatch.setattr(formats, "read_file", aborting)
     result = batch.run_batch([folder], period=PERIOD, out=tmp_path / "out", jobs=2)
-    status = {u["file"]: (u["status"], u["error"]) for u in result.units}
+    status = {u.file: (u.status, u.error) for u in result.units}
     assert status["甲镇台帐.xlsx"][0] == status["丙镇台帐.xlsx"][0] == "ok"
     assert status["乙镇台帐.xlsx"][0] == "failed" and "异常终止" in status["乙镇台帐.xlsx"][1]
     assert result.exit_code == 1
@@ -352,7 +352,7 @@ def test_batch_a_panic_is_a_failed_unit(tmp_path, monkeypatch):
     monkeypatch.setattr(formats, "read_file",
                         lambda path, *a, **k: _panicking() if "丙镇" in str(path) else real(path, *a, **k))
     result = run_batch([folder], period=PERIOD, out=tmp_path / "out", jobs=1)
-    status = {u["file"]: u["status"] for u in result.units}
+    status = {u.file: u.status for u in result.units}
     assert status == {"甲镇台帐.xlsx": "ok", "乙镇台帐.xlsx": "ok", "丙镇台帐.xlsx": "failed"}
 
 

@@ -57,20 +57,31 @@ def batch(
                            password=password, baseline=baseline, county_template=county_template)
     finally:
         finish()
-    ok = [u for u in result.units if u["status"] == "ok"]
+    _problems(result)
+    ok = [u for u in result.units if u.status == "ok"]
+    n_findings = sum(len(u.findings) for u in ok)
+    echo(f"{result.window.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
+               f"数据问题{n_findings}条。输出在「{shown(out)}」：汇总.xlsx、汇总.html、summary.json、全县通报.txt、各镇街通报。")
+    _missing(result)
+    raise typer.Exit(max(result.exit_code, strict_code(result.rows, strict, "项（镇街或全县×指标）")))
+
+
+def _problems(result) -> None:
+    """The files skipped and failed, and the county totals that differ from the townships' sums, on stderr."""
     for s in result.skipped:
         err(f"跳过：{shown(s['file'])}：{s['reason']}")
     for u in result.failed:
         # an error that names its file already (文件「…」：…) is not prefixed with the name again
-        err(f"失败：{u['error']}" if u["error"].startswith("文件「") else f"失败：{shown(u['file'])}：{u['error']}")
+        err(f"失败：{u.error}" if u.error.startswith("文件「") else f"失败：{shown(u.file)}：{u.error}")
     if result.mismatches:
         n = len(result.mismatches)
         listed = "；".join(result.mismatches[:3]) + ("……" if n > 3 else "")
         err(f"说明：{n}项指标的全县合计不等于各镇街之和（同一人员在几个镇街都有记录时，全县只计一次）：{listed}"
             + ("（全部见 summary.json 的 rollup_mismatches）" if n > 3 else ""))
-    n_findings = sum(len(u["findings"]) for u in ok)
-    echo(f"{result.window.label}：{len(ok)}个镇街已计算，{len(result.failed)}个文件失败，"
-               f"数据问题{n_findings}条。输出在「{shown(out)}」：汇总.xlsx、汇总.html、summary.json、全县通报.txt、各镇街通报。")
+
+
+def _missing(result) -> None:
+    """The ledgers and columns the townships lack, each naming the townships, on stderr."""
     from ..schema import KINDS
 
     lacking: dict[str, set[str]] = {}
@@ -87,7 +98,6 @@ def batch(
 
         said = "；".join(f"{missing_column_reason([kc])}（{'、'.join(sorted(u))}）" for kc, u in no_column.items())
         err(f"{said}。相关指标显示“无此列”，不按0计，不参与排名和打分。")
-    raise typer.Exit(max(result.exit_code, strict_code(result.rows, strict, "项（镇街或全县×指标）")))
 
 
 def _progress():

@@ -388,37 +388,75 @@ def county_context(result, catalog, *, workspace=None, date: Date | None = None)
     specs_by_id = {s.id: s for s in specs}
     order = [s.id for s in specs] + [i for i in known_ids() if i not in specs_by_id]
     total = result.total_unit
-    towns = sorted({u["unit"] for u in result.units if u["status"] == "ok"})
+    towns = sorted({u.unit for u in result.units if u.status == "ok"})
     by_unit: dict[str, list] = {}
     for r in result.rows:
         by_unit.setdefault(r.unit, []).append(r)
     m = _unit_indicators(by_unit.get(total, []), specs_by_id, total, order)
     town_m = {t: _unit_indicators(by_unit.get(t, []), specs_by_id, t, []) for t in towns}
-
-    rankings = {}
-    for mid, x in m.items():
-        rows, absent, why = [], [], {}
-        for t in towns:
-            tx = town_m[t].get(mid)
-            if tx is None:
-                continue
-            if tx.missing:
-                absent.append(t)
-                why.setdefault(tx.missing_text, []).append(t)
-                continue
-            rank = result.ranks.get((t, mid))
-            rows.append({"unit": t, "rank": rank, "x": tx, "met": tx.met,
-                         "met_text": DASH if tx.met is None else ("达标" if tx.met else "未达标")})
-        rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["unit"]))
-        rankings[mid] = {"id": mid, "name": x.name, "x": x, "rows": rows, "absent": absent,
-                         # "东镇、西镇未提供帮教管控台帐；北镇吸毒人员登记台帐没有「已见面」列": each reason once
-                         "absent_text": "；".join(f"{'、'.join(ts)}{note}" for note, ts in why.items()),
-                         "excluded": list(result.left_out.get(mid, ()))}
+    rankings = {mid: _ranking(result, mid, x, towns, town_m) for mid, x in m.items()}
     for mid in COUNTY_RANKED:
         rankings.setdefault(mid, {"id": mid, "name": mid, "x": m.get(mid), "rows": [], "absent": [],
                                   "absent_text": "", "excluded": []})
     ranked = [rankings[i] for i in COUNTY_RANKED if i in m and not m[i].missing and rankings[i]["rows"]]
+    scope, office = _county_office(workspace, total)
+    window = result.window
+    report_date = date or window.end
+    ctx = {
+        "period": period_context(window),
+        "month": period_context(result.period) if result.period != window else None,
+        "unit": total, "scope": scope, "ours": "我" + scope[1:], "office": office,
+        "date": cn_date(report_date), "date_iso": report_date.isoformat(),
+        "towns": towns, "m": m, "indicators": list(m.values()), "rankings": rankings, "ranked": ranked,
+        "problems": _problems(m, rankings), **_county_scores(result.scores),
+        # --baseline: the base-year window (m.X.baseline compares the county total with it), or None
+        "baseline": _baseline_context(_county_baseline(result)),
+        "missing_text": _missing_text(m.values()),
+        "partial": _partial(result, m),
+        # the error without its leading 文件「<path>」： (the file is named beside it; a bulletin shows no paths)
+        "failed": [{"file": u.file, "error": re.sub(r"^文件「[^」]*」[：，]?", "", u.error)}
+                   for u in result.units if u.status == "failed"],
+    }
+    for mid, x in m.items():
+        ctx.setdefault(mid, x)
+    return ctx
 
+
+def _county_office(workspace, total: str) -> tuple[str, str]:
+    """(全县 or the workspace's 全区/全市, the signing office)."""
+    scope = getattr(workspace, "scope_word", None) if workspace is not None else None
+    if not scope or scope == "全镇":
+        scope = "全县"
+    # the county's own name comes from the workspace (batch's total_unit); "全县" alone is no office's name
+    office = getattr(workspace, "office", None) or (
+        f"{total}禁毒委员会办公室" if total and total != "全县" else OFFICE_PLACEHOLDER)
+    return scope, office
+
+
+def _ranking(result, mid: str, x, towns: list[str], town_m: dict) -> dict:
+    """One indicator's township ranking: the ranked rows, the townships without a figure and why, and
+    those left out of the county total."""
+    rows, absent, why = [], [], {}
+    for t in towns:
+        tx = town_m[t].get(mid)
+        if tx is None:
+            continue
+        if tx.missing:
+            absent.append(t)
+            why.setdefault(tx.missing_text, []).append(t)
+            continue
+        rank = result.ranks.get((t, mid))
+        rows.append({"unit": t, "rank": rank, "x": tx, "met": tx.met,
+                     "met_text": DASH if tx.met is None else ("达标" if tx.met else "未达标")})
+    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["unit"]))
+    return {"id": mid, "name": x.name, "x": x, "rows": rows, "absent": absent,
+            # "东镇、西镇未提供帮教管控台帐；北镇吸毒人员登记台帐没有「已见面」列": each reason once
+            "absent_text": "；".join(f"{'、'.join(ts)}{note}" for note, ts in why.items()),
+            "excluded": list(result.left_out.get(mid, ()))}
+
+
+def _problems(m: dict, rankings: dict) -> list[dict]:
+    """The indicators with a target the county or a township misses, with the townships below it."""
     problems = []
     for mid, x in m.items():
         if not x.target or not x.state:
@@ -426,49 +464,31 @@ def county_context(result, catalog, *, workspace=None, date: Date | None = None)
         below = [r["x"] for r in rankings[mid]["rows"] if r["met"] is False]
         if below or x.met is False:
             problems.append({"id": mid, "name": x.name, "x": x, "towns": below})
+    return problems
 
+
+def _county_scores(unit_scores) -> dict:
+    """{"scores": each township's score, by rank; "score_rule": how the rank follows from them}."""
     from ..metrics.scoring import points_text, rank_rule
 
     scores = []
-    for s in sorted(result.scores, key=lambda s: (s.rank, s.unit)):
+    for s in sorted(unit_scores, key=lambda s: (s.rank, s.unit)):
         # score: 原始得分; possible: 可评分值; rescaled: 折算得分, the one the rank is by (score_rule)
         scores.append({"unit": s.unit, "score": s.display, "rank": s.rank, "possible": points_text(s.possible),
                        "full": points_text(s.full_points), "rescaled": s.rescaled_display,
                        "excluded": [i.name for i in s.excluded], "ranked": bool(s.possible or not s.excluded)})
-    score_rule = rank_rule(result.scores[0].full_points) if result.scores else ""
+    return {"scores": scores, "score_rule": rank_rule(unit_scores[0].full_points) if unit_scores else ""}
 
-    scope = getattr(workspace, "scope_word", None) if workspace is not None else None
-    if not scope or scope == "全镇":
-        scope = "全县"
-    # the county's own name comes from the workspace (batch's total_unit); "全县" alone is no office's name
-    office = getattr(workspace, "office", None) or (
-        f"{total}禁毒委员会办公室" if total and total != "全县" else OFFICE_PLACEHOLDER)
-    window = result.window
-    report_date = date or window.end
+
+def _partial(result, m: dict) -> list[dict]:
+    """The county totals that leave townships out: which, why (a ledger not given, or a column their ledger
+    lacks) and the indicators concerned."""
     partial: dict[tuple, list] = {}
     by_key = {(r.unit, r.metric): r for r in result.rows}
     for mid, names in result.left_out.items():
         if mid in m and not m[mid].missing:
-            # why the townships are left out: a ledger not given, or a column their ledger lacks
             lacks = [by_key.get((t, mid)) for t in names]
             column = any(getattr(r, "missing_columns", None) and not r.missing for r in lacks if r is not None)
             reason = "缺少所需的列" if column else "未提供所需台帐"
             partial.setdefault((tuple(names), reason), []).append(m[mid].name)
-    ctx = {
-        "period": period_context(window),
-        "month": period_context(result.period) if result.period != window else None,
-        "unit": total, "scope": scope, "ours": "我" + scope[1:], "office": office,
-        "date": cn_date(report_date), "date_iso": report_date.isoformat(),
-        "towns": towns, "m": m, "indicators": list(m.values()), "rankings": rankings, "ranked": ranked,
-        "problems": problems, "scores": scores, "score_rule": score_rule,
-        # --baseline: the base-year window (m.X.baseline compares the county total with it), or None
-        "baseline": _baseline_context(_county_baseline(result)),
-        "missing_text": _missing_text(m.values()),
-        "partial": [{"towns": list(t), "names": n, "reason": why} for (t, why), n in partial.items()],
-        # the error without its leading 文件「<path>」： (the file is named beside it; a bulletin shows no paths)
-        "failed": [{"file": u["file"], "error": re.sub(r"^文件「[^」]*」[：，]?", "", u["error"])}
-                   for u in result.units if u["status"] == "failed"],
-    }
-    for mid, x in m.items():
-        ctx.setdefault(mid, x)
-    return ctx
+    return [{"towns": list(t), "names": n, "reason": why} for (t, why), n in partial.items()]
