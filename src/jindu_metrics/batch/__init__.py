@@ -15,8 +15,6 @@ from pathlib import Path
 
 from ..errors import InputError, shown
 from .county import (
-    BatchResult,
-    UnitOutcome,
     check_rollup,
     county_total,
     ranks_and_scores,
@@ -26,9 +24,10 @@ from .county import (
     workbook_rest,
 )
 from .folder import COUNTY_BULLETIN, COUNTY_NAME, OUTPUT_FILES, SUMMARY_HTML, SUMMARY_XLSX, write_outputs
+from .model import BatchResult, Job, UnitOutcome, UnitResult
 from .parallel import Beside, pool_context, worker_pool, worker_start
-from .plan import Job, Plan, list_inputs, plan_batch
-from .units import UnitResult, failed_unit, process_file, run_units, split_by_town, town_results, towns_of
+from .plan import Plan, list_inputs, plan_batch
+from .units import failed_unit, process_file, run_units, split_by_town, town_results, towns_of
 
 __all__ = [
     "COUNTY_BULLETIN", "COUNTY_NAME", "OUTPUT_FILES", "SUMMARY_HTML", "SUMMARY_XLSX", "BatchResult", "Beside",

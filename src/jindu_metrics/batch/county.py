@@ -1,76 +1,14 @@
 """The county's side of a batch: the total over the townships (missing is not zero, also rolled up), the
-roll-up check, ranks and scores, BatchResult, summary.json and the data of 汇总.xlsx / 汇总.html."""
+roll-up check, ranks and scores, summary.json and the data of 汇总.xlsx / 汇总.html."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
-from ..errors import EXIT_FINDINGS, EXIT_OK
 from ..periods import window_note
 from ..report.trend import trend_periods, trend_values
-
-if TYPE_CHECKING:
-    from .units import UnitResult
-
-
-@dataclass(frozen=True)
-class UnitOutcome:
-    """One (file, township) of the run as summary.json reports it: its status (ok / failed), the error of a
-    failed one, its findings; for a county-wide file's first township, the findings and rows no township owns."""
-
-    file: str
-    unit: str | None
-    status: str
-    error: str | None = None
-    findings: list[dict] = field(default_factory=list)
-    file_findings: list[dict] = field(default_factory=list)
-    unplaced: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, r: UnitResult) -> UnitOutcome:
-        return cls(r.file, r.unit, r.status, r.error, r.findings, r.file_findings, r.unplaced)
-
-    def to_dict(self) -> dict:
-        e = {"file": self.file, "unit": self.unit, "status": self.status, "error": self.error,
-             "findings": self.findings}
-        if self.file_findings or self.unplaced:
-            e["file_findings"] = self.file_findings
-            e["unplaced"] = self.unplaced
-        return e
-
-
-@dataclass
-class BatchResult:
-    period: object  # as asked (--period)
-    total_unit: str
-    units: list[UnitOutcome]  # per (file, unit): status, error, findings
-    rows: list  # MetricRows: townships (sorted) then the total
-    ranks: dict[tuple[str, str], int]
-    scores: list = field(default_factory=list)  # scoring.UnitScore, when a scheme is given
-    mismatches: list[str] = field(default_factory=list)  # total ≠ summed parts (a person in two townships)
-    summary: dict = field(default_factory=dict)
-    # metric -> townships left out of its county total because they lack a ledger it reads (missing ≠ 0)
-    left_out: dict[str, list[str]] = field(default_factory=dict)
-    skipped: list[dict] = field(default_factory=list)  # {file, reason}: inputs that are not ledgers
-    window: object = None  # the window every figure covers (periods.bulletin_window of `period`)
-    baseline: int | None = None  # --baseline: the base year every figure is also compared with
-
-    def __post_init__(self):
-        if self.window is None:
-            from ..periods import bulletin_window
-
-            self.window = bulletin_window(self.period)
-
-    @property
-    def failed(self) -> list[UnitOutcome]:
-        return [u for u in self.units if u.status == "failed"]
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_FINDINGS if self.failed else EXIT_OK
-
+from .model import BatchResult, UnitOutcome, UnitResult
 
 # ---------------------------------------------------------------- the county total
 

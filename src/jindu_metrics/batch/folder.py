@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .county import BatchResult
-    from .units import UnitResult
+from .model import BatchResult, UnitResult
 
 BULLETIN_NAME = "通报"
 COUNTY_NAME = "全县通报"

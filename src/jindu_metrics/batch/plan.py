@@ -3,13 +3,13 @@ periods.bulletin_window), the catalog, scheme and templates, and the Job each wo
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import JinduError, UsageError
 from ..run import Formats
+from .model import Job, cached_catalog
 
 FORMATS = Formats(("txt", "md", "docx"))  # the township bulletins' (全县通报.txt is always written)
 NOT_A_LEDGER = "不是台帐文件（扩展名不是 xlsx、xls、csv 等）"
@@ -50,50 +50,6 @@ def list_inputs(paths: list[str | Path], out: str | Path | None = None) -> tuple
         raise InputError("没有可读的台帐文件（" + "；".join(f"{s['file']}：{s['reason']}" for s in skipped) + "）")
     unique = [f for f, _label in expand_inputs(given)]  # each file once
     return unique, skipped
-
-
-_CATALOGS: dict = {}
-
-
-def cached_catalog(path, targets):
-    """The catalog of `path` with `targets`, loaded once per process (each worker loads it on its first file)."""
-    key = (str(path) if path else None, json.dumps(targets or {}, sort_keys=True, ensure_ascii=False))
-    if key not in _CATALOGS:
-        from ..metrics.catalog import load_catalog
-
-        _CATALOGS[key] = load_catalog(path, targets=targets or None)
-    return _CATALOGS[key]
-
-
-@dataclass(frozen=True)
-class Job:
-    """What a worker needs to do one input file (picklable): the run's settings, then the file's own."""
-
-    period: object  # periods.Period, as asked (--period)
-    window: object  # the window every figure covers (periods.bulletin_window of `period`)
-    catalog: str | None = None  # the catalog file (None: the default catalog)
-    targets: dict = field(default_factory=dict)  # the workspace's target overrides
-    template: str | None = None  # the township bulletin's template
-    workspace: object = None  # workspace.Workspace, or None
-    trend_metrics: tuple[str, ...] = ()  # the 趋势 sheet's rates
-    bulletins: bool = True  # render each township's bulletin
-    password: str | None = None
-    baseline: int | None = None
-    text_format: str = "txt"  # the township bulletin's text: txt, or md (for md and docx)
-    total_unit: str | None = None  # set: a town pool (town_jobs > 1) computes the county total too
-    file: str = ""
-    threads: bool = True  # the reader's threads (one level of parallelism: files in a pool, or sheets)
-    town_jobs: int = 1  # one county file: its townships shared among this many forked workers
-    keep_frames: bool = True  # send the ledgers back for the county union (forked town workers need not)
-
-    @property
-    def cat(self):
-        return cached_catalog(self.catalog, self.targets)
-
-    @property
-    def started(self) -> dict:
-        """The workspace's [workspace.started] (from when each ledger was kept), or {}."""
-        return dict(getattr(self.workspace, "started", None) or {})
 
 
 @dataclass(frozen=True)

@@ -7,40 +7,19 @@ aggregates and writes, so results do not depend on --jobs."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError, JinduError
 from ..privacy import Names, mask_text
 from ..report.trend import trend_values
 from .county import county_total
+from .model import Job, UnitResult
 from .parallel import forks, pool_context, worker_pool
-from .plan import Job
 
 TOWN = "所属镇街"
 VILLAGE = "所属村居"
 ID = "公民身份号码"
-
-
-@dataclass
-class UnitResult:
-    """One township of one input file, as a worker sends it back (picklable)."""
-
-    file: str
-    unit: str | None
-    status: str  # ok / failed / skipped
-    error: str | None = None
-    findings: list[dict] = field(default_factory=list)
-    rows: list = field(default_factory=list)  # MetricRows over the bulletin window
-    trend: dict[str, list] = field(default_factory=dict)
-    bulletin: str | None = None  # the township bulletin's text (txt, or md when the run writes md)
-    frames: dict | None = None  # the ledgers, for the county union (None until the parent adds them)
-    present: list[str] = field(default_factory=list)  # ledger kinds given
-    columns: dict[str, list[str]] = field(default_factory=dict)  # kind -> columns its sheets had (LedgerSet.columns_given)
-    file_findings: list[dict] = field(default_factory=list)  # findings of rows no township owns
-    unplaced: dict[str, int] = field(default_factory=dict)  # ledger name -> rows no township owns
-    # (townships, county_total(...) over them): the county total, when the town pool computed it beside them
-    county: tuple | None = None
 
 
 # ---------------------------------------------------------------- splitting a county-wide file
