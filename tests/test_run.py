@@ -41,6 +41,8 @@ def test_open_counts_findings_and_defaults_the_window():
 def test_open_judges_on_the_windows_end_and_warns_after_the_data():
     judged = Run.open([SAMPLE], None, None, "2018-10", workspace=None, check=Check.JUDGE, with_catalog=False)
     assert judged.catalog is None and judged.window == parse_period("2018-10") and not judged.default_window
+    latest = Run.open([SAMPLE], workspace=None, check=Check.JUDGE, require=False)
+    assert latest.window is None and not latest.default_window  # judged on the ledgers' latest date
     later = Run.open([SAMPLE], None, None, "2030", workspace=None)
     assert later.after_data and "台帐最新日期" in later.after_data
     # a judged window is parsed before any reading: a bad one fails first, whatever the inputs

@@ -1,5 +1,5 @@
 """One run's setup, shared by every command and each batch worker: workspace → catalog → inputs → ledgers →
-findings → window, in that order, as one typed `Run`; and the output formats a command offers (`Formats`).
+window → findings, in that order, as one typed `Run`; and the output formats a command offers (`Formats`).
 
 Pure stdlib at import: `jindu --help` must not import pandas.
 """
@@ -73,8 +73,10 @@ class Run:
         catalog file (else the workspace's); `password`: what the reader opens encrypted workbooks with;
         `period`: text (最近整月 too) or a Period; `workspace`: FIND (the current folder's), or given (None:
         none); `unit`: the ledgers' default 所属镇街 (FIND: the workspace's). `output` (with `guarded`, more
-        files it may not replace) is checked before any reading. `default`: no period → the default window
-        (January to the latest month with data); `require`: no ledger at all is an error."""
+        files it may not replace) is checked before any reading. `check`: what the findings are (Check);
+        `default`: no period → the default window (January to the latest month with data; never with
+        Check.JUDGE, which judges on the ledgers' latest date); `require`: no ledger at all is an error;
+        `with_catalog`: load the catalog; `threads`: the reader's threads (off in a pool's workers)."""
         from .periods import Period, is_latest_complete, parse_period
         from .workspace import find_workspace, resolve_inputs
 
@@ -98,7 +100,7 @@ class Run:
         if window is None and (period or (default and check is not Check.JUDGE)):
             window, note = _window(period, ledgers, warn=check is not Check.JUDGE)
         findings = check_ledgers(ledgers, check, window.end if window is not None else None)
-        return cls(ws, cat, paths, ledgers, findings, window, default_window=not period and default,
+        return cls(ws, cat, paths, ledgers, findings, window, default_window=window is not None and not period,
                    after_data=note)
 
     def judged(self, day) -> dict:
