@@ -12,7 +12,7 @@ from jindu_metrics.findings import summarize
 from jindu_metrics.periods import Period, bulletin_window, parse_period
 from jindu_metrics.run import Check, Formats, Run
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_ledgers" / "乐平镇台帐.xlsx"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_ledgers" / "乐平镇台帐.xlsx"
 STATE = {"level_contradiction", "status_detail_mismatch", "last_seizure_outdated"}  # person-state findings
 
 

@@ -11,7 +11,7 @@ from jindu_metrics.batch import UnitOutcome, UnitResult, plan_batch
 from jindu_metrics.errors import UsageError
 from jindu_metrics.periods import parse_period
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_ledgers"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_ledgers"
 
 
 def test_the_plan_carries_the_bulletins_window_and_the_settings(tmp_path):
