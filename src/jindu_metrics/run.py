@@ -88,7 +88,7 @@ class Run:
             from .outputs import check_output
 
             check_output(output, [*resolve_inputs(inputs, ws), *guarded])
-        cat = _catalog(catalog, ws) if with_catalog else None
+        cat = catalog_of(catalog, ws) if with_catalog else None
         paths = resolve_inputs(inputs, ws)
         ledgers = read_ledgers(paths, unit=(ws.unit if ws else None) if unit is FIND else unit, password=password,
                                threads=threads)
@@ -110,7 +110,8 @@ class Run:
         return judged_summary(self.ledgers, self.findings, day)
 
 
-def _catalog(path, ws):
+def catalog_of(path, ws):
+    """The catalog of `path`, else of the workspace `ws` (or the default one), with the workspace's targets."""
     from .metrics.catalog import load_catalog
 
     return load_catalog(path or (ws.catalog if ws else None), targets=ws.targets if ws else None)

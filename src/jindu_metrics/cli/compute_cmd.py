@@ -298,12 +298,11 @@ def metrics_cmd(catalog: common.Catalog = None) -> None:
       jindu metrics
       jindu metrics --catalog 指标目录.toml
     """
-    from ..metrics.catalog import load_catalog
+    from ..run import catalog_of
     from ..workspace import find_workspace
     from .tables import TEXT, Column, Table, print_table
 
-    ws = find_workspace()
-    cat = load_catalog(catalog or (ws.catalog if ws else None), targets=ws.targets if ws else None)
+    cat = catalog_of(catalog, find_workspace())
     t = Table([Column("编号"), Column("名称", role=TEXT), Column("口径", role=TEXT), Column("目标")])
     for i in cat.indicators:
         name = i.name + ("（口径待确认）" if i.pending else "")
