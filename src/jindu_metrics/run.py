@@ -11,7 +11,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
+from .errors import UsageError, shown
 
 if TYPE_CHECKING:
     from .findings import Finding
@@ -21,9 +21,15 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 
+# The format an output file's suffix names. A .txt file suits every text format, so it names none.
+SUFFIX_FORMATS = {".xlsx": "xlsx", ".json": "json", ".csv": "csv", ".docx": "docx", ".md": "md", ".html": "html",
+                  ".htm": "html"}
+
+
 @dataclass(frozen=True)
 class Formats:
-    """The output formats a command offers, declared once beside it; `check` refuses any other."""
+    """The output formats a command offers, declared once beside it (the first is the default); `check`
+    refuses any other, `resolve` also reads the --output file's suffix."""
 
     choices: tuple[str, ...]
 
@@ -32,6 +38,25 @@ class Formats:
             listed = " 或 ".join(self.choices) if len(self.choices) == 2 else "、".join(self.choices)
             raise UsageError(f"--format 只能是 {listed}（收到「{fmt}」）。")
         return fmt
+
+    def resolve(self, fmt: str | None, output: Path | None) -> str:
+        """The format to write: --format when given, else the one --output's suffix names, else the default.
+        A suffix naming another format is refused: `--output 通报.docx` must not get plain text."""
+        named = SUFFIX_FORMATS.get(output.suffix.lower()) if output is not None else None
+        if fmt is not None:
+            fmt = self.check(fmt.lower())
+            if named is not None and named != fmt:
+                raise UsageError(f"--format {fmt} 与输出文件「{shown(output.name)}」的扩展名 {output.suffix} 不符："
+                                 f"请把文件名改为 .{fmt if fmt in SUFFIX_FORMATS.values() else 'txt'}，"
+                                 f"或去掉 --format 按扩展名写出。")
+            return fmt
+        if named is None:
+            return self.choices[0]
+        if named not in self.choices:
+            listed = "、".join(self.choices)
+            raise UsageError(f"输出文件「{shown(output.name)}」的扩展名 {output.suffix} 对应 {named} 格式，本命令不能写出；"
+                             f"可选格式：{listed}。")
+        return named
 
 
 class Check(Enum):

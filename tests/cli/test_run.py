@@ -72,3 +72,37 @@ def test_a_batch_job_carries_the_window_once_and_pickles():
     assert pickle.loads(pickle.dumps(job)) == job
     with pytest.raises(AttributeError):
         job.file = "x"  # frozen
+
+
+def test_formats_resolve_follows_the_output_suffix_and_refuses_a_contradiction():
+    four, bulletin = Formats(("table", "json", "csv", "xlsx")), Formats(("txt", "md", "docx", "html"))
+    assert four.resolve(None, None) == "table"
+    assert four.resolve(None, Path("结果.XLSX")) == "xlsx"
+    assert four.resolve(None, Path("结果.txt")) == "table"  # .txt suits any text format
+    assert four.resolve("JSON", Path("out.txt")) == "json"
+    assert bulletin.resolve(None, Path("通报.docx")) == "docx"
+    assert bulletin.resolve(None, Path("通报.htm")) == "html"
+    with pytest.raises(UsageError, match=r"^--format json 与输出文件「a\.xlsx」的扩展名 \.xlsx 不符：请把文件名改为 \.json"):
+        four.resolve("json", Path("a.xlsx"))
+    with pytest.raises(UsageError, match=r"^输出文件「通报\.xlsx」的扩展名 \.xlsx 对应 xlsx 格式，本命令不能写出；可选格式：txt、md、docx、html。$"):
+        bulletin.resolve(None, Path("通报.xlsx"))
+
+
+@pytest.mark.parametrize(("command", "name", "magic"), [
+    (["compute", "--period", "2018-10"], "结果.xlsx", b"PK"),
+    (["report", "--period", "2018-10"], "通报.docx", b"PK"),
+    (["todo", "--date", "2018-10-15"], "待办.xlsx", b"PK"),
+    (["compute", "--period", "2018-10"], "结果.json", b"{"),
+])
+def test_an_output_named_xlsx_or_docx_gets_that_format_without_format(tmp_path, jindu, command, name, magic):
+    out = tmp_path / name
+    code, _, err = jindu([command[0], SAMPLE, *command[1:], "--output", out])
+    assert code in (0, 1), err
+    assert out.read_bytes().startswith(magic)
+
+
+def test_a_format_contradicting_the_output_suffix_is_refused_before_writing(tmp_path, jindu):
+    out = tmp_path / "结果.xlsx"
+    code, _, err = jindu(["compute", SAMPLE, "--period", "2018-10", "--format", "json", "--output", out])
+    assert code == 2 and "与输出文件「结果.xlsx」的扩展名 .xlsx 不符" in err
+    assert not out.exists()

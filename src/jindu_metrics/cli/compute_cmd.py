@@ -14,7 +14,8 @@ from .root import app
 
 FORMATS = Formats(("table", "json", "csv", "xlsx"))
 EXPLAIN_FORMATS = Formats(("text", "json"))
-Format = Annotated[str, typer.Option("--format", "-f", help="输出格式：table（表格）、json、csv、xlsx。")]
+Format = Annotated[Optional[str], typer.Option(
+    "--format", "-f", help="输出格式：table（表格，默认）、json、csv、xlsx；省略时按 --output 的扩展名。", show_default=False)]
 By = Annotated[Optional[str], typer.Option("--by", help="按单位分组：所属村居 或 所属镇街。", show_default=False)]
 Metric = Annotated[Optional[list[str]], typer.Option("--metric", "-m", help="只计算这些指标（id 或名称，可重复）。",
                                                      show_default=False)]
@@ -169,7 +170,7 @@ def compute_cmd(
     by: By = None,
     metric: Metric = None,
     catalog: common.Catalog = None,
-    fmt: Format = "table",
+    fmt: Format = None,
     output: common.Output = None,
     password: common.Password = None,
     baseline: common.Baseline = None,
@@ -184,7 +185,7 @@ def compute_cmd(
     from ..errors import UsageError
     from ..run import Run
 
-    FORMATS.check(fmt)
+    fmt = FORMATS.resolve(fmt, output)
     if fmt == "xlsx" and output is None:
         raise UsageError("xlsx 格式须用 --output 指定输出文件。")
     run = Run.open(inputs, catalog, common.password_source(password), period, output=output, guarded=[catalog])

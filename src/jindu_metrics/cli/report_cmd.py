@@ -36,7 +36,9 @@ def report(
     template: Annotated[Optional[Path], typer.Option(
         "--template", "-t", help="通报模板（Jinja2 文本，可用变量见 jindu 说明 模板）；默认使用工作区模板或内置模板。",
         show_default=False)] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="输出格式：txt、md、docx（公文格式，需 --output）或 html（带图表的网页，需 --output）。")] = "txt",
+    fmt: Annotated[Optional[str], typer.Option(
+        "--format", "-f", help="输出格式：txt（默认）、md、docx（公文格式，需 --output）或 html（带图表的网页，需 --output）；"
+        "省略时按 --output 的扩展名。", show_default=False)] = None,
     output: Output = None,
     report_date: Annotated[Optional[str], typer.Option(
         "--date", help="落款日期 YYYY-MM-DD；默认为统计期最后一天（不用当天日期，保证同样输入得到同样输出）。",
@@ -58,7 +60,7 @@ def report(
     from ..report.render import bulletin_results, render_report
     from ..run import Check, Run
 
-    fmt = FORMATS.check(fmt.lower())
+    fmt = FORMATS.resolve(fmt, output)
     if fmt in ("docx", "html") and output is None:
         raise UsageError(f"{fmt} 格式需要用 --output 指定输出文件，如 --output 通报.{fmt}")
     when = _date(report_date)

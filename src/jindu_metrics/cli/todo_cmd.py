@@ -17,7 +17,9 @@ Days = Annotated[int, typer.Option("--days", help="往后看多少天：期满�
 By = Annotated[Optional[str], typer.Option(
     "--by", help="按单位分组：所属村居（默认）或 所属镇街（全县文件）。", show_default=False)]
 FORMATS = Formats(("table", "json", "csv", "xlsx"))
-Format = Annotated[str, typer.Option("--format", "-f", help="输出格式：table（表格）、json、csv、xlsx（可打印）。")]
+Format = Annotated[Optional[str], typer.Option(
+    "--format", "-f", help="输出格式：table（表格，默认）、json、csv、xlsx（可打印）；省略时按 --output 的扩展名。",
+    show_default=False)]
 
 
 _SHORT = {"community": "社戒", "persons": "登记"}
@@ -73,7 +75,7 @@ def todo_cmd(
     days: Days = 30,
     by: By = "所属村居",
     catalog: common.Catalog = None,
-    fmt: Format = "table",
+    fmt: Format = None,
     output: common.Output = None,
     show_pii: common.ShowPii = False,
     password: common.Password = None,
@@ -90,7 +92,7 @@ def todo_cmd(
     from ..periods import Period, parse_day
     from ..run import Run
 
-    FORMATS.check(fmt)
+    fmt = FORMATS.resolve(fmt, output)
     if fmt == "xlsx" and output is None:
         raise UsageError("xlsx 格式须用 --output 指定输出文件。")
     if days < 0:
