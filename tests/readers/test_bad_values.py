@@ -12,7 +12,8 @@ import pytest
 from builders import ID_A, ID_B, ID_C, PERSON_HEADER, person_rows, write_csv, write_xlsx
 
 from jindu_metrics.ledgers import load_ledgers
-from jindu_metrics.ledgers.cellscan import ERROR_VALUES, Scan
+from jindu_metrics.ledgers.sources import ERROR_VALUES
+from jindu_metrics.ledgers.sources.xlsx.cellscan import Scan
 from jindu_metrics.ledgers.ids import make_id
 from jindu_metrics.validate import validate
 
@@ -122,7 +123,7 @@ def test_a_formula_without_a_result_is_a_finding(tmp_path, jindu, mixed):
 def test_error_cells_come_from_the_one_extent_scan(tmp_path, monkeypatch, mixed):
     """Extent, merged ranges and error cells in one pass over each sheet's XML, also when calamine reads
     the sheet after the fast path refused it (it reuses the fast path's scan)."""
-    from jindu_metrics.ledgers import extent
+    from jindu_metrics.ledgers.sources.xlsx import extent
 
     calls = []
     real = extent.scan

@@ -11,7 +11,10 @@ from builders import ID_A, ID_B, PERSON_HEADER, person_rows, write_xlsx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jindu_metrics.ledgers import fastxlsx, formats, load_ledgers
+from jindu_metrics.ledgers import load_ledgers
+from jindu_metrics.ledgers.sources import text
+from jindu_metrics.ledgers.sources.xlsx import exact
+from jindu_metrics.ledgers.sources.xlsx import fast as fastxlsx
 
 
 def test_fast_path_is_available():
@@ -37,8 +40,8 @@ def assert_same(fast, exact):
 def spy(monkeypatch):
     """Count sheets that were read by python-calamine after the fast path refused them."""
     calls = []
-    real = formats.calamine_sheet
-    monkeypatch.setattr(formats, "calamine_sheet", lambda *a: calls.append(a[2]) or real(*a))
+    real = exact.sheet
+    monkeypatch.setattr(exact, "sheet", lambda *a: calls.append(a[2]) or real(*a))
     return calls
 
 
@@ -108,14 +111,14 @@ def test_csv_fast_path_equals_csv_module(tmp_path, monkeypatch, variant, engine)
 
     rows, kw = CSV_VARIANTS[variant]
     p = write_csv(tmp_path / f"{variant}.csv", rows * 1, **kw)
-    monkeypatch.setattr(formats, "CSV_FAST_MIN_CHARS", 0)
-    monkeypatch.setattr(formats, "CSV_FAST_MIN_LINES_PER_COLUMN", 0)
-    monkeypatch.setattr(formats, "CSV_ENGINES", (engine,))
+    monkeypatch.setattr(text, "CSV_FAST_MIN_CHARS", 0)
+    monkeypatch.setattr(text, "CSV_FAST_MIN_LINES_PER_COLUMN", 0)
+    monkeypatch.setattr(text, "CSV_ENGINES", (engine,))
     taken = []
-    real = getattr(formats, f"_csv_{engine}")
-    monkeypatch.setattr(formats, f"_csv_{engine}", lambda *a: taken.append(real(*a) is not None) or real(*a))
+    real = getattr(text, f"_csv_{engine}")
+    monkeypatch.setattr(text, f"_csv_{engine}", lambda *a: taken.append(real(*a) is not None) or real(*a))
     fast = load_ledgers([p])
-    monkeypatch.setattr(formats, "CSV_FAST_MIN_CHARS", 10**12)
+    monkeypatch.setattr(text, "CSV_FAST_MIN_CHARS", 10**12)
     exact = load_ledgers([p])
     assert_same(fast, exact)
     assert len(exact["persons"]) == 3

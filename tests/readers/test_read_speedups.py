@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jindu_metrics.ledgers import extent, fastxlsx, link
+from jindu_metrics.ledgers import link
+from jindu_metrics.ledgers.sources.xlsx import extent
+from jindu_metrics.ledgers.sources.xlsx import fast as fastxlsx
 from jindu_metrics.outputs import json_text
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -116,7 +118,7 @@ def test_scan_finds_a_tag_cut_by_a_chunk_edge_after_quiet_chunks(monkeypatch, cu
 
 
 def extent_formula():
-    from jindu_metrics.ledgers.cellscan import FORMULA_NO_VALUE
+    from jindu_metrics.ledgers.sources import FORMULA_NO_VALUE
 
     return FORMULA_NO_VALUE
 
@@ -160,7 +162,7 @@ def test_json_text_puts_a_flat_object_on_one_line():
 
 
 def test_switch_interval_restored_after_nested_prefetches():
-    from jindu_metrics.ledgers.switch import quick_switch as _quick_switch
+    from jindu_metrics.ledgers.sources.xlsx.prefetch import quick_switch as _quick_switch
 
     before = sys.getswitchinterval()
     _quick_switch(True)

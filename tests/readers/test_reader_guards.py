@@ -18,8 +18,9 @@ from builders import patch_sheet
 
 from jindu_metrics.errors import InputError
 from jindu_metrics.findings import excel_column
-from jindu_metrics.ledgers import extent, load_ledgers
-from jindu_metrics.ledgers.formats import read_file
+from jindu_metrics.ledgers import load_ledgers
+from jindu_metrics.ledgers.sources import open_file
+from jindu_metrics.ledgers.sources.xlsx import extent
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"
@@ -193,10 +194,10 @@ def test_stray_text_at_xfd1048576_is_cut_with_a_finding(jindu, tmp_path, clean):
 
 def test_stray_cell_on_the_exact_path_too(tmp_path):
     """The calamine path (no fast path) is guarded the same way."""
-    from jindu_metrics.ledgers import formats
+    from jindu_metrics.ledgers.sources.xlsx import exact
 
     path = patch_sheet(SAMPLE, tmp_path / "stray.xlsx", stray("x"))
-    sheets = formats._read_calamine(path, "stray.xlsx")
+    sheets = exact.read(path, "stray.xlsx")
     first = sheets[0]
     assert len(first.rows) < 1000 and max(len(r) for r in first.rows) <= extent.MAX_COLUMNS
     assert [c for c, _, _ in first.notes] == ["columns_capped"]
@@ -213,13 +214,16 @@ def test_formatting_down_to_row_200000_costs_no_rows(tmp_path):
     with zipfile.ZipFile(path) as zf, zf.open("xl/worksheets/sheet1.xml") as fh:
         ext = extent.scan(fh, lambda i: "")
     assert ext.last_row == 1_048_576 and ext.data_row < 1000 and ext.needs_trim(30_000_000)
-    clean_sheets, fmt_sheets = read_file(SAMPLE), read_file(path)
-    from jindu_metrics.ledgers.header import detect
+    clean, fmt = _first_sheet(SAMPLE), _first_sheet(path)
+    assert fmt.header == clean.header and fmt.rows == clean.rows < 1000
 
-    h = detect(fmt_sheets[0].rows, fmt_sheets[0].name, [])
-    _clean_cols, clean_n = clean_sheets[0].body(h.row + 1)
-    _cols, n = fmt_sheets[0].body(h.row + 1)
-    assert n == clean_n < 1000
+
+def _first_sheet(path):
+    reading = open_file(path)
+    try:
+        return min(reading, key=lambda s: s.index)
+    finally:
+        reading.close()
 
 
 @pytest.mark.parametrize("edit", ["formatted", "claim"])
@@ -272,9 +276,9 @@ def _panicking(*a, **k):
 def test_a_native_panic_is_a_chinese_error_for_that_file(jindu, tmp_path, monkeypatch):
     import python_calamine
 
-    from jindu_metrics.ledgers import fastxlsx
+    from jindu_metrics.ledgers.sources.xlsx import fast
 
-    monkeypatch.setattr(fastxlsx, "_open_reader", _panicking)
+    monkeypatch.setattr(fast, "_open_reader", _panicking)
     monkeypatch.setattr(python_calamine, "load_workbook", _panicking)
     code, _out, err = jindu(["validate", SAMPLE])
     assert code == 2
@@ -318,13 +322,13 @@ def test_batch_county_folder_with_a_stray_xfd1048576_file(tmp_path):
 def test_batch_a_file_that_kills_its_worker_is_a_failed_unit(tmp_path, monkeypatch):
     """A reader that aborts the process (what the stray cell did): that file fails, the others are computed."""
     from jindu_metrics import batch
-    from jindu_metrics.ledgers import formats
+    from jindu_metrics.ledgers.sources import sniff
 
     if batch.pool_context() is None:
         pytest.skip("needs fork workers to carry the patched reader")  # Linux has them
     folder = tmp_path / "县"
     _county(folder)
-    real = formats.read_file
+    real = sniff.open_file
 
     def aborting(path, *a, **k):
         if "乙镇" in str(path):
@@ -334,7 +338,7 @@ def test_batch_a_file_that_kills_its_worker_is_a_failed_unit(tmp_path, monkeypat
             os.abort()
         return real(path, *a, **k)
 
-    monkeypatch.setattr(formats, "read_file", aborting)
+    monkeypatch.setattr(sniff, "open_file", aborting)
     result = batch.run_batch([folder], period=PERIOD, out=tmp_path / "out", jobs=2)
     status = {u.file: (u.status, u.error) for u in result.units}
     assert status["甲镇台帐.xlsx"][0] == status["丙镇台帐.xlsx"][0] == "ok"
@@ -344,12 +348,12 @@ def test_batch_a_file_that_kills_its_worker_is_a_failed_unit(tmp_path, monkeypat
 
 def test_batch_a_panic_is_a_failed_unit(tmp_path, monkeypatch):
     from jindu_metrics.batch import run_batch
-    from jindu_metrics.ledgers import formats
+    from jindu_metrics.ledgers.sources import sniff
 
     folder = tmp_path / "县"
     _county(folder)
-    real = formats.read_file
-    monkeypatch.setattr(formats, "read_file",
+    real = sniff.open_file
+    monkeypatch.setattr(sniff, "open_file",
                         lambda path, *a, **k: _panicking() if "丙镇" in str(path) else real(path, *a, **k))
     result = run_batch([folder], period=PERIOD, out=tmp_path / "out", jobs=1)
     status = {u.file: u.status for u in result.units}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from builders import patch_sheet
 
-from jindu_metrics.ledgers import extent
+from jindu_metrics.ledgers.sources.xlsx import extent
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"
@@ -208,7 +208,7 @@ def test_an_ods_of_repeated_empty_rows_below_its_data_is_read(tmp_path):
     rows = (b"<table:table-row>" + text_cell("姓名".encode()) + text_cell("公民身份号码".encode()) + b"</table:table-row>"
             + b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
               b'table:number-columns-repeated="1024"/></table:table-row>')
-    from jindu_metrics.ledgers.formats import read_file
+    from jindu_metrics.ledgers.sources import read_rows
 
-    sheets = read_file(write_ods(tmp_path / "fmt.ods", rows))
+    sheets = read_rows(write_ods(tmp_path / "fmt.ods", rows))
     assert sheets[0].rows[0][:2] == ["姓名", "公民身份号码"]

@@ -22,7 +22,7 @@ def list_inputs(paths: list[str | Path], out: str | Path | None = None) -> tuple
     output folder `out` and any folder holding batch's marker, given as a folder or through its files."""
     from ..errors import InputError
     from ..ledgers import expand_inputs
-    from ..ledgers.formats import LEDGER_SUFFIXES
+    from ..ledgers.sources import LEDGER_SUFFIXES
     from ..outputs import is_output_folder
 
     own = {Path(out).resolve()} if out is not None else set()

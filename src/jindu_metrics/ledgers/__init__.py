@@ -6,11 +6,10 @@ import re
 from pathlib import Path
 
 from .model import LedgerSet, SheetInfo
-from .switch import quick_switch
 
 __all__ = ["LedgerSet", "SheetInfo", "discard_read_ahead", "expand_inputs", "load_ledgers", "read_ahead"]
 
-# Workbooks whose reading read_ahead() began, by _ahead_key: (raws, headers, _Prefetch).
+# Files whose reading read_ahead() began, by _ahead_key: their sources.Reading.
 _AHEAD: dict = {}
 
 
@@ -20,8 +19,8 @@ def expand_inputs(paths: list) -> list[tuple[Path, str]]:
     `a.xlsx a.xlsx`, `a.xlsx ./a.xlsx`, `dir/a.xlsx dir/`, a link and its target are one file (the first
     spelling kept); another file with the same content is _drop_duplicate_files' (a 警告, counted once)."""
     from ..errors import InputError
-    from .formats import LEDGER_SUFFIXES
     from .own import is_copy_of
+    from .sources import LEDGER_SUFFIXES
 
     out: list[tuple[Path, str]] = []
     for p in paths:
@@ -162,78 +161,55 @@ def _read_file_sheets(path, label: str, threads: bool, password=None) -> list[tu
 
     try:
         return _read_sheets(path, label, threads, password)
-    except (KeyboardInterrupt, SystemExit, MemoryError, InputError):
-        raise
-    except BaseException as exc:  # see above; ordinary bugs keep their traceback
-        if type(exc).__name__ != "PanicException":
-            raise
+    except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError, Exception):
+        raise  # ordinary bugs keep their traceback; InputError is the caller's
+    except BaseException:  # noqa: BLE001 - see above: what is left is a native reader's panic
         raise InputError("文件结构异常，读取库出错，无法读取；请用 Excel/WPS 打开后另存为 .xlsx",
                          file=label) from None
 
 
 def _read_sheets(path, label: str, threads: bool, password) -> list[tuple]:
-    from ..findings import Finding
-    from .header import detect
-    from .own import is_annotation_sheet
+    reading = _AHEAD.pop(_ahead_key(path, label), None)
+    if reading is None:  # begun before pandas is imported: both take a while
+        from .sources import open_file
 
-    started = _AHEAD.pop(_ahead_key(path, label), None)
-    # the prefetch starts before pandas is imported: both take a while
-    raws, headers, prefetch = started if started is not None else _begin(path, label, threads, password)
-    from . import frames
-    from .normalize import normalize_sheet
-
+        reading = open_file(path, label, password, threads=threads)
     done: dict[int, tuple] = {}
     try:
-        for i in prefetch.order(len(raws)):
-            raw, header = raws[i], headers[i]
-            if is_annotation_sheet(raw.name, raw.rows):  # the 问题清单 of an annotated copy: not a ledger
-                done[i] = (None, [], None, None)
-                continue
-            if raw.body is not None and raw.source is not None:  # a workbook on the fast path
-                fast = prefetch.take(i)
-                merged = getattr(raw.body, "merged", None) or []
-                if fast is not None and merged and detect(raw.rows, raw.name, merged) != header:
-                    fast = None  # merged header cells change the reading: the exact path decides
-                if header is None and not raw.body.book.has_merged(raw.body.member):
-                    pass  # no header in the head, and no merged cells that could make one
-                elif fast is None:  # refused, or no header found without merge info: read by calamine
-                    from .formats import calamine_sheet
-
-                    # the sheet's scan (extent, merged ranges, error cells) is the fast path's, done already
-                    raw = calamine_sheet(raw.source, label, raw.name, raw.body.book.scanned(raw.body.member))
-                    header = headers[i] = detect(raw.rows, raw.name, raw.merged)
-                else:
-                    raw.fast = fast
-                    raw.unknown_cells = raw.body.cells
-            elif raw.body is not None and header is not None:
-                raw.fast = raw.body(header.row + 1)
-            notes = raws[i].notes + (raw.notes if raw is not raws[i] else [])
-            if getattr(raw.body, "dropped", 0):
-                from .extent import capped_note
-
-                notes.append(capped_note(raw.body.dropped))
-            notes = [Finding(code, label, raw.name, row, detail=detail) for code, row, detail in notes]
-            if header is None:
-                nonempty = any(any(str(v).strip() for v in row) for row in raw.rows[:50])
-                done[i] = (None, notes + [Finding("sheet_unrecognized", label, raw.name,
-                                                  detail="工作表为空" if not nonempty else "未找到可识别的表头")],
-                           SheetInfo(label, raw.name, None, None, 0), None)
-                continue
-            df, fs, _ = normalize_sheet(raw, header, label)
-            fs = notes + fs
-            df = frames.coerce(header.kind, df, none_for_empty=True)  # while the next sheet is parsed
-            done[i] = (df, fs, SheetInfo(label, raw.name, header.kind, header.row + 1, len(df),
-                                         {header.labels.get(c, name): name for c, name in header.columns.items()},
-                                         {name: c for c, name in header.columns.items()}),
-                       header.kind)
-            del raw.rows
+        for sheet in reading:
+            done[sheet.index] = _frame(sheet, label)
     finally:
-        prefetch.close()
-    return [done[i] for i in range(len(raws))]
+        reading.close()
+    return [done[i] for i in sorted(done)]
+
+
+def _frame(sheet, label: str) -> tuple:
+    """(typed frame or None, findings, SheetInfo or None, kind) of one sheet."""
+    from ..findings import Finding
+    from . import frames
+    from .normalize import normalize_sheet
+    from .own import is_annotation_sheet
+
+    if is_annotation_sheet(sheet.name, sheet.head):  # the 问题清单 of an annotated copy: not a ledger
+        return None, [], None, None
+    notes = [Finding(code, label, sheet.name, row, detail=detail) for code, row, detail in sheet.notes]
+    header = sheet.header
+    if header is None:
+        nonempty = any(any(str(v).strip() for v in row) for row in sheet.head)
+        return (None, notes + [Finding("sheet_unrecognized", label, sheet.name,
+                                       detail="工作表为空" if not nonempty else "未找到可识别的表头")],
+                SheetInfo(label, sheet.name, None, None, 0), None)
+    df, fs, _ = normalize_sheet(sheet, label)
+    sheet.columns = []  # the frame holds the data now
+    df = frames.coerce(header.kind, df, none_for_empty=True)  # while the next sheet is parsed
+    info = SheetInfo(label, sheet.name, header.kind, header.row + 1, len(df),
+                     {header.labels.get(c, name): name for c, name in header.columns.items()},
+                     {name: c for c, name in header.columns.items()})
+    return df, notes + fs, info, header.kind
 
 
 def read_ahead(paths: list) -> bool:
-    """Begin reading the first of `paths` in the background, when it is a workbook on the fast path.
+    """Begin reading the first of `paths` in the background, when it is a workbook of the fast path.
 
     For a caller with other work to do before it can call load_ledgers (the command line parses its options
     and imports pandas meanwhile: about 0.3 s before reading could start). load_ledgers takes the started
@@ -241,37 +217,24 @@ def read_ahead(paths: list) -> bool:
     changes nothing but time: the same sheets, headers and loads as load_ledgers' own. Any failure is left
     for load_ledgers to report, in its context. True when a reading was started.
     """
-    from .formats import FAST_SUFFIXES
+    from .sources import FAST_SUFFIXES, open_file
 
     discard_read_ahead()
     try:
         path, label = expand_inputs(paths)[0]
         if path.suffix.lower() not in FAST_SUFFIXES:
             return False
-        key = _ahead_key(path, label)
-        _AHEAD[key] = _begin(path, label, True)
+        _AHEAD[_ahead_key(path, label)] = open_file(path, label, None, threads=True)
     except Exception:  # noqa: BLE001 - load_ledgers reads again and reports it
         return False
     return True
 
 
-def _begin(path, label: str, threads: bool, password=None) -> tuple:
-    """(raws, headers, _Prefetch) of one file: its sheets' heads read, headers found, data loads begun."""
-    from .formats import read_file
-    from .header import detect
-    from .own import is_annotation_sheet
-
-    raws = read_file(path, label, password, scan_ahead=threads)
-    headers = [None if is_annotation_sheet(raw.name, raw.rows) else detect(raw.rows, raw.name, raw.merged)
-               for raw in raws]
-    return raws, headers, _Prefetch(raws, headers, threads)
-
-
 def discard_read_ahead() -> None:
     """Close any reading read_ahead() began that load_ledgers did not take up."""
     while _AHEAD:
-        _, (_, _, prefetch) = _AHEAD.popitem()
-        prefetch.close()
+        _, reading = _AHEAD.popitem()
+        reading.close()
 
 
 def _ahead_key(path, label: str) -> tuple | None:
@@ -283,77 +246,6 @@ def _ahead_key(path, label: str) -> tuple | None:
     except OSError:
         return None
     return (label, os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-class _Prefetch:
-    """Loads the data columns of a workbook's fast-path sheets in background threads.
-
-    fastexcel parses without holding the GIL, so on two cores the sheets are parsed while this thread
-    imports pandas and normalises the sheets already loaded. The biggest sheet goes first, and the others
-    are parsed beside it in a second thread (each with its own reader): the county's contacts sheet takes
-    longer than all the others, so what is left after it is the normalising of one sheet. Results do not
-    depend on timing: each body is computed exactly as if called here (body() itself turns any failure
-    into None).
-    """
-
-    def __init__(self, raws: list, headers: list, threads: bool = True):
-        jobs = [(i, raw.body, h.row + 1) for i, (raw, h) in enumerate(zip(raws, headers))
-                if raw.body is not None and raw.source is not None and h is not None]
-        self.futures: dict = {}
-        self.pool = None
-        # every workbook of these sheets, closed with the prefetch (scan threads, open zip)
-        self.books: list = list({id(b): b for b in (getattr(r.body, "book", None) for r in raws) if b}.values())
-        if jobs and not threads:  # loaded when taken, in this thread, in sheet order
-            self.futures = {i: _Now(body, start) for i, body, start in jobs}
-        elif jobs:
-            from concurrent.futures import ThreadPoolExecutor
-
-            jobs.sort(key=lambda j: (-getattr(j[1], "size", 0), j[0]))
-            for book in self.books:
-                book.scan([b.member for _, b, _ in jobs if getattr(b, "book", None) is book])
-            import os
-
-            workers = 2 if len(jobs) > 1 and (os.cpu_count() or 1) > 1 else 1
-            self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jindu-read")
-            quick_switch(True)
-            self.futures = {i: self.pool.submit(body, start) for i, body, start in jobs}
-
-    def order(self, n: int):
-        """The order to handle n sheets in: those not loaded here first, then each as soon as it is loaded
-        (in sheet order when loaded in this thread). Each sheet is normalised on its own, so the order
-        changes only when the work is done."""
-        yield from (i for i in range(n) if i not in self.futures)
-        if self.pool is None:
-            yield from list(self.futures)
-            return
-        from concurrent.futures import as_completed
-
-        index = {f: i for i, f in self.futures.items()}
-        for f in as_completed(list(index)):
-            yield index[f]
-
-    def take(self, i: int):
-        """body(start) of sheet i; None when it has no header."""
-        f = self.futures.pop(i, None)
-        return None if f is None else f.result()
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            quick_switch(False)
-            self.pool = None
-        for book in self.books:
-            book.close()
-
-
-class _Now:
-    """A body loaded when its result is asked for (the Future interface _Prefetch uses)."""
-
-    def __init__(self, body, start: int):
-        self.body, self.start = body, start
-
-    def result(self):
-        return self.body(self.start)
 
 
 _COPY_NAME = re.compile(r"副本|[(（]\d+[)）]|\bcopy\b|拷贝|复件", re.I)

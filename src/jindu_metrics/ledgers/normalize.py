@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,9 +18,8 @@ import pandas as pd
 from .. import schema
 from ..findings import Finding, excel_column
 from . import ids
-from .cellscan import FORMULA_NO_VALUE, is_unknown
-from .formats import RawSheet
 from .header import Header
+from .sources import FORMULA_NO_VALUE, Sheet, is_unknown
 from .textnorm import cell_text, fold, fold_compact
 
 MIN_DATE = pd.Timestamp("1950-01-01")
@@ -380,17 +380,6 @@ def _area_start(area: str) -> int | None:
 
 # --- the sheet ---------------------------------------------------------------------------------------
 
-def _columns(rows: list[list], width: int) -> list[np.ndarray]:
-    """Transpose rows into object arrays of `width` columns (ragged rows padded with '')."""
-    if not rows or width == 0:
-        return [np.empty(len(rows), dtype=object) for _ in range(width)]
-    if any(len(r) != width for r in rows):
-        rows = [r[:width] if len(r) >= width else list(r) + [""] * (width - len(r)) for r in rows]
-    arr = np.empty((len(rows), width), dtype=object)
-    arr[:] = rows  # one C-level copy; much faster than zip(*rows)
-    return [arr[:, i] for i in range(width)]
-
-
 def _marker_candidates(uniq: np.ndarray) -> np.ndarray:
     """Positions of the values that may begin with a totals/footnote marker: text whose first character is
     a marker's or whitespace (every position when the column is not text only)."""
@@ -432,22 +421,6 @@ def _empty_uniques(uniq: np.ndarray) -> np.ndarray:
     return emp | (lens > 0)
 
 
-def _fill_merged_data(rows: list[list], start: int, merged: list) -> None:
-    """Merged data cells (e.g. one 所属村居 over several persons): every cell gets the top-left value."""
-    for (r0, c0), (r1, c1) in merged:
-        if r1 < start or r0 >= len(rows):
-            continue
-        top = rows[r0][c0] if c0 < len(rows[r0]) else ""
-        for r in range(max(r0, start), min(r1 + 1, len(rows))):
-            row = rows[r]
-            if len(row) <= c1:
-                row.extend([""] * (c1 + 1 - len(row)))
-            for c in range(c0, c1 + 1):
-                if r == r0 and c == c0:
-                    continue
-                row[c] = top
-
-
 def _converter(kind: schema.Kind, col: schema.Column):
     if col.type == schema.DATE:
         return conv_date
@@ -466,56 +439,63 @@ def _converter(kind: schema.Kind, col: schema.Column):
     return conv_text
 
 
-def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFrame, list[Finding], int]:
-    """(canonical frame, findings, number of rows skipped as totals/notes) for one recognised sheet."""
+def normalize_sheet(sheet: Sheet, file: str) -> tuple[pd.DataFrame, list[Finding], int]:
+    """(canonical frame, findings, number of rows skipped as totals/notes) for one sheet with a header."""
+    header = sheet.header
     kind = schema.KINDS[header.kind]
-    start = header.row + 1
-    findings: list[Finding] = []
-    sheet = raw.name
-    for name in header.missing:
-        findings.append(Finding("missing_column", file, sheet, header.row + 1, name,
-                                detail=f"第{header.row + 1}行是表头"))
+    findings = _header_findings(header, file, sheet.name)
+    cols, n = sheet.columns, sheet.rows
+    rownum = np.arange(header.row + 2, header.row + 2 + n, dtype=np.int64)
+    factor, empty_all = _factors(cols, n)
+    skip = _marker_rows(cols, factor, n) & ~empty_all
+    for r in rownum[skip]:
+        findings.append(Finding("row_skipped", file, sheet.name, int(r)))
+    idx = np.nonzero(~(empty_all | skip))[0]
+    rows_kept = rownum[idx]
+    at = _Place(file, sheet.name, rows_kept)
+    out: dict[str, object] = {}
+    today = _today()
+    for ci, name in header.columns.items():
+        entry = factor[ci] if ci < len(cols) else (np.full(n, -1), np.empty(0, object), np.ones(n, bool))
+        out.update(_column(kind, kind.column(name), entry, idx, at, findings, today))
+    _extra_columns(header, cols, idx, out)
+    m = len(idx)
+    out[schema.ORIGIN_FILE] = pd.Series(_repeat(file, m), dtype=object)
+    out[schema.ORIGIN_SHEET] = pd.Series(_repeat(sheet.name, m), dtype=object)
+    out[schema.ORIGIN_ROW] = pd.Series(rows_kept, dtype="int64")
+    index = pd.RangeIndex(m)
+    df = pd.DataFrame({k: v.set_axis(index) for k, v in out.items()}, index=index)
+    return df, findings, int(skip.sum())
+
+
+def _header_findings(header: Header, file: str, sheet: str) -> list[Finding]:
+    """Columns the header lacks, and columns it names twice."""
+    findings = [Finding("missing_column", file, sheet, header.row + 1, name, detail=f"第{header.row + 1}行是表头")
+                for name in header.missing]
     for used, ignored, name in header.duplicates:
         findings.append(Finding(
             "duplicate_column", file, sheet, header.row + 1, name,
             detail=f"{excel_column(used)}列「{header.labels.get(used, name)}」与{excel_column(ignored)}列"
                    f"「{header.labels.get(ignored, name)}」都对应「{name}」，读取的是{excel_column(used)}列"))
-    fast = raw.fast  # columns from the fast readers (load_ledgers asked raw.body for them)
-    unknown = {rc: v for rc, v in raw.unknown_cells.items() if rc[1] in header.columns and rc[0] >= start}
-    if fast is not None:
-        cols, n = fast
-        width = max(len(cols), max(header.labels, default=-1) + 1, max(header.columns, default=-1) + 1)
-        cols = cols + [np.full(n, None, dtype=object) for _ in range(width - len(cols))]
-        if unknown:
-            cols = _put_unknown(cols, unknown, start, n)
-    else:
-        for (r, c), v in unknown.items():  # the readers gave these cells as empty
-            if r < len(raw.rows):
-                row = raw.rows[r]
-                if len(row) <= c:
-                    row.extend([""] * (c + 1 - len(row)))
-                row[c] = v
-        if raw.merged:
-            _fill_merged_data(raw.rows, start, raw.merged)
-        body = raw.rows[start:]
-        width = max([len(r) for r in body[:1]] + [max(header.labels, default=-1) + 1,
-                                                   max(header.columns, default=-1) + 1])
-        if body and not raw.text:
-            width = max(width, max(len(r) for r in body))
-        cols = _columns(body, width)
-        n = len(body)
-    rownum = np.arange(start + 1, start + 1 + n, dtype=np.int64)
+    return findings
 
-    # Rows that are entirely empty, and totals / footnote rows (first three cells).
+
+def _factors(cols: list, n: int) -> tuple[dict, np.ndarray]:
+    """{column: (codes, uniques, empty per row)} of every column, and which rows are entirely empty."""
     empty_all = np.ones(n, dtype=bool)
     factor: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for i, arr in enumerate(cols):
-        # the fast reader hands over columns already dictionary-encoded (codes, uniques)
+        # the fast readers hand over columns already dictionary-encoded (codes, uniques)
         codes, uniq = arr if isinstance(arr, tuple) else _factorize(arr)
         emp_u = _empty_uniques(uniq)
         emp = np.where(codes < 0, True, emp_u[np.maximum(codes, 0)] if len(uniq) else True)
         factor[i] = (codes, uniq, emp)
         empty_all &= emp
+    return factor, empty_all
+
+
+def _marker_rows(cols: list, factor: dict, n: int) -> np.ndarray:
+    """Totals and footnote rows: a marker in one of the first three cells."""
     skip = np.zeros(n, dtype=bool)
     markers = schema.TOTAL_MARKERS + tuple(fold_compact(m) for m in schema.FOOTNOTE_MARKERS)
     for i in range(min(3, len(cols))):
@@ -526,75 +506,103 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
             hit_u[k] = isinstance(u, str) and u.lstrip()[:1] in _MARKER_FIRST and fold_compact(u).startswith(markers)
         if hit_u.any():
             skip |= (codes >= 0) & hit_u[np.maximum(codes, 0)]
-    skip &= ~empty_all
-    for r in rownum[skip]:
-        findings.append(Finding("row_skipped", file, sheet, int(r)))
-    keep = ~(empty_all | skip)
-    idx = np.nonzero(keep)[0]
-    rows_kept = rownum[idx]
+    return skip
 
-    out: dict[str, object] = {}
-    today = _today()
-    for ci, name in header.columns.items():
-        col = kind.column(name)
-        codes, uniq, emp = factor[ci] if ci < len(cols) else (np.full(n, -1), np.empty(0, object), np.ones(n, bool))
-        codes = codes[idx]
-        emp = emp[idx]
-        conv = _converter(kind, col)
-        values, bad, valid_ids = _convert_all(conv, uniq)
-        if kind.id == "persons" and name == "人员状态":
-            # empty means 社会面; a status that cannot be read is unknown instead (never 社会面 by default):
-            # the engine leaves such persons out of 在册 and every count by status
-            for k, _, _ in bad:
-                values[k] = schema.STATUS_UNKNOWN
-        pick = np.where(codes < 0, len(uniq), codes)
-        taken = values[pick]
-        # findings by unique value
-        if col.type == schema.DATE:
-            late_ok = kind.id == "community" and name == "报到日期"  # validate reports reported_in_future
-            for k, ts in enumerate(values[:-1].tolist()):
-                if ts is not None and (ts < MIN_DATE or (ts > today and not late_ok)):
-                    bad.append((k, "date_out_of_range", "早于1950年" if ts < MIN_DATE else "晚于今天"))
-        allowed = getattr(conv, "allowed_text", "")
-        if bad:
-            codes_bad = {k: (code, det) for k, code, det in bad}
-            mask = np.isin(codes, list(codes_bad))
-            for j in np.nonzero(mask)[0]:
-                k = int(codes[j])
-                code, det = codes_bad[k]
-                shown = None if code == "formula_no_value" else cell_text(uniq[k]).strip()
-                findings.append(Finding(code, file, sheet, int(rows_kept[j]), name, shown,
-                                        detail=det, allowed=allowed if code == "value_not_allowed" else ""))
-        if valid_ids is not None:
-            findings.extend(_area_findings(values, valid_ids, codes, rows_kept, file, sheet, name))
-        if col.required:
-            # empty cells, and cells that fold to nothing (whitespace, stray quotes) without another finding
-            silent = np.fromiter((v is None for v in values.tolist()), dtype=bool, count=len(values))
-            silent[[k for k, _, _ in bad]] = False
-            emp = emp | silent[pick]
-            for j in np.nonzero(emp)[0]:
-                findings.append(Finding("required_empty", file, sheet, int(rows_kept[j]), name))
-        # typed columns: convert the distinct values, then take them with the codes (no per-row objects)
-        if col.type == schema.DATE:
-            series = pd.Series(pd.to_datetime(pd.Series(values, dtype=object), errors="coerce").to_numpy()[pick])
-        elif col.type == schema.FLAG:
-            na = np.array([v is None for v in values], dtype=bool)
-            truth = np.array([v is True for v in values], dtype=bool)
-            series = pd.Series(pd.arrays.BooleanArray(truth[pick], na[pick]))
-        elif col.type == schema.NUMBER:
-            series = pd.Series(pd.Series(values, dtype=object).astype("float64").to_numpy()[pick])
-        else:
-            series = pd.Series(taken, dtype=object)
-        out[name] = series
-        if kind.id == "persons" and name == "人员状态":
-            details = np.empty(len(uniq) + 1, dtype=object)
-            details[:] = None
-            for k, u in enumerate(uniq):
-                s = fold_compact(cell_text(u))
-                if s in (schema.STATUS_DETAIL_ABSTINENT_3Y, schema.STATUS_DETAIL_NOT_3Y):
-                    details[k] = s
-            out["人员状态细分"] = pd.Series(details[np.where(codes < 0, len(uniq), codes)], dtype=object)
-    # unknown extra columns: kept as text, never an error
+
+@dataclass(frozen=True)
+class _Place:
+    """Where the kept rows of a sheet are: file, sheet and their Excel row numbers."""
+
+    file: str
+    sheet: str
+    rows: np.ndarray
+
+
+def _column(kind: schema.Kind, col: schema.Column, entry: tuple, idx: np.ndarray, at: _Place,
+            findings: list[Finding], today) -> dict[str, pd.Series]:
+    """One canonical column of the kept rows `idx` as its typed series (with 人员状态细分 beside 人员状态),
+    its findings appended to `findings`."""
+    codes, uniq, emp = entry
+    codes, emp = codes[idx], emp[idx]
+    conv = _converter(kind, col)
+    values, bad, valid_ids = _convert_all(conv, uniq)
+    status = _status_detail(values, bad, uniq, codes) if (kind.id, col.name) == _STATUS else None
+    pick = np.where(codes < 0, len(uniq), codes)
+    if col.type == schema.DATE:
+        bad += _dates_out_of_range(values, today, late_ok=kind.id == "community" and col.name == "报到日期")
+    if bad:
+        _value_findings(bad, codes, uniq, col.name, getattr(conv, "allowed_text", ""), at, findings)
+    if valid_ids is not None:
+        findings.extend(_area_findings(values, valid_ids, codes, at.rows, at.file, at.sheet, col.name))
+    if col.required:
+        # empty cells, and cells that fold to nothing (whitespace, stray quotes) without another finding
+        silent = np.fromiter((v is None for v in values.tolist()), dtype=bool, count=len(values))
+        silent[[k for k, _, _ in bad]] = False
+        emp = emp | silent[pick]
+        for j in np.nonzero(emp)[0]:
+            findings.append(Finding("required_empty", at.file, at.sheet, int(at.rows[j]), col.name))
+    out = {col.name: _typed(col, values, pick)}
+    if status is not None:
+        out[STATUS_DETAIL] = status
+    return out
+
+
+_STATUS = ("persons", "人员状态")
+STATUS_DETAIL = "人员状态细分"
+
+
+def _status_detail(values: np.ndarray, bad: list, uniq: np.ndarray, codes: np.ndarray) -> pd.Series:
+    """人员状态, the one column read with a rule of its own. Empty means 社会面; a status that cannot be read
+    is unknown instead (never 社会面 by default: the engine leaves such persons out of 在册 and every count
+    by status), set in `values`. Returns the police sub-status of each row (人员状态细分, or None)."""
+    for k, _, _ in bad:
+        values[k] = schema.STATUS_UNKNOWN
+    details = np.empty(len(uniq) + 1, dtype=object)
+    details[:] = None
+    for k, u in enumerate(uniq):
+        s = fold_compact(cell_text(u))
+        if s in (schema.STATUS_DETAIL_ABSTINENT_3Y, schema.STATUS_DETAIL_NOT_3Y):
+            details[k] = s
+    return pd.Series(details[np.where(codes < 0, len(uniq), codes)], dtype=object)
+
+
+def _dates_out_of_range(values: np.ndarray, today, *, late_ok: bool) -> list:
+    """(unique index, code, detail) of dates before 1950 or after today (`late_ok`: validate reports those)."""
+    out = []
+    for k, ts in enumerate(values[:-1].tolist()):
+        if ts is not None and (ts < MIN_DATE or (ts > today and not late_ok)):
+            out.append((k, "date_out_of_range", "早于1950年" if ts < MIN_DATE else "晚于今天"))
+    return out
+
+
+def _value_findings(bad: list, codes: np.ndarray, uniq: np.ndarray, name: str, allowed: str, at: _Place,
+                    findings: list[Finding]) -> None:
+    """One finding per row holding a bad value ((unique index, code, detail) in `bad`)."""
+    codes_bad = {k: (code, det) for k, code, det in bad}
+    mask = np.isin(codes, list(codes_bad))
+    for j in np.nonzero(mask)[0]:
+        k = int(codes[j])
+        code, det = codes_bad[k]
+        shown = None if code == "formula_no_value" else cell_text(uniq[k]).strip()
+        findings.append(Finding(code, at.file, at.sheet, int(at.rows[j]), name, shown,
+                                detail=det, allowed=allowed if code == "value_not_allowed" else ""))
+
+
+def _typed(col: schema.Column, values: np.ndarray, pick: np.ndarray) -> pd.Series:
+    """The converted distinct values taken with the codes (no per-row objects)."""
+    if col.type == schema.DATE:
+        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), errors="coerce").to_numpy()[pick])
+    if col.type == schema.FLAG:
+        na = np.array([v is None for v in values], dtype=bool)
+        truth = np.array([v is True for v in values], dtype=bool)
+        return pd.Series(pd.arrays.BooleanArray(truth[pick], na[pick]))
+    if col.type == schema.NUMBER:
+        return pd.Series(pd.Series(values, dtype=object).astype("float64").to_numpy()[pick])
+    return pd.Series(values[pick], dtype=object)
+
+
+def _extra_columns(header: Header, cols: list, idx: np.ndarray, out: dict) -> None:
+    """Columns of no canonical name: kept as text, never an error."""
     for ci, label in header.labels.items():
         if ci in header.columns or ci >= len(cols) or not label or label in out:
             continue
@@ -610,38 +618,6 @@ def normalize_sheet(raw: RawSheet, header: Header, file: str) -> tuple[pd.DataFr
         elif arr.dtype.kind != "O":
             arr = arr.astype(object)
         out[label] = pd.Series([cell_text(v) or None for v in arr] if len(arr) < 50_000 else arr, dtype=object)
-    m = len(idx)
-    out[schema.ORIGIN_FILE] = pd.Series(_repeat(file, m), dtype=object)
-    out[schema.ORIGIN_SHEET] = pd.Series(_repeat(sheet, m), dtype=object)
-    out[schema.ORIGIN_ROW] = pd.Series(rows_kept, dtype="int64")
-    index = pd.RangeIndex(m)
-    df = pd.DataFrame({k: v.set_axis(index) for k, v in out.items()}, index=index)
-    return df, findings, int(skip.sum())
-
-
-def _put_unknown(cols: list, unknown: dict, start: int, n: int) -> list:
-    """The fast readers' columns with the cells they gave as empty set to their error literal (few cells:
-    each touched column's codes are copied once, its uniques extended)."""
-    by_col: dict[int, list] = {}
-    for (r, c), v in unknown.items():
-        if r - start < n and c < len(cols):
-            by_col.setdefault(c, []).append((r - start, v))
-    cols = list(cols)
-    for c, cells in by_col.items():
-        arr = cols[c]
-        if isinstance(arr, tuple):
-            codes, uniq = arr
-            extra = sorted({v for _, v in cells})
-            codes = codes.copy()
-            for j, v in cells:
-                codes[j] = len(uniq) + extra.index(v)
-            cols[c] = (codes, np.concatenate([uniq, np.array(extra, dtype=object)]))
-        else:
-            arr = arr.astype(object)  # a copy
-            for j, v in cells:
-                arr[j] = v
-            cols[c] = arr
-    return cols
 
 
 def _repeat(value: str, m: int) -> np.ndarray:

@@ -141,7 +141,7 @@ def _is_stream_link(p: Path) -> bool:
 
 
 def _refuse_inputs(p: Path, st: os.stat_result | None, inputs: Iterable) -> None:
-    from ..ledgers.formats import LEDGER_SUFFIXES
+    from ..ledgers.sources import LEDGER_SUFFIXES
 
     real = os.path.realpath(p)
     for inp in inputs:

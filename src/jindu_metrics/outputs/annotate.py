@@ -146,7 +146,7 @@ def annotated_bytes(path: Path, label: str, findings: list[Finding], *, keep_vba
 def _encrypted_key(path: Path, label: str, password) -> str | None:
     """None for a plain file; for an encrypted one, the password to open it (asked for when `password` is
     read_file's prompt), else an InputError saying how to give it."""
-    from ..ledgers.formats import ENCRYPTED_NO_PASSWORD
+    from ..ledgers.sources import ENCRYPTED_NO_PASSWORD
 
     with open(path, "rb") as fh:
         if not fh.read(8).startswith(b"\xd0\xcf\x11\xe0") or path.suffix.lower() not in OPENPYXL_SUFFIXES:
@@ -158,7 +158,7 @@ def _encrypted_key(path: Path, label: str, password) -> str | None:
 
 
 def _decrypted(path: Path, label: str, key: str) -> bytes:
-    from ..ledgers.formats import decrypt
+    from ..ledgers.sources import decrypt
 
     return decrypt(path, label, key)
 
@@ -342,7 +342,7 @@ def _rebuild(path: Path, label: str, notes: list[str], src=None, password=None):
     openpyxl does not load: .xls, .ods, .xlsb, CSV. Returns (workbook, reader's sheet name -> title)."""
     from openpyxl import Workbook
 
-    from ..ledgers.formats import PARQUET_MAGIC, calamine_sheet, read_file
+    from ..ledgers.sources import PARQUET_MAGIC, read_rows
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -353,16 +353,13 @@ def _rebuild(path: Path, label: str, notes: list[str], src=None, password=None):
     renamed = []
     with open(path, "rb") as fh:
         parquet = fh.read(4) == PARQUET_MAGIC
-    for raw in read_file(path, label, password):
+    for raw in read_rows(path, label, password):
         title = _sheet_title(raw.name or path.stem, set(titles.values()))
         if title != (raw.name or path.stem):
             renamed.append(f"「{shown(raw.name)}」→「{shown(title)}」")
         titles[raw.name] = title
         ws = wb.create_sheet(title)
-        if raw.body is not None and raw.source is not None:  # a workbook on the fast path: rows from calamine
-            raw = calamine_sheet(raw.source, label, raw.name)
-        rows = raw.rows if raw.body is None else _rows_of(raw, parquet)
-        for r, row in enumerate(rows, start=1):
+        for r, row in enumerate(raw.rows, start=1):
             for c, v in enumerate(row, start=1):
                 if v is None or v == "":
                     continue
@@ -380,24 +377,6 @@ def _rebuild(path: Path, label: str, notes: list[str], src=None, password=None):
     if renamed:
         notes.append("工作表名称不能在 .xlsx 中使用，已改为：" + "，".join(renamed) + "。")
     return wb, titles
-
-
-def _rows_of(raw, parquet: bool = False) -> list[list]:
-    """Every row of a sheet the fast readers hand over as columns (codes, uniques): a large CSV from row 1,
-    a Parquet file from its first data row (row 1 holds its column names)."""
-    import numpy as np
-
-    cols, n = raw.body(1 if parquet else 0)
-    full = []
-    for col in cols:
-        if isinstance(col, tuple):
-            codes, uniq = col
-            vals = np.append(np.asarray(uniq, dtype=object), "")[np.where(codes < 0, len(uniq), codes)]
-        else:
-            vals = np.asarray(col, dtype=object)
-        full.append(vals.tolist())
-    rows = [[c[i] for c in full] for i in range(n)]
-    return raw.rows[:1] + rows if parquet else rows
 
 
 def _sheet_metadata(path) -> list:

@@ -3,7 +3,7 @@
 
 Exactness first: a sheet takes the fast path only when fastexcel returns each data column with one type
 (dtype_coercion="strict"), no merged range touches the data rows and nothing lies left of the header's
-first column. Otherwise that sheet is read by python-calamine exactly as before (formats._read_calamine),
+first column. Otherwise that sheet is read by python-calamine (exact.py),
 so a mixed ID column (numbers and text) still yields id_stored_as_number.
 """
 
@@ -16,10 +16,10 @@ import zipfile
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
+from ..sheet import MAX_COLUMNS
 from . import extent
-from .extent import MAX_COLUMNS, Extent, open_zip
-from .extent import T_TAG as _T
-from .extent import V_TAG as _V
+from .extent import Extent, open_zip
+from .xml import Strings, column, value
 
 HEAD_ROWS = 50  # rows peeked for header detection (detect() scans 20, the emptiness check 50)
 _CHUNK = 1 << 20
@@ -30,10 +30,7 @@ _REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*?)/?>")
 _ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
 _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _ROW_OPEN = re.compile(rb'<(?:\w+:)?row(?=[\s/>])(?:[^>]*?\sr="(\d+)")?')
-_RPH = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
-_SI_SPLIT = re.compile(rb"<(?:\w+:)?si(?=[\s/>])")
 _REF = re.compile(r"([A-Z]+)(\d+)")
-_XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 class Unsupported(Exception):
@@ -42,18 +39,6 @@ class Unsupported(Exception):
 
 def _attrs(raw: bytes) -> dict[str, str]:
     return {k.decode().split(":")[-1]: html.unescape(v.decode("utf-8")) for k, v in _ATTR.findall(raw)}
-
-
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n - 1
-
-
-def _text(raw: bytes) -> str:
-    s = html.unescape(b"".join(_T.findall(_RPH.sub(b"", raw))).decode("utf-8"))
-    return _XESC.sub(lambda m: chr(int(m.group(1), 16)), s) if "_x" in s else s
 
 
 def sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
@@ -73,53 +58,7 @@ def sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
     return out
 
 
-class _Strings:
-    """Shared strings: split once, each item decoded when first asked for."""
-
-    def __init__(self, zf: zipfile.ZipFile):
-        try:
-            data = zf.read("xl/sharedStrings.xml")
-        except KeyError:
-            data = b""
-        self.raw = _SI_SPLIT.split(data)[1:]  # items after each <si>; a self-closed <si/> is an empty string
-        self.items: dict[int, str] = {}
-
-    def __getitem__(self, i: int) -> str:
-        if i not in self.items:
-            if i >= len(self.raw):
-                raise Unsupported("shared string index out of range")
-            item = self.raw[i]
-            self.items[i] = "" if item.startswith(b"/") else _text(item.split(b"</si>")[0]
-                                                                  if b"</si>" in item else item)
-        return self.items[i]
-
-
-def _value(attrs: dict, body: bytes | None, sst: _Strings):
-    """A cell as python-calamine would give it, for header purposes ('' when empty)."""
-    if not body:
-        return ""
-    t = attrs.get("t", "n")
-    if t == "inlineStr":
-        return _text(body)
-    m = _V.search(body)
-    if m is None:
-        return ""
-    v = m.group(1).decode("utf-8")
-    if t == "s":
-        return sst[int(v)]
-    if t in ("str", "d"):
-        return html.unescape(v)
-    if t == "b":
-        return v.strip() == "1"
-    if t == "e":
-        return ""
-    try:
-        return float(v)
-    except ValueError:
-        return html.unescape(v)
-
-
-def peek(zf: zipfile.ZipFile, member: str, sst: _Strings) -> list[list]:
+def peek(zf: zipfile.ZipFile, member: str, sst: Strings) -> list[list]:
     """The first HEAD_ROWS rows of a sheet as cell values, padded from A1 (only the head is inflated)."""
     parts: list[bytes] = []
     rows = 0
@@ -142,7 +81,7 @@ def peek(zf: zipfile.ZipFile, member: str, sst: _Strings) -> list[list]:
     return _parse_head(b"".join(parts), sst)
 
 
-def scan_member(source, member: str, sst: _Strings, zf: zipfile.ZipFile | None = None) -> Extent:
+def scan_member(source, member: str, sst: Strings, zf: zipfile.ZipFile | None = None) -> Extent:
     """A sheet's merged ranges, unknown cells and extent (extent.scan_sheet), in one pass. They follow or span
     the cell data, so the whole member is inflated (zlib runs without the GIL). `zf`: the workbook already
     open (many sheets to scan)."""
@@ -152,7 +91,7 @@ def scan_member(source, member: str, sst: _Strings, zf: zipfile.ZipFile | None =
     return extent.scan_sheet(zf, member, sst.__getitem__, zf.getinfo(member).file_size)
 
 
-def _parse_head(data: bytes, sst: _Strings) -> list[list]:
+def _parse_head(data: bytes, sst: Strings) -> list[list]:
     cells: dict[int, dict[int, object]] = {}
     for rm in _ROW.finditer(data):
         ra = _attrs(rm.group(1))
@@ -166,10 +105,10 @@ def _parse_head(data: bytes, sst: _Strings) -> list[list]:
             ref = _REF.fullmatch(ca.get("r", ""))
             if not ref:
                 raise Unsupported("cell without r")
-            c = _col(ref.group(1))
+            c = column(ref.group(1)) - 1
             if c >= MAX_COLUMNS:
                 continue  # beyond the column cap: the body's rewrite drops it and reports it
-            v = _value(ca, cm.group(2), sst)
+            v = value(ca, cm.group(2), sst)
             if v != "":
                 cells.setdefault(r, {})[c] = v
     if not cells:
@@ -204,7 +143,7 @@ def read(source, max_cells: int, *, scan_ahead: bool = False) -> list[tuple[str,
     book = None
     try:
         with open_zip(source) as zf:
-            sst = _Strings(zf)
+            sst = Strings(zf)
             members = sheet_parts(zf)
             sizes = {m: parse_weight(zf.getinfo(m)) for _, m in members}
             book = _Book(source, max_cells, sst)
@@ -267,17 +206,7 @@ def load_table(reader, sheet: str, head: list[list], start: int, max_cells: int,
         raise
     except Exception as exc:  # noqa: BLE001 - mixed types and the like: the exact path decides
         raise Unsupported(str(exc)) from None
-    names = table.column_names
-    # alignment check: every text header cell must be the column fastexcel named after it
-    matched = 0
-    for c, v in enumerate(hdr):
-        if isinstance(v, str) and v.strip() and c >= col0:
-            j = c - col0
-            if j >= len(names) or not (names[j] == v or names[j].startswith(v + "_")):
-                raise Unsupported("header alignment")
-            matched += 1
-    if not matched:
-        raise Unsupported("no text header")
+    _check_alignment(hdr, table.column_names, col0)
     try:
         merged = merged_of()
     except Exception as exc:  # noqa: BLE001 - calamine words the damage
@@ -287,8 +216,23 @@ def load_table(reader, sheet: str, head: list[list], start: int, max_cells: int,
     return table, col0, merged
 
 
+def _check_alignment(hdr: list, names: list[str], col0: int) -> None:
+    """Every text header cell must be the column fastexcel named after it (Unsupported otherwise)."""
+    matched = 0
+    for c, v in enumerate(hdr):
+        if isinstance(v, str) and v.strip() and c >= col0:
+            j = c - col0
+            if j >= len(names) or not (names[j] == v or names[j].startswith(v + "_")):
+                raise Unsupported("header alignment")
+            matched += 1
+    if not matched:
+        raise Unsupported("no text header")
+
+
 def _columns_of(table, col0: int) -> tuple[list, int]:
     import numpy as np
+
+    from ..arrow import encode_columns
 
     cols: list = [np.full(table.num_rows, None, dtype=object) for _ in range(col0)]
     cols.extend(encode_columns(table))
@@ -308,7 +252,7 @@ class _Book:
     thread that parses has readers of its own.
     """
 
-    def __init__(self, source, max_cells: int, sst: _Strings):
+    def __init__(self, source, max_cells: int, sst: Strings):
         self.source, self.max_cells, self.sst = source, max_cells, sst
         self.members: list[str] = []  # every worksheet's zip member
         self.readers = threading.local()  # this thread's reader of the workbook (.book)
@@ -325,7 +269,7 @@ class _Book:
         if not members:
             return
         if self.pool is None:
-            from .switch import quick_switch
+            from .prefetch import quick_switch
 
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jindu-merged")
             quick_switch(True)  # the scan lets go of the GIL to inflate; this thread is busy meanwhile
@@ -387,7 +331,7 @@ class _Book:
 
     def close(self) -> None:
         if self.pool is not None:
-            from .switch import quick_switch
+            from .prefetch import quick_switch
 
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
@@ -428,63 +372,3 @@ class _Body:
             raise
         except BaseException:  # noqa: BLE001 - Unsupported, a Rust panic (pyo3 PanicException is a
             return None  # BaseException), anything odd: python-calamine reads the sheet and words any error
-
-
-def encode_columns(table, *, strict: bool = True) -> list:
-    """(codes, uniques) of every Arrow column: dictionary-encoded by Arrow (without the GIL); uniques as
-    the Python values calamine would give (str, float, bool, datetime, or date at midnight).
-    Other Arrow types raise Unsupported, or are read as text when `strict` is False."""
-    import numpy as np
-    import pyarrow as pa
-
-    cols = []
-    for arr in table.columns:
-        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-        t = arr.type
-        if pa.types.is_dictionary(t):
-            arr = arr.dictionary_decode()
-            t = arr.type
-        if pa.types.is_large_string(t):
-            arr = arr.cast(pa.string())
-            t = arr.type
-        if not (pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_floating(t)
-                or pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_boolean(t)
-                or pa.types.is_null(t)):
-            if strict:
-                raise Unsupported(f"column type {t}")
-            arr = _as_text(arr)
-        if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-            # calamine gives numbers as float; an 18-digit ID held as int64 becomes the float Excel would
-            # have stored (a finding, as from Excel), not an error
-            arr = arr.cast(pa.float64(), safe=False)
-        if pa.types.is_timestamp(arr.type) and arr.type.tz is not None:
-            arr = arr.cast(pa.timestamp(arr.type.unit))
-        if pa.types.is_null(arr.type):
-            cols.append((np.full(len(arr), -1, dtype=np.int64), np.empty(0, dtype=object)))
-            continue
-        enc = arr.dictionary_encode()
-        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-        uniq = enc.dictionary.to_numpy(zero_copy_only=False)
-        if uniq.dtype.kind == "M":
-            us = uniq.astype("datetime64[us]")
-            day = us.astype("datetime64[D]")
-            obj = us.astype(object)
-            midnight = us == day
-            obj[midnight] = day[midnight].astype(object)
-            uniq = obj
-        cols.append((codes, uniq.astype(object, copy=False)))
-    return cols
-
-
-def _as_text(arr):
-    """An Arrow column of another type (lists, structs, binary, decimals...) as text: cast when Arrow can,
-    else each value written out (a list as [1, 2])."""
-    import json
-
-    import pyarrow as pa
-
-    try:
-        return arr.cast(pa.string())
-    except Exception:  # noqa: BLE001 - nested or undecodable values: by value
-        return pa.array([None if v is None else v if isinstance(v, str)
-                         else json.dumps(v, ensure_ascii=False, default=str) for v in arr.to_pylist()], pa.string())

@@ -10,21 +10,7 @@ from __future__ import annotations
 
 import re
 
-# What Excel, WPS and LibreOffice show for a formula's error (also what a CSV saved from them holds).
-ERROR_VALUES = frozenset({
-    "#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!",
-    "#FIELD!", "#BLOCKED!", "#BUSY!", "#CONNECT!", "#UNKNOWN!", "#EXTERNAL!", "#PYTHON!",
-})
-# A formula cell saved without its result (files written by programs, never opened in Excel): private-use
-# text, which no typed cell holds.
-FORMULA_NO_VALUE = "\ue000formula-without-value\ue000"
-UNKNOWN_CELLS = ERROR_VALUES | {FORMULA_NO_VALUE}
-_LIBRE_ERROR = re.compile(r"Err:\d{3}")  # LibreOffice shows some errors by number (Err:502)
-
-
-def is_unknown(value: object) -> bool:
-    """Whether a cell value stands for an error or a formula without a result (not for a value, nor empty)."""
-    return value in UNKNOWN_CELLS or (type(value) is str and value[:4] == "Err:" and bool(_LIBRE_ERROR.fullmatch(value)))
+from ..sheet import ERROR_VALUES, FORMULA_NO_VALUE
 
 _ERROR_ATTR = b't="e"'
 # How a formula cell ends when no result follows its <f>: nothing, or an empty <v>.
@@ -112,50 +98,3 @@ class Scan:
                             and not any(v.strip() for v in _V.findall(inner))):
                         self._put(opening.group(1), FORMULA_NO_VALUE)
                 pos = body.find(pattern, pos + 1)
-
-
-_ODS_TABLE = re.compile(rb"<table:table\s[^>]*?table:name=\"([^\"]*)\"")
-_ODS_TOKEN = re.compile(rb"<table:table-row\b([^>]*?)(/?)>|</table:table-row>"
-                        rb"|<table:(?:covered-)?table-cell\b([^>]*?)(/?)>")
-_ODS_ROWS = re.compile(rb'table:number-rows-repeated="(\d+)"')
-_ODS_COLS = re.compile(rb'table:number-columns-repeated="(\d+)"')
-_ODS_TEXT = re.compile(rb"<[^>]*>")
-_MAX_REPEAT = 1 << 14  # an error cell repeated further than this is not a ledger's (the size check is formats')
-
-
-def ods_errors(content: bytes, sheet: str) -> dict:
-    """{(row, column) 0-based: literal} of the error cells (calcext:value-type="error") of one ODS sheet:
-    python-calamine gives them as their cached number (#DIV/0! as 0) or as empty text."""
-    import html
-
-    if b'value-type="error"' not in content:
-        return {}
-    cells: dict = {}
-    for m in _ODS_TABLE.finditer(content):
-        if html.unescape(m.group(1).decode("utf-8", "replace")) != sheet:
-            continue
-        end = content.find(b"</table:table>", m.end())
-        part = content[m.end():end if end >= 0 else len(content)]
-        if b'value-type="error"' not in part:
-            return {}
-        r, c, rep = 0, 0, 1
-        for t in _ODS_TOKEN.finditer(part):
-            if t.group(0) == b"</table:table-row>":
-                r += rep
-            elif t.group(1) is not None:  # a row opens
-                n = _ODS_ROWS.search(t.group(1) or b"")
-                rep, c = (int(n.group(1)) if n else 1), 0
-                if t.group(2):  # a self-closed (empty) row
-                    r += rep
-            else:
-                attrs = t.group(3) or b""
-                n = _ODS_COLS.search(attrs)
-                span = int(n.group(1)) if n else 1
-                if b'value-type="error"' in attrs and not t.group(4):
-                    close = part.find(b"</table:table-cell>", t.end())
-                    text = html.unescape(_ODS_TEXT.sub(b"", part[t.end():close]).decode("utf-8", "replace")).strip()
-                    for k in range(min(span, _MAX_REPEAT)):
-                        cells[(r, c + k)] = text if is_unknown(text) else "#N/A"
-                c += span
-        break
-    return cells

@@ -26,11 +26,9 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
-MAX_COLUMNS = 256  # IV, Excel 2003's last column: a ledger has a few dozen
-MAX_CELLS = 30_000_000  # per sheet, by what it holds (xlsx, also without r=) or its .xls records
-# per sheet laid out by calamine and handed over as Python rows (ODS: ~75 bytes a cell, ≤ 1 GB a file)
-MAX_ROWS_CELLS = 10_000_000
-TRIM_SLACK_CELLS = 1_000_000  # blank cells past the data worth a rewrite (calamine allocates each)
+from ..sheet import MAX_CELLS, MAX_COLUMNS, TRIM_SLACK_CELLS
+from .xml import column, letters, value_text
+
 _CHUNK = 1 << 24  # 16 MB: each read hands the GIL over ~3 times (file, inflate, CRC), see scan()
 _CARRY = 1 << 16  # bytes of one chunk kept for the next: a cell cut at the boundary is seen whole
 _QUIET = 1 << 20  # bytes without a cell's end after which the data is over (a cell's XML is far shorter)
@@ -41,27 +39,8 @@ _WIDE_ANY = re.compile(rb'r="[A-Z]{2}')  # a cell at column AA or beyond (row r=
 _AFTER_CAP = 1 << 24  # bytes after </sheetData> kept for the cut copy (beyond: the copy streams them)
 _WIDE = re.compile(rb'\sr="([A-Z]{2,3})\d')
 _REF = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
-_T = re.compile(rb'\st="(\w+)"')
-V_TAG = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)  # a cell's value
-T_TAG = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>", re.S)  # a text run of a string
 _WIDE_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{2,3})(\d+)"[^>]*?(?:/>|>.*?</(?:\w+:)?c>)', re.S)
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
-
-
-def col_number(letters: bytes) -> int:
-    """1-based column number of Excel column letters (b"A" → 1, b"XFD" → 16384)."""
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ch - 64)
-    return n
-
-
-def capped_note(dropped: int) -> tuple[str, None, str]:
-    """The columns_capped note (code, row None, detail; RawSheet.notes) of a sheet with `dropped` non-blank
-    cells right of the cap."""
-    from ..findings import excel_column
-
-    return "columns_capped", None, f"{excel_column(MAX_COLUMNS - 1)}列（第{MAX_COLUMNS}列）右侧的 {dropped} 个单元格未读取"
 
 
 @dataclass
@@ -96,97 +75,134 @@ def scan(fh, strings, size: int = 0, *, until_positional: bool = False) -> Exten
     XML's length when known (the zip says it): a sheet whose `<dimension>` claims more cells than that many
     bytes could hold has a cell far from its data, and is deflated, cut, as it is scanned (_Speculation).
     `until_positional`: stop as soon as a tag without `r=` is seen (scan_sheet then scans through Numbered)."""
-    from .cellscan import Scan
-
-    ext = Extent()
-    cells = Scan(ext.cells)
-    carry = b""
-    tail: bytearray | None = None  # from </sheetData> on: merged ranges and the rest, which hold no cells
-    sd_end = row_end = b""
-    quiet = 0  # bytes read since the last chunk in which a cell ends
-    wide = False
-    widest = 0
-    tokens = None
-    read = 0  # bytes read before this chunk
-    spec: _Speculation | None = None
+    walk = _Walk(strings)
     while True:
         chunk = fh.read(_CHUNK)
         if not chunk:
             break
-        read, before = read + len(chunk), read
+        if not walk.feed(chunk, size, until_positional):
+            return walk.ext
+    return walk.finish()
+
+
+class _Walk:
+    """The state of scan() between chunks."""
+
+    def __init__(self, strings):
+        from .cellscan import Scan
+
+        self.strings = strings
+        self.ext = Extent()
+        self.cells = Scan(self.ext.cells)
+        self.carry = b""
+        self.tail: bytearray | None = None  # from </sheetData> on: merged ranges and the rest, which hold no cells
+        self.sd_end = self.row_end = b""
+        self.quiet = 0  # bytes read since the last chunk in which a cell ends
+        self.wide = False
+        self.widest = 0
+        self.tokens: tuple[bytes, bytes] | None = None
+        self.read = 0  # bytes read before this chunk
+        self.spec: _Speculation | None = None
+
+    def _speculating(self) -> bool:
+        return self.spec is not None and not self.spec.stopped
+
+    def feed(self, chunk: bytes, size: int, until_positional: bool) -> bool:
+        """Take one chunk; False when the scan stops here (a tag without `r=`, `until_positional`)."""
+        self.read, before = self.read + len(chunk), self.read
         if before == 0 and size:
-            spec = _Speculation.wanted(chunk, size)
-        if tail is not None:
-            if spec is not None and not spec.stopped:
-                spec.feed(chunk, before)
-            cells.feed(chunk)
-            tail += chunk
-            continue
-        if tokens is None:
+            self.spec = _Speculation.wanted(chunk, size)
+        if self.tail is not None:  # after the data: only error cells could still be found (none are)
+            if self._speculating():
+                self.spec.feed(chunk, before)
+            self.cells.feed(chunk)
+            self.tail += chunk
+            return True
+        ext = self.ext
+        if self.tokens is None:
             m = _PREFIX.search(chunk)
             ext.prefix = p = (m.group(1) or b"") if m else b""
-            tokens = (b"</" + p + b"c>", b"<" + p + b"c ")
-            sd_end = b"</" + p + b"sheetData"  # without the ">": a needle ending in a common byte searches slowly
-            row_end = b"</" + p + b"row>"
+            self.tokens = (b"</" + p + b"c>", b"<" + p + b"c ")
+            self.sd_end = b"</" + p + b"sheetData"  # without the ">": a needle ending in a common byte searches slowly
+            self.row_end = b"</" + p + b"row>"
         if not ext.positional:
             ext.positional = _unnumbered(chunk, ext.prefix)
         if ext.positional and until_positional:
-            return ext
+            return False
         # Rows of styled empty cells (<c r="A9" s="1"/>, formatting far below the data) hold no value, error
         # or formula: every such cell is closed by </c>. A chunk in which none ends is searched for the end
         # of <sheetData> only (calamine skips valueless cells, so they widen nothing): one pass, not six, and
         # on the chunk itself and the few bytes around its start (not on a 16 MB copy with the carry before it).
-        seam = carry[-_SEAM:] + chunk[:_SEAM]
+        seam = self.carry[-_SEAM:] + chunk[:_SEAM]
         at = len(seam) - len(chunk[:_SEAM])  # where the chunk begins in the seam
-        if not _holds(chunk, tokens[0]) and seam.find(tokens[0], max(0, at - len(tokens[0]) + 1)) < 0:
-            if spec is not None and not spec.stopped:
-                # the formatting below the data: deflated only as far as the last data row may reach
-                spec.feed(chunk[: _QUIET - quiet] if quiet + len(chunk) > _QUIET else chunk, before)
-            cells.flush()  # no cell straddles into this chunk: what the scan held back is complete
-            quiet += len(chunk)
-            if spec is not None and quiet >= _QUIET:
-                spec.stopped = True  # past the data: deflating the formatting below it would be for nothing
-            k = seam.find(sd_end, max(0, at - len(sd_end) + 1))
-            if 0 <= k < at:  # begun in the carry, ends in the chunk
-                tail = bytearray(seam[k:at]) + chunk
-            else:
-                k = _find_end(chunk, sd_end, row_end)
-                if k >= 0:
-                    tail = bytearray(chunk[k:])
-            carry = chunk[-_CARRY:] if len(chunk) >= _CARRY else (carry + chunk)[-_CARRY:]
-            continue
-        window = carry + chunk
-        quiet = 0
-        if spec is not None and not spec.stopped:
-            spec.feed(chunk, before)
-        cells.feed(chunk)
-        if not wide and _WIDE_ANY.search(window):
-            wide = True
-        if wide:
+        end = self.tokens[0]
+        if not _holds(chunk, end) and seam.find(end, max(0, at - len(end) + 1)) < 0:
+            self._quiet(chunk, before, seam, at)
+        else:
+            self._data(chunk, before)
+        return True
+
+    def _quiet(self, chunk: bytes, before: int, seam: bytes, at: int) -> None:
+        """A chunk in which no cell ends."""
+        spec = self.spec
+        if self._speculating():
+            # the formatting below the data: deflated only as far as the last data row may reach
+            spec.feed(chunk[: _QUIET - self.quiet] if self.quiet + len(chunk) > _QUIET else chunk, before)
+        self.cells.flush()  # no cell straddles into this chunk: what the scan held back is complete
+        self.quiet += len(chunk)
+        if spec is not None and self.quiet >= _QUIET:
+            spec.stopped = True  # past the data: deflating the formatting below it would be for nothing
+        k = seam.find(self.sd_end, max(0, at - len(self.sd_end) + 1))
+        if 0 <= k < at:  # begun in the carry, ends in the chunk
+            self.tail = bytearray(seam[k:at]) + chunk
+        else:
+            k = _find_end(chunk, self.sd_end, self.row_end)
+            if k >= 0:
+                self.tail = bytearray(chunk[k:])
+        carry = self.carry
+        self.carry = chunk[-_CARRY:] if len(chunk) >= _CARRY else (carry + chunk)[-_CARRY:]
+
+    def _data(self, chunk: bytes, before: int) -> None:
+        """A chunk in which cells end: how far they reach."""
+        ext = self.ext
+        window = self.carry + chunk
+        self.quiet = 0
+        if self._speculating():
+            self.spec.feed(chunk, before)
+        self.cells.feed(chunk)
+        if not self.wide and _WIDE_ANY.search(window):
+            self.wide = True
+        if self.wide:
             found = set(_WIDE.findall(window))
             if found:
-                widest = max(widest, max(col_number(v) for v in found))
-        any_row, data_row, at, placed = _last_values(window, strings, *tokens)
+                self.widest = max(self.widest, max(column(v) for v in found))
+        any_row, data_row, at, placed = _last_values(window, self.strings, *self.tokens)
         ext.positional = ext.positional or not placed
         ext.last_row = max(ext.last_row, any_row)
         if data_row and data_row >= ext.data_row:
-            ext.data_row, ext.data_pos = data_row, before - len(carry) + at
-        if spec is not None and ext.data_pos is not None:
-            spec.hold(ext.data_pos, row_end)
-        k = _find_end(window, sd_end, row_end)
+            ext.data_row, ext.data_pos = data_row, before - len(self.carry) + at
+        if self.spec is not None and ext.data_pos is not None:
+            self.spec.hold(ext.data_pos, self.row_end)
+        k = _find_end(window, self.sd_end, self.row_end)
         if k >= 0:
-            tail = bytearray(window[k:])
-        carry = window[-_CARRY:]
-    ext.width = widest or 26
-    if tail is not None and len(tail) <= _AFTER_CAP:
-        ext.after = bytes(tail)
-    for m in re.finditer(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"', tail or b""):
-        c0, r0 = col_number(m.group(1)) - 1, int(m.group(2)) - 1
-        c1, r1 = (col_number(m.group(3)) - 1, int(m.group(4)) - 1) if m.group(3) else (c0, r0)
-        ext.merged.append(((r0, c0), (r1, c1)))
-    if spec is not None and ext.width <= MAX_COLUMNS and ext.after is not None:
-        ext.cut = spec.finish(ext.after)
-    return ext
+            self.tail = bytearray(window[k:])
+        self.carry = window[-_CARRY:]
+
+    def finish(self) -> Extent:
+        ext, tail = self.ext, self.tail
+        ext.width = self.widest or 26
+        if tail is not None and len(tail) <= _AFTER_CAP:
+            ext.after = bytes(tail)
+        for m in _MERGE.finditer(tail or b""):
+            c0, r0 = column(m.group(1)) - 1, int(m.group(2)) - 1
+            c1, r1 = (column(m.group(3)) - 1, int(m.group(4)) - 1) if m.group(3) else (c0, r0)
+            ext.merged.append(((r0, c0), (r1, c1)))
+        if self.spec is not None and ext.width <= MAX_COLUMNS and ext.after is not None:
+            ext.cut = self.spec.finish(ext.after)
+        return ext
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 
 
 def _holds(data: bytes, token: bytes) -> bool:
@@ -250,7 +266,7 @@ class _Speculation:
         row = _ROW_NUMBER.search(head, max(0, len(head) - (1 << 16)))  # a row near the end of the chunk
         if m is None or len(head) >= size or row is None:
             return None
-        claimed, width = int(m.group(2)), min(col_number(m.group(1)), MAX_COLUMNS)
+        claimed, width = int(m.group(2)), min(column(m.group(1)), MAX_COLUMNS)
         held = size * int(row.group(1)) // max(row.start(), 1)  # rows the whole XML holds at that density
         return cls() if claimed > 2 * held and (claimed - held) * width > TRIM_SLACK_CELLS else None
 
@@ -338,12 +354,12 @@ def _last_values(window: bytes, strings, end: bytes, start: bytes) -> tuple[int,
         ref = _REF.search(attrs)
         if ref is None:
             return any_row, 0, 0, False  # placed by position: the scan is made again through Numbered
-        text = _cell_text(attrs, body, strings)
+        text = value_text(attrs, body, strings)
         if text is None:
             continue  # a formula without a cached value, or styling only: calamine skips it
         row = int(ref.group(2))
         any_row = any_row or row
-        if len(ref.group(1)) == 3 and col_number(ref.group(1)) > MAX_COLUMNS:
+        if len(ref.group(1)) == 3 and column(ref.group(1)) > MAX_COLUMNS:
             continue  # beyond the column cap: dropped by trim(), which reports it
         if not _blank(text):
             return any_row, row, s, True
@@ -448,7 +464,7 @@ class Numbered:
                 raise TooLarge(f"工作表超出大小上限（行数超过 Excel 的 {EXCEL_ROWS} 行）")
             return m.group(0) if r else b"<%srow r=\"%d\"%s%s>" % (prefix, self.row, attrs, empty)
         r = self._CELL_R.search(attrs)
-        self.col = col_number(r.group(1)) if r else self.col + 1
+        self.col = column(r.group(1)) if r else self.col + 1
         self.cells += 1
         if self.col > EXCEL_COLUMNS:
             raise TooLarge(f"工作表超出大小上限（列数超过 Excel 的 {EXCEL_COLUMNS} 列）")
@@ -456,7 +472,7 @@ class Numbered:
             raise TooLarge(f"工作表超出大小上限（单元格超过 {self.max_cells} 个）")
         if r:
             return m.group(0)
-        return b'<%sc r="%s%d"%s%s>' % (prefix, _letters(self.col), max(self.row, 1), attrs, empty)
+        return b'<%sc r="%s%d"%s%s>' % (prefix, letters(self.col), max(self.row, 1), attrs, empty)
 
     def close(self) -> None:
         self.fh.close()
@@ -468,19 +484,6 @@ class Numbered:
         self.close()
 
 
-_LETTERS: dict[int, bytes] = {}
-
-
-def _letters(col: int) -> bytes:
-    """Excel column letters of 1-based column `col` (the inverse of col_number), remembered."""
-    out = _LETTERS.get(col)
-    if out is None:
-        n, out = col, b""
-        while n:
-            n, r = divmod(n - 1, 26)
-            out = bytes((65 + r,)) + out
-        _LETTERS[col] = out
-    return out
 
 
 def scan_sheet(zf: zipfile.ZipFile, member: str, strings, size: int = 0, max_cells: int = MAX_CELLS) -> Extent:
@@ -543,23 +546,6 @@ class _Kept:
         self.pending = b""
 
 
-def _cell_text(attrs: bytes, body: bytes, strings) -> bytes | None:
-    """A cell's value as XML text (a shared string looked up); None when it holds none."""
-    t = _T.search(attrs)
-    kind = t.group(1) if t else b"n"
-    if kind == b"inlineStr":
-        return b"".join(T_TAG.findall(body))
-    v = V_TAG.search(body)
-    if v is None:
-        return None
-    if kind == b"s":
-        try:
-            return strings(int(v.group(1))).encode()
-        except Exception:  # noqa: BLE001 - a bad index is calamine's to report: count it as data
-            return b"?"
-    return v.group(1)
-
-
 def _blank(text: bytes) -> bool:
     return not text.decode("utf-8", "replace").strip()
 
@@ -571,11 +557,11 @@ def trim(xml: bytes, ext: Extent, strings) -> tuple[bytes, int]:
     if ext.width > MAX_COLUMNS:  # first: what is cut with the rows below is counted too
         def cut(m: re.Match) -> bytes:
             nonlocal dropped
-            if col_number(m.group(1)) <= MAX_COLUMNS:
+            if column(m.group(1)) <= MAX_COLUMNS:
                 return m.group(0)
             cell = m.group(0)
             gt = cell.find(b">")
-            text = _cell_text(cell[:gt], cell[gt + 1:], strings) if not cell.endswith(b"/>") else None
+            text = value_text(cell[:gt], cell[gt + 1:], strings) if not cell.endswith(b"/>") else None
             if text is not None and not _blank(text):
                 dropped += 1
             return b""
