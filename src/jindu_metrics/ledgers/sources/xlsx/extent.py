@@ -64,18 +64,22 @@ class Extent:
     positional: bool = False  # rows or cells without `r=` were seen: scan the sheet again through Numbered
     numbered: bool = False  # this extent is that of the sheet read through Numbered
     copy: bytes | None = None  # that numbered XML, deflated (raw) as it was scanned: what cut_copy cuts
+    # the XML as inflated by the scan, in chunks, from its start to a little past the data (scan(keep=True)):
+    # the parser is handed this, cut (handed()), and the member is not inflated again; None when not kept
+    kept: list | None = None
 
     def needs_trim(self, max_cells: int) -> bool:
         return (self.numbered or self.width > MAX_COLUMNS or self.last_row * self.width > max_cells
                 or (self.last_row - self.data_row) * self.width > TRIM_SLACK_CELLS)
 
 
-def scan(fh, strings, size: int = 0, *, until_positional: bool = False) -> Extent:
+def scan(fh, strings, size: int = 0, *, until_positional: bool = False, keep: bool = False) -> Extent:
     """Stream one worksheet's XML (a binary file object) once. `strings(i)`: shared string i. `size`: the
     XML's length when known (the zip says it): a sheet whose `<dimension>` claims more cells than that many
     bytes could hold has a cell far from its data, and is deflated, cut, as it is scanned (_Speculation).
-    `until_positional`: stop as soon as a tag without `r=` is seen (scan_sheet then scans through Numbered)."""
-    walk = _Walk(strings)
+    `until_positional`: stop as soon as a tag without `r=` is seen (scan_sheet then scans through Numbered).
+    `keep`: keep the XML read up to the data's end (Extent.kept)."""
+    walk = _Walk(strings, keep)
     while True:
         chunk = fh.read(_CHUNK)
         if not chunk:
@@ -88,7 +92,7 @@ def scan(fh, strings, size: int = 0, *, until_positional: bool = False) -> Exten
 class _Walk:
     """The state of scan() between chunks."""
 
-    def __init__(self, strings):
+    def __init__(self, strings, keep: bool = False):
         from .cellscan import Scan
 
         self.strings = strings
@@ -103,6 +107,8 @@ class _Walk:
         self.tokens: tuple[bytes, bytes] | None = None
         self.read = 0  # bytes read before this chunk
         self.spec: _Speculation | None = None
+        self.kept: list | None = [] if keep else None  # the chunks read before the data's end (and _QUIET after)
+        self.gap = False  # chunks past _QUIET bytes without a cell's end were not kept
 
     def _speculating(self) -> bool:
         return self.spec is not None and not self.spec.stopped
@@ -145,6 +151,11 @@ class _Walk:
     def _quiet(self, chunk: bytes, before: int, seam: bytes, at: int) -> None:
         """A chunk in which no cell ends."""
         spec = self.spec
+        if self.kept is not None:  # the last data row's end lies within _QUIET bytes of its last cell
+            room = _QUIET - self.quiet
+            if room > 0:
+                self.kept.append(chunk[:room] if len(chunk) > room else chunk)
+            self.gap = self.gap or len(chunk) > room
         if self._speculating():
             # the formatting below the data: deflated only as far as the last data row may reach
             spec.feed(chunk[: _QUIET - self.quiet] if self.quiet + len(chunk) > _QUIET else chunk, before)
@@ -167,6 +178,8 @@ class _Walk:
         ext = self.ext
         window = self.carry + chunk
         self.quiet = 0
+        if self.kept is not None:
+            self.kept = None if self.gap else self.kept + [chunk]  # data after a gap: not kept
         if self._speculating():
             self.spec.feed(chunk, before)
         self.cells.feed(chunk)
@@ -199,6 +212,8 @@ class _Walk:
             ext.merged.append(((r0, c0), (r1, c1)))
         if self.spec is not None and ext.width <= MAX_COLUMNS and ext.after is not None:
             ext.cut = self.spec.finish(ext.after)
+        if ext.width <= MAX_COLUMNS and ext.after is not None and not ext.positional:
+            ext.kept = self.kept
         return ext
 
 
@@ -486,11 +501,12 @@ class Numbered:
 
 
 
-def scan_sheet(zf: zipfile.ZipFile, member: str, strings, size: int = 0, max_cells: int = MAX_CELLS) -> Extent:
+def scan_sheet(zf: zipfile.ZipFile, member: str, strings, size: int = 0, max_cells: int = MAX_CELLS,
+               keep: bool = False) -> Extent:
     """extent.scan of one worksheet member; a sheet with tags placed by position is scanned again through
-    Numbered (its extent then `numbered`: cut_copy reads it through Numbered too)."""
+    Numbered (its extent then `numbered`: cut_copy reads it through Numbered too). `keep`: as for scan."""
     with open_member(zf, member) as fh:
-        ext = scan(fh, strings, size, until_positional=True)
+        ext = scan(fh, strings, size, until_positional=True, keep=keep)
     if not ext.positional:
         return ext
     _count_rows(zf, member)  # refused before the slower walk through Numbered
@@ -673,6 +689,19 @@ class _ZipOut:
         self.buf.write(data)
         self.entries.append((key, method, crc, len(data), size, offset))
 
+    def stored(self, name: str, parts: list[bytes]) -> None:
+        """One member stored as it is (no compression), from its parts."""
+        key = name.encode("utf-8")
+        crc = size = 0
+        for part in parts:
+            crc, size = self.zmod.crc32(part, crc), size + len(part)
+        offset = self.buf.tell()
+        self._check(size, offset + size)
+        self.buf.write(self._header(key, zipfile.ZIP_STORED, crc, size, size))
+        for part in parts:
+            self.buf.write(part)
+        self.entries.append((key, zipfile.ZIP_STORED, crc, size, size, offset))
+
     def raw(self, zin: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         """Copy one member of `zin` as it is stored (its compressed bytes, read once)."""
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
@@ -694,6 +723,38 @@ class _ZipOut:
         n = len(self.entries)
         self.buf.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, end - start, start, 0))
         return self.buf.getvalue()
+
+
+def handed(source, member: str, ext: Extent, blank=()) -> bytes:
+    """The workbook `source` as bytes with sheet `member` cut as cut_rows() cuts it, made from the XML the
+    scan kept (Extent.kept, then dropped) and stored without compression, and the members in `blank` left
+    empty: what the parser reads without inflating the sheet a second time. ValueError when the kept XML
+    does not reach the end of the data's last row."""
+    kept, ext.kept = ext.kept, None
+    parts: list[bytes] = []
+    cut_rows(_Chunks(kept), parts.append, ext)
+    del kept
+    with open_zip(source) as zin:
+        out = _ZipOut()
+        for info in zin.infolist():
+            if info.filename == member:
+                out.stored(member, parts)
+            elif info.filename in blank:
+                with out.member(info.filename) as write:
+                    write(EMPTY_SHEET)
+            else:
+                out.raw(zin, info)
+        return out.finish()
+
+
+class _Chunks:
+    """read(n) of a list of chunks, one chunk at a time (cut_rows reads them in turn)."""
+
+    def __init__(self, chunks: list):
+        self.chunks = iter(chunks)
+
+    def read(self, n: int = -1) -> bytes:
+        return next(self.chunks, b"")
 
 
 def cut_rows(fh, write, ext: Extent) -> None:

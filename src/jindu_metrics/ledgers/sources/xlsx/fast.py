@@ -21,6 +21,7 @@ from . import extent
 from .extent import Extent, open_zip
 from .xml import Strings, column, value
 
+KEEP_BYTES = 256 << 20  # a sheet's XML up to this size is kept by its scan for the parse (Extent.kept)
 HEAD_ROWS = 50  # rows peeked for header detection (detect() scans 20, the emptiness check 50)
 _CHUNK = 1 << 20
 
@@ -88,7 +89,9 @@ def scan_member(source, member: str, sst: Strings, zf: zipfile.ZipFile | None = 
     if zf is None:
         with open_zip(source) as own:
             return scan_member(source, member, sst, own)
-    return extent.scan_sheet(zf, member, sst.__getitem__, zf.getinfo(member).file_size)
+    size = zf.getinfo(member).file_size
+    keep = size <= KEEP_BYTES  # the parse is handed the scanned XML: no speculation needed
+    return extent.scan_sheet(zf, member, sst.__getitem__, 0 if keep else size, keep=keep)
 
 
 def _parse_head(data: bytes, sst: Strings) -> list[list]:
@@ -322,6 +325,17 @@ class _Book:
         ext.cut = None  # in the copy now (a fallback to calamine cuts the sheet again)
         return _open_reader(data), dropped.get(member, 0)
 
+    def _handed(self, member: str, ext: Extent):
+        """A fastexcel reader of a copy of the workbook holding this sheet as the scan read it, cut after
+        its data, stored (extent.handed; every other sheet empty); None when the scan kept no XML."""
+        if ext.kept is None:
+            return None
+        try:
+            data = extent.handed(self.source, member, ext, set(self.members) - {member})
+        except ValueError:
+            return None  # the kept XML ends before the data's last row: cut from the workbook
+        return _open_reader(data)
+
     def has_merged(self, member: str) -> bool:
         """Whether a sheet has merged cells (True when that cannot be told)."""
         try:
@@ -342,10 +356,11 @@ class _Book:
 
     def fetch(self, body, start: int):
         ext = self.extent(body.member)
-        if ext.needs_trim(self.max_cells):
+        reader = self._handed(body.member, ext)
+        if reader is None and ext.needs_trim(self.max_cells):
             # a stray cell far below or right of the data: parse a copy without it
             reader, body.dropped = self.trimmed(body.member)
-        else:
+        elif reader is None:
             if getattr(self.readers, "book", None) is None:
                 self.readers.book = _open_reader(self.source)
             reader = self.readers.book
