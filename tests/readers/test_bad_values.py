@@ -12,9 +12,9 @@ import pytest
 from builders import ID_A, ID_B, ID_C, PERSON_HEADER, person_rows, write_csv, write_xlsx
 
 from jindu_metrics.ledgers import load_ledgers
+from jindu_metrics.ledgers.ids import make_id
 from jindu_metrics.ledgers.sources import ERROR_VALUES
 from jindu_metrics.ledgers.sources.xlsx.cellscan import Scan
-from jindu_metrics.ledgers.ids import make_id
 from jindu_metrics.validate import validate
 
 SEIZURE_HEADER = ["查处日期", "公民身份号码", "姓名", "所属村居", "处置结果"]
