@@ -200,64 +200,59 @@ def _far_cell_sheet(rows: int, long_row: bool) -> bytes:
             f'<mergeCells count="1"><mergeCell ref="A1:B1"/></mergeCells></worksheet>').encode()
 
 
+def _handed_xml(xml: bytes, ext) -> bytes:
+    """The sheet as the parser is handed it (extent.handed), from the XML the scan kept."""
+    src = _zip({"xl/worksheets/sheet1.xml": xml})
+    return zipfile.ZipFile(io.BytesIO(extent.handed(src, "xl/worksheets/sheet1.xml", ext))).read("xl/worksheets/sheet1.xml")
+
+
 @pytest.mark.parametrize("long_row", [False, True])
-@pytest.mark.parametrize("chunk,piece", [(500, 64), (1000, 100), (4096, 1000), (1 << 16, 4096), (1 << 24, 1 << 20)])
-def test_cut_made_while_scanning_equals_the_cut_made_after(monkeypatch, chunk, piece, long_row):
-    """A sheet whose dimension claims a million rows is deflated, cut, as it is scanned: whatever the chunk
-    and slice sizes (the last data cell in the scan's carry, its row across chunks), it is cut_rows()'."""
+@pytest.mark.parametrize("chunk", [500, 1000, 4096, 1 << 16, 1 << 24])
+def test_the_xml_kept_while_scanning_gives_the_cut_made_after(monkeypatch, chunk, long_row):
+    """A sheet whose cells reach a million rows below its data is kept, as it is scanned, only as far as
+    its data: whatever the chunk size (the last data cell in the scan's carry, its row across chunks), what
+    the parser is handed is cut_rows()'."""
     monkeypatch.setattr(extent, "_CHUNK", chunk)
     monkeypatch.setattr(extent, "_CARRY", min(chunk, 1 << 16) // 2)
-    monkeypatch.setattr(extent._Speculation, "_SLICE", piece)
     xml = _far_cell_sheet(300, long_row)
-    ext = extent.scan(io.BytesIO(xml), lambda i: "", len(xml) * 8)  # as if the XML were 8× longer
-    assert ext.cut is not None and ext.needs_trim(10**7)
+    ext = extent.scan(io.BytesIO(xml), lambda i: "", keep=True)
+    assert ext.kept is not None and ext.needs_trim(10**7)
     expected = io.BytesIO()
     extent.cut_rows(io.BytesIO(xml), expected.write, ext)
-    data, crc, size = ext.cut
-    assert zlib.decompress(data, -15) == expected.getvalue()
-    assert (crc, size) == (zlib.crc32(expected.getvalue()), len(expected.getvalue()))
+    assert _handed_xml(xml, ext) == expected.getvalue() and b'r="1048576"' not in expected.getvalue()
 
 
-def test_no_cut_made_while_scanning_a_sheet_whose_claim_its_rows_bear_out():
-    xml = _far_cell_sheet(300, False).replace(b'ref="A1:B1048576"', b'ref="A1:B300"')
-    assert extent.scan(io.BytesIO(xml), lambda i: "", len(xml)).cut is None
-
-
-def test_without_isal_the_same_cut_comes_from_zlib(monkeypatch):
-    """Where no isal wheel installs, zlib does the same work: the cut made while scanning and the copy."""
+def test_without_isal_the_same_copy_comes_from_zlib(monkeypatch):
+    """Where no isal wheel installs, zlib does the same work: the handed copy and the cut copy."""
     monkeypatch.setattr(extent, "deflate_module", lambda: zlib)
     xml = _far_cell_sheet(300, True)
-    ext = extent.scan(io.BytesIO(xml), lambda i: "", len(xml) * 8)
+    ext = extent.scan(io.BytesIO(xml), lambda i: "", keep=True)
     expected = io.BytesIO()
     extent.cut_rows(io.BytesIO(xml), expected.write, ext)
-    assert zlib.decompress(ext.cut[0], -15) == expected.getvalue()
     src = _zip({"xl/worksheets/sheet1.xml": xml})
     data, _ = extent.cut_copy(src, {"xl/worksheets/sheet1.xml": ext}, lambda i: "")
     assert zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml") == expected.getvalue()
+    assert _handed_xml(xml, ext) == expected.getvalue()
 
 
 @pytest.mark.parametrize("chunk", [500, 4096])
-def test_speculation_stops_past_the_data_and_still_gives_the_cut(monkeypatch, chunk):
-    """Deflating while scanning stops once _QUIET bytes hold no cell's end (the formatting below the data):
-    the copy is still exactly cut_rows()', and a value found after that leaves no copy to trust."""
+def test_keeping_stops_past_the_data_and_still_gives_the_cut(monkeypatch, chunk):
+    """Keeping stops once _QUIET bytes hold no cell's end (the formatting below the data): the copy is still
+    exactly cut_rows()', and a value found after that leaves no kept XML to trust."""
     monkeypatch.setattr(extent, "_CHUNK", chunk)
     monkeypatch.setattr(extent, "_CARRY", chunk // 2)
     monkeypatch.setattr(extent, "_QUIET", 2 * chunk)
-    monkeypatch.setattr(extent._Speculation, "_SLICE", 64)
-    fed = []
-    feed = extent._Speculation.feed
-    monkeypatch.setattr(extent._Speculation, "feed", lambda self, c, at: (fed.append(len(c)), feed(self, c, at)))
     xml = _far_cell_sheet(300, True)
-    ext = extent.scan(io.BytesIO(xml), lambda i: "", len(xml) * 8)
-    assert sum(fed) <= xml.find(b'<row r="301"') + 4 * chunk < len(xml)  # the formatting was not deflated
+    ext = extent.scan(io.BytesIO(xml), lambda i: "", keep=True)
+    assert sum(map(len, ext.kept)) <= xml.find(b'<row r="301"') + 4 * chunk < len(xml)  # the formatting was not kept
     expected = io.BytesIO()
     extent.cut_rows(io.BytesIO(xml), expected.write, ext)
-    assert zlib.decompress(ext.cut[0], -15) == expected.getvalue()
+    assert _handed_xml(xml, ext) == expected.getvalue()
 
     late = xml.replace(b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t> </t>',
                        b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t>')
-    ext = extent.scan(io.BytesIO(late), lambda i: "", len(late) * 8)
-    assert ext.data_row == 1048576 and ext.cut is None
+    ext = extent.scan(io.BytesIO(late), lambda i: "", keep=True)
+    assert ext.data_row == 1048576 and ext.kept is None
 
 
 def test_a_parse_scans_its_sheet_itself_when_the_scanner_is_busy(tmp_path, monkeypatch):

@@ -67,7 +67,7 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True, 
 
     `threads`: parse a workbook's sheets in a background thread (False in a process pool's workers,
     where the other cores are busy already). `password`: opens encrypted workbooks (one for all), or a
-    function (file label, attempt) -> password or None that asks for it (formats.Password); decrypted
+    function (file label, attempt) -> password or None that asks for it (sources.Password); decrypted
     workbooks stay in memory.
 
     Raises InputError (Chinese, naming the file) when a file cannot be read at all; per-cell problems become

@@ -11,10 +11,16 @@ from collections.abc import Callable
 
 from ...errors import InputError
 from .grid import cap_columns, capped_note
-from .sheet import ENCRYPTED_NO_PASSWORD, MAX_CELLS, MAX_COLUMNS, TRIM_SLACK_CELLS, Password, Rows
-
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
+from .sheet import (
+    ENCRYPTED_NO_PASSWORD,
+    MAX_CELLS,
+    MAX_COLUMNS,
+    OLE_MAGIC,
+    TRIM_SLACK_CELLS,
+    ZIP_MAGIC,
+    Password,
+    Rows,
+)
 
 # (source, non-blank cells dropped right of the column cap by sheet name, sheet name -> its unknown cells)
 Prepared = tuple[object, dict, Callable[[str], dict]]

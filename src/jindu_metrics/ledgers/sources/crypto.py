@@ -7,10 +7,7 @@ import re
 from pathlib import Path
 
 from ...errors import InputError
-from .sheet import ENCRYPTED_NO_PASSWORD, ENCRYPTED_UNSUPPORTED, Password
-
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
+from .sheet import ENCRYPTED_NO_PASSWORD, ENCRYPTED_UNSUPPORTED, OLE_MAGIC, ZIP_MAGIC, Password
 
 
 def _fail(path: str, reason: str) -> InputError:

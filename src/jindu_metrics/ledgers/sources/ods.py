@@ -67,7 +67,7 @@ _ODS_CELL = re.compile(rb"<table:table-row\b([^>]*?)(/?)>|</table:table-row>"
 _ODS_ROWS = re.compile(rb'table:number-rows-repeated="(\d+)"')
 _ODS_COLS = re.compile(rb'table:number-columns-repeated="(\d+)"')
 _ODS_TEXT = re.compile(rb"<[^>]*>")
-_MAX_REPEAT = 1 << 14  # an error cell repeated further than this is not a ledger's (the size check is formats')
+_MAX_REPEAT = 1 << 14  # an error cell repeated further than this is not a ledger's (the size check is check_repeats')
 
 
 def error_cells(content: bytes, sheet: str) -> dict:

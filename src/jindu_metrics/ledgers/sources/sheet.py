@@ -16,6 +16,8 @@ PARQUET_SUFFIXES = {".parquet"}
 LEDGER_SUFFIXES = WORKBOOK_SUFFIXES | TEXT_SUFFIXES | PARQUET_SUFFIXES
 FAST_SUFFIXES = {".xlsx", ".xlsm"}  # read ahead by the command line (read_ahead)
 PARQUET_MAGIC = b"PAR1"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
 
 MAX_COLUMNS = 256  # IV, Excel 2003's last column: a ledger has a few dozen
 MAX_CELLS = 30_000_000  # per sheet, by what it holds (xlsx, also without r=) or its .xls records

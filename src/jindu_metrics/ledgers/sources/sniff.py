@@ -19,10 +19,12 @@ from .ods import check_repeats
 from .sheet import (
     ENCRYPTED_UNSUPPORTED,
     FAST_SUFFIXES,
+    OLE_MAGIC,
     PARQUET_MAGIC,
     PARQUET_SUFFIXES,
     TEXT_SUFFIXES,
     WORKBOOK_SUFFIXES,
+    ZIP_MAGIC,
     Password,
     Reading,
     Rows,
@@ -32,8 +34,6 @@ MAX_FILE_BYTES = 512 * 1024 * 1024  # workbooks; CSV files may be larger (read b
 MAX_UNCOMPRESSED = 768 * 1024 * 1024  # sum of a zip package's uncompressed sizes (zip bombs)
 MAX_CSV_BYTES = 4 * 1024 * 1024 * 1024
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
 BIFF_RAW = {b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08"}  # BOF of pre-OLE BIFF2/3/4 streams
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ..sheet import ERROR_VALUES, FORMULA_NO_VALUE
+from .xml import V_TAG, column
 
 _ERROR_ATTR = b't="e"'
 # How a formula cell ends when no result follows its <f>: nothing, or an empty <v>.
@@ -18,15 +19,7 @@ _NO_RESULT = (b"</f></c>", b"</f><v></v></c>", b"</f><v/></c>", b"/></c>")
 _CELL_OPEN = re.compile(rb"<(?:\w+:)?c\s([^>]*?)>")
 _R = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _T = re.compile(rb'\bt="(\w+)"')
-_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _LOOKBACK = 4096  # a cell's opening tag lies within this many bytes before its end (a formula's text is short)
-
-
-def _index(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ch - 64)
-    return n - 1
 
 
 class Scan:
@@ -67,7 +60,7 @@ class Scan:
     def _put(self, attrs: bytes, value: str) -> None:
         m = _R.search(attrs)
         if m:  # a cell without a reference cannot be located (generators always write one)
-            self.cells[(int(m.group(2)) - 1, _index(m.group(1)))] = value
+            self.cells[(int(m.group(2)) - 1, column(m.group(1)) - 1)] = value
 
     def _errors(self, body: bytes) -> None:
         pos = body.find(_ERROR_ATTR)
@@ -76,7 +69,7 @@ class Scan:
             m = _CELL_OPEN.match(body, start)
             if m and m.end() > pos:
                 end = body.find(b"c>", m.end())
-                v = _V.search(body, m.end(), end if end >= 0 else len(body))
+                v = V_TAG.search(body, m.end(), end if end >= 0 else len(body))
                 text = v.group(1).decode("utf-8", "replace").strip() if v else ""
                 self._put(m.group(1), text if text in ERROR_VALUES else "#N/A")
             pos = body.find(_ERROR_ATTR, pos + 1)
@@ -95,6 +88,6 @@ class Scan:
                     kind = t.group(1) if t else b"n"
                     # t="str" with an empty <v>: a formula whose result is the empty text (cached, not lost)
                     if (b"<f" in inner and kind not in (b"str", b"e", b"inlineStr")
-                            and not any(v.strip() for v in _V.findall(inner))):
+                            and not any(v.strip() for v in V_TAG.findall(inner))):
                         self._put(opening.group(1), FORMULA_NO_VALUE)
                 pos = body.find(pattern, pos + 1)

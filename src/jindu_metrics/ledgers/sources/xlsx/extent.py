@@ -58,9 +58,6 @@ class Extent:
     # that cutting the sheet stops inflating it at its last row with data; None when not seen (or too long)
     after: bytes | None = None
     prefix: bytes = b""  # the namespace prefix of the sheet's elements ("x:"), usually none
-    # the sheet cut as cut_rows() would cut it, deflated while it was scanned (_Speculation): (raw deflate
-    # bytes, CRC-32, size); None when not made (the usual case) or not usable
-    cut: tuple | None = None
     positional: bool = False  # rows or cells without `r=` were seen: scan the sheet again through Numbered
     numbered: bool = False  # this extent is that of the sheet read through Numbered
     copy: bytes | None = None  # that numbered XML, deflated (raw) as it was scanned: what cut_copy cuts
@@ -73,18 +70,16 @@ class Extent:
                 or (self.last_row - self.data_row) * self.width > TRIM_SLACK_CELLS)
 
 
-def scan(fh, strings, size: int = 0, *, until_positional: bool = False, keep: bool = False) -> Extent:
-    """Stream one worksheet's XML (a binary file object) once. `strings(i)`: shared string i. `size`: the
-    XML's length when known (the zip says it): a sheet whose `<dimension>` claims more cells than that many
-    bytes could hold has a cell far from its data, and is deflated, cut, as it is scanned (_Speculation).
+def scan(fh, strings, *, until_positional: bool = False, keep: bool = False) -> Extent:
+    """Stream one worksheet's XML (a binary file object) once. `strings(i)`: shared string i.
     `until_positional`: stop as soon as a tag without `r=` is seen (scan_sheet then scans through Numbered).
-    `keep`: keep the XML read up to the data's end (Extent.kept)."""
+    `keep`: keep the XML read up to the data's end (Extent.kept): what the parser is handed, cut."""
     walk = _Walk(strings, keep)
     while True:
         chunk = fh.read(_CHUNK)
         if not chunk:
             break
-        if not walk.feed(chunk, size, until_positional):
+        if not walk.feed(chunk, until_positional):
             return walk.ext
     return walk.finish()
 
@@ -101,26 +96,18 @@ class _Walk:
         self.carry = b""
         self.tail: bytearray | None = None  # from </sheetData> on: merged ranges and the rest, which hold no cells
         self.sd_end = self.row_end = b""
+        self.read = 0  # bytes read before this chunk
         self.quiet = 0  # bytes read since the last chunk in which a cell ends
         self.wide = False
         self.widest = 0
         self.tokens: tuple[bytes, bytes] | None = None
-        self.read = 0  # bytes read before this chunk
-        self.spec: _Speculation | None = None
         self.kept: list | None = [] if keep else None  # the chunks read before the data's end (and _QUIET after)
         self.gap = False  # chunks past _QUIET bytes without a cell's end were not kept
 
-    def _speculating(self) -> bool:
-        return self.spec is not None and not self.spec.stopped
-
-    def feed(self, chunk: bytes, size: int, until_positional: bool) -> bool:
+    def feed(self, chunk: bytes, until_positional: bool) -> bool:
         """Take one chunk; False when the scan stops here (a tag without `r=`, `until_positional`)."""
         self.read, before = self.read + len(chunk), self.read
-        if before == 0 and size:
-            self.spec = _Speculation.wanted(chunk, size)
         if self.tail is not None:  # after the data: only error cells could still be found (none are)
-            if self._speculating():
-                self.spec.feed(chunk, before)
             self.cells.feed(chunk)
             self.tail += chunk
             return True
@@ -143,26 +130,20 @@ class _Walk:
         at = len(seam) - len(chunk[:_SEAM])  # where the chunk begins in the seam
         end = self.tokens[0]
         if not _holds(chunk, end) and seam.find(end, max(0, at - len(end) + 1)) < 0:
-            self._quiet(chunk, before, seam, at)
+            self._quiet(chunk, seam, at)
         else:
             self._data(chunk, before)
         return True
 
-    def _quiet(self, chunk: bytes, before: int, seam: bytes, at: int) -> None:
+    def _quiet(self, chunk: bytes, seam: bytes, at: int) -> None:
         """A chunk in which no cell ends."""
-        spec = self.spec
         if self.kept is not None:  # the last data row's end lies within _QUIET bytes of its last cell
             room = _QUIET - self.quiet
             if room > 0:
                 self.kept.append(chunk[:room] if len(chunk) > room else chunk)
             self.gap = self.gap or len(chunk) > room
-        if self._speculating():
-            # the formatting below the data: deflated only as far as the last data row may reach
-            spec.feed(chunk[: _QUIET - self.quiet] if self.quiet + len(chunk) > _QUIET else chunk, before)
         self.cells.flush()  # no cell straddles into this chunk: what the scan held back is complete
         self.quiet += len(chunk)
-        if spec is not None and self.quiet >= _QUIET:
-            spec.stopped = True  # past the data: deflating the formatting below it would be for nothing
         k = seam.find(self.sd_end, max(0, at - len(self.sd_end) + 1))
         if 0 <= k < at:  # begun in the carry, ends in the chunk
             self.tail = bytearray(seam[k:at]) + chunk
@@ -178,10 +159,6 @@ class _Walk:
         ext = self.ext
         window = self.carry + chunk
         self.quiet = 0
-        if self.kept is not None:
-            self.kept = None if self.gap else self.kept + [chunk]  # data after a gap: not kept
-        if self._speculating():
-            self.spec.feed(chunk, before)
         self.cells.feed(chunk)
         if not self.wide and _WIDE_ANY.search(window):
             self.wide = True
@@ -194,8 +171,10 @@ class _Walk:
         ext.last_row = max(ext.last_row, any_row)
         if data_row and data_row >= ext.data_row:
             ext.data_row, ext.data_pos = data_row, before - len(self.carry) + at
-        if self.spec is not None and ext.data_pos is not None:
-            self.spec.hold(ext.data_pos, self.row_end)
+        if self.kept is not None and not self.gap:
+            self.kept.append(chunk)
+        elif self.kept is not None and data_row:  # data after chunks that were not kept: none to hand over
+            self.kept = None
         k = _find_end(window, self.sd_end, self.row_end)
         if k >= 0:
             self.tail = bytearray(window[k:])
@@ -210,8 +189,6 @@ class _Walk:
             c0, r0 = column(m.group(1)) - 1, int(m.group(2)) - 1
             c1, r1 = (column(m.group(3)) - 1, int(m.group(4)) - 1) if m.group(3) else (c0, r0)
             ext.merged.append(((r0, c0), (r1, c1)))
-        if self.spec is not None and ext.width <= MAX_COLUMNS and ext.after is not None:
-            ext.cut = self.spec.finish(ext.after)
         if ext.width <= MAX_COLUMNS and ext.after is not None and not ext.positional:
             ext.kept = self.kept
         return ext
@@ -237,117 +214,6 @@ def _find_end(window: bytes, sd_end: bytes, row_end: bytes) -> int:
     """Where `</sheetData` begins in `window`, or -1. Only after the window's last `</row>` (every row lies
     inside <sheetData>): one pass over the chunk saved, on a sheet formatted far below its data the most."""
     return window.find(sd_end, max(0, window.rfind(row_end)))
-
-
-_CLAIM = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?([A-Z]+)(\d+)"')
-_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="(\d+)"')
-
-
-class _Speculation:
-    """The cut copy of a sheet (cut_rows: up to the end of the row with the last data, then what follows
-    </sheetData>), deflated by ISA-L while the scan reads the sheet, so that it is not inflated a second
-    time. Made only for a sheet whose `<dimension>` claims far more rows than its XML holds (a whitespace
-    cell at row 1,048,576 below formatting): the claim only chooses how the work is done; whether the sheet
-    is cut still follows what the scan found (needs_trim), and the copy is then exactly cut_rows()'.
-
-    The XML is deflated in slices of _SLICE bytes, each fully flushed, so that the stream can end before
-    any slice; the slices from the one with the last data cell to the end of that cell's row are kept.
-    Deflating stops once _QUIET bytes hold no cell's end (the formatting below the data: most of such a
-    sheet); a value found after that leaves the speculation without a copy (the cut copy is then made from
-    the sheet, cut_rows)."""
-
-    _SLICE = 1 << 20
-
-    def __init__(self):
-        self.zmod = deflate_module()
-        self.deflater = self.zmod.compressobj(1, zlib.DEFLATED, -15)
-        self.out: list[bytes] = []
-        self.marks: dict[int, tuple[int, int, int]] = {}  # slice offset → (deflated length, CRC, size) before it
-        self.length = self.crc = self.size = 0
-        self.kept: list[tuple[int, bytes]] = []  # (offset, slice) from the one holding the last data cell
-        self.row_end: int | None = None  # offset just past the </row> ending that cell's row
-        self.data_pos: int | None = None
-        self.row_close = b"</row>"
-        self.current: tuple[int, bytes] = (0, b"")  # the chunk just fed
-        self.tail: tuple[int, bytes] = (0, b"")  # the last slice of the chunk before it
-        self.stopped = False  # no more chunks fed (scan: past the data)
-        self.lost = False  # data found after that: no copy
-
-    @classmethod
-    def wanted(cls, head: bytes, size: int) -> _Speculation | None:
-        """A speculation for a sheet whose `<dimension>` claims twice the rows its XML can hold at the
-        bytes per row of its first chunk (`head`), and enough cells beyond them to be cut; else None."""
-        m = _CLAIM.search(head, 0, 1 << 16)
-        row = _ROW_NUMBER.search(head, max(0, len(head) - (1 << 16)))  # a row near the end of the chunk
-        if m is None or len(head) >= size or row is None:
-            return None
-        claimed, width = int(m.group(2)), min(column(m.group(1)), MAX_COLUMNS)
-        held = size * int(row.group(1)) // max(row.start(), 1)  # rows the whole XML holds at that density
-        return cls() if claimed > 2 * held and (claimed - held) * width > TRIM_SLACK_CELLS else None
-
-    def _slices(self, offset: int, chunk: bytes, start: int, stop: int) -> list[tuple[int, bytes]]:
-        """The slices of `chunk` (at `offset`) that hold bytes start..stop (offsets in the XML)."""
-        first = max(0, start - offset) // self._SLICE * self._SLICE
-        last = min(len(chunk), stop - offset)
-        return [(offset + i, chunk[i:i + self._SLICE]) for i in range(first, max(last, first + 1), self._SLICE)]
-
-    def feed(self, chunk: bytes, offset: int) -> None:
-        view = memoryview(chunk)  # slices without copies
-        for i in range(0, len(chunk), self._SLICE):
-            piece = view[i:i + self._SLICE]
-            self.marks[offset + i] = (self.length, self.crc, self.size)
-            out = self.deflater.compress(piece) + self.deflater.flush(self.zmod.Z_FULL_FLUSH)
-            self.out.append(out)
-            self.length += len(out)
-            self.crc, self.size = self.zmod.crc32(piece, self.crc), self.size + len(piece)
-        if self.kept and self.row_end is None:  # the last data row goes on into this chunk
-            k = chunk.find(self.row_close)
-            stop = offset + (k + len(self.row_close) if k >= 0 else len(chunk))
-            self.kept += self._slices(offset, chunk, offset, stop)
-            if k >= 0:
-                self.row_end = stop
-        # the slices the next window's carry holds: where the next data cell found may start
-        last = max(0, len(chunk) - _CARRY) // self._SLICE * self._SLICE
-        self.tail, self.current = (offset + last, chunk[last:]), (offset, chunk)
-
-    def hold(self, data_pos: int, row_close: bytes) -> None:
-        """The last data cell starts at `data_pos`, in this chunk or at the end of the one before (the
-        scan's carry): keep the slices from the one holding it to the one ending its row."""
-        if data_pos == self.data_pos:
-            return
-        if self.stopped:
-            self.lost = True
-            return
-        self.data_pos, self.row_close = data_pos, row_close
-        offset, chunk = self.current
-        before = []
-        if data_pos < offset:  # in the carry: the previous chunk's last slices
-            tail_at, tail = self.tail
-            before, data_pos_in = [(tail_at, tail)], offset
-            k = tail.find(row_close, max(0, data_pos - tail_at))
-            if k >= 0:
-                self.kept, self.row_end = before, tail_at + k + len(row_close)
-                return
-        else:
-            data_pos_in = data_pos
-        k = chunk.find(row_close, data_pos_in - offset)
-        stop = offset + (k + len(row_close) if k >= 0 else len(chunk))
-        self.kept = before + self._slices(offset, chunk, data_pos_in, stop)
-        self.row_end = stop if k >= 0 else None
-
-    def finish(self, after: bytes) -> tuple[bytes, int, int] | None:
-        """(raw deflate stream, CRC-32, size) of the cut sheet, or None when the row's end was not seen."""
-        if self.row_end is None or not self.kept or self.lost:
-            return None
-        start = self.kept[0][0]
-        _, crc, size = self.marks[start]
-        plain = b"".join(c for _, c in self.kept)[: self.row_end - start]
-        deflater = self.zmod.compressobj(1, zlib.DEFLATED, -15)  # a new stream after the full flush
-        tail = deflater.compress(plain) + deflater.compress(after) + deflater.flush()
-        crc = self.zmod.crc32(after, self.zmod.crc32(plain, crc))
-        # the deflated slices before the kept ones, joined once (not all of them, then cut); the rest are not needed
-        head, self.out = b"".join(self.out[: sorted(self.marks).index(start)]), []
-        return head + tail, crc, size + len(plain) + len(after)
 
 
 def _last_values(window: bytes, strings, end: bytes, start: bytes) -> tuple[int, int, int, bool]:
@@ -501,12 +367,11 @@ class Numbered:
 
 
 
-def scan_sheet(zf: zipfile.ZipFile, member: str, strings, size: int = 0, max_cells: int = MAX_CELLS,
-               keep: bool = False) -> Extent:
+def scan_sheet(zf: zipfile.ZipFile, member: str, strings, max_cells: int = MAX_CELLS, keep: bool = False) -> Extent:
     """extent.scan of one worksheet member; a sheet with tags placed by position is scanned again through
     Numbered (its extent then `numbered`: cut_copy reads it through Numbered too). `keep`: as for scan."""
     with open_member(zf, member) as fh:
-        ext = scan(fh, strings, size, until_positional=True, keep=keep)
+        ext = scan(fh, strings, until_positional=True, keep=keep)
     if not ext.positional:
         return ext
     _count_rows(zf, member)  # refused before the slower walk through Numbered
@@ -615,9 +480,7 @@ def cut_copy(source, extents: dict, strings, blank=()) -> tuple[bytes, dict[str,
         out = _ZipOut()
         for info in zin.infolist():
             name = info.filename
-            if name in extents and extents[name].cut is not None:
-                out.deflated(name, *extents[name].cut)  # deflated while it was scanned
-            elif name in extents:
+            if name in extents:
                 ext = extents[name]
                 with out.member(name) as write:
                     opened = _Kept(ext.copy) if ext.copy is not None else open_member(zin, name)
@@ -689,19 +552,6 @@ class _ZipOut:
         self.buf.write(data)
         self.entries.append((key, method, crc, len(data), size, offset))
 
-    def stored(self, name: str, parts: list[bytes]) -> None:
-        """One member stored as it is (no compression), from its parts."""
-        key = name.encode("utf-8")
-        crc = size = 0
-        for part in parts:
-            crc, size = self.zmod.crc32(part, crc), size + len(part)
-        offset = self.buf.tell()
-        self._check(size, offset + size)
-        self.buf.write(self._header(key, zipfile.ZIP_STORED, crc, size, size))
-        for part in parts:
-            self.buf.write(part)
-        self.entries.append((key, zipfile.ZIP_STORED, crc, size, size, offset))
-
     def raw(self, zin: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         """Copy one member of `zin` as it is stored (its compressed bytes, read once)."""
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
@@ -712,49 +562,77 @@ class _ZipOut:
             self.deflated(info.filename, fh.read(), info.CRC, info.file_size, info.compress_type)
 
     def finish(self) -> bytes:
+        self.buf.write(self._central(self.buf.tell()))
+        return self.buf.getvalue()
+
+    def finish_stored(self, name: str, parts: list) -> bytes:
+        """The package with one more member, last, stored as it is (no compression) from its parts, joined
+        once into the package's bytes."""
+        key = name.encode("utf-8")
+        crc = size = 0
+        for part in parts:
+            crc, size = self.zmod.crc32(part, crc), size + len(part)
+        offset = self.buf.tell()
+        self._check(size, offset + size)
+        self.buf.write(self._header(key, zipfile.ZIP_STORED, crc, size, size))
+        self.entries.append((key, zipfile.ZIP_STORED, crc, size, size, offset))
+        return b"".join([self.buf.getvalue(), *parts, self._central(self.buf.tell() + size)])
+
+    def _central(self, start: int) -> bytes:
+        """The central directory and its end record, for a directory starting at `start`."""
         import struct
 
-        start = self.buf.tell()
-        for key, method, crc, csize, size, offset in self.entries:
-            self.buf.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x800, method, 0, 0x21, crc,
-                                       csize, size, len(key), 0, 0, 0, 0, 0, offset) + key)
-        end = self.buf.tell()
-        self._check(end)
+        out = [struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x800, method, 0, 0x21, crc, csize, size,
+                           len(key), 0, 0, 0, 0, 0, offset) + key
+               for key, method, crc, csize, size, offset in self.entries]
+        length = sum(map(len, out))
+        self._check(start + length)
         n = len(self.entries)
-        self.buf.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, end - start, start, 0))
-        return self.buf.getvalue()
+        out.append(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, length, start, 0))
+        return b"".join(out)
 
 
 def handed(source, member: str, ext: Extent, blank=()) -> bytes:
     """The workbook `source` as bytes with sheet `member` cut as cut_rows() cuts it, made from the XML the
     scan kept (Extent.kept, then dropped) and stored without compression, and the members in `blank` left
-    empty: what the parser reads without inflating the sheet a second time. ValueError when the kept XML
-    does not reach the end of the data's last row."""
+    empty: what the parser reads without inflating the sheet a second time. The kept chunks are joined
+    once, into the copy. ValueError when the kept XML does not reach the end of the data's last row."""
     kept, ext.kept = ext.kept, None
-    parts: list[bytes] = []
-    cut_rows(_Chunks(kept), parts.append, ext)
-    del kept
+    parts = _cut_parts(kept, ext)
     with open_zip(source) as zin:
         out = _ZipOut()
         for info in zin.infolist():
-            if info.filename == member:
-                out.stored(member, parts)
-            elif info.filename in blank:
+            if info.filename in blank:
                 with out.member(info.filename) as write:
                     write(EMPTY_SHEET)
-            else:
+            elif info.filename != member:
                 out.raw(zin, info)
-        return out.finish()
+        return out.finish_stored(member, parts)
 
 
-class _Chunks:
-    """read(n) of a list of chunks, one chunk at a time (cut_rows reads them in turn)."""
-
-    def __init__(self, chunks: list):
-        self.chunks = iter(chunks)
-
-    def read(self, n: int = -1) -> bytes:
-        return next(self.chunks, b"")
+def _cut_parts(kept: list, ext: Extent) -> list:
+    """The kept chunks (views, no copies) up to the end of the data's last row (or of `<sheetData>` when
+    the sheet holds no data), then the part after the data: cut_rows()' output."""
+    p = ext.prefix
+    target, start = (b"<" + p + b"sheetData>", 0) if ext.data_pos is None else (b"</" + p + b"row>", ext.data_pos)
+    parts: list = []
+    offset, seam = 0, b""
+    for chunk in kept:
+        view = memoryview(chunk)
+        # a target cut by the chunks' boundary: the end of the chunk before, the start of this one
+        both = seam + bytes(view[: len(target) - 1])
+        k = both.find(target, max(0, start - (offset - len(seam))))
+        if k >= 0:
+            end = k + len(target) - len(seam)
+        else:
+            k = chunk.find(target, max(0, start - offset))
+            end = k + len(target) if k >= 0 else -1
+        if end >= 0:
+            return [*parts, view[:end], ext.after]
+        parts.append(view)
+        offset += len(chunk)
+        seam = bytes(view[-(len(target) - 1):])
+    raise ValueError("sheet XML kept ends before its data")
 
 
 def cut_rows(fh, write, ext: Extent) -> None:

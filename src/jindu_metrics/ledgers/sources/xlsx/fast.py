@@ -89,9 +89,8 @@ def scan_member(source, member: str, sst: Strings, zf: zipfile.ZipFile | None = 
     if zf is None:
         with open_zip(source) as own:
             return scan_member(source, member, sst, own)
-    size = zf.getinfo(member).file_size
-    keep = size <= KEEP_BYTES  # the parse is handed the scanned XML: no speculation needed
-    return extent.scan_sheet(zf, member, sst.__getitem__, 0 if keep else size, keep=keep)
+    keep = zf.getinfo(member).file_size <= KEEP_BYTES
+    return extent.scan_sheet(zf, member, sst.__getitem__, keep=keep)
 
 
 def _parse_head(data: bytes, sst: Strings) -> list[list]:
@@ -134,8 +133,8 @@ def available() -> bool:
 
 
 def read(source, max_cells: int, *, scan_ahead: bool = False) -> list[tuple[str, list[list], _Body]]:
-    """(sheet name, head rows, body) of every worksheet: `body(start)` gives the data columns (formats.read_file
-    makes RawSheets of them; a sheet larger than `max_cells` is refused).
+    """(sheet name, head rows, body) of every worksheet: `body(start)` gives the data columns (xlsx.read makes
+    Sheets of them; a sheet larger than `max_cells` is refused).
 
     `body(start)` returns None when the fast path refuses the sheet (the caller then reads it by calamine).
     Raises Unsupported when the workbook's structure is not understood (the caller reads it all by calamine).
@@ -247,7 +246,7 @@ class _Book:
 
     Each sheet is parsed after its scan (extent.scan: merged ranges and how far its cells really reach; a
     sheet whose cells reach far beyond its data is parsed from a rewritten copy). When the caller loads
-    them ahead in threads of its own (ledgers._Prefetch), it first calls scan(): the scans, which mostly
+    them ahead in threads of its own (prefetch.Prefetch), it first calls scan(): the scans, which mostly
     inflate the zip (ISA-L runs without the GIL), then run in another thread, each ahead of its sheet's
     parse. A scan not begun when its sheet's parse wants it is done by the thread that parses: the sheet
     that weighs most (parse_weight) is not always the longest to parse, and two parses need not queue
@@ -322,7 +321,6 @@ class _Book:
         others = set(self.members) - {member}
         ext = self.extent(member)
         data, dropped = extent.cut_copy(self.source, {member: ext}, self.sst.__getitem__, others)
-        ext.cut = None  # in the copy now (a fallback to calamine cuts the sheet again)
         return _open_reader(data), dropped.get(member, 0)
 
     def _handed(self, member: str, ext: Extent):
@@ -377,7 +375,7 @@ class _Body:
         self.book, self.sheet, self.head, self.member = book, sheet, head, member
         self.size = size  # parse_weight(): how long it takes to parse, roughly, before it is scanned
         self.merged: list | None = None  # known once the body was loaded; the caller re-checks the header
-        self.dropped = 0  # non-blank cells right of extent.MAX_COLUMNS, left out
+        self.dropped = 0  # non-blank cells right of MAX_COLUMNS, left out
         self.cells: dict = {}  # known once the body was loaded: its error cells and formulas without a result
 
     def __call__(self, start: int):

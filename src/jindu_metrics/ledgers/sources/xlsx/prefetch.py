@@ -85,7 +85,7 @@ class Prefetch:
 
 
 class _Now:
-    """A body loaded when its result is asked for (the Future interface _Prefetch uses)."""
+    """A body loaded when its result is asked for (the Future interface Prefetch uses)."""
 
     def __init__(self, body, start: int):
         self.body, self.start = body, start
