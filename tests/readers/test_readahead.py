@@ -103,3 +103,11 @@ def test_cli_in_a_workspace_reads_ahead_its_ledger_folder(jindu, tmp_path, monke
     assert [[Path(x).resolve() for x in paths] for paths in started] == [[folder.resolve()]]
     assert '"24.49%"' in out
     assert not ledgers._AHEAD and not reading_threads()
+
+
+def test_the_one_entry_closes_a_reading_the_command_did_not_take_up():
+    with readahead.reading(get_command(app), ["compute", str(SAMPLE)]) as started:
+        assert started and ledgers._AHEAD
+    assert not ledgers._AHEAD and not reading_threads()
+    with readahead.reading(get_command(app), ["metrics"]) as started:
+        assert not started and not ledgers._AHEAD

@@ -8,6 +8,8 @@ is wrong costs time only, as load_ledgers takes up a reading only for the very f
 
 from __future__ import annotations
 
+import contextlib
+
 HELP = {"-h", "--help"}
 # Commands that read their ledgers in this process, with load_ledgers. Not batch: its workers are forked
 # processes, each reading files of its own (a reading thread must not be running at a fork).
@@ -64,3 +66,17 @@ def start(group, args: list[str]) -> bool:
     except Exception:  # noqa: BLE001 - the command reports a broken jindu.toml itself
         return False
     return bool(ws and ws.ledgers) and read_ahead([ws.ledgers])  # as workspace.resolve_inputs gives it
+
+
+@contextlib.contextmanager
+def reading(group, args: list[str]):
+    """The one read-ahead entry of the command line: start() on entry; on exit, a reading the command did not
+    take up (it stopped before it read the file: a usage error, say) is closed."""
+    started = start(group, args)
+    try:
+        yield started
+    finally:
+        if started:
+            from ..ledgers import discard_read_ahead
+
+            discard_read_ahead()

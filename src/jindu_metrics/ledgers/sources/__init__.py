@@ -2,17 +2,20 @@
 
     open_file(path, label, password, threads) -> Reading     (the one entry; iterate it for Sheets, then close)
 
-- `sniff`: what a file is (by its bytes, not its name), the size limits, zip and ODS bombs, decryption
-  (`decrypt`, in memory only); it hands the file to one of the sources below.
+- `sheet`: what every source gives (Sheet, Rows, Reading) and the reader's limits.
+- `sniff`: what a file is (by its bytes, not its name), the size limits, zip bombs; it hands the file to one
+  of the sources below. `crypto`: encrypted workbooks, decrypted in memory only.
 - `text`: CSV/TXT (encoding and delimiter found; large files by pyarrow's or pandas' columnar parsers).
 - `parquet`: Parquet (one sheet, column names as its header row).
-- `calamine`: xls/ods (and xlsx sheets the guard hands it) by python-calamine, BIFF2–5 by xlrd.
+- `calamine`: xls/ods (and xlsx sheets the guard hands it) by python-calamine, BIFF2–5 by xlrd; `ods`: an
+  ODS's repeat bombs and error cells.
 - `xlsx/`: the guard for .xlsx/.xlsm. calamine lays a sheet out as a dense grid from A1 to its farthest cell and
   reads error cells as blank (calamine#693/#661, fastexcel#487, python-calamine#105), so each worksheet is
-  scanned once (extent, merged ranges, error cells) and, when a stray far cell would blow up the grid, cut
-  while it is scanned; the data columns then come from fastexcel (Arrow, no Python rows), or from calamine
-  when fastexcel cannot read a sheet exactly. Only `xlsx.read` is used from outside that folder: when the
-  upstream fixes land, it is the one folder to shrink.
+  inflated and scanned once (extent, merged ranges, error cells); what the scan read is handed to the parser
+  cut after the data, so a stray far cell is never laid out. The data columns come from fastexcel (Arrow, no
+  Python rows), or from calamine when fastexcel cannot read a sheet exactly. Only `xlsx.read` (and
+  `xlsx.grid`, the rows of a copy) is used from outside that folder: when the upstream fixes land, it is the
+  one folder to shrink.
 - `grid`: rows of cell values (calamine, xlrd, small CSV files) into a Sheet; `arrow`: Arrow columns into
   the dictionary-encoded columns a Sheet holds.
 

@@ -5,9 +5,11 @@ one blank cell at XFD1048576 asks for 512 GB (the process aborts), one whitespac
 below formatting down to row 200,000 costs seconds and gigabytes. So every worksheet is scanned first,
 streamed in one pass that also collects its merged ranges and (cellscan.Scan, fed each chunk) its error
 cells and formulas without a result: the row of the last non-blank value, the farthest column referenced.
-A sheet whose claimed extent is far beyond its data is rewritten in memory (rows after the last row with
-data dropped, cells right of MAX_COLUMNS dropped and reported, the `<dimension>` removed) and read from
-that copy. Limits are enforced on what is present, never on a claim.
+The scan keeps the XML it inflated up to a little past the data (`keep`), and the parser is handed that,
+cut after the last row with data and stored (`handed`): each sheet is inflated once. A sheet whose XML was
+not kept and whose claimed extent is far beyond its data is rewritten in memory (rows after the last row
+with data dropped, cells right of MAX_COLUMNS dropped and reported, the `<dimension>` removed) and read
+from that copy. Limits are enforced on what is present, never on a claim.
 
 The `r=` attributes of <row> and <c> are optional: calamine places a row without one after the row before
 it, a cell without one right of the cell before it. A sheet written so (`positional`, seen by the scan) is

@@ -244,8 +244,11 @@ def _columns_of(table, col0: int) -> tuple[list, int]:
 class _Book:
     """One workbook on the fast path: the fastexcel reader, opened when the first sheet is loaded.
 
-    Each sheet is parsed after its scan (extent.scan: merged ranges and how far its cells really reach; a
-    sheet whose cells reach far beyond its data is parsed from a rewritten copy). When the caller loads
+    Each sheet is parsed after its scan (extent.scan: merged ranges and how far its cells really reach),
+    from a copy of the workbook holding the XML the scan kept, cut after the data and stored, so that it is
+    not inflated again (extent.handed); a sheet whose XML was not kept (wider than the column cap, cells
+    placed by position, larger than KEEP_BYTES) from a rewritten copy when it needs cutting, else from the
+    workbook itself. When the caller loads
     them ahead in threads of its own (prefetch.Prefetch), it first calls scan(): the scans, which mostly
     inflate the zip (ISA-L runs without the GIL), then run in another thread, each ahead of its sheet's
     parse. A scan not begun when its sheet's parse wants it is done by the thread that parses: the sheet
