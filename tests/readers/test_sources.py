@@ -77,7 +77,7 @@ def test_the_parser_is_handed_the_scanned_xml(monkeypatch):
 
     from jindu_metrics.ledgers.sources.xlsx import fast
 
-    sample = Path(__file__).resolve().parents[1] / "sample_ledgers" / "乐平镇台帐.xlsx"
+    sample = Path(__file__).resolve().parents[2] / "sample_ledgers" / "乐平镇台帐.xlsx"
     opened: list[str] = []
     real = extent.open_member
     monkeypatch.setattr(extent, "open_member", lambda zf, name: opened.append(name) or real(zf, name))
