@@ -55,7 +55,7 @@ def echo(text: str, nl: bool = True) -> None:
 
 
 def password_source(given: str | None):
-    """What the reader opens encrypted workbooks with (formats.Password): the password given (option or
+    """What the reader opens encrypted workbooks with (sources.Password): the password given (option or
     JINDU_PASSWORD), else a prompt when stdin is a terminal, else None (an encrypted file is then refused)."""
     if given:
         return given
