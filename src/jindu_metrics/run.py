@@ -32,6 +32,7 @@ class Formats:
     refuses any other, `resolve` also reads the --output file's suffix."""
 
     choices: tuple[str, ...]
+    needs_output: tuple[tuple[str, str], ...] = ()  # (format, the message when it has no --output)
 
     def check(self, fmt: str) -> str:
         if fmt not in self.choices:
@@ -43,20 +44,18 @@ class Formats:
         """The format to write: --format when given, else the one --output's suffix names, else the default.
         A suffix naming another format is refused: `--output 通报.docx` must not get plain text."""
         named = SUFFIX_FORMATS.get(output.suffix.lower()) if output is not None else None
-        if fmt is not None:
-            fmt = self.check(fmt.lower())
-            if named is not None and named != fmt:
-                raise UsageError(f"--format {fmt} 与输出文件「{shown(output.name)}」的扩展名 {output.suffix} 不符："
-                                 f"请把文件名改为 .{fmt if fmt in SUFFIX_FORMATS.values() else 'txt'}，"
-                                 f"或去掉 --format 按扩展名写出。")
-            return fmt
-        if named is None:
-            return self.choices[0]
-        if named not in self.choices:
-            listed = "、".join(self.choices)
+        if fmt is None and named is not None and named not in self.choices:
             raise UsageError(f"输出文件「{shown(output.name)}」的扩展名 {output.suffix} 对应 {named} 格式，本命令不能写出；"
-                             f"可选格式：{listed}。")
-        return named
+                             f"可选格式：{'、'.join(self.choices)}。")
+        chosen = self.check(fmt.lower()) if fmt is not None else named or self.choices[0]
+        if named is not None and named != chosen:
+            raise UsageError(f"--format {chosen} 与输出文件「{shown(output.name)}」的扩展名 {output.suffix} 不符："
+                             f"请把文件名改为 .{chosen if chosen in SUFFIX_FORMATS.values() else 'txt'}，"
+                             f"或去掉 --format 按扩展名写出。")
+        message = dict(self.needs_output).get(chosen) if output is None else None
+        if message:
+            raise UsageError(message)
+        return chosen
 
 
 class Check(Enum):
@@ -89,11 +88,13 @@ class Run:
     window: Period | None = None
     default_window: bool = False
     after_data: str | None = None
+    fmt: str | None = None  # the output format (Formats.resolve), when the command has formats
 
     @classmethod
     def open(cls, inputs, catalog=None, password=None, period=None, workspace=FIND, *, unit=FIND,
              output: Path | None = None, guarded=(), check: Check = Check.COUNT, default: bool = True,
-             require: bool = True, with_catalog: bool = True, threads: bool = True) -> Run:
+             require: bool = True, with_catalog: bool = True, threads: bool = True,
+             formats: Formats | None = None, fmt: str | None = None) -> Run:
         """Set a run up. `inputs`: files and folders (None: the workspace's ledger folder); `catalog`: a
         catalog file (else the workspace's); `password`: what the reader opens encrypted workbooks with;
         `period`: text (最近整月 too) or a Period; `workspace`: FIND (the current folder's), or given (None:
@@ -101,7 +102,9 @@ class Run:
         files it may not replace) is checked before any reading. `check`: what the findings are (Check);
         `default`: no period → the default window (January to the latest month with data; never with
         Check.JUDGE, which judges on the ledgers' latest date); `require`: no ledger at all is an error;
-        `with_catalog`: load the catalog; `threads`: the reader's threads (off in a pool's workers)."""
+        `with_catalog`: load the catalog; `threads`: the reader's threads (off in a pool's workers);
+        `formats`, `fmt`: the command's formats and --format, resolved (Run.fmt) once `output` is known not to
+        replace an input (that refusal says more) and before any reading."""
         from .periods import Period, is_latest_complete, parse_period
         from .workspace import find_workspace, resolve_inputs
 
@@ -113,6 +116,7 @@ class Run:
             from .outputs import check_output
 
             check_output(output, [*resolve_inputs(inputs, ws), *guarded])
+        chosen = formats.resolve(fmt, output) if formats is not None else None
         cat = catalog_of(catalog, ws) if with_catalog else None
         paths = resolve_inputs(inputs, ws)
         ledgers = read_ledgers(paths, unit=(ws.unit if ws else None) if unit is FIND else unit, password=password,
@@ -126,7 +130,7 @@ class Run:
             window, note = _window(period, ledgers, warn=check is not Check.JUDGE)
         findings = check_ledgers(ledgers, check, window.end if window is not None else None)
         return cls(ws, cat, paths, ledgers, findings, window, default_window=window is not None and not period,
-                   after_data=note)
+                   after_data=note, fmt=chosen)
 
     def judged(self, day) -> dict:
         """The findings counted (findings.summarize), person state (管控等级, 三年未复吸) judged on `day`."""

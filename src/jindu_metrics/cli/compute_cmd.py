@@ -12,7 +12,7 @@ from ..run import Formats
 from . import chinese, common
 from .root import app
 
-FORMATS = Formats(("table", "json", "csv", "xlsx"))
+FORMATS = Formats(("table", "json", "csv", "xlsx"), needs_output=(("xlsx", "xlsx 格式须用 --output 指定输出文件。"),))
 EXPLAIN_FORMATS = Formats(("text", "json"))
 Format = Annotated[Optional[str], typer.Option(
     "--format", "-f", help="输出格式：table（表格，默认）、json、csv、xlsx；省略时按 --output 的扩展名。", show_default=False)]
@@ -182,13 +182,11 @@ def compute_cmd(
       jindu compute 乐平镇台帐.xlsx --period 2018-10
       jindu compute 台帐/ --period 2018-Q3 --by 所属村居 --format json
     """
-    from ..errors import UsageError
     from ..run import Run
 
-    fmt = FORMATS.resolve(fmt, output)
-    if fmt == "xlsx" and output is None:
-        raise UsageError("xlsx 格式须用 --output 指定输出文件。")
-    run = Run.open(inputs, catalog, common.password_source(password), period, output=output, guarded=[catalog])
+    run = Run.open(inputs, catalog, common.password_source(password), period, output=output, guarded=[catalog],
+                   formats=FORMATS, fmt=fmt)
+    fmt = run.fmt
     common.after_data(run)
     from ..metrics.engine import compute
 

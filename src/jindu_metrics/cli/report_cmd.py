@@ -26,7 +26,8 @@ from .common import (
 )
 from .root import app
 
-FORMATS = Formats(("txt", "md", "docx", "html"))
+FORMATS = Formats(("txt", "md", "docx", "html"), needs_output=tuple(
+    (f, f"{f} 格式需要用 --output 指定输出文件，如 --output 通报.{f}") for f in ("docx", "html")))
 
 
 @app.command("report", cls=chinese.Command)
@@ -56,17 +57,14 @@ def report(
       jindu report --period 2018-10（在 jindu init 建的工作区内）
       jindu report 乐平镇台帐.xlsx -p 2018-10 --format docx -o 通报.docx
     """
-    from ..errors import UsageError
     from ..report.render import bulletin_results, render_report
     from ..run import Check, Run
 
-    fmt = FORMATS.resolve(fmt, output)
-    if fmt in ("docx", "html") and output is None:
-        raise UsageError(f"{fmt} 格式需要用 --output 指定输出文件，如 --output 通报.{fmt}")
     when = _date(report_date)
     workspace, unit = _workspace(unit)
     run = Run.open(inputs, catalog, password_source(password), period, workspace, unit=unit, output=output,
-                   guarded=[template, catalog], check=Check.NONE)
+                   guarded=[template, catalog], check=Check.NONE, formats=FORMATS, fmt=fmt)
+    fmt = run.fmt
     after_data(run)
     guarded = [*run.paths, template, catalog]  # an output may replace none of these
     results = bulletin_results(run.ledgers, run.catalog, run.window, baseline=baseline)

@@ -16,7 +16,7 @@ Day = Annotated[Optional[str], typer.Option("--date", "-d", help="待办日期�
 Days = Annotated[int, typer.Option("--days", help="往后看多少天：期满、满三年在此天数内的也列出。")]
 By = Annotated[Optional[str], typer.Option(
     "--by", help="按单位分组：所属村居（默认）或 所属镇街（全县文件）。", show_default=False)]
-FORMATS = Formats(("table", "json", "csv", "xlsx"))
+FORMATS = Formats(("table", "json", "csv", "xlsx"), needs_output=(("xlsx", "xlsx 格式须用 --output 指定输出文件。"),))
 Format = Annotated[Optional[str], typer.Option(
     "--format", "-f", help="输出格式：table（表格，默认）、json、csv、xlsx（可打印）；省略时按 --output 的扩展名。",
     show_default=False)]
@@ -92,20 +92,17 @@ def todo_cmd(
     from ..periods import Period, parse_day
     from ..run import Run
 
-    fmt = FORMATS.resolve(fmt, output)
-    if fmt == "xlsx" and output is None:
-        raise UsageError("xlsx 格式须用 --output 指定输出文件。")
     if days < 0:
         raise UsageError(f"--days 不能为负数（收到 {days}）。")
     when = parse_day(day) if day else date.today()
     run = Run.open(inputs, catalog, common.password_source(password), output=output, guarded=[catalog],
-                   default=False)
+                   default=False, formats=FORMATS, fmt=fmt)
     from ..metrics.todo import todo
 
     _stale_warning(run.ledgers, when)
     wl = todo(run.ledgers, run.catalog, when, days, by=by)
     code = common.findings_line(run, Period(when, when))
-    _emit(wl, fmt, output, show_pii, [*run.paths, catalog])
+    _emit(wl, run.fmt, output, show_pii, [*run.paths, catalog])
     raise typer.Exit(code)
 
 
