@@ -86,12 +86,12 @@ def main() -> None:
         sys.exit(EXIT_UNUSABLE)
     except Exception as exc:  # the one boundary where anything unexpected becomes a message
         if chinese.is_usage_error(exc):
-            if type(exc).__name__ == "NoArgsIsHelpError":  # `jindu` or `jindu compute` alone: its help
+            if chinese.is_help_request(exc):  # `jindu` or `jindu compute` alone: its help
                 common.echo(exc.ctx.get_help())
                 sys.exit(0)
             common.err(chinese.usage_message(exc))
             sys.exit(EXIT_UNUSABLE)
-        if type(exc).__name__ == "Abort":  # click's Ctrl-C inside a prompt
+        if chinese.is_abort(exc):
             common.err(MESSAGE)
             sys.exit(EXIT_INTERRUPTED)
         if debug:

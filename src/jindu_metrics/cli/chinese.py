@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import re
 
+from typer import Abort as TyperAbort
 from typer.core import TyperCommand, TyperGroup
+
+try:  # the copy of click that Typer raises from: its own (vendored) in recent versions, click before
+    from typer._click import exceptions as click_errors
+except ImportError:
+    from click import exceptions as click_errors
 
 from .help import USAGE_PREFIX, render_help
 
@@ -50,28 +56,37 @@ class Group(_Chinese, TyperGroup):
 
 
 def is_usage_error(exc: BaseException) -> bool:
-    """Click's UsageError (Typer vendors click in some versions, so matched by class name)."""
-    return any(c.__name__ == "UsageError" for c in type(exc).__mro__) and hasattr(exc, "ctx")
+    """Click's UsageError, as Typer raises it."""
+    return isinstance(exc, click_errors.UsageError)
+
+
+def is_help_request(exc: BaseException) -> bool:
+    """`jindu` or `jindu compute` alone: click asks for the help page."""
+    return isinstance(exc, click_errors.NoArgsIsHelpError)
+
+
+def is_abort(exc: BaseException) -> bool:
+    """Ctrl-C inside a prompt: typer.Abort (click's Abort in the versions where Typer uses click itself)."""
+    return isinstance(exc, TyperAbort)
 
 
 def usage_message(exc: BaseException) -> str:
     """A usage error in Chinese, with where to find help."""
-    name = type(exc).__name__
     text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
     param = getattr(exc, "param", None)
     option = getattr(exc, "option_name", None)
-    if name == "NoSuchOption":
+    if isinstance(exc, click_errors.NoSuchOption):
         msg = f"没有这个选项：{option}"
         maybe = sorted(getattr(exc, "possibilities", None) or [])
         if maybe:
             msg += f"（是不是 {'、'.join(maybe)}？）"
-    elif name == "BadOptionUsage" and "requires an argument" in text:
+    elif isinstance(exc, click_errors.BadOptionUsage) and "requires an argument" in text:
         msg = f"选项 {option} 后面要给一个值"
-    elif name == "MissingParameter":
+    elif isinstance(exc, click_errors.MissingParameter):
         what = "参数" if getattr(param, "param_type_name", "") == "argument" else "选项"
         label = _param_label(param, exc)
         msg = f"缺少{what}{('：' + label) if label else ''}"
-    elif name == "BadParameter":
+    elif isinstance(exc, click_errors.BadParameter):
         label = _param_label(param, exc)
         msg = f"{label or '参数'} 的值无效：{_value_reason(text)}"
     elif m := re.match(r"No such command '(.*)'\.?", text):
