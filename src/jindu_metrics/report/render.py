@@ -252,7 +252,7 @@ def _config_error(exc: BaseException, name: str) -> ConfigError:
         nm = m.group(1) if m else msg
         text = f"模板使用了未定义的变量「{nm}」；可用的变量见 jindu 说明 模板"
     else:
-        text = f"模板运行出错：{_RUNTIME_REASONS.get(type(exc).__name__, '模板中的运算无法完成')}"
+        text = f"模板运行出错：{_RUNTIME_REASONS.get(type(exc), '模板中的运算无法完成')}"
     return ConfigError(text, file=name, row=line)
 
 
@@ -278,10 +278,10 @@ _SYNTAX_REASONS = [
     (r"Block '(.*)' defined twice", "块「{0}」定义了两次"),
     (r"unclosed (.*)", "缺少与之配对的括号或引号"),
 ]
-_RUNTIME_REASONS = {"ZeroDivisionError": "除数为零", "TypeError": "运算的类型不对（如文字与数字相加）",
-                    "ValueError": "值无效", "OverflowError": "数值过大", "IndexError": "下标超出范围",
-                    "KeyError": "没有这一项", "AttributeError": "没有这个属性", "RecursionError": "嵌套或递归层数过多",
-                    "MemoryError": "占用内存过多"}
+_RUNTIME_REASONS = {ZeroDivisionError: "除数为零", TypeError: "运算的类型不对（如文字与数字相加）",
+                    ValueError: "值无效", OverflowError: "数值过大", IndexError: "下标超出范围",
+                    KeyError: "没有这一项", AttributeError: "没有这个属性", RecursionError: "嵌套或递归层数过多",
+                    MemoryError: "占用内存过多"}
 
 
 def _syntax_reason(message: str) -> str:
