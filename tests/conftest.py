@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import locale
 import os
+import selectors
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +45,70 @@ def jindu():
     return run_cli
 
 
+def run_forked(args: list, timeout: float = 600, encoding: str | None = None, cwd=None,
+               text: bool = True) -> subprocess.CompletedProcess:
+    """`jindu ARGS` as the executable runs it (cli.run: main(), then os._exit), in a child forked from this
+    process: its own exit code, stdout and stderr through pipes, killed after `timeout` seconds
+    (subprocess.TimeoutExpired), a native crash confined to it — what `subprocess.run([python, "-m",
+    "jindu_metrics", ...])` proves, without starting Python and importing pandas again (≈0.8 s of CPU each).
+    The interpreter's own start is tests/cli/test_entry_point.py's. Where fork is missing: that subprocess."""
+    argv = [str(a) for a in args]
+    if not hasattr(os, "fork"):
+        return subprocess.run([sys.executable, "-m", "jindu_metrics", *argv], capture_output=True, text=text,
+                              encoding=encoding, timeout=timeout, cwd=cwd)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child never returns into pytest, whatever happens
+        try:
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            for fd in (out_r, out_w, err_r, err_w):
+                os.close(fd)
+            if cwd is not None:
+                os.chdir(cwd)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            # fresh standard streams on the pipes, as a new interpreter would open them (pytest's are captures)
+            sys.stdin = open(0, closefd=False)  # noqa: SIM115
+            sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+            sys.stderr = open(2, "w", closefd=False, errors="backslashreplace")  # noqa: SIM115
+            sys.argv = ["jindu", *argv]
+            from jindu_metrics.cli import run
+
+            run()
+        finally:
+            os._exit(70)
+    os.close(out_w)
+    os.close(err_w)
+    chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        for fd in chunks:
+            sel.register(fd, selectors.EVENT_READ)
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                for fd in chunks:
+                    os.close(fd)
+                raise subprocess.TimeoutExpired(["jindu", *argv], timeout)
+            for key, _ in sel.select(left):
+                data = os.read(key.fd, 1 << 16)
+                if data:
+                    chunks[key.fd].append(data)
+                else:
+                    sel.unregister(key.fd)
+    for fd in chunks:
+        os.close(fd)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    out, err = (b"".join(chunks[fd]) for fd in (out_r, err_r))
+    if text:
+        enc = encoding or locale.getpreferredencoding(False)
+        out, err = out.decode(enc), err.decode(enc)
+    return subprocess.CompletedProcess(["jindu", *argv], code, out, err)
+
+
 def assert_golden(path: Path, text: str) -> None:
     """`text` equals the golden file. A missing golden fails: JINDU_WRITE_GOLDEN=1 (re)writes it, to be
     reviewed by eye and committed; a test never writes its own expectation otherwise."""
@@ -52,3 +121,12 @@ def assert_golden(path: Path, text: str) -> None:
 @pytest.fixture
 def golden():
     return assert_golden
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files holding the most `slow` tests run first (pytest-xdist hands out whole files in this order), so
+    that the longest overlap the many short ones instead of ending the run alone."""
+    slow: dict = {}
+    for item in items:
+        slow[item.path] = slow.get(item.path, 0) + bool(item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow[item.path])  # stable: the order within a file is kept

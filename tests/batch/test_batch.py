@@ -7,12 +7,12 @@ import os
 import random
 import re
 import subprocess
-import sys
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import run_forked
 from support.workbooks import write_canonical
 
 from jindu_metrics.ledgers.ids import make_id
@@ -82,9 +82,8 @@ def write_broken(folder: Path) -> list[str]:
 
 
 def run(args) -> tuple[int, str, str]:
-    """The real CLI in a subprocess (the error boundary in main(), stderr not a terminal)."""
-    r = subprocess.run([sys.executable, "-m", "jindu_metrics", *args], capture_output=True, text=True,
-                       encoding="utf-8", timeout=600)
+    """The real CLI in a child process (the error boundary in main(), stderr not a terminal)."""
+    r = run_forked(args, encoding="utf-8")
     return r.returncode, r.stdout, r.stderr
 
 
@@ -189,6 +188,7 @@ def test_no_pii_in_aggregate_outputs(county):
             assert f"\"{p['姓名']}\"" not in blob
 
 
+@pytest.mark.slow
 def test_jobs_1_identical_and_equal_to_compute_per_file(county):
     out1 = county["base"] / "out1"
     code, _, _ = run(["batch", str(county["inp"]), "--period", PERIOD, "--out", str(out1), "--jobs", "1",
@@ -257,6 +257,7 @@ def _calc_soffice():
     return soffice if list(program.glob("libsclo*")) else None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(_calc_soffice() is None, reason="LibreOffice Calc is not installed (.ci/run installs it)")
 def test_summary_workbook_opens_in_libreoffice_with_charts(county, tmp_path):
     soffice = _calc_soffice()

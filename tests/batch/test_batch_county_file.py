@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from support.workbooks import write_canonical
 from test_batch import TOWNS, run, town_records
 
@@ -16,6 +17,7 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_county_file_jobs_2_writes_what_jobs_1_writes(tmp_path):
     towns = TOWNS[:4]
     merged: dict[str, list] = {}

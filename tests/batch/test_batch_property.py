@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.workbooks import write_canonical
@@ -35,6 +36,7 @@ def _partition(assign: list[int]) -> dict[str, dict]:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(0, 3), min_size=len(VILLAGES), max_size=len(VILLAGES)))
 def test_batch_total_equals_compute_on_whole(tmp_path_factory, assign):

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_forked
 from typer.testing import CliRunner
 
 from jindu_metrics import run as run_setup
@@ -22,8 +23,7 @@ PUBLISHED = {"seizures": "49", "criminal_detentions": "12", "detention_ratio": "
 
 
 def jindu(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "jindu_metrics", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT)
+    return run_forked(args, cwd=cwd or ROOT)
 
 
 @pytest.mark.parametrize("src", [SAMPLE, SAMPLE / "messy"])

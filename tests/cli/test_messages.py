@@ -203,6 +203,7 @@ def test_by_unit_notes_name_their_unit_and_unfilled_rows_are_one_line():
     assert len(notes) == len(set(notes)) > 1 and all("2018年1-10月" in x for x in notes)
 
 
+@pytest.mark.slow
 def test_annotating_an_encrypted_ledger_says_how_and_keeps_the_copy_encrypted(tmp_path):
     import io
 

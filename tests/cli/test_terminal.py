@@ -307,6 +307,7 @@ def _gbk(*args, stdout):
                           cwd=ROOT, env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_gbk_redirected_table_csv_json(tmp_path):
     table, csv_, js = tmp_path / "out.txt", tmp_path / "out.csv", tmp_path / "out.json"
     with open(table, "wb") as fh:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,6 +54,7 @@ def _plain(c):
     return (c.value, c.display, c.numerator, c.denominator)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(LEDGERS, PERIODS, st.sampled_from([None, "所属村居", "所属镇街"]))
 def test_comparison_windows_equal_their_own_computation(ledgers, text, by):
@@ -94,6 +96,7 @@ def test_comparison_checked_on_a_real_case():
     assert row.previous is not None and row.previous.numerator == 0
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(LEDGERS, st.lists(PERIODS, min_size=1, max_size=4))
 def test_exact_values_equal_compute_period_by_period(ledgers, texts):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_engine_windows import CATALOG, PERIODS, _records
@@ -47,6 +48,7 @@ def _rows_make_the_figure(ind, ex) -> None:
         assert ex.denominator == 0
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(LEDGERS, PERIODS, st.data())
 def test_explain_numerator_and_denominator_are_computes(ledgers, text, data):

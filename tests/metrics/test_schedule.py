@@ -154,6 +154,7 @@ def test_missing_contacts_ledger_has_no_value():
     assert row.numerator is None and row.display == "无台帐"
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 6), st.integers(0, 400)), max_size=40),
        st.lists(st.integers(0, 500), min_size=1, max_size=6))

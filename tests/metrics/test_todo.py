@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import run_forked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -218,6 +219,7 @@ def _running(o, day):
     return date.fromisoformat(o["决定日期"]) <= day and (end is None or date.fromisoformat(end) >= day)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(ledgers_and_day())
 def test_closed_urine_items_are_exactly_explains_behind(case):
@@ -280,7 +282,9 @@ def test_api_to_frame_masks_unless_asked():
 
 
 def jindu(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "jindu_metrics", *args], capture_output=True, cwd=ROOT, **kw)
+    if kw:  # an environment of its own (PYTHONIOENCODING): a new interpreter opens its streams with it
+        return subprocess.run([sys.executable, "-m", "jindu_metrics", *args], capture_output=True, cwd=ROOT, **kw)
+    return run_forked(args, cwd=ROOT, text=False)
 
 
 def test_sample_json_names_the_day_and_masks():

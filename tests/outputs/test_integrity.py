@@ -100,6 +100,7 @@ def inputs(tmp_path_factory) -> Path:
     return d
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["sample", "messy"])
 def test_inputs_unchanged_outputs_atomic_and_byte_identical(inputs, tmp_path, which):
     inp = inputs / SAMPLE.name if which == "sample" else inputs / "messy"

@@ -311,6 +311,7 @@ def test_batch_reads_only_ledgers_and_reports_what_it_skipped(tmp_path):
     assert err.count("跳过：") == 3 and "说明.txt" in err  # 说明.docx: in the folder and given by name
 
 
+@pytest.mark.slow
 def test_batch_never_reads_its_own_outputs_back(tmp_path, last_month):
     inp, _ = last_month
     out = inp / "汇总"  # --out inside the input folder

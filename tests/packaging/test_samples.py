@@ -238,6 +238,7 @@ def _digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_make_samples_script_is_byte_identical(tmp_path):
     outs = []
     for name in ("a", "b"):

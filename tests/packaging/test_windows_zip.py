@@ -41,7 +41,7 @@ def _has_zh_locale() -> bool:
 
 WHY = (f"未安装 {'、'.join(MISSING)}（.ci/run 尽量安装 wine、wine64、mingw-w64）" if MISSING else
        "" if _has_zh_locale() else "未生成 glibc 的 zh_CN.UTF-8 区域设置（Wine 需要它来显示中文文件名）")
-pytestmark = pytest.mark.skipif(bool(WHY), reason=WHY or "-")
+pytestmark = [pytest.mark.skipif(bool(WHY), reason=WHY or "-"), pytest.mark.slow]
 
 SHIM = r"""
 #include <windows.h>

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test here shares one module fixture that runs many commands
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"
 MESSY = ROOT / "sample_ledgers" / "messy"

@@ -4,11 +4,10 @@ Chinese message naming the file when it fails."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_forked
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name not in ("MANIFEST.tsv", "LICENSES.tsv",
@@ -18,8 +17,7 @@ FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name not in ("M
 @pytest.mark.skipif(not FILES, reason="../shared/corpus is absent")
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(CORPUS)) for p in FILES] if FILES else None)
 def test_corpus_file(path):
-    r = subprocess.run([sys.executable, "-m", "jindu_metrics", "validate", str(path)], capture_output=True,
-                       text=True, timeout=10)
+    r = run_forked(["validate", path], timeout=10)
     assert r.returncode in (0, 1, 2), r.stderr
     assert "Traceback" not in r.stderr
     if r.returncode == 2:

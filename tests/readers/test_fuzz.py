@@ -324,6 +324,7 @@ def _where(exc: BaseException) -> str:
     return f"{type(exc).__name__} at {Path(f.filename).name}:{f.lineno} ({f.name})"
 
 
+@pytest.mark.slow
 def test_pipeline_never_raises_anything_but_jindu_errors():
     stats: dict[str, int] = {"ok": 0, "error": 0, "empty": 0}
     failures: dict[str, tuple[str, dict]] = {}

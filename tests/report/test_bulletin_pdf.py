@@ -14,6 +14,8 @@ import pytest
 
 from jindu_metrics.report.docx import TEXT_WIDTH_MM
 
+pytestmark = pytest.mark.slow  # LibreOffice renders each bulletin to PDF (module fixtures)
+
 MM = 72 / 25.4
 LEFT, RIGHT, TOP, BOTTOM = 28 * MM, (210 - 26) * MM, 37 * MM, (297 - 35) * MM
 SAMPLES = Path(__file__).parents[2] / "sample_ledgers"

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import run_forked
 
 from jindu_metrics.report.html import county_page, render_page
 
@@ -24,8 +24,7 @@ EVIL = '<b onmouseover="x()">新源</b>&amp;<script>alert(1)</script>'
 
 
 def run(args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "jindu_metrics", *args], capture_output=True, text=True,
-                          encoding="utf-8", timeout=600)
+    return run_forked(args, encoding="utf-8")
 
 
 def _variant(dest: Path, *, drop: tuple[str, ...] = (), rename: dict[str, str] | None = None) -> Path:
@@ -245,6 +244,7 @@ def batch_out(tmp_path_factory):
     return outs
 
 
+@pytest.mark.slow
 def test_batch_writes_summary_html(batch_out):
     first, second = (o / "汇总.html" for o in batch_out)
     page = first.read_text(encoding="utf-8")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from builders import ID_A, PERSON_HEADER, person_rows, planted_sheets, write_xlsx
+from conftest import run_forked
 
 from jindu_metrics.ledgers import load_ledgers
 from jindu_metrics.validate import validate
@@ -60,8 +59,7 @@ def test_valid_15_digit_and_lowercase_x_raise_no_error(tmp_path):
 
 
 def jindu(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "jindu_metrics", *map(str, args)], capture_output=True,
-                          text=True, timeout=60, cwd=cwd)
+    return run_forked(args, timeout=60, cwd=cwd)
 
 
 def test_cli_json_masks_and_exit_1(tmp_path):
