@@ -76,6 +76,11 @@ def run_forked(args: list, timeout: float = 600, encoding: str | None = None, cw
             from jindu_metrics.cli import run
 
             run()
+        except BaseException:  # noqa: BLE001 - run() ends in os._exit; anything else is shown, as Python would
+            import traceback
+
+            traceback.print_exc()
+            sys.stderr.flush()
         finally:
             os._exit(70)
     os.close(out_w)

@@ -3,7 +3,7 @@
 0/1/2 without a traceback.
 
 Fast profile by default (a few hundred cases). The big run:
-    JINDU_FUZZ_EXAMPLES=10000 python -m pytest tests/test_fuzz.py -q -s -k pipeline
+    JINDU_FUZZ_EXAMPLES=10000 python -m pytest -n 0 tests/readers/test_fuzz.py -q -s -k pipeline
 prints cases, outcomes and time, and lists every distinct uncaught exception (it does not stop at the first).
 """
 
