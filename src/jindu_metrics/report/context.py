@@ -106,6 +106,16 @@ class Indicator:
     )
 
     def __init__(self, row=None, spec=None, unit: str = ""):
+        self._name(row, spec, unit)
+        self._declaration(spec)
+        self._figures(row, spec)
+        self._comparisons(row)
+        self._lacks(row)
+        self._prose(row, spec)
+        self.lagging: list[Indicator] = []
+
+    def _name(self, row, spec, unit: str) -> None:
+        """What the figure is and how it prints: id, name, unit, area, kind, display text, unit label."""
         self.id = getattr(row, "metric", None) or getattr(spec, "id", None)
         self.name = getattr(row, "name", None) or getattr(spec, "name", None) or self.id
         self.unit = getattr(row, "unit", None) or unit
@@ -113,12 +123,17 @@ class Indicator:
         self.kind = getattr(row, "kind", None) or getattr(spec, "kind", None) or "count"
         self.display = (getattr(row, "display", None) or DASH) if row is not None else DASH
         self.unit_label = getattr(row, "unit_label", None) or getattr(spec, "unit_label", None) or ""
-        # the catalog's declaration (its defaults without one), never guessed from the display text
+
+    def _declaration(self, spec) -> None:
+        """The catalog's declaration (its defaults without one), never guessed from the display text."""
         self.format = getattr(spec, "format", None) or ("percent" if self.kind == "ratio" else "count")
         dec = getattr(spec, "decimals", None)
         self.decimals = dec if dec is not None else (1 if self.kind == "ratio" else 0)
         self.definition = getattr(spec, "definition", None)
         self.pending = bool(getattr(spec, "pending", False))
+
+    def _figures(self, row, spec) -> None:
+        """The exact value, its parts, and how it stands against its target."""
         self.exact = getattr(row, "exact", None)
         self.value = None if self.exact is None else float(self.exact)
         self.numerator = getattr(row, "numerator", None)
@@ -130,15 +145,19 @@ class Indicator:
             "lower" if (self.target or "").startswith(("≤", "<=")) else "higher")
         self.met = getattr(row, "met", None)
         self.gap = getattr(row, "gap", None)
+        self.extra = dict(getattr(row, "extra", None) or {})
+
+    def _comparisons(self, row) -> None:
         notes = getattr(row, "comparison_notes", None) or {}
         self.previous = Comparison(getattr(row, "previous", None), notes.get("previous"))
         self.yoy = Comparison(getattr(row, "yoy", None), notes.get("yoy"))
         self.baseline = Comparison(getattr(row, "baseline", None), notes.get("baseline"))  # only with --baseline
-        self.extra = dict(getattr(row, "extra", None) or {})
-        # What the input lacks for this figure: the ledger kind ids it reads that were not given, else the
-        # columns its (given) ledgers lack; empty when it has a value. The templates leave such a figure out
-        # (never print it as 0) and name it in missing_note / missing_sentence with `notes`, one reason
-        # each, and the `remedies` a reason calls for (请在台帐中增加此列).
+
+    def _lacks(self, row) -> None:
+        """What the input lacks for this figure: the ledger kind ids it reads that were not given, else the
+        columns its (given) ledgers lack; empty when it has a value. The templates leave such a figure out
+        (never print it as 0) and name it in missing_note / missing_sentence with `notes`, one reason each,
+        and the `remedies` a reason calls for (请在台帐中增加此列)."""
         ledgers = list(getattr(row, "missing", None) or ())
         self.missing_columns = [] if ledgers else list(getattr(row, "missing_columns", None) or ())  # (kind, column)
         self.missing_column = [c for _, c in self.missing_columns]
@@ -148,6 +167,9 @@ class Indicator:
             else _column_notes(self.missing_columns)
         # all of it in one phrase: 未提供吸毒人员登记台帐、帮教管控台帐
         self.missing_text = missing_reason(ledgers) or "；".join(f"{n}，{self.remedies[n]}" for n in self.notes)
+
+    def _prose(self, row, spec) -> None:
+        """How a sentence states the figure: the catalog's wording, the amount, why it has no value, its gap."""
         self.wording = getattr(spec, "wording", None) or Wording(
             phrase=self.name or "", unit=self.unit_label if self.kind != "ratio" else "")
         self.phrase = self.wording.phrase
@@ -158,7 +180,6 @@ class Indicator:
         # the figure as a sentence states it: "258人", "24.49%", "26:1"; "" without a value
         self.amount = "" if self.exact is None else self.display + self.unit_word
         self.gap_text, self.problem = self._wording(spec)
-        self.lagging: list[Indicator] = []
 
     def _wording(self, spec) -> tuple[str, str]:
         """("还需纳入2人", "纳入率为94.7%，低于95%的目标，还需纳入2人") for an unmet target; ("", "") otherwise.
@@ -325,7 +346,7 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
     """
     specs = _specs(catalog)
     specs_by_id = {s.id: s for s in specs}
-    order = [s.id for s in specs] + [i for i in known_ids() if i not in specs_by_id]
+    order = _indicator_order(specs, specs_by_id)
     unit = result_ytd.unit or (getattr(workspace, "unit", None) if workspace else None) or ""
     whole, _ = _split_rows(result_ytd)
     m = _unit_indicators(whole, specs_by_id, unit, order)
@@ -334,36 +355,21 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
     for x in m.values():
         x.lagging = [v["m"][x.id] for v in village_rows if x.id in v["m"] and v["m"][x.id].met is False]
 
-    month_ctx = None
-    if month is not None and (month.period.start, month.period.end) != (result_ytd.period.start,
-                                                                     result_ytd.period.end):
-        mwhole, _ = _split_rows(month)
-        month_ctx = {"period": period_context(month.period),
-                     "m": _unit_indicators(mwhole, specs_by_id, unit, order)}
-
     scope = workspace.scope_word if workspace is not None else "全镇"
-    office = (getattr(workspace, "office", None) if workspace else None) or (
-        f"{unit}禁毒委员会办公室" if unit else OFFICE_PLACEHOLDER)
     report_date = date or result_ytd.period.end
     indicators = list(m.values())
-    stated = [x for x in indicators if x.state]  # the catalog's bulletin.state: what a bulletin judges
-    targeted = [x for x in stated if x.met is not None]
     ctx = {
         "period": period_context(result_ytd.period),
-        "month": month_ctx,
+        "month": _month_context(month, result_ytd.period, specs_by_id, unit, order),
         "unit": unit or DASH,
         "scope": scope,
         "ours": "我" + scope[1:],
-        "office": office,
+        "office": _office(workspace, unit),
         "date": cn_date(report_date),
         "date_iso": report_date.isoformat(),
         "m": m,
         "indicators": indicators,
-        "targeted": targeted,
-        "met": [x for x in targeted if x.met],
-        "unmet": [x for x in targeted if x.met is False],
-        # indicators with a target left unassessed because their ledger is missing (never counted unmet)
-        "unassessed": [x for x in stated if x.absent and x.target],
+        **_assessed(indicators),
         "missing_text": _missing_text(indicators),
         "villages": village_rows,
         # the base year of --baseline (m.X.baseline compares with its same window), or None
@@ -372,6 +378,39 @@ def build_context(result_ytd, *, month=None, villages=None, workspace=None, cata
     for mid, x in m.items():  # each indicator also by its bare id, where that does not shadow a name above
         ctx.setdefault(mid, x)
     return ctx
+
+
+def _indicator_order(specs: list, specs_by_id: dict) -> list[str]:
+    """The catalog's indicator ids, then the default catalog's shown ones it lacks (as "—" placeholders)."""
+    return [s.id for s in specs] + [i for i in known_ids() if i not in specs_by_id]
+
+
+def _month_context(month, window, specs_by_id: dict, unit: str, order: list[str]) -> dict | None:
+    """{period, m} of the requested window's own figures; None without them or when they are the window's."""
+    if month is None or (month.period.start, month.period.end) == (window.start, window.end):
+        return None
+    mwhole, _ = _split_rows(month)
+    return {"period": period_context(month.period), "m": _unit_indicators(mwhole, specs_by_id, unit, order)}
+
+
+def _office(workspace, unit: str) -> str:
+    """The signature: the workspace's `office`, else the unit's 禁毒委员会办公室, else a blank to fill in."""
+    office = getattr(workspace, "office", None) if workspace else None
+    return office or (f"{unit}禁毒委员会办公室" if unit else OFFICE_PLACEHOLDER)
+
+
+def _assessed(indicators: list) -> dict:
+    """{targeted, met, unmet, unassessed}: the indicators a bulletin judges (the catalog's bulletin.state)
+    against their targets."""
+    stated = [x for x in indicators if x.state]
+    targeted = [x for x in stated if x.met is not None]
+    return {
+        "targeted": targeted,
+        "met": [x for x in targeted if x.met],
+        "unmet": [x for x in targeted if x.met is False],
+        # indicators with a target left unassessed because their ledger is missing (never counted unmet)
+        "unassessed": [x for x in stated if x.absent and x.target],
+    }
 
 
 # The county bulletin ranks the townships on these ratios, in this order (those the township bulletins quote).
