@@ -55,50 +55,59 @@ def parse_blocks(text: str) -> list[Block]:
     """The bulletin text as layout blocks (blank lines only separate paragraphs)."""
     lines = [_plain(ln).strip(_INDENT) for ln in text.split("\n")]
     lines = [ln for ln in lines if not re.fullmatch(r"\|?[-:| ]+\|?", ln) or not ln]
+    i = next((k for k, ln in enumerate(lines) if ln), len(lines))
     blocks: list[Block] = []
-    i = 0
-    while i < len(lines) and not lines[i]:
-        i += 1
     while i < len(lines) and lines[i]:  # the title may run over several lines
         blocks.append(Block("title", lines[i]))
         i += 1
+    body, starts = _body(lines[i:])
+    date_at = max((k for k, ln in enumerate(body) if _DATE.match(ln)), default=None)
+    for k, ln in enumerate(body):
+        block = _line_block(k, ln, date_at)
+        if block.kind == "table" and blocks and blocks[-1].kind == "table" and k not in starts:
+            blocks[-1] = Block("table", "", rows=(*blocks[-1].rows, *block.rows))
+        else:
+            blocks.append(block)
+    return blocks
+
+
+def _body(lines: list[str]) -> tuple[list[str], set[int]]:
+    """(the non-blank lines after the title, where a table begins among them: a row not right after another
+    row, so that a blank line between two tables keeps them apart)."""
     body: list[str] = []
-    starts: set[int] = set()  # where a table begins: a row not right after another row
+    starts: set[int] = set()
     after_row = False
-    for ln in lines[i:]:
+    for ln in lines:
         row = _is_row(ln)
         if row and not after_row:
             starts.add(len(body))
         after_row = row
         if ln:
             body.append(ln)
-    date_at = max((k for k, ln in enumerate(body) if _DATE.match(ln)), default=None)
-    for k, ln in enumerate(body):
-        if date_at is not None and k == date_at:
-            blocks.append(Block("date", ln))
-        elif date_at is not None and k == date_at - 1 and len(ln) <= 30:
-            blocks.append(Block("signature", ln))
-        elif k == 0 and ln.endswith(("：", ":")) and len(ln) <= 60:
-            blocks.append(Block("addressee", ln))
-        elif _H1.match(ln):
-            if len(ln) <= 30:
-                blocks.append(Block("h1", ln))
-            else:  # a numbered paragraph: its lead-in up to the first 。 is the heading
-                cut = ln.find("。") + 1 or len(ln)
-                blocks.append(Block("h1", ln[cut:], lead=ln[:cut]))
-        elif _H2.match(ln):
-            m = re.search(r"[。：:]", ln)
-            cut = m.end() if m and m.end() <= 40 else _H2.match(ln).end()
-            blocks.append(Block("h2", ln[cut:], lead=ln[:cut]))
-        elif _is_row(ln):  # a markdown table row
-            cells = tuple(c.strip() for c in ln[1:-1].split("|"))
-            if blocks and blocks[-1].kind == "table" and k not in starts:
-                blocks[-1] = Block("table", "", rows=(*blocks[-1].rows, cells))
-            else:
-                blocks.append(Block("table", "", rows=(cells,)))
-        else:
-            blocks.append(Block("para", ln))
-    return blocks
+    return body, starts
+
+
+def _line_block(k: int, ln: str, date_at: int | None) -> Block:
+    """The block of the body's line `k`: the date and the signature above it, the addressee first, the
+    headings, a table row (a one-row table), else a paragraph."""
+    if date_at is not None and k == date_at:
+        return Block("date", ln)
+    if date_at is not None and k == date_at - 1 and len(ln) <= 30:
+        return Block("signature", ln)
+    if k == 0 and ln.endswith(("：", ":")) and len(ln) <= 60:
+        return Block("addressee", ln)
+    if _H1.match(ln):
+        if len(ln) <= 30:
+            return Block("h1", ln)
+        cut = ln.find("。") + 1 or len(ln)  # a numbered paragraph: its lead-in up to the first 。 is the heading
+        return Block("h1", ln[cut:], lead=ln[:cut])
+    if _H2.match(ln):
+        m = re.search(r"[。：:]", ln)
+        cut = m.end() if m and m.end() <= 40 else _H2.match(ln).end()
+        return Block("h2", ln[cut:], lead=ln[:cut])
+    if _is_row(ln):  # a markdown table row
+        return Block("table", "", rows=(tuple(c.strip() for c in ln[1:-1].split("|")),))
+    return Block("para", ln)
 
 
 def _is_row(line: str) -> bool:
