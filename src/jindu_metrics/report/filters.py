@@ -83,35 +83,45 @@ def change(x, which: str = "yoy", unit: str | None = None, decimals: int | None 
     with which="baseline"), a comparison, or a plain difference (a ratio difference as a fraction when unit is
     "个百分点"). `unit`/`decimals` reword an indicator's change on another unit or precision.
     """
-    kind = getattr(x, "kind", None)
-    if kind is not None and hasattr(x, "yoy"):  # an indicator
-        name = {"previous": "previous", "环比": "previous", "baseline": "baseline", "基准": "baseline"}.get(which, "yoy")
-        cmp = getattr(x, name, None)
-        if not cmp or cmp.value is None or x.exact is None:
-            return DASH
-        if unit is None and decimals is None:
-            fmt = getattr(x, "format", None) or ("percent" if kind == "ratio" else "count")
-            words = change_words(Fraction(x.exact), _exact(cmp.value), fmt, x.decimals,
-                                 x.unit_label if kind != "ratio" else "", relative=name != "previous")
-            # a bulletin's sentence has no "—": "增加5人（基数为0，无法计算增减幅度）"
-            return words.replace(f"，{DASH}（{ZERO_BASE}）", f"（{ZERO_BASE}）")
-        ratio_like = kind == "ratio"
-        if unit is None:
-            unit = "个百分点" if ratio_like and getattr(x, "format", "percent") == "percent" else (x.unit_label or "")
-        if decimals is None:
-            decimals = x.decimals if ratio_like else 0
-        as_printed = "percent" if unit == "个百分点" else "count"  # the change of the values printed so
-        diff = printed(Fraction(x.exact), as_printed, decimals) - printed(_exact(cmp.value), as_printed, decimals)
-    elif hasattr(x, "change"):  # a comparison
+    if getattr(x, "kind", None) is not None and hasattr(x, "yoy"):  # an indicator
+        return _indicator_change(x, _COMPARED.get(which, "yoy"), unit, decimals)
+    if hasattr(x, "change"):  # a comparison
         if getattr(x, "change_display", ""):
             return x.change_display
-        diff = _exact(x.change)
-        if diff is None:
-            return DASH
-    else:
-        diff = _exact(x)
-        if diff is None:
-            return DASH
+        return _change_words(_exact(x.change), unit, decimals)
+    return _change_words(_exact(x), unit, decimals)
+
+
+# change(which=…): the indicator's comparison it words
+_COMPARED = {"previous": "previous", "环比": "previous", "baseline": "baseline", "基准": "baseline"}
+
+
+def _indicator_change(x, name: str, unit: str | None, decimals: int | None) -> str:
+    """An indicator's change against its comparison `name`: worded as the catalog words it, or on the
+    `unit`/`decimals` asked for, as the difference of the two values printed so."""
+    cmp = getattr(x, name, None)
+    if not cmp or cmp.value is None or x.exact is None:
+        return DASH
+    ratio_like = x.kind == "ratio"
+    if unit is None and decimals is None:
+        fmt = getattr(x, "format", None) or ("percent" if ratio_like else "count")
+        words = change_words(Fraction(x.exact), _exact(cmp.value), fmt, x.decimals,
+                             x.unit_label if not ratio_like else "", relative=name != "previous")
+        # a bulletin's sentence has no "—": "增加5人（基数为0，无法计算增减幅度）"
+        return words.replace(f"，{DASH}（{ZERO_BASE}）", f"（{ZERO_BASE}）")
+    if unit is None:
+        unit = "个百分点" if ratio_like and getattr(x, "format", "percent") == "percent" else (x.unit_label or "")
+    if decimals is None:
+        decimals = x.decimals if ratio_like else 0
+    as_printed = "percent" if unit == "个百分点" else "count"  # the change of the values printed so
+    diff = printed(Fraction(x.exact), as_printed, decimals) - printed(_exact(cmp.value), as_printed, decimals)
+    return _change_words(diff, unit, decimals)
+
+
+def _change_words(diff: Fraction | None, unit: str | None, decimals: int | None) -> str:
+    """A difference worded on `unit` (default 个百分点: `diff` is then a ratio difference as a fraction)."""
+    if diff is None:
+        return DASH
     if unit is None:
         unit = "个百分点"
     if decimals is None:
