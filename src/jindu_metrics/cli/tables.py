@@ -85,42 +85,70 @@ def render_all(tables: list[Table], out: Out, moved_allowed: bool = True) -> lis
     """Each table's lines, all in the first layout that fits every one (the shortest where names wrap)."""
     if not tables:
         return []
+    tables = _prepared(tables, out)
+    compare = [i for i, c in enumerate(tables[0].columns) if c.role == COMPARE]
+    views = _Views(tables, compare)
+    for stage in _stages(tables[0], out, moved_allowed):
+        best = _best_layout(stage, views, out)
+        if best is None:
+            continue
+        style, form, chosen, widths = best
+        laid = [_draw(v, w, style, out) for v, w in zip(chosen, widths, strict=True)]
+        if form != "moved":
+            return laid
+        seconds = render_all([_comparisons(t, compare) for t in tables], out, moved_allowed=False)
+        return [a + b for a, b in zip(laid, seconds, strict=True)]
+    return [_records(t, out) for t in tables]
+
+
+def _prepared(tables: list[Table], out: Out) -> list[Table]:
+    """The tables in what the stream can hold, their hoistable columns said in the title when the full
+    layout does not fit."""
     if not holds_everything(out.encoding):  # 1.03‱ → 万分之1.03 before the widths are measured
         tables = [_degraded(t, out.encoding) for t in tables]
     everything = list(range(len(tables[0].columns)))
     first_style = "box" if out.box else "compact"
     if _fit(_project(tables[0], everything, "full"), out, first_style, False) is None:
         tables = [_hoisted(t) for t in tables]
-        everything = list(range(len(tables[0].columns)))
-    compare = [i for i, c in enumerate(tables[0].columns) if c.role == COMPARE]
-    keep = [i for i in everything if i not in compare]
-    projected: dict[str, list[Table]] = {}
-    for stage in _stages(tables[0], out, moved_allowed):
-        best = None
-        for style, form, wrapping in stage:
-            if form not in projected:
-                projected[form] = [_project(t, keep, None) if form == "moved" else _project(t, everything, form)
-                                   for t in tables]
-            views = projected[form]
-            widths = [_fit(v, out, style, wrapping) for v in views]
-            if any(w is None for w in widths):
-                continue
-            height = sum(_height(v, w, out) for v, w in zip(views, widths, strict=True)) if wrapping else 0
-            if best is None or height < best[0]:
-                best = (height, style, form, views, widths)
-        if best is None:
+    return tables
+
+
+class _Views:
+    """The tables projected for each form of their comparisons (full, short, or moved out), each once."""
+
+    def __init__(self, tables: list[Table], compare: list[int]):
+        self.tables = tables
+        self.everything = list(range(len(tables[0].columns)))
+        self.keep = [i for i in self.everything if i not in compare]
+        self.projected: dict[str, list[Table]] = {}
+
+    def of(self, form: str) -> list[Table]:
+        if form not in self.projected:
+            self.projected[form] = [_project(t, self.keep, None) if form == "moved"
+                                    else _project(t, self.everything, form) for t in self.tables]
+        return self.projected[form]
+
+
+def _best_layout(stage, views: _Views, out: Out):
+    """(style, form, tables, widths) of the stage's layout that fits every table in the fewest lines, or
+    None when none fits."""
+    best = None
+    for style, form, wrapping in stage:
+        tables = views.of(form)
+        widths = [_fit(v, out, style, wrapping) for v in tables]
+        if any(w is None for w in widths):
             continue
-        _, style, form, views, widths = best
-        laid = [_draw(v, w, style, out) for v, w in zip(views, widths, strict=True)]
-        if form != "moved":
-            return laid
-        seconds = []
-        for t in tables:
-            second = _project(t, [t.key, *compare], None)
-            second.title = f"{t.title}（环比、同比）" if t.title else "环比、同比"
-            seconds.append(second)
-        return [a + b for a, b in zip(laid, render_all(seconds, out, moved_allowed=False), strict=True)]
-    return [_records(t, out) for t in tables]
+        height = sum(_height(v, w, out) for v, w in zip(tables, widths, strict=True)) if wrapping else 0
+        if best is None or height < best[0]:
+            best = (height, style, form, tables, widths)
+    return None if best is None else best[1:]
+
+
+def _comparisons(table: Table, compare: list[int]) -> Table:
+    """The second table of comparisons moved out of `table`: its key column and the comparisons."""
+    second = _project(table, [table.key, *compare], None)
+    second.title = f"{table.title}（环比、同比）" if table.title else "环比、同比"
+    return second
 
 
 def _degraded(table: Table, encoding: str) -> Table:
@@ -220,45 +248,50 @@ def _pad(text: str, used: int, width: int, align: str) -> str:
 
 
 def _draw(table: Table, widths: list[int], style: str, out: Out) -> list[str]:
+    """The table's lines at these widths: title, header, rows, and the box's rules in the box style."""
+    box = style == "box"
+    lines = [out.style(t, "italic") for t in wrap(table.title, out.width, out.ambiguous)] if table.title else []
+    if box:
+        lines.append(_rule("┏", "┳", "┓", widths))
+    lines += _row_lines(table, [c.header for c in table.columns], widths, style, out, header=True)
+    if box:  # below the header, even without rows
+        lines.append(_rule("┡", "╇", "┩", widths))
+    elif table.rows:
+        rule = "-" if out.legacy_cjk else "─"
+        lines.append("  ".join(rule * w for w in widths))
+    for row in table.rows:
+        lines += _row_lines(table, row, widths, style, out, header=False)
+    if box:
+        lines.append(_rule("└", "┴", "┘", widths, "─"))
+    return lines
+
+
+def _rule(left: str, mid: str, right: str, widths: list[int], line: str = "━") -> str:
+    return left + mid.join(line * (w + 2) for w in widths) + right
+
+
+def _row_lines(table: Table, row: list[str], widths: list[int], style: str, out: Out, header: bool) -> list[str]:
+    """One row's lines: its cells wrapped to their widths, padded, styled (bold header, marked cells)."""
     cols = table.columns
-    lines: list[str] = []
-    if table.title:
-        lines += [out.style(t, "italic") for t in wrap(table.title, out.width, out.ambiguous)]
     if style == "box":
-        left, mid, right = "│ ", " │ ", " │"
-        lines.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
+        left, mid, right = ("┃ ", " ┃ ", " ┃") if header else ("│ ", " │ ", " │")
     else:
         left, mid, right = "", "  ", ""
-    header = [c.header for c in cols]
-    body_start = None
-    for r, row in enumerate([header, *table.rows]):
-        if r == 1:
-            if style == "box":
-                lines.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
-            else:
-                rule = "-" if out.legacy_cjk else "─"
-                lines.append("  ".join(rule * w for w in widths))
-            body_start = len(lines)
-        lf, md, rt = (("┃ ", " ┃ ", " ┃") if r == 0 and style == "box" else (left, mid, right))
-        w_of = out.width_of
-        cells = []
-        for i, cell in enumerate(row):
-            w = w_of(cell)
-            cells.append([(cell, w)] if w <= widths[i] else [(x, w_of(x)) for x in wrap(cell, widths[i], out.ambiguous)])
-        height = max(len(c) for c in cells)
-        for k in range(height):
-            parts = [_pad(*(c[k] if k < len(c) else ("", 0)), widths[i], cols[i].align) for i, c in enumerate(cells)]
-            if r == 0:
-                parts = [out.style(p, "bold") for p in parts]
-            elif out.color:
-                parts = [out.style(p, cols[i].marks.get(row[i])) if cols[i].marks and k < len(cells[i]) else p
-                         for i, p in enumerate(parts)]
-            line = lf + md.join(parts) + rt
-            lines.append(line if style == "box" else line.rstrip())
-    if body_start is None and style == "box":  # no rows: close the header anyway
-        lines.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
-    if style == "box":
-        lines.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
+    w_of = out.width_of
+    cells = []
+    for i, cell in enumerate(row):
+        w = w_of(cell)
+        cells.append([(cell, w)] if w <= widths[i] else [(x, w_of(x)) for x in wrap(cell, widths[i], out.ambiguous)])
+    lines = []
+    for k in range(max(len(c) for c in cells)):
+        parts = [_pad(*(c[k] if k < len(c) else ("", 0)), widths[i], cols[i].align) for i, c in enumerate(cells)]
+        if header:
+            parts = [out.style(p, "bold") for p in parts]
+        elif out.color:
+            parts = [out.style(p, cols[i].marks.get(row[i])) if cols[i].marks and k < len(cells[i]) else p
+                     for i, p in enumerate(parts)]
+        line = left + mid.join(parts) + right
+        lines.append(line if style == "box" else line.rstrip())
     return lines
 
 
