@@ -504,12 +504,35 @@ def _col_number(coord: str) -> int:
 
 def _add_list(wb, label: str, findings: list[Finding], listed: list, notes: list[str]) -> None:
     """The first sheet: every finding with a link to its cell, the skipped sheets, what was not kept."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.hyperlink import Hyperlink
+    from openpyxl.styles import Font, PatternFill
 
+    ws = _list_sheet(wb)
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="DDEBF7")
+    s = summarize(findings)
+    _put(ws.cell(1, 1), f"{MARK}：{Path(label).name}")
+    ws.cell(1, 1).font = Font(bold=True, size=14)
+    _put(ws.cell(2, 1), f"共 {s['错误']} 个错误、{s['警告']} 个警告、{s['提示']} 条提示。点击“单元格”一栏跳到该单元格；"
+                       "有问题的单元格已标色（错误红色、警告黄色、提示蓝色），批注中写明了改法。")
+    r = _finding_rows(ws, listed, bold, head_fill)
+    r = _skipped_rows(ws, [f for f in findings if f.code == "sheet_unrecognized"], r, bold, head_fill)
+    wide = [2]
+    if notes:
+        r += 2
+        _put(ws.cell(r, 1), "关于本副本")
+        ws.cell(r, 1).font = bold
+        for note in notes:
+            r += 1
+            _put(ws.cell(r, 1), note)
+            wide.append(r)
+    _lay_out_list(ws, wide)
+
+
+def _list_sheet(wb):
+    """A new first sheet for the list, the only one selected; the list of an earlier annotation goes."""
     for ws in [w for w in wb.worksheets if w.title.startswith(SHEET) and w["A1"].value
                and str(w["A1"].value).startswith(MARK)]:
-        wb.remove(ws)  # the list of an earlier annotation of this copy
+        wb.remove(ws)
     name, i = SHEET, 1
     while name in wb.sheetnames:
         i += 1
@@ -519,18 +542,23 @@ def _add_list(wb, label: str, findings: list[Finding], listed: list, notes: list
         other.sheet_view.tabSelected = False  # only the list is selected (several selected = grouped sheets)
     wb.active = 0
     ws.sheet_view.tabSelected = True
-    bold = Font(bold=True)
-    head_fill = PatternFill("solid", fgColor="DDEBF7")
-    link_font = Font(color="0563C1", underline="single")
-    s = summarize(findings)
-    _put(ws.cell(1, 1), f"{MARK}：{Path(label).name}")
-    ws.cell(1, 1).font = Font(bold=True, size=14)
-    _put(ws.cell(2, 1), f"共 {s['错误']} 个错误、{s['警告']} 个警告、{s['提示']} 条提示。点击“单元格”一栏跳到该单元格；"
-                       "有问题的单元格已标色（错误红色、警告黄色、提示蓝色），批注中写明了改法。")
-    r = 4
-    for c, h in enumerate(("级别", "工作表", "单元格", "列名", "说明"), start=1):
+    return ws
+
+
+def _header_row(ws, r: int, headers: tuple[str, ...], bold, fill) -> None:
+    for c, h in enumerate(headers, start=1):
         _put(ws.cell(r, c), h)
-        ws.cell(r, c).font, ws.cell(r, c).fill = bold, head_fill
+        ws.cell(r, c).font, ws.cell(r, c).fill = bold, fill
+
+
+def _finding_rows(ws, listed: list, bold, head_fill) -> int:
+    """The table of findings from row 4, each linked to its cell; the last row written."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    link_font = Font(color="0563C1", underline="single")
+    r = 4
+    _header_row(ws, r, ("级别", "工作表", "单元格", "列名", "说明"), bold, head_fill)
     for f, title, coord in listed:
         r += 1
         for c, v in enumerate((f.severity, title or f.sheet or "（整个文件）", coord or "", f.column or "",
@@ -544,29 +572,30 @@ def _add_list(wb, label: str, findings: list[Finding], listed: list, notes: list
     if not listed:
         r += 1
         _put(ws.cell(r, 1), "未发现问题。")
-    skipped = [f for f in findings if f.code == "sheet_unrecognized"]
-    if skipped:
-        r += 2
-        _put(ws.cell(r, 1), "未读取的工作表")
-        ws.cell(r, 1).font = bold
+    return r
+
+
+def _skipped_rows(ws, skipped: list[Finding], r: int, bold, head_fill) -> int:
+    """The sheets not read and why, below row `r`; the last row written."""
+    if not skipped:
+        return r
+    r += 2
+    _put(ws.cell(r, 1), "未读取的工作表")
+    ws.cell(r, 1).font = bold
+    r += 1
+    _header_row(ws, r, ("工作表", "原因"), bold, head_fill)
+    for f in skipped:
         r += 1
-        for c, h in enumerate(("工作表", "原因"), start=1):
-            _put(ws.cell(r, c), h)
-            ws.cell(r, c).font, ws.cell(r, c).fill = bold, head_fill
-        for f in skipped:
-            r += 1
-            _put(ws.cell(r, 1), f.sheet or "")
-            _put(ws.cell(r, 2), f"{f.detail}；{f.kind.fix.format(detail='', column='', allowed='', value='')}"
-                 if f.detail else f.message)
-    wide = [2]
-    if notes:
-        r += 2
-        _put(ws.cell(r, 1), "关于本副本")
-        ws.cell(r, 1).font = bold
-        for note in notes:
-            r += 1
-            _put(ws.cell(r, 1), note)
-            wide.append(r)
+        _put(ws.cell(r, 1), f.sheet or "")
+        _put(ws.cell(r, 2), f"{f.detail}；{f.kind.fix.format(detail='', column='', allowed='', value='')}"
+             if f.detail else f.message)
+    return r
+
+
+def _lay_out_list(ws, wide: list[int]) -> None:
+    """Column widths, wrapped messages, the `wide` rows merged across the table, frozen header, landscape."""
+    from openpyxl.styles import Alignment
+
     for col, width in zip("ABCDE", (8, 24, 10, 16, 64)):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=5, min_col=5, max_col=5):
