@@ -465,6 +465,55 @@ def test_filters_still_render_within_the_deadline(tmp_path, ledger):
     assert out.strip().startswith("甲乙丙\n丁戊|") and out.strip().endswith("|a、b"), out
 
 
+# jindu's own filters on the largest input the size caps allow: each of these runs for seconds unbounded
+# (table over a million rows ≈ 5 s here, three times over ≈ 17 s; sentence over 2.4M separators ≈ 3 s).
+_SLOW_OWN_FILTERS = [
+    '{{ ("|a|\\n"*1000000)|table }}',
+    '{{ ("|a|\\n"*1000000)|table|table|table }}',
+    '{{ ("，a"*2400000)|sentence }}',
+    '{% filter sentence %}{{ "，a"*2400000 }}{% endfilter %}',
+    '{{ [("|a|\\n"*1000000)]|map("table")|list|length }}',  # called by a Jinja filter (traced itself)
+]
+
+
+@pytest.mark.parametrize("source", _SLOW_OWN_FILTERS)
+def test_jindu_filters_stop_at_the_deadline(monkeypatch, source):
+    import time
+
+    from jindu_metrics.errors import ConfigError
+    from jindu_metrics.report import render
+
+    monkeypatch.setattr(render, "MAX_SECONDS", 0.3)
+    start = time.monotonic()
+    with pytest.raises(ConfigError, match="模板运行超过 0.3 秒，已停止") as caught:
+        render.render_source(source, {}, name="模板.txt.j2")
+    assert time.monotonic() - start < 2.5  # the limit and one GIL switch, not the filter's seconds
+    assert caught.value.row == 1
+    # nothing raised for the deadline is left to arrive later, and the next rendering is unaffected
+    time.sleep(0.1)
+    assert sum(i for i in range(200_000)) == 19_999_900_000
+    assert render.render_source("{{ 3|cn }}|{{ '，a，'|sentence }}", {}, name="模板.txt.j2") == "三|a\n"
+
+
+def test_a_jindu_filter_past_the_deadline_exits_2(tmp_path, ledger, monkeypatch):
+    import time
+
+    from jindu_metrics.report import render
+
+    monkeypatch.setattr(render, "MAX_SECONDS", 0.5)
+    t = tmp_path / "模板.txt.j2"
+    t.write_text(_SLOW_OWN_FILTERS[1], encoding="utf-8")
+    start = time.monotonic()
+    _refused(["report", ledger, "-p", PERIOD, "--template", t], "模板运行超过 0.5 秒，已停止", str(t), "第1行")
+    assert time.monotonic() - start < 10  # not the ≈17 s the filters take unbounded
+
+
+def test_jindu_filters_called_outside_a_rendering_are_not_bounded():
+    from jindu_metrics.report.filters import FILTERS
+
+    assert FILTERS["cn"](21) == "二十一" and FILTERS["sentence"]("，a，") == "a"
+
+
 # ---------------------------------------------------------------- 7. long names
 
 def test_annotate_beside_a_245_byte_name(tmp_path, ledger):

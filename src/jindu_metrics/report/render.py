@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+import threading
+import time
 from datetime import date as Date
 from importlib import resources
 from pathlib import Path
@@ -25,6 +28,18 @@ MAX_RANGE = 100_000  # items of one range(); nested loops are bounded by MAX_SEC
 
 class _Bound(Exception):
     """A template passed one of the rendering bounds (time, size, numbers)."""
+
+
+def _overtime() -> str:
+    return f"模板运行超过 {MAX_SECONDS:g} 秒，已停止，请检查模板中的循环和过滤器"
+
+
+class _Overtime(_Bound):
+    """The deadline passed inside one of jindu's own filters (raised there by _Watchdog, which can only name
+    the class)."""
+
+    def __init__(self, *args):
+        super().__init__(*(args or (_overtime(),)))
 
 
 def _finalize(value):
@@ -67,19 +82,20 @@ def _sized(value):
     return value
 
 
-_IN_FILTER = [0]  # filters running (nested): their own lines are checked against the deadline too
+_IN_FILTER = [0]  # Jinja's filters running (nested): their own lines are checked against the deadline too
 
 
 def _bounded_filter(f, traced: bool):
-    """`f` with its numbers and result bounded; `traced`: Jinja's own filters (wordwrap, indent, …), whose
-    loops a template can drive with a long text, have every line they run checked against the deadline.
-    jindu's own filters (cn, pct, …) are not: tracing them line by line (cn2an building its tables on first
-    use) costs more than a bulletin's time, and their work is bounded by their arguments."""
+    """`f` with its numbers and result bounded, and run against the deadline. `traced`: Jinja's own filters
+    (wordwrap, indent, …), whose loops a template can drive with a long text, have every line they run
+    checked. jindu's own filters (cn, table, sentence, …) are not traced (tracing cn2an's first use line by
+    line costs more than a bulletin's time): the rendering's _Watchdog stops them at the deadline instead."""
     @functools.wraps(f)  # keeps jinja_pass_arg (pass_context / pass_environment)
     def wrapper(*args, **kwargs):
         _check_args(args[1:], kwargs)
         if not traced:
-            return _sized(f(*args, **kwargs))
+            with _Watchdog.watching():
+                return _sized(f(*args, **kwargs))
         _IN_FILTER[0] += 1
         try:
             return _sized(f(*args, **kwargs))
@@ -89,9 +105,80 @@ def _bounded_filter(f, traced: bool):
     return wrapper
 
 
+class _Watchdog:
+    """The hard deadline of jindu's own filters during one rendering: past the deadline, a thread raises
+    _Overtime in the rendering thread while one of them runs, between any two of its bytecodes however it
+    loops (only a single C call, whose input the size caps bound, finishes first). It raises at most once,
+    and the rendering stops with _Overtime however the filter took it: nothing is left to arrive in the
+    caller's code afterwards."""
+
+    _current = threading.local()  # the watchdog of this thread's rendering, if any
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.target = threading.get_ident()
+        self.depth = 0  # jindu filters running now (nested through map, say)
+        self.fired = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="jindu-template-deadline", daemon=True)
+
+    def __enter__(self):
+        self._current.watchdog = self
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._current.watchdog = None
+        self._done.set()
+        self._thread.join()
+        if self.fired and not isinstance(exc, _Overtime):
+            # Not delivered yet (the filter was returning) or swallowed by it. Not cancelled: clearing a
+            # thread's pending exception (SetAsyncExc with NULL) leaves CPython 3.11's eval breaker set, and
+            # a traced frame then spins on it. It lands at this loop's first back edge, if still pending.
+            for _ in range(2):
+                pass
+            raise _Overtime()
+
+    def _watch(self) -> None:
+        wait = self.deadline - time.monotonic()
+        while not self._done.wait(max(wait, 0.0)):
+            if self.depth:
+                self.fired = True
+                _async_raise(self.target, _Overtime)
+                return
+            wait = 0.02  # past the deadline, outside jindu's filters: the traced template lines stop it
+
+    @classmethod
+    @contextlib.contextmanager
+    def watching(cls):
+        """Around a call of one of jindu's filters: the deadline checked on entry and exit, enforced between."""
+        dog = getattr(cls._current, "watchdog", None)
+        if dog is None:  # not rendering (a filter called on its own)
+            yield
+            return
+        dog.check()
+        dog.depth += 1
+        try:
+            yield
+        finally:
+            dog.depth -= 1
+        dog.check()
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise _Overtime()
+
+
+def _async_raise(thread_id: int, exc_type: type[BaseException]) -> None:
+    """Raise `exc_type` in the thread `thread_id` at its next bytecode check (CPython's
+    PyThreadState_SetAsyncExc: pure-Python code checks between instructions, on every platform)."""
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc_type))
+
+
 def _sandbox_class():
     import operator
-    import time
 
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -103,7 +190,7 @@ def _sandbox_class():
 
         def tick(self) -> None:
             if time.monotonic() > self.deadline:
-                raise _Bound(f"模板运行超过 {MAX_SECONDS:g} 秒，已停止，请检查模板中的循环和过滤器")
+                raise _Overtime()
 
         def call_binop(self, context, op, left, right):
             self.tick()
@@ -181,7 +268,6 @@ def _render_bounded(env, template, context: dict) -> str:
     text loops inside itself (textwrap), where no template line runs. Only a single C call (whose inputs
     the size caps bound) goes unchecked."""
     import sys
-    import time
 
     code_name = template.filename or template.name
 
@@ -207,12 +293,13 @@ def _render_bounded(env, template, context: dict) -> str:
     previous = sys.gettrace()
     sys.settrace(tracer)
     try:
-        parts, size = [], 0
-        for chunk in template.generate(context):
-            size += len(chunk)
-            if size > MAX_OUTPUT_CHARS:
-                raise _Bound("模板生成的内容过长（超过 500 万字），请检查模板中的循环")
-            parts.append(chunk)
+        with _Watchdog(env.deadline):
+            parts, size = [], 0
+            for chunk in template.generate(context):
+                size += len(chunk)
+                if size > MAX_OUTPUT_CHARS:
+                    raise _Bound("模板生成的内容过长（超过 500 万字），请检查模板中的循环")
+                parts.append(chunk)
         return "".join(parts)
     finally:
         sys.settrace(previous)
