@@ -1,26 +1,26 @@
 """Ctrl-C and the other terminating signals from the first moment of the `jindu` program: a Chinese message
 and exit 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), never a traceback.
 
-Installed when the package is first imported by the program (before typer, pandas or anything heavy);
+Installed when the package is first imported by the program, which is the first jindu code the console
+script runs (its `from jindu_metrics.cli import run` imports the package before anything of the CLI);
 cli.main() then replaces it with a handler that unwinds (so temporaries are removed and worker processes
 ended, as for Ctrl-C) and restores this one. A signal the caller set to be ignored (`nohup` ignores SIGHUP)
-stays ignored. Imports only os, sys, contextlib and signal (quick: until the handler is installed, a Ctrl-C
-gets Python's own traceback), and nothing happens when jindu_metrics is imported as a library. What this
-cannot cover is the interpreter's own start (site, .pth files) before any jindu code runs.
+stays ignored. Nothing happens when jindu_metrics is imported as a library. Until the handler is installed a
+Ctrl-C gets Python's own traceback, so this module imports nothing the interpreter has not loaded already
+(`_signal` is the C module behind `signal`, loaded at start-up; `signal` itself would import its enums).
+What this cannot cover is the interpreter's own start (site and the .pth files it runs, the console
+script's `import re`) before any jindu code runs: benchmarks/ctrl_c_window.py measures it.
 """
 
-from __future__ import annotations
-
-import contextlib
+import _signal
 import os
-import signal
 import sys
 
 EXIT_INTERRUPTED = 130
 MESSAGE = "已中断。"
 # Every signal that asks a console program to end: Ctrl-C, kill/systemd/CI (SIGTERM), the terminal closed
 # (SIGHUP), Windows' Ctrl-Break.
-SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK") if hasattr(signal, n))
+SIGNALS = tuple(getattr(_signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK") if hasattr(_signal, n))
 
 
 def exit_code(signum: int) -> int:
@@ -29,8 +29,10 @@ def exit_code(signum: int) -> int:
 
 
 def _exit_now(signum, frame) -> None:
-    with contextlib.suppress(OSError, LookupError, AttributeError, ValueError):
+    try:  # noqa: SIM105 - not contextlib.suppress: nothing imported before the handler is installed
         os.write(2, (MESSAGE + "\n").encode(sys.stderr.encoding or "utf-8", "replace") if sys.stderr else b"")
+    except (OSError, LookupError, AttributeError, ValueError):
+        pass
     os._exit(exit_code(signum))
 
 
@@ -43,8 +45,10 @@ def _is_program() -> bool:
 
 def _default(signum) -> bool:
     """Whether `signum` still has the handler the interpreter started with (not ignored, not taken by a host)."""
-    current = signal.getsignal(signum)
-    return current is (signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
+    current = _signal.getsignal(signum)
+    if signum == _signal.SIGINT:
+        return current is _signal.default_int_handler
+    return current is not None and not callable(current) and current == _signal.SIG_DFL
 
 
 def install(handler) -> dict:
@@ -52,11 +56,11 @@ def install(handler) -> dict:
     Only from the main thread (elsewhere nothing is installed)."""
     previous = {}
     for signum in SIGNALS:
-        current = signal.getsignal(signum)
-        if current is signal.SIG_IGN or current is None:
+        current = _signal.getsignal(signum)
+        if current is None or (not callable(current) and current == _signal.SIG_IGN):
             continue
         try:
-            signal.signal(signum, handler)
+            _signal.signal(signum, handler)
         except (ValueError, OSError):  # not the main thread; a signal this platform does not deliver
             continue
         previous[signum] = current
@@ -65,12 +69,14 @@ def install(handler) -> dict:
 
 def restore(previous: dict) -> None:
     for signum, handler in previous.items():
-        with contextlib.suppress(ValueError, OSError):
-            signal.signal(signum, handler)
+        try:  # noqa: SIM105 - as above
+            _signal.signal(signum, handler)
+        except (ValueError, OSError):
+            pass
 
 
 def install_early(force: bool = False) -> None:
-    if not (force or _is_program()) or not _default(signal.SIGINT):
+    if not (force or _is_program()) or not _default(_signal.SIGINT):
         return
     install(_exit_now)
 

@@ -134,6 +134,61 @@ def test_ctrl_c_while_still_importing_exits_130_without_traceback(after):
     assert "已中断。" in rest and "Traceback" not in text and "KeyboardInterrupt" not in text
 
 
+def _console_script() -> list[str]:
+    """The `jindu` console script pip wrote beside this interpreter (python -m jindu_metrics without one)."""
+    script = Path(sys.executable).parent / "jindu"
+    return [sys.executable, str(script)] if script.is_file() else [sys.executable, "-m", "jindu_metrics"]
+
+
+def _source_first_env(**extra) -> dict:
+    src = str(ROOT / "src")  # this tree's jindu_metrics, whatever is installed
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])),
+            **extra}
+
+
+@pytest.mark.parametrize("after", [0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.04])
+def test_ctrl_c_at_early_delays_through_the_console_script(after):
+    """Through the console script itself: SIGINT 0–40 ms after jindu's first module (its handler) is in,
+    while the CLI's own imports run. Earlier than that only the interpreter's start and the script's
+    `import re` run (benchmarks/ctrl_c_window.py measures that window)."""
+    p = subprocess.Popen([*_console_script(), "compute", str(SAMPLE), "--period", "2018-01..2018-10"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=_source_first_env(PYTHONPROFILEIMPORTTIME="1", PYTHONUNBUFFERED="1"))
+    seen = []
+    for raw in p.stderr:
+        seen.append(raw.decode("utf-8", "replace"))
+        if "jindu_metrics.interrupt" in seen[-1]:
+            break
+    time.sleep(after)
+    p.send_signal(signal.SIGINT)
+    rest = p.stderr.read().decode("utf-8", "replace")
+    p.wait(timeout=60)
+    text = "".join(seen) + rest
+    assert p.returncode == 130, text[-2000:]
+    assert "已中断。" in rest and "Traceback" not in text and "KeyboardInterrupt" not in text
+
+
+def _imported_before(marker: str, *argv: str) -> list[str]:
+    """The modules imported, in order, before the import-time line naming `marker` (all of them without it),
+    by `python -S -X importtime ARGV` (no site: only what the interpreter and ARGV import)."""
+    r = subprocess.run([sys.executable, "-S", "-X", "importtime", *argv], capture_output=True, text=True,
+                       timeout=120, env=_source_first_env())
+    names = [line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")]
+    return names[:names.index(marker)] if marker in names else names
+
+
+def test_the_handler_is_the_first_thing_jindu_imports():
+    """Before jindu_metrics.interrupt has installed the handler, the program imports nothing that the
+    interpreter's start (site imports os), and the console script's `import re, sys` do not import anyway:
+    the handler is the first thing jindu does, and what is left of the window is not jindu's."""
+    script = _console_script()
+    assert script[1] != "-m", "no console script beside this interpreter"
+    before = _imported_before("jindu_metrics.interrupt", script[1], "--version")
+    assert "jindu_metrics" not in before and before, before
+    baseline = set(_imported_before("", "-c", "import os, re, sys"))
+    assert set(before) - baseline == set(), set(before) - baseline
+
+
 def test_early_handler_is_not_installed_for_library_use():
     code = ("import signal, jindu_metrics; "
             "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)")
