@@ -39,6 +39,23 @@ def test_blocks(text):
     assert kinds[-2:] == [("signature", "乐平镇禁毒委员会办公室"), ("date", "2018年11月15日")]
 
 
+def test_blocks_of_each_kind_of_line():
+    text = ("\n标题一\n标题二\n\n各单位：\n一、" + "甲" * 40 + "。其余\n（二）乙丙：丁\n"
+            "| a | b |\n|---|--:|\n| 1 | 2 |\n\n| c |\n| 3 |\n段落\n| 单位 |\n2018年11月15日\n")
+    blocks = parse_blocks(text)
+    assert [(b.kind, b.lead, b.text, b.rows) for b in blocks] == [
+        ("title", "", "标题一", ()), ("title", "", "标题二", ()),
+        ("addressee", "", "各单位：", ()),
+        ("h1", "一、" + "甲" * 40 + "。", "其余", ()),  # a numbered paragraph: its lead-in is the heading
+        ("h2", "（二）乙丙：", "丁", ()),
+        ("table", "", "", (("a", "b"), ("1", "2"))),  # the |---| rule dropped
+        ("table", "", "", (("c",), ("3",))),  # a blank line parts two tables
+        ("para", "", "段落", ()),
+        ("signature", "", "| 单位 |", ()),  # the line above the date signs, even one that looks like a row
+        ("date", "", "2018年11月15日", ()),
+    ]
+
+
 def test_page_and_margins(doc):
     s = doc.sections[0]
     got = (s.page_width, s.page_height, s.top_margin, s.bottom_margin, s.left_margin, s.right_margin)
