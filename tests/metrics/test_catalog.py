@@ -4,6 +4,7 @@ import pytest
 
 from jindu_metrics.errors import ConfigError, UsageError
 from jindu_metrics.metrics.catalog import load_catalog, parse_target
+from jindu_metrics.metrics.filters import Eq
 
 SPEC_IDS = ["seizures", "criminal_detentions", "detention_ratio", "newly_found", "newly_found_share", "rehab_due", "compulsory_rehab", "rehab_rate", "sick_found", "sick_treated_rate", "new_per_10k", "registered", "current_users", "in_society", "grid_included", "grid_inclusion_rate", "managed", "managed_level_1", "managed_level_2", "managed_level_3", "abstinent_3y", "abstinent_3y_rate", "abstinent_1y_rate", "abstinent_3y_of_1y", "separated_found_rate", "outsider_met_rate", "outsider_filed_rate", "worker_ratio", "community_orders", "community_reported", "community_execution_rate", "visited", "visit_rate", "urine_coverage", "hair_tests", "hair_positive_rate", "hair_sampling_rate_l12", "led_items", "outdoor_events", "posters", "leaflets", "media_items", "campaigns", "lectures", "testimonies", "leader_attendance", "audience"]
 
@@ -85,10 +86,10 @@ unit = "人"
 ''', encoding="utf-8")
     cat = load_catalog(f)
     r = cat.get("rehab_rate")
-    assert ("eq", "新发现", False) in r.denominator.where
-    assert ("eq", "应送戒", True) not in r.denominator.where
+    assert Eq("新发现", False) in r.denominator.where
+    assert Eq("应送戒", True) not in r.denominator.where
     assert r.target == "≥50%"
-    assert cat.get("行政拘留人数").numerator.where == (("eq", "处置结果", "行政拘留"),)
+    assert cat.get("行政拘留人数").numerator.where == (Eq("处置结果", "行政拘留"),)
 
 
 def _refused(tmp_path, text):

@@ -22,7 +22,7 @@ from ..ledgers.model import LedgerSet
 from ..periods import Period
 from ..state import NAT, order_end, states_of
 from ..state import ns as _ns
-from .catalog import Catalog, Indicator, Measure
+from .catalog import Aggregation, Catalog, Indicator, Kind, Measure
 from .display import (
     DASH,
     MISSING,
@@ -33,6 +33,7 @@ from .display import (
     missing_column_reason,
     missing_reason,
 )
+from .filters import AnyOf, Eq, FilterVisitor, Has, HasAfter, In, Not, Where
 from .model import Comparison, MetricRow
 
 ID = "公民身份号码"
@@ -306,20 +307,9 @@ class Windows:
         self._groups: dict = {}
         self._schedules: dict = {}
 
-    def _depends(self, ledger: str, conds: tuple) -> bool:
+    def _depends(self, ledger: str, conds: Where) -> bool:
         """Whether the conditions read a derived column or another ledger's window (so differ per window)."""
-        per_window = _PER_WINDOW.get(ledger, ())
-        for c in conds:
-            op = c[0]
-            if op in ("eq", "in") and c[1] in per_window:
-                return True
-            if op in ("has", "has_after"):
-                return True
-            if op == "not" and self._depends(ledger, c[1]):
-                return True
-            if op == "any" and any(self._depends(ledger, sub) for sub in c[1]):
-                return True
-        return False
+        return _DEPENDS.where(ledger, conds)
 
     def column(self, ledger: str, col: str, k: int) -> pd.Series:
         d = self.derived.get(ledger)
@@ -327,7 +317,7 @@ class Windows:
             return d[k][col]
         return self.base[ledger][col]
 
-    def mask(self, ledger: str, conds: tuple, k: int) -> np.ndarray:
+    def mask(self, ledger: str, conds: Where, k: int) -> np.ndarray:
         """Rows of the whole ledger matching `conds` in window k (the flow's own window not applied)."""
         if not self._depends(ledger, conds):
             key = (ledger, conds)
@@ -339,11 +329,8 @@ class Windows:
             self._masks[key] = self._eval(ledger, conds, k)
         return self._masks[key]
 
-    def _eval(self, ledger: str, conds: tuple, k: int) -> np.ndarray:
-        m = np.ones(len(self.base[ledger]), dtype=bool)
-        for c in conds:
-            m &= self._cond(ledger, c, k)
-        return m
+    def _eval(self, ledger: str, conds: Where, k: int) -> np.ndarray:
+        return _Masks(self, k).where(ledger, conds)
 
     def _is_derived(self, ledger: str, col: str, k: int) -> bool:
         d = self.derived.get(ledger)
@@ -364,42 +351,7 @@ class Windows:
             self._cols[key] = (codes, pd.Series(np.asarray(uniq, dtype=object)))
         return self._cols[key]
 
-    def _cond(self, ledger: str, c: tuple, k: int) -> np.ndarray:
-        op = c[0]
-        if op == "eq":
-            col, v = c[1], c[2]
-            if isinstance(v, bool):
-                b = self._flag_of(ledger, col, k)
-                return b if v else ~b
-            if self._is_derived(ledger, col, k):
-                return (self.column(ledger, col, k) == v).fillna(False).to_numpy(dtype=bool)
-            codes, uniq = self._codes_of(ledger, col)
-            hit = np.append((uniq == v).fillna(False).to_numpy(dtype=bool), False)  # code -1: empty
-            return hit[codes]
-        if op == "in":
-            if self._is_derived(ledger, c[1], k):
-                return self.column(ledger, c[1], k).isin(list(c[2])).to_numpy(dtype=bool)
-            codes, uniq = self._codes_of(ledger, c[1])
-            return np.append(uniq.isin(list(c[2])).to_numpy(dtype=bool), False)[codes]
-        if op == "not":
-            return ~self.mask(ledger, c[1], k)
-        if op == "any":
-            out = np.zeros(len(self.base[ledger]), dtype=bool)
-            for sub in c[1]:
-                out |= self.mask(ledger, sub, k)
-            return out
-        if op == "has":
-            ids = self.ids[ledger]
-            has = self.has(c[1], c[2], k)
-            return (ids >= 0) & has[np.maximum(ids, 0)]
-        if op == "has_after":  # a matching row in the window dated after this row's own date column
-            ids = self.ids[ledger]
-            latest = self.latest(c[1], c[2], k)[np.maximum(ids, 0)]
-            own = _ns(self.base[ledger][c[3]])
-            return (ids >= 0) & (own != NAT) & (latest != NAT) & (latest > own)
-        raise ValueError(op)
-
-    def latest(self, ledger: str, conds: tuple, k: int) -> np.ndarray:
+    def latest(self, ledger: str, conds: Where, k: int) -> np.ndarray:
         """Per ID code (+1 spare slot): the latest date of a row of `ledger` in window k matching `conds` (NaT
         as the smallest int64 when none)."""
         key = (ledger, conds, k, "latest")
@@ -427,7 +379,7 @@ class Windows:
             self._schedules[key] = evaluate(self, m.schedule, k)
         return self._schedules[key]
 
-    def rows(self, ledger: str, conds: tuple, k: int) -> np.ndarray:
+    def rows(self, ledger: str, conds: Where, k: int) -> np.ndarray:
         """The measure's rows in window k: its conditions and, for a flow, the window's dates."""
         m = self.mask(ledger, conds, k)
         if ledger in self.in_window:
@@ -452,14 +404,14 @@ class Windows:
             df[col] = v
         return df
 
-    def has_counts(self, ledger: str, conds: tuple, k: int) -> pd.Series:
+    def has_counts(self, ledger: str, conds: Where, k: int) -> pd.Series:
         """Per person (ID): rows of `ledger` in window k matching `conds` — the count behind `has`."""
         ids = self.ids[ledger][self.rows(ledger, conds, k)]
         counts = np.bincount(ids[ids >= 0], minlength=self.n_ids)
         hit = np.flatnonzero(counts)
         return pd.Series(counts[hit], index=pd.Index(self.id_values[hit], dtype=object))
 
-    def has(self, ledger: str, conds: tuple, k: int) -> np.ndarray:
+    def has(self, ledger: str, conds: Where, k: int) -> np.ndarray:
         """Per ID code: the person has a row of `ledger` in window k matching `conds`."""
         key = (ledger, conds, k)
         if key not in self._has:
@@ -533,6 +485,79 @@ class Windows:
         for g, v in per.items():
             counts[g] = v
         return counts
+
+
+
+class _Depends(FilterVisitor[bool]):
+    """Whether a filter reads a column derived per window or looks into another ledger's window."""
+
+    def combine(self, results: list[bool]) -> bool:
+        return any(results)
+
+    def column(self, ledger: str, column: str) -> bool:
+        return column in _PER_WINDOW.get(ledger, ())
+
+    def has(self, ledger: str, c: Has) -> bool:
+        return True
+
+    def has_after(self, ledger: str, c: HasAfter) -> bool:
+        return True
+
+
+_DEPENDS = _Depends()
+
+
+class _Masks(FilterVisitor[np.ndarray]):
+    """A filter evaluated over a whole ledger in window k, vectorised: one boolean per row. Inner filters
+    (not, any, has) go through the Windows' caches, so a filter shared by several measures is evaluated once."""
+
+    def __init__(self, win: Windows, k: int):
+        self.win, self.k = win, k
+
+    def where(self, ledger: str, where: Where) -> np.ndarray:
+        m = np.ones(len(self.win.base[ledger]), dtype=bool)
+        for c in where:
+            m &= self.node(ledger, c)
+        return m
+
+    def eq(self, ledger: str, c: Eq) -> np.ndarray:
+        win, k, v = self.win, self.k, c.value
+        if isinstance(v, bool):
+            b = win._flag_of(ledger, c.column, k)
+            return b if v else ~b
+        if win._is_derived(ledger, c.column, k):
+            return (win.column(ledger, c.column, k) == v).fillna(False).to_numpy(dtype=bool)
+        codes, uniq = win._codes_of(ledger, c.column)
+        hit = np.append((uniq == v).fillna(False).to_numpy(dtype=bool), False)  # code -1: empty
+        return hit[codes]
+
+    def in_(self, ledger: str, c: In) -> np.ndarray:
+        win, k = self.win, self.k
+        if win._is_derived(ledger, c.column, k):
+            return win.column(ledger, c.column, k).isin(list(c.values)).to_numpy(dtype=bool)
+        codes, uniq = win._codes_of(ledger, c.column)
+        return np.append(uniq.isin(list(c.values)).to_numpy(dtype=bool), False)[codes]
+
+    def not_(self, ledger: str, c: Not) -> np.ndarray:
+        return ~self.win.mask(ledger, c.where, self.k)
+
+    def any_(self, ledger: str, c: AnyOf) -> np.ndarray:
+        out = np.zeros(len(self.win.base[ledger]), dtype=bool)
+        for w in c.options:
+            out |= self.win.mask(ledger, w, self.k)
+        return out
+
+    def has(self, ledger: str, c: Has) -> np.ndarray:
+        ids = self.win.ids[ledger]
+        has = self.win.has(c.ledger, c.where, self.k)
+        return (ids >= 0) & has[np.maximum(ids, 0)]
+
+    def has_after(self, ledger: str, c: HasAfter) -> np.ndarray:
+        """A matching row in the window dated after this row's own date column."""
+        ids = self.win.ids[ledger]
+        latest = self.win.latest(c.ledger, c.where, self.k)[np.maximum(ids, 0)]
+        own = _ns(self.win.base[ledger][c.after])
+        return (ids >= 0) & (own != NAT) & (latest != NAT) & (latest > own)
 
 
 # ---------------------------------------------------------------- rows
@@ -834,7 +859,7 @@ class Figure:
         """The whole ledger with the main window's derived columns; `rows()` indexes it."""
         return self.windows.frame(ledger, 0)
 
-    def has_counts(self, ledger: str, conds: tuple) -> pd.Series:
+    def has_counts(self, ledger: str, conds: Where) -> pd.Series:
         """Per person: rows of `ledger` in the main window matching `conds` (what a `has` condition tests)."""
         return self.windows.has_counts(ledger, conds, 0)
 

@@ -14,6 +14,7 @@ from ..privacy import NO_NAMES, Names, mask_id, mask_name, mask_place, mask_valu
 from .catalog import Catalog, Indicator
 from .display import MISSING, NO_COLUMN, missing_column_reason, missing_reason
 from .engine import ID, figure, missing_columns, missing_ledgers, whole_unit_name
+from .filters import Collect, Has, HasAfter, Where, required_values
 
 
 @dataclass
@@ -82,36 +83,36 @@ class Explanation:
         return pd.DataFrame(recs, columns=["part", "file", "sheet", "row", "公民身份号码", "姓名", *extra])
 
 
-def _has_label(ledger: str, conds: tuple) -> str:
-    vals = []
-    for c in conds:
-        if c[0] == "eq":
-            vals.append(str(c[2]))
-        elif c[0] == "in":
-            vals.extend(c[2])
+def _has_label(ledger: str, conds: Where) -> str:
+    vals = required_values(conds)
     return f"{schema.KINDS[ledger].name}记录数" + (f"（{'/'.join(vals)}）" if vals else "")
 
 
-def _columns(ledger: str, conds: tuple, out: dict, has: list) -> None:
-    for c in conds:
-        if c[0] in ("eq", "in"):
-            d = derived.get(ledger, c[1])
-            for src in d.sources if d else ():
-                out.setdefault(src, None)
-            out.setdefault(c[1], None)
-        elif c[0] == "not":
-            _columns(ledger, c[1], out, has)
-        elif c[0] == "any":
-            for sub in c[1]:
-                _columns(ledger, sub, out, has)
-        elif c[0] == "has":
-            has.append((c[1], c[2]))
-        elif c[0] == "has_after":  # the row's own date beside the latest matching event (see _latest_dates)
-            out.setdefault(c[3], None)
-            has.append(("latest", c[1], c[2]))
+class _Listed(Collect):
+    """What explain lists beside a row: the columns a filter tests (a derived column after the columns it is
+    computed from) as names, and its `has` conditions as ("has", ledger, where) / ("latest", ledger, where)."""
+
+    def column(self, ledger: str, column: str) -> list:
+        d = derived.get(ledger, column)
+        return [*(d.sources if d else ()), column]
+
+    def has(self, ledger: str, c: Has) -> list:
+        return [("has", c.ledger, c.where)]
+
+    def has_after(self, ledger: str, c: HasAfter) -> list:
+        """The row's own date beside the latest matching event (see _latest_dates)."""
+        return [c.after, ("latest", c.ledger, c.where)]
 
 
-def _latest_dates(fig, ledger: str, conds: tuple) -> pd.Series:
+def _columns(ledger: str, conds: Where, out: dict, has: list) -> None:
+    for x in _Listed().where(ledger, conds):
+        if isinstance(x, str):
+            out.setdefault(x, None)
+        else:
+            has.append(x)
+
+
+def _latest_dates(fig, ledger: str, conds: Where) -> pd.Series:
     """Per person (ID): the latest date of a matching row of `ledger` in the window (what `has … after` tests)."""
     win = fig.windows
     latest = win.latest(ledger, conds, 0)[: win.n_ids]
@@ -177,8 +178,8 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
     if num_m.column:
         cols[num_m.column] = None
     colnames = [c for c in cols if c not in schema.PII_COLUMNS]
-    has_cols = {_has_label(*h) if h[0] != "latest" else _has_label(*h[1:]).replace("记录数", "期内最近日期"):
-                fig.has_counts(*h) if h[0] != "latest" else _latest_dates(fig, *h[1:]) for h in dict.fromkeys(has)}
+    has_cols = {_has_label(*h[1:]) if h[0] == "has" else _has_label(*h[1:]).replace("记录数", "期内最近日期"):
+                fig.has_counts(*h[1:]) if h[0] == "has" else _latest_dates(fig, *h[1:]) for h in dict.fromkeys(has)}
     df = fig.frame(led)
     nm = fig.rows(num_m)
     num_rows = _rows(df[nm], colnames, has_cols)
