@@ -238,67 +238,92 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.dat
     is False."""
     import pandas as pd
 
-    today_ts = pd.Timestamp(today or dt.date.today())
-    persons = ledgers["persons"]
     out: list[Finding] = []
+    out += _duplicate_persons(ledgers["persons"])
+    if "persons" in ledgers.kinds_present:  # only when a persons ledger was read
+        out += _not_in_persons(ledgers)
+    out += _order_dates(ledgers["community"], pd.Timestamp(today or dt.date.today()))
+    out += _status_against_orders(ledgers["persons"], ledgers["community"])
+    out += _before_birth(ledgers)
+    out += _gender(ledgers["persons"])
+    if state and "persons" in ledgers.kinds_present:
+        out += state_checks(ledgers, as_of or judgement_day(ledgers, today))
+    return out
 
-    # duplicate person
-    if len(persons):
-        ids = persons[ID]
-        dup = ids.notna() & ids.duplicated(keep="first")
-        if dup.any():
-            first_row = persons[ids.notna()].groupby(ID, sort=False)["_row"].first()
-            d = persons[dup]
-            firsts = d[ID].map(first_row)
-            detail = [f"与第{int(r)}行重复" for r in firsts]
-            out += _rows(d, "duplicate_person", ID, ID, detail)
 
-    # rows of other ledgers whose ID is not in persons (only when a persons ledger was read)
-    has_persons = "persons" in ledgers.kinds_present
-    if has_persons:
-        ids = ledgers.ids()
-        for kind in ("seizures", "community", "contacts"):
-            df = ledgers[kind]
-            if not len(df):
-                continue
-            bad = (ids.codes[kind] >= 0) & (ids.person_rows(kind) < 0)
-            if bad.any():
-                out += _unknown_persons(df[bad])
+def _duplicate_persons(persons) -> list[Finding]:
+    if not len(persons):
+        return []
+    ids = persons[ID]
+    dup = ids.notna() & ids.duplicated(keep="first")
+    if not dup.any():
+        return []
+    first_row = persons[ids.notna()].groupby(ID, sort=False)["_row"].first()
+    d = persons[dup]
+    firsts = d[ID].map(first_row)
+    return _rows(d, "duplicate_person", ID, ID, [f"与第{int(r)}行重复" for r in firsts])
 
-    com = ledgers["community"]
-    if len(com):
-        for first, then, code in _ORDER_DATES:  # every pair of the order's dates, in the order they happen
-            before = com[then].notna() & com[first].notna() & (com[then] < com[first])
-            if before.any():
-                d = com[before]
-                detail = [f"{first}为{x:%Y-%m-%d}" for x in d[first]]
-                out += _rows(d, code, then, then, detail)
-        future = com["报到日期"].notna() & (com["报到日期"] > today_ts)
-        if future.any():
-            out += _rows(com[future], "reported_in_future", "报到日期", "报到日期")
 
-    # 人员状态 against the community ledger (the latest order of each person)
-    if len(com) and len(persons):
-        latest = (com.dropna(subset=[ID]).sort_values(["决定日期", "_row"], na_position="first")
-                  .drop_duplicates(subset=[ID], keep="last"))
-        p = persons.dropna(subset=[ID]).drop_duplicates(subset=[ID], keep="first")
-        m = p.merge(latest[[ID, "类别", "执行状态"]], on=ID, how="left")
-        running = m["执行状态"] == "执行中"
-        c1 = running & m["人员状态"].isin(schema.NOT_IN_COMMUNITY)
-        c2 = (m["执行状态"].eq("死亡") & m["人员状态"].notna()
-              & ~m["人员状态"].isin(("死亡", "注销", schema.STATUS_UNKNOWN)))
-        c3 = (m["人员状态"].isin(("社区戒毒", "社区康复")) & m["类别"].notna() & running
-              & (m["人员状态"] != m["类别"]))
-        for mask, why in ((c1, "社区台帐中有执行中的{cat}决定，但人员状态为{st}"),
-                          (c2, "社区台帐执行状态为死亡，但人员状态为{st}"),
-                          (c3, "社区台帐中执行中的是{cat}，但人员状态为{st}")):
-            mask = mask.fillna(False).astype(bool)
-            if mask.any():
-                d = m[mask]
-                detail = [why.format(cat=c, st=s) for c, s in zip(d["类别"], d["人员状态"])]
-                out += _rows(d, "status_contradiction", "人员状态", "人员状态", detail)
+def _not_in_persons(ledgers: LedgerSet) -> list[Finding]:
+    """Rows of other ledgers whose ID is not in persons."""
+    out: list[Finding] = []
+    ids = ledgers.ids()
+    for kind in ("seizures", "community", "contacts"):
+        df = ledgers[kind]
+        if not len(df):
+            continue
+        bad = (ids.codes[kind] >= 0) & (ids.person_rows(kind) < 0)
+        if bad.any():
+            out += _unknown_persons(df[bad])
+    return out
 
-    # dates before the birth date the ID gives (a seizure of someone not yet born: a wrong date or ID)
+
+def _order_dates(com, today_ts) -> list[Finding]:
+    """An order's dates out of the order they happen in, and a 报到日期 after today."""
+    out: list[Finding] = []
+    if not len(com):
+        return out
+    for first, then, code in _ORDER_DATES:  # every pair of the order's dates, in the order they happen
+        before = com[then].notna() & com[first].notna() & (com[then] < com[first])
+        if before.any():
+            d = com[before]
+            detail = [f"{first}为{x:%Y-%m-%d}" for x in d[first]]
+            out += _rows(d, code, then, then, detail)
+    future = com["报到日期"].notna() & (com["报到日期"] > today_ts)
+    if future.any():
+        out += _rows(com[future], "reported_in_future", "报到日期", "报到日期")
+    return out
+
+
+def _status_against_orders(persons, com) -> list[Finding]:
+    """人员状态 against the community ledger (the latest order of each person)."""
+    out: list[Finding] = []
+    if not (len(com) and len(persons)):
+        return out
+    latest = (com.dropna(subset=[ID]).sort_values(["决定日期", "_row"], na_position="first")
+              .drop_duplicates(subset=[ID], keep="last"))
+    p = persons.dropna(subset=[ID]).drop_duplicates(subset=[ID], keep="first")
+    m = p.merge(latest[[ID, "类别", "执行状态"]], on=ID, how="left")
+    running = m["执行状态"] == "执行中"
+    c1 = running & m["人员状态"].isin(schema.NOT_IN_COMMUNITY)
+    c2 = (m["执行状态"].eq("死亡") & m["人员状态"].notna()
+          & ~m["人员状态"].isin(("死亡", "注销", schema.STATUS_UNKNOWN)))
+    c3 = (m["人员状态"].isin(("社区戒毒", "社区康复")) & m["类别"].notna() & running
+          & (m["人员状态"] != m["类别"]))
+    for mask, why in ((c1, "社区台帐中有执行中的{cat}决定，但人员状态为{st}"),
+                      (c2, "社区台帐执行状态为死亡，但人员状态为{st}"),
+                      (c3, "社区台帐中执行中的是{cat}，但人员状态为{st}")):
+        mask = mask.fillna(False).astype(bool)
+        if mask.any():
+            d = m[mask]
+            detail = [why.format(cat=c, st=s) for c, s in zip(d["类别"], d["人员状态"])]
+            out += _rows(d, "status_contradiction", "人员状态", "人员状态", detail)
+    return out
+
+
+def _before_birth(ledgers: LedgerSet) -> list[Finding]:
+    """Dates before the birth date the ID gives (a seizure of someone not yet born: a wrong date or ID)."""
+    out: list[Finding] = []
     births: dict = {}
     for kind, column in _DATED:
         df = ledgers[kind]
@@ -309,23 +334,25 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.dat
         before = df[column].to_numpy(dtype="datetime64[ns]") < births[kind]  # NaT compares False
         if before.any():  # the birth date itself is not named: it is the part of the ID that masking hides
             out += _rows(df[before], "date_before_birth", column, column)
-
-    # 性别 against the ID's 17th digit (odd = 男)
-    if len(persons):
-        ok = persons[ID].notna() & persons["性别"].notna() & (persons[ID].str.len() == 18)
-        if ok.any():
-            d = persons[ok]
-            digit = d[ID].str[16]
-            valid = digit.str.isdigit()
-            expected = digit[valid].astype(int).mod(2).map({1: "男", 0: "女"})
-            bad = expected.ne(d.loc[valid.index[valid], "性别"])
-            if bad.any():
-                b = d.loc[bad.index[bad]]
-                detail = [f"身份证号显示为{e}" for e in expected[bad]]
-                out += _rows(b, "gender_mismatch", "性别", "性别", detail)
-    if state and "persons" in ledgers.kinds_present:
-        out += state_checks(ledgers, as_of or judgement_day(ledgers, today))
     return out
+
+
+def _gender(persons) -> list[Finding]:
+    """性别 against the ID's 17th digit (odd = 男)."""
+    if not len(persons):
+        return []
+    ok = persons[ID].notna() & persons["性别"].notna() & (persons[ID].str.len() == 18)
+    if not ok.any():
+        return []
+    d = persons[ok]
+    digit = d[ID].str[16]
+    valid = digit.str.isdigit()
+    expected = digit[valid].astype(int).mod(2).map({1: "男", 0: "女"})
+    bad = expected.ne(d.loc[valid.index[valid], "性别"])
+    if not bad.any():
+        return []
+    b = d.loc[bad.index[bad]]
+    return _rows(b, "gender_mismatch", "性别", "性别", [f"身份证号显示为{e}" for e in expected[bad]])
 
 
 def validate(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None, *,

@@ -443,9 +443,9 @@ class Windows:
             for k in range(len(self.periods)):
                 rows = self.measure_rows(m, k)
                 present = self._present(m.ledger, k, gcodes, n_groups, m.agg, by)
-                if m.agg == "rows":
+                if m.agg == Aggregation.ROWS:
                     counts = np.bincount(gcodes[rows], minlength=n_groups)
-                elif m.agg == "persons":
+                elif m.agg == Aggregation.PERSONS:
                     ids = self.ids[m.ledger]
                     sel = rows & (ids >= 0)
                     if n_groups == 1:  # one group: mark each person once
@@ -461,16 +461,16 @@ class Windows:
                 out[k][key] = {gnames[g]: _exact(counts[g]) for g in np.flatnonzero(present)}
         return out
 
-    def _present(self, ledger: str, k: int, gcodes: np.ndarray, n_groups: int, agg: str, by) -> np.ndarray:
+    def _present(self, ledger: str, k: int, gcodes: np.ndarray, n_groups: int, agg: Aggregation, by) -> np.ndarray:
         """Groups a one-window group-by would list: those with rows in the window (with an ID, for persons)."""
-        key = (ledger, k, agg == "persons", by)
+        key = (ledger, k, agg == Aggregation.PERSONS, by)
         if key not in self._groups:
             self._groups[key] = self._present_groups(ledger, k, gcodes, n_groups, agg)
         return self._groups[key]
 
-    def _present_groups(self, ledger: str, k: int, gcodes: np.ndarray, n_groups: int, agg: str) -> np.ndarray:
+    def _present_groups(self, ledger: str, k: int, gcodes: np.ndarray, n_groups: int, agg: Aggregation) -> np.ndarray:
         sel = self.in_window[ledger][k] if ledger in self.in_window else np.ones(len(gcodes), dtype=bool)
-        if agg == "persons":
+        if agg == Aggregation.PERSONS:
             sel = sel & (self.ids[ledger] >= 0)
         return np.bincount(gcodes[sel], minlength=n_groups) > 0
 
@@ -589,7 +589,7 @@ class _Value:
 
 def _value(ind: Indicator, agg: dict, group: str) -> _Value:
     num = agg[ind.numerator.key()].get(group, _ZERO)
-    if ind.kind != "ratio":
+    if ind.kind != Kind.RATIO:
         return _Value(num, None, num)
     den = agg[ind.denominator.key()].get(group, _ZERO)
     return _Value(num, den, (num / den) if den else None)
@@ -599,7 +599,7 @@ def _gap(ind: Indicator, v: _Value) -> int | None:
     t = ind.target_spec
     if t is None or v.exact is None or t.met(v.exact):
         return None
-    if ind.kind == "ratio":
+    if ind.kind == Kind.RATIO:
         k = t.value * v.den - v.num if t.op == ">=" else v.num - t.value * v.den
     else:
         k = t.value - v.num if t.op == ">=" else v.num - t.value
@@ -614,12 +614,12 @@ def _target_applies(ind: Indicator, period: Period) -> bool:
 
 
 def _display(ind: Indicator, exact: Fraction | None) -> str:
-    if ind.kind == "ratio":
+    if ind.kind == Kind.RATIO:
         return format_value(exact, ind.format, ind.decimals)
     return format_number(exact, ind.decimals)
 
 
-def _reason(ind: Indicator, v: _Value, catalog_names: dict) -> str:
+def _reason(ind: Indicator, v: _Value) -> str:
     if v.exact is not None:
         return ""
     den = ind.denominator
@@ -640,13 +640,13 @@ def _comparison(ind: Indicator, now: _Value, then: _Value | None, window: Period
     words = ""
     if now.exact is not None and then.exact is not None:
         delta = now.exact - then.exact
-        change = float(delta) if ind.kind == "ratio" else _num(delta)
+        change = float(delta) if ind.kind == Kind.RATIO else _num(delta)
         words = change_words(now.exact, then.exact, ind.format, ind.decimals,
-                             ind.unit_label if ind.kind != "ratio" else "", relative=relative)
+                             ind.unit_label if ind.kind != Kind.RATIO else "", relative=relative)
     return Comparison(start=window.start.isoformat(), end=window.end.isoformat(),
                       value=None if then.exact is None else float(then.exact),
                       display=_display(ind, then.exact), numerator=_num(then.num),
-                      denominator=_num(then.den) if ind.kind == "ratio" else None,
+                      denominator=_num(then.den) if ind.kind == Kind.RATIO else None,
                       change=change, change_display=words,
                       note=STATUS_NOTE if ("persons", "人员状态") in ind.columns else "")
 
@@ -748,61 +748,64 @@ def compute(ledgers: LedgerSet, catalog: Catalog, period: Period, *, by: str | N
         raise UsageError(f"--by 只能是单位列：{'、'.join(schema.UNIT_COLUMNS)}（收到「{by}」）。")
     ledgers.require_any()
     indicators = catalog.select(metrics)
-    present = ledgers.kinds_present
     unit = whole_unit_name(ledgers)
     base = normalise(ledgers)
-    measures = _measures(indicators)
-    levels = [None] + ([by] if by else [])
-    # The main window and the comparison windows (环比, 同比; for a whole year they coincide) in one pass.
-    periods = [period]
-    others = [("previous", period.previous()), ("yoy", period.year_earlier())] if compare else []
     base_window = baseline_window(period, baseline)
-    if base_window is not None:
-        others.append(("baseline", base_window))
+    wanted = _compared(period, compare, base_window)
     # Coverage by evidence (Coverage): a township's comparison is judged on its own rows, in compute as in
     # compute --by 所属镇街 and batch; a window none covers is not computed.
-    coverage = Coverage(base, getattr(ledgers, "started", None) or {}, by) if others else None
-    wanted: list[tuple[str, Period]] = []
-    for name, w in others:
-        wanted.append((name, w))
+    coverage = Coverage(base, getattr(ledgers, "started", None) or {}, by) if wanted else None
+    # The main window and the comparison windows (环比, 同比; for a whole year they coincide) in one pass.
+    periods = [period]
+    for _name, w in wanted:
         if w not in periods and coverage.any_covered(indicators, w):
             periods.append(w)
     win = Windows(ledgers, base, periods, unit)
+    measures = _measures(indicators)
+    levels = [None] + ([by] if by else [])
     per_level = {lvl: win.aggregate(measures, lvl) for lvl in levels}
     aggs = {lvl: per_level[lvl][0] for lvl in levels}
     windows = {name: (w, coverage, {lvl: per_level[lvl][periods.index(w)] if w in periods else None
                                     for lvl in levels})
                for name, w in wanted}
-    groups: list[str] = []
-    if by:
-        seen = set()
-        for led in ("persons", "seizures", "community", "contacts", "publicity", "units"):
-            df = base[led]
-            if by in df.columns and len(df):
-                g = _group_series(df, by)
-                if led in win.in_window:
-                    g = g[win.in_window[led][0]]
-                seen.update(g.unique())
-        for per_measure in aggs[by].values():
-            seen.update(per_measure)
-        seen.discard(NO_UNIT)
-        groups = sorted(str(g) for g in seen)
-    rows: list[MetricRow] = []
+    groups = _groups(win, by, aggs[by]) if by else []
+    present = ledgers.kinds_present
     absent = {ind.id: (missing_ledgers(ind, present), missing_columns(ind, ledgers)) for ind in indicators}
-    for lvl, gs in ((None, [WHOLE]), (by, groups)):
-        if lvl is None and gs != [WHOLE]:
-            continue
-        if lvl is not None and not by:
-            continue
+    rows: list[MetricRow] = []
+    for lvl, gs in ((None, [WHOLE]), *(((by, groups),) if by else ())):
         for g in gs:
+            name = unit if g == WHOLE else g
             for ind in indicators:
-                name = unit if g == WHOLE else g
                 gone, cols = absent[ind.id]
                 rows.append(_missing_row(ind, name, gone, cols, tuple(windows)) if gone or cols else
                             _row(ind, aggs[lvl], g, name, period, windows, lvl))
-    whole = len(indicators)
-    return ComputeResult(period=period, unit=unit, by=by, rows=rows, whole_rows=whole, groups=groups,
+    return ComputeResult(period=period, unit=unit, by=by, rows=rows, whole_rows=len(indicators), groups=groups,
                          baseline=base_window)
+
+
+def _compared(period: Period, compare: bool, base_window: Period | None) -> list[tuple[str, Period]]:
+    """The comparison windows asked for, by name: 环比 and 同比 (unless not `compare`), and the base year's."""
+    out = [("previous", period.previous()), ("yoy", period.year_earlier())] if compare else []
+    if base_window is not None:
+        out.append(("baseline", base_window))
+    return out
+
+
+def _groups(win: Windows, by: str, agg: dict) -> list[str]:
+    """The `by` groups listed: every value of the column on a row in the main window (stocks: any row), and
+    every group a measure gave a value for; rows of a ledger without the column belong to none."""
+    seen = set()
+    for led in ("persons", "seizures", "community", "contacts", "publicity", "units"):
+        df = win.base[led]
+        if by in df.columns and len(df):
+            g = _group_series(df, by)
+            if led in win.in_window:
+                g = g[win.in_window[led][0]]
+            seen.update(g.unique())
+    for per_measure in agg.values():
+        seen.update(per_measure)
+    seen.discard(NO_UNIT)
+    return sorted(str(g) for g in seen)
 
 
 def baseline_window(period: Period, year: int | None) -> Period | None:
@@ -914,8 +917,8 @@ def _row(ind: Indicator, agg: dict, group: str, unit_name: str, period: Period, 
         extra["目标说明"] = "目标只适用于整年统计期"
     return MetricRow(
         unit=unit_name, metric=ind.id, name=ind.name, area=ind.area, kind=ind.kind,
-        numerator=_num(v.num), denominator=_num(v.den) if ind.kind == "ratio" else None,
-        exact=v.exact, display=_display(ind, v.exact), reason=_reason(ind, v, {}),
+        numerator=_num(v.num), denominator=_num(v.den) if ind.kind == Kind.RATIO else None,
+        exact=v.exact, display=_display(ind, v.exact), reason=_reason(ind, v),
         target=ind.target, met=met, gap=gap, unit_label=ind.unit_label,
         previous=cmp.get("previous"), yoy=cmp.get("yoy"), baseline=cmp.get("baseline"), extra=extra,
         comparison_notes=notes,

@@ -11,7 +11,7 @@ from .. import derived, schema
 from ..ledgers.model import LedgerSet
 from ..periods import Period
 from ..privacy import NO_NAMES, Names, mask_id, mask_name, mask_place, mask_value
-from .catalog import Catalog, Indicator
+from .catalog import Aggregation, Catalog, Indicator
 from .display import MISSING, NO_COLUMN, missing_column_reason, missing_reason
 from .engine import ID, figure, missing_columns, missing_ledgers, whole_unit_name
 from .filters import Collect, Has, HasAfter, Where, required_values
@@ -124,7 +124,7 @@ def _latest_dates(fig, ledger: str, conds: Where) -> pd.Series:
 def _text(v) -> str:
     if v is None or (not isinstance(v, (list, tuple)) and pd.isna(v)):
         return ""
-    if isinstance(v, (bool,)) or type(v).__name__ in ("bool_", "BooleanDtype"):
+    if isinstance(v, (bool, np.bool_)):
         return "是" if v else "否"
     if isinstance(v, pd.Timestamp):
         return v.strftime("%Y-%m-%d")
@@ -162,13 +162,18 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
         return Explanation(ind, period, unit or whole_unit_name(ledgers), None, None, NO_COLUMN, [],
                            notes=[f"{missing_column_reason(cols)}：此指标没有数值（不按0计），请在台帐中增加此列。"])
     fig = figure(ledgers, catalog, metric, period, unit=unit)
-    ind, row = fig.indicator, fig.row
-    if ind.schedule is not None:
+    if fig.indicator.schedule is not None:
         return _explain_schedule(fig, Names.of(ledgers))
+    return _explain_rows(fig, period, Names.of(ledgers))
+
+
+def _deciding(ind: Indicator) -> tuple[list[str], list]:
+    """The columns listed beside each numerator row (the row's date, the filters' columns, the summed column;
+    no PII), and the `has` conditions whose per-person counts or dates are listed too."""
     num_m, den_m = ind.numerator, ind.denominator
+    led = num_m.ledger
     cols: dict = {}
     has: list = []
-    led = num_m.ledger
     date_col = schema.KINDS[led].date_column
     if date_col:
         cols[date_col] = None
@@ -177,7 +182,16 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
         _columns(led, den_m.where, cols, has)
     if num_m.column:
         cols[num_m.column] = None
-    colnames = [c for c in cols if c not in schema.PII_COLUMNS]
+    return [c for c in cols if c not in schema.PII_COLUMNS], has
+
+
+def _explain_rows(fig, period: Period, names: Names) -> Explanation:
+    """A count, sum or ratio: the numerator rows, the denominator's other rows (same ledger) or the units rows
+    summed as its denominator, and notes on how rows become the figure."""
+    ind, row = fig.indicator, fig.row
+    num_m, den_m = ind.numerator, ind.denominator
+    led = num_m.ledger
+    colnames, has = _deciding(ind)
     has_cols = {_has_label(*h[1:]) if h[0] == "has" else _has_label(*h[1:]).replace("记录数", "期内最近日期"):
                 fig.has_counts(*h[1:]) if h[0] == "has" else _latest_dates(fig, *h[1:]) for h in dict.fromkeys(has)}
     df = fig.frame(led)
@@ -189,7 +203,7 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
         dm = fig.rows(den_m)
         rest = dm & ~nm
         other = _rows(df[rest], colnames, has_cols)
-        if den_m.agg == "persons" and row.denominator is not None:
+        if den_m.agg == Aggregation.PERSONS and row.denominator is not None:
             counted = df[ID].isin(set(df.loc[nm, ID].dropna())).to_numpy()
             also = int((rest & counted).sum())
             notes.append(f"分母 {int((dm | nm).sum())} 行涉及 {int(row.denominator)} 人（同一人多行只计一次）"
@@ -198,8 +212,16 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
         u = fig.frame(den_m.ledger)[fig.rows(den_m)]
         ucols = [c for c in ("所属镇街", "所属村居", den_m.column) if c in u.columns]
         den_rows = _rows(u, ucols, {})
-    if num_m.agg == "persons" and len(num_rows) != (row.numerator or 0):
+    if num_m.agg == Aggregation.PERSONS and len(num_rows) != (row.numerator or 0):
         notes.append(f"分子 {len(num_rows)} 行涉及 {int(row.numerator)} 人（同一人多行只计一次）。")
+    notes += _about(ind, row, led, colnames)
+    return Explanation(ind, period, row.unit, row.numerator, row.denominator, row.display,
+                       colnames + list(has_cols), num_rows, other, den_rows, notes, names)
+
+
+def _about(ind: Indicator, row, led: str, colnames: list[str]) -> list[str]:
+    """Notes on the indicator itself: pending 口径, columns the tool computed, the extra counts."""
+    notes = []
     if ind.pending:
         notes.append("口径待确认：" + (ind.pending_note or "此指标的口径尚无公布依据。"))
     for c in colnames:  # the columns the tool computed: how (from the one registry)
@@ -208,8 +230,7 @@ def explain(ledgers: LedgerSet, catalog: Catalog, metric: str, period: Period, *
             notes.append(f"「{c}」由工具按统计期最后一天计算：{d.description}。")
     for label, _m in ind.extra:
         notes.append(f"{label}：{int(row.extra[label])} 人（不计入分子分母）。")
-    return Explanation(ind, period, row.unit, row.numerator, row.denominator, row.display,
-                       colnames + list(has_cols), num_rows, other, den_rows, notes, Names.of(ledgers))
+    return notes
 
 
 SCHEDULE_COLUMNS = ["类别", "决定日期", "报到日期", "解除日期", "到期区间数", "未检区间", "本期区间"]

@@ -102,6 +102,129 @@ def _check_type(value, typ) -> bool:
     return isinstance(value, typ)
 
 
+@dataclass(frozen=True)
+class _At:
+    """Where a scheme's table was written: its file and the [[item]] index (None: [scheme])."""
+
+    source: str
+    loc: object  # tomlread.Locator
+    index: int | None
+
+    def line(self, key: str | None = None) -> int | None:
+        if self.index is None:
+            return self.loc.line(0, key, table="scheme")
+        return self.loc.line(self.index, *((key,) if key else ()))
+
+    def error(self, key: str | None, message: str) -> ConfigError:
+        return _err(self.source, self.line(key), message)
+
+
+def _check_fields(table: dict, fields: dict, at: _At, unknown: str) -> None:
+    """Every key declared in `fields` and of its type."""
+    for key, value in table.items():
+        if key not in fields:
+            raise at.error(key, f"{unknown}「{key}」，允许：{'、'.join(fields)}")
+        if not _check_type(value, fields[key]):
+            raise at.error(key, f"「{key}」应为{_TYPE_NAMES[fields[key]]}")
+
+
+# [scheme]'s values beyond their type: key -> (default, valid, message).
+_SCHEME_CHECKS = {
+    "decimals": (1, lambda v: 0 <= v <= 4, "「decimals」应在0到4之间"),
+    "undefined": ("full", lambda v: v in _UNDEFINED, "「undefined」只能是 \"full\" 或 \"zero\""),
+}
+
+
+def _head(data: dict, loc, source: str) -> dict:
+    """The [scheme] table, checked; its checked values with their defaults filled in."""
+    for key in data:
+        if key not in ("scheme", "item"):
+            raise _err(source, loc.line(0, table=key) or loc.line(None, key),
+                       f"未知的配置项「{key}」，只允许 [scheme] 和 [[item]]")
+    head = data.get("scheme", {})
+    if not isinstance(head, dict):
+        raise _err(source, loc.line(None, "scheme"), "「scheme」应为一个表 [scheme]")
+    at = _At(source, loc, None)
+    _check_fields(head, _SCHEME_KEYS, at, "未知的配置项")
+    out = dict(head)
+    for key, (default, valid, message) in _SCHEME_CHECKS.items():
+        out[key] = head.get(key, default)
+        if not valid(out[key]):
+            raise at.error(key, message)
+    return out
+
+
+def _number(raw: dict, key: str) -> Fraction:
+    return Fraction(Decimal(str(raw.get(key, 0))))
+
+
+def _direction(raw: dict, at: _At, target: Target, direction: str | None) -> str:
+    """The item's direction: written (and agreeing with a ≥/≤ target), else the target's, else the catalog's."""
+    if "direction" in raw:
+        if raw["direction"] not in (HIGHER, LOWER):
+            raise at.error("direction", "「direction」只能是 \"higher\" 或 \"lower\"")
+        direction = raw["direction"]
+        if target.op is not None and target.op != (">=" if direction == HIGHER else "<="):
+            raise at.error("direction", f"「direction」= \"{direction}\" 与目标「{target.text}」的方向相反")
+    elif target.op is not None:
+        direction = HIGHER if target.op == ">=" else LOWER
+    return direction or HIGHER
+
+
+def _floor(raw: dict, at: _At, fmt, target: Target, direction: str) -> Target | None:
+    if "floor" not in raw:
+        return None
+    try:
+        floor = parse_target(raw["floor"], fmt)
+    except ValueError as exc:
+        raise at.error("floor", f"下限：{exc}") from None
+    if (direction == HIGHER and floor.value >= target.value) or (
+            direction == LOWER and floor.value <= target.value):
+        raise at.error("floor", f"下限「{floor.text}」应比目标「{target.text}」更差")
+    return floor
+
+
+def _item(raw: dict, at: _At, catalog, seen: dict[str, int]) -> ScoreItem:
+    """One [[item]], checked and resolved against the catalog (when given)."""
+    n = at.index + 1
+    _check_fields(raw, _ITEM_KEYS, at, f"第{n}个考评项有未知的配置项")
+    for key in ("metric", "points"):
+        if key not in raw:
+            raise at.error(None, f"第{n}个考评项缺少「{key}」")
+    metric, name, fmt, direction, cat_target = raw["metric"], raw["metric"], None, None, None
+    if catalog is not None:
+        try:
+            ind = catalog.get(raw["metric"])
+        except JinduError:
+            raise at.error("metric", f"指标「{raw['metric']}」不在指标目录中") from None
+        metric, name, fmt, direction, cat_target = ind.id, ind.name, ind.format, ind.direction, ind.target
+    if metric in seen:
+        raise at.error("metric", f"指标「{name}」重复出现（另见第{seen[metric]}行）")
+    seen[metric] = at.line("metric") or 0
+    points = _number(raw, "points")
+    if points <= 0:
+        raise at.error("points", "「points」应大于0")
+    target_text = raw.get("target", cat_target)
+    if not target_text:
+        raise at.error(None, f"指标「{name}」没有目标值，请写 target = \"95%\" 这样的目标")
+    try:
+        target = parse_target(target_text, fmt)
+    except ValueError as exc:
+        raise at.error("target" if "target" in raw else None, str(exc)) from None
+    direction = _direction(raw, at, target, direction)
+    target = target.directed(direction)
+    floor = _floor(raw, at, fmt, target, direction)
+    rule = raw.get("rule", "proportional")
+    if rule not in _RULES:
+        raise at.error("rule", "「rule」只能是 \"proportional\"（按比例）或 \"deduct\"（按差额扣分）")
+    d_unmet, d_gap = _number(raw, "deduct_if_unmet"), _number(raw, "deduct_per_gap")
+    if d_unmet < 0 or d_gap < 0:
+        raise at.error(None, "扣分值不能为负数")
+    if rule == "deduct" and d_gap == 0:
+        raise at.error("rule", "rule = \"deduct\" 需要 deduct_per_gap（每差1人扣几分）")
+    return ScoreItem(metric, name, points, target, direction, floor, rule, d_unmet, d_gap, at.line())
+
+
 def load_scheme(path: str | Path | None = None, *, text: str | None = None, catalog=None) -> Scheme:
     """Read and strictly validate a scheme (unknown keys, wrong types, unknown indicators → ConfigError).
 
@@ -118,94 +241,13 @@ def load_scheme(path: str | Path | None = None, *, text: str | None = None, cata
     else:
         data = tomlread.loads(text, source if path is not None else None, "考评方案")
         loc = tomlread.Locator(text, source, "item")
-
-    for key in data:
-        if key not in ("scheme", "item"):
-            raise _err(source, loc.line(0, table=key) or loc.line(None, key),
-                       f"未知的配置项「{key}」，只允许 [scheme] 和 [[item]]")
-    head = data.get("scheme", {})
-    if not isinstance(head, dict):
-        raise _err(source, loc.line(None, "scheme"), "「scheme」应为一个表 [scheme]")
-    for key, value in head.items():
-        line = loc.line(0, key, table="scheme")
-        if key not in _SCHEME_KEYS:
-            raise _err(source, line, f"未知的配置项「{key}」，允许：{'、'.join(_SCHEME_KEYS)}")
-        if not _check_type(value, _SCHEME_KEYS[key]):
-            raise _err(source, line, f"「{key}」应为{_TYPE_NAMES[_SCHEME_KEYS[key]]}")
-    decimals = head.get("decimals", 1)
-    if not 0 <= decimals <= 4:
-        raise _err(source, loc.line(0, "decimals", table="scheme"), "「decimals」应在0到4之间")
-    undefined = head.get("undefined", "full")
-    if undefined not in _UNDEFINED:
-        raise _err(source, loc.line(0, "undefined", table="scheme"), "「undefined」只能是 \"full\" 或 \"zero\"")
-
+    head = _head(data, loc, source)
     raw_items = data.get("item", [])
     if not isinstance(raw_items, list) or not raw_items:
         raise _err(source, None, "至少需要一个 [[item]] 考评项")
-    items: list[ScoreItem] = []
     seen: dict[str, int] = {}
-    for idx, raw in enumerate(raw_items):
-        def line(key=None, _idx=idx):
-            return loc.line(_idx, *((key,) if key else ()))
-
-        for key, value in raw.items():
-            if key not in _ITEM_KEYS:
-                raise _err(source, line(key), f"第{idx + 1}个考评项有未知的配置项「{key}」，允许：{'、'.join(_ITEM_KEYS)}")
-            if not _check_type(value, _ITEM_KEYS[key]):
-                raise _err(source, line(key), f"「{key}」应为{_TYPE_NAMES[_ITEM_KEYS[key]]}")
-        for key in ("metric", "points"):
-            if key not in raw:
-                raise _err(source, line(), f"第{idx + 1}个考评项缺少「{key}」")
-        metric, name, fmt, direction, cat_target = raw["metric"], raw["metric"], None, None, None
-        if catalog is not None:
-            try:
-                ind = catalog.get(raw["metric"])
-            except JinduError:
-                raise _err(source, line("metric"), f"指标「{raw['metric']}」不在指标目录中") from None
-            metric, name, fmt, direction, cat_target = ind.id, ind.name, ind.format, ind.direction, ind.target
-        if metric in seen:
-            raise _err(source, line("metric"), f"指标「{name}」重复出现（另见第{seen[metric]}行）")
-        seen[metric] = line("metric") or 0
-        points = Fraction(Decimal(str(raw["points"])))
-        if points <= 0:
-            raise _err(source, line("points"), "「points」应大于0")
-        target_text = raw.get("target", cat_target)
-        if not target_text:
-            raise _err(source, line(), f"指标「{name}」没有目标值，请写 target = \"95%\" 这样的目标")
-        try:
-            target = parse_target(target_text, fmt)
-        except ValueError as exc:
-            raise _err(source, line("target") if "target" in raw else line(), str(exc)) from None
-        if "direction" in raw:
-            if raw["direction"] not in (HIGHER, LOWER):
-                raise _err(source, line("direction"), "「direction」只能是 \"higher\" 或 \"lower\"")
-            direction = raw["direction"]
-            if target.op is not None and target.op != (">=" if direction == HIGHER else "<="):
-                raise _err(source, line("direction"), f"「direction」= \"{direction}\" 与目标「{target.text}」的方向相反")
-        elif target.op is not None:
-            direction = HIGHER if target.op == ">=" else LOWER
-        direction = direction or HIGHER
-        target = target.directed(direction)
-        floor = None
-        if "floor" in raw:
-            try:
-                floor = parse_target(raw["floor"], fmt)
-            except ValueError as exc:
-                raise _err(source, line("floor"), f"下限：{exc}") from None
-            if (direction == HIGHER and floor.value >= target.value) or (
-                    direction == LOWER and floor.value <= target.value):
-                raise _err(source, line("floor"), f"下限「{floor.text}」应比目标「{target.text}」更差")
-        rule = raw.get("rule", "proportional")
-        if rule not in _RULES:
-            raise _err(source, line("rule"), "「rule」只能是 \"proportional\"（按比例）或 \"deduct\"（按差额扣分）")
-        d_unmet = Fraction(Decimal(str(raw.get("deduct_if_unmet", 0))))
-        d_gap = Fraction(Decimal(str(raw.get("deduct_per_gap", 0))))
-        if d_unmet < 0 or d_gap < 0:
-            raise _err(source, line(), "扣分值不能为负数")
-        if rule == "deduct" and d_gap == 0:
-            raise _err(source, line("rule"), "rule = \"deduct\" 需要 deduct_per_gap（每差1人扣几分）")
-        items.append(ScoreItem(metric, name, points, target, direction, floor, rule, d_unmet, d_gap, line()))
-    scheme = Scheme(head.get("name", "考评"), tuple(items), decimals, undefined, source)
+    items = tuple(_item(raw, _At(source, loc, idx), catalog, seen) for idx, raw in enumerate(raw_items))
+    scheme = Scheme(head.get("name", "考评"), items, head["decimals"], head["undefined"], source)
     if "total" in head and Fraction(Decimal(str(head["total"]))) != scheme.total_points:
         raise _err(source, loc.line(0, "total", table="scheme"),
                    f"各项分值之和为{_fmt(scheme.total_points, 2)}，与「total」不一致")
