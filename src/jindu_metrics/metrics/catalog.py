@@ -48,6 +48,7 @@ from .declarations import (
     VisitRule,
     Wording,
 )
+from .display import SUFFIX
 from .filters import AnyOf, Eq, Has, HasAfter, In, Not, Where, has_ledgers
 
 STOCK_LEDGERS = ("persons", "community", "units")
@@ -256,7 +257,6 @@ def _compile_condition(col, val, ctype, ledger, loc, index, here) -> Eq | In:
 
 _TARGET_RE = re.compile(r"^(≥|>=|＞=|≤|<=|＜=|>|＞|<|＜|不低于|不高于|不超过)?(\d+(?:\.\d+)?)(%|％|‰|‱|:1|：1)?$")
 _AT_LEAST, _AT_MOST = ("≥", ">=", "＞=", "不低于"), ("≤", "<=", "＜=", "不高于", "不超过")
-_UNIT_OF = {Format.PERCENT: "%", Format.PERMILLE: "‰", Format.PERMYRIAD: "‱", Format.RATIO_N1: ":1", Format.COUNT: ""}
 _SCALE_OF = {"%": 100, "‰": 1000, "‱": 10000, ":1": 1, "": 1}
 
 
@@ -278,7 +278,7 @@ def parse_target(text: str, fmt: str | None, direction: str | None = None) -> Ta
                          f"或把数值改为要达到的值")
     suffix = {"％": "%", "：1": ":1"}.get(suffix, suffix or "")
     if fmt is not None:
-        want = _UNIT_OF[fmt]
+        want = SUFFIX[fmt]
         if suffix != want:
             raise ValueError(f"目标值「{text}」的单位与指标不符，应以「{want or '数字'}」表示")
     value = Fraction(num) / _SCALE_OF[suffix]

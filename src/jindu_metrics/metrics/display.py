@@ -9,12 +9,15 @@ from decimal import Decimal
 from fractions import Fraction
 from math import floor
 
+from .declarations import Format
+
 DASH = "—"
 MISSING = "无台帐"  # a figure whose ledger was not given: no value (never 0)
 NO_COLUMN = "无此列"  # a figure whose ledger lacks a column it reads: no value (never 0)
-SCALE = {"percent": 100, "permille": 1000, "permyriad": 10000, "ratio_n1": 1, "count": 1}
-POINTS = {"percent": "个百分点", "permille": "个千分点", "permyriad": "个万分点"}  # a change of a share
-SUFFIX = {"percent": "%", "permille": "‰", "permyriad": "‱", "ratio_n1": ":1", "count": ""}
+SCALE = {Format.PERCENT: 100, Format.PERMILLE: 1000, Format.PERMYRIAD: 10000, Format.RATIO_N1: 1, Format.COUNT: 1}
+POINTS = {Format.PERCENT: "个百分点", Format.PERMILLE: "个千分点", Format.PERMYRIAD: "个万分点"}  # a change of a share
+SUFFIX = {Format.PERCENT: "%", Format.PERMILLE: "‰", Format.PERMYRIAD: "‱", Format.RATIO_N1: ":1", Format.COUNT: ""}
+_SCALED = (Format.PERMILLE, Format.PERMYRIAD)  # stored in a cell scaled: Excel has no ‰ or ‱ format
 
 
 def round_half_up(x: Fraction | Decimal | int, decimals: int) -> Decimal:
@@ -37,12 +40,12 @@ def _plain(d: Decimal) -> str:
     return format(d, "f")
 
 
-def format_value(exact: Fraction | None, fmt: str, decimals: int) -> str:
+def format_value(exact: Fraction | None, fmt: Format | str, decimals: int) -> str:
     """`24.49%`, `100%` (exactly 1), `26:1`, `0.58‰`, `0.35‱`, `49`, `—` (undefined)."""
     if exact is None:
         return DASH
     exact = exact if isinstance(exact, Fraction) else Fraction(exact)
-    if fmt == "percent" and exact == 1:
+    if fmt == Format.PERCENT and exact == 1:
         return "100%"
     if fmt not in SCALE:
         raise ValueError(f"unknown format {fmt}")
@@ -59,15 +62,15 @@ def format_number(x: int | float | Fraction | None, decimals: int = 0) -> str:
     return _plain(round_half_up(f, decimals))
 
 
-def format_change(delta: Fraction, fmt: str, decimals: int, unit_label: str) -> str:
+def format_change(delta: Fraction, fmt: Format | str, decimals: int, unit_label: str) -> str:
     """上升2.3个百分点 / 减少5人 / 持平: ratios rise and fall (上升/下降), counts grow and shrink (增加/减少),
     as bulletins write them; 持平 when the change rounds to nothing."""
     delta = Fraction(delta)
-    word = ("上升" if delta > 0 else "下降") if fmt != "count" else ("增加" if delta > 0 else "减少")
+    word = ("上升" if delta > 0 else "下降") if fmt != Format.COUNT else ("增加" if delta > 0 else "减少")
     mag = abs(delta)
     if fmt in POINTS:
         text = f"{_plain(round_half_up(mag * SCALE[fmt], decimals))}{POINTS[fmt]}"
-    elif fmt == "ratio_n1":
+    elif fmt == Format.RATIO_N1:
         text = _plain(round_half_up(mag, decimals))
     else:
         text = f"{format_number(mag, decimals)}{unit_label}"
@@ -113,22 +116,22 @@ ZERO_BASE = "基数为0，无法计算增减幅度"
 
 def format_count_change(now: Fraction, then: Fraction, decimals: int, unit_label: str) -> str:
     """减少43人，下降46.7% (seed 003: persons and percent); 增加5人，—（基数为0…） when the base is 0."""
-    words = format_change(Fraction(now) - Fraction(then), "count", decimals, unit_label)
+    words = format_change(Fraction(now) - Fraction(then), Format.COUNT, decimals, unit_label)
     if now == then:
         return words
     rel = relative_change(now, then)
     return f"{words}，{format_relative(rel)}" if rel is not None else f"{words}，{DASH}（{ZERO_BASE}）"
 
 
-def printed(exact: Fraction, fmt: str, decimals: int) -> Fraction:
+def printed(exact: Fraction, fmt: Format | str, decimals: int) -> Fraction:
     """The value a reader sees printed, back in the value's own units: 0.94666… printed 94.7% → 947/1000."""
-    if fmt == "percent" and exact == 1:
+    if fmt == Format.PERCENT and exact == 1:
         return Fraction(1)
     scale = SCALE.get(fmt, 1)
     return Fraction(round_half_up(Fraction(exact) * scale, decimals)) / scale
 
 
-def change_words(now: Fraction, then: Fraction, fmt: str, decimals: int, unit_label: str = "", *,
+def change_words(now: Fraction, then: Fraction, fmt: Format | str, decimals: int, unit_label: str = "", *,
                  relative: bool = False) -> str:
     """The change from `then` to `now` as every output words it: a ratio in 个百分点 (上升2.3个百分点), a count
     in its unit (减少5人) and, with `relative` (同比, base year), also in percent (减少43人，下降46.7%).
@@ -136,7 +139,7 @@ def change_words(now: Fraction, then: Fraction, fmt: str, decimals: int, unit_la
     The change is that of the values as printed (94.4% → 94.7%: 上升0.3个百分点; 持平 only when both print
     the same), so that a reader who checks the arithmetic on the page finds it right."""
     now, then = printed(now, fmt, decimals), printed(then, fmt, decimals)
-    if fmt == "count" and relative:
+    if fmt == Format.COUNT and relative:
         return format_count_change(now, then, decimals, unit_label)
     return format_change(now - then, fmt, decimals, unit_label)
 
@@ -147,25 +150,25 @@ def cn_date(d) -> str:
 
 
 # ---------------------------------------------------------------- spreadsheet cells
-def sheet_number_format(fmt: str, decimals: int) -> str:
+def sheet_number_format(fmt: Format | str, decimals: int) -> str:
     """The number format of an indicator's cell, in every xlsx jindu writes: 0.0%, 0.00"‱", 0":1", 0."""
     d = "." + "0" * decimals if decimals else ""
-    return {"percent": f"0{d}%", "permille": f'0{d}"‰"', "permyriad": f'0{d}"‱"',
-            "ratio_n1": f'0{d}":1"'}.get(fmt, f"0{d}")
+    return {Format.PERCENT: f"0{d}%", Format.PERMILLE: f'0{d}"‰"', Format.PERMYRIAD: f'0{d}"‱"',
+            Format.RATIO_N1: f'0{d}":1"'}.get(fmt, f"0{d}")
 
 
-def sheet_number(value, fmt: str, decimals: int, *, rounded: bool = True):
+def sheet_number(value, fmt: Format | str, decimals: int, *, rounded: bool = True):
     """The number an indicator's cell stores under sheet_number_format: a percent as its fraction, ‱ in
     千分之 / 万分之 (Excel has no ‰ or ‱ format), others as they are; rounded 四舍五入 as printed (Excel then only
     formats), or exact (`rounded=False`, compute's data columns)."""
     if value is None:
         return None
     x = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
-    if fmt in ("permille", "permyriad"):
+    if fmt in _SCALED:
         x *= SCALE[fmt]
     if not rounded:
         return float(x)
-    if fmt == "percent":
+    if fmt == Format.PERCENT:
         return float(round_half_up(x * 100, decimals).scaleb(-2))
     out = round_half_up(x, decimals)
-    return int(out) if decimals == 0 and fmt not in ("permille", "permyriad") else float(out)
+    return int(out) if decimals == 0 and fmt not in _SCALED else float(out)
