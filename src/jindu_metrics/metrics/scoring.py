@@ -14,11 +14,11 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import ConfigError, JinduError
-from .catalog import Target, parse_target
+from .catalog import Direction, Target, parse_target
 from .model import MetricRow
 
-HIGHER = "higher"
-LOWER = "lower"
+HIGHER = Direction.HIGHER
+LOWER = Direction.LOWER
 
 _SCHEME_KEYS = {"name": str, "decimals": int, "undefined": str, "total": (int, float)}
 _ITEM_KEYS = {
@@ -71,7 +71,7 @@ class ScoreItem:
     name: str  # indicator 名称
     points: Fraction
     target: Target  # judged in `direction` (Target.met)
-    direction: str
+    direction: Direction
     floor: Target | None = None
     rule: str = "proportional"
     deduct_if_unmet: Fraction = Fraction(0)
@@ -158,12 +158,12 @@ def _number(raw: dict, key: str) -> Fraction:
     return Fraction(Decimal(str(raw.get(key, 0))))
 
 
-def _direction(raw: dict, at: _At, target: Target, direction: str | None) -> str:
+def _direction(raw: dict, at: _At, target: Target, direction: Direction | None) -> Direction:
     """The item's direction: written (and agreeing with a ≥/≤ target), else the target's, else the catalog's."""
     if "direction" in raw:
         if raw["direction"] not in (HIGHER, LOWER):
             raise at.error("direction", "「direction」只能是 \"higher\" 或 \"lower\"")
-        direction = raw["direction"]
+        direction = Direction(raw["direction"])
         if target.op is not None and target.op != (">=" if direction == HIGHER else "<="):
             raise at.error("direction", f"「direction」= \"{direction}\" 与目标「{target.text}」的方向相反")
     elif target.op is not None:
