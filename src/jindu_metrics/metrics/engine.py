@@ -2,8 +2,9 @@
 
 One pass per ledger: every filter becomes a boolean column (vectorised), then one group-by aggregates all
 measures of that ledger for the whole input and for each unit at once. Values stay exact (ints and
-Fractions); rounding happens only in display. `Windows` is the only interpreter of the filters: `compute`
-aggregates through it, and `figure` gives `explain` the same row together with the rows each measure counted.
+Fractions); rounding happens only in display. `Windows` is the only interpreter of the filters (its
+`_Masks`, a filters.FilterVisitor, evaluates each node over a whole ledger): `compute` aggregates through it,
+and `figure` gives `explain` the same row together with the rows each measure counted.
 """
 
 from __future__ import annotations
