@@ -114,11 +114,9 @@ def _spawn():
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
-@pytest.mark.parametrize("after", [0.0, 0.05, 0.1])
-def test_ctrl_c_while_still_importing_exits_130_without_traceback(after):
-    """The signal arrives right after jindu_metrics.interrupt is imported (import-time trace on stderr tells
-    when), i.e. while typer, click and pandas are still loading."""
-    p = _spawn()
+def _interrupt_once_handled(p: subprocess.Popen, after: float) -> None:
+    """SIGINT to `p` `after` seconds past jindu_metrics.interrupt's import (the import-time trace on its
+    stderr says when): jindu's handler exits 130 with 已中断。 and no traceback."""
     seen = []
     for raw in p.stderr:
         line = raw.decode("utf-8", "replace")
@@ -132,6 +130,13 @@ def test_ctrl_c_while_still_importing_exits_130_without_traceback(after):
     text = "".join(seen) + rest
     assert p.returncode == 130, text[-2000:]
     assert "已中断。" in rest and "Traceback" not in text and "KeyboardInterrupt" not in text
+
+
+@pytest.mark.parametrize("after", [0.0, 0.05, 0.1])
+def test_ctrl_c_while_still_importing_exits_130_without_traceback(after):
+    """The signal arrives right after jindu_metrics.interrupt is imported (import-time trace on stderr tells
+    when), i.e. while typer, click and pandas are still loading."""
+    _interrupt_once_handled(_spawn(), after)
 
 
 def _console_script() -> list[str]:
@@ -154,18 +159,7 @@ def test_ctrl_c_at_early_delays_through_the_console_script(after):
     p = subprocess.Popen([*_console_script(), "compute", str(SAMPLE), "--period", "2018-01..2018-10"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          env=_source_first_env(PYTHONPROFILEIMPORTTIME="1", PYTHONUNBUFFERED="1"))
-    seen = []
-    for raw in p.stderr:
-        seen.append(raw.decode("utf-8", "replace"))
-        if "jindu_metrics.interrupt" in seen[-1]:
-            break
-    time.sleep(after)
-    p.send_signal(signal.SIGINT)
-    rest = p.stderr.read().decode("utf-8", "replace")
-    p.wait(timeout=60)
-    text = "".join(seen) + rest
-    assert p.returncode == 130, text[-2000:]
-    assert "已中断。" in rest and "Traceback" not in text and "KeyboardInterrupt" not in text
+    _interrupt_once_handled(p, after)
 
 
 def _imported_before(marker: str, *argv: str) -> list[str]:
