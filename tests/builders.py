@@ -170,3 +170,28 @@ def patch_sheet(src: Path, dst: Path, edit, member: str = "xl/worksheets/sheet1.
             data = zin.read(info)
             zout.writestr(info, edit(data) if info.filename == member else data)
     return dst
+
+
+def half_write_script(then: str, setup: str = "", patches: str = "") -> str:
+    """A `python -c` script running jindu's CLI (argv after the script) whose atomic writer gets half of its
+    first write flushed to the temporary file, after which the statements `then` run (a signal to itself).
+    `setup` runs first (names `then` uses); `patches`, more monkeypatches of `outputs`."""
+    return f"""
+import os, signal, sys
+from jindu_metrics import outputs
+real_fdopen = os.fdopen
+{setup}
+class Half:
+    def __init__(self, fh): self.fh = fh
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.fh.close()
+    def __getattr__(self, name): return getattr(self.fh, name)
+    def write(self, data):
+        self.fh.write(data[: len(data) // 2]); self.fh.flush(); os.fsync(self.fh.fileno())
+        {then}
+outputs.os.fdopen = lambda fd, *a, **k: Half(real_fdopen(fd, *a, **k))
+{patches}
+sys.argv = ["jindu", *sys.argv[1:]]
+from jindu_metrics.cli import run
+run()
+"""

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from builders import half_write_script
 from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,23 +204,8 @@ def test_failed_write_leaves_previous_file_whole(tmp_path, monkeypatch, small, f
     assert not leftovers, leftovers
 
 
-_KILL_MID_WRITE = """
-import os, signal, sys
-from jindu_metrics import outputs
-real_fdopen = os.fdopen
-class Half:
-    def __init__(self, fh): self.fh = fh
-    def __enter__(self): return self
-    def __exit__(self, *exc): self.fh.close()
-    def __getattr__(self, name): return getattr(self.fh, name)
-    def write(self, data):
-        self.fh.write(data[: len(data) // 2]); self.fh.flush(); os.fsync(self.fh.fileno())
-        os.kill(os.getpid(), signal.SIGKILL)  # the process dies here: no handler, no cleanup
-outputs.os.fdopen = lambda fd, *a, **k: Half(real_fdopen(fd, *a, **k))
-sys.argv = ["jindu", *sys.argv[1:]]
-from jindu_metrics.cli import run
-run()
-"""
+# the process dies mid-write: no handler, no cleanup
+_KILL_MID_WRITE = half_write_script("os.kill(os.getpid(), signal.SIGKILL)")
 
 
 @pytest.mark.parametrize("label,args,target", [WRITERS[0], WRITERS[2], WRITERS[4]], ids=["xlsx", "docx", "batch"])
