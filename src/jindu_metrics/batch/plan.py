@@ -11,7 +11,6 @@ from ..errors import JinduError, UsageError
 from ..run import Formats
 from .model import Job, cached_catalog
 
-FORMATS = Formats(("txt", "md", "docx"))  # the township bulletins' (全县通报.txt is always written)
 NOT_A_LEDGER = "不是台帐文件（扩展名不是 xlsx、xls、csv 等）"
 
 
@@ -90,9 +89,10 @@ def plan_batch(inputs, *, period, out, jobs=None, scoring=None, template=None, f
     """run_batch's arguments checked before any work (each error as a Chinese UsageError or ConfigError),
     the workspace's settings filled in, and the window computed once."""
     from ..periods import bulletin_window
+    from ..report.render import FORMATS
     from ..report.trend import trend_ids
 
-    FORMATS.check(fmt)
+    Formats(FORMATS).check(fmt)  # the township bulletins' formats, as render declares them (全县通报.txt always)
     period = _period(period, inputs, out, password, baseline)
     out = Path(out)
     from .folder import output_folder
