@@ -2,49 +2,50 @@
 
 Processing the options costs typer 0.15–0.2 s (it imports pydantic to build its converters), and the
 command then imports pandas: time in which the workbook's sheets can already be parsed in the background
-(ledgers.read_ahead). The files are found here by the command's own parameter declarations; a guess that
-is wrong costs time only, as load_ledgers takes up a reading only for the very file it reads.
+(ledgers.read_ahead). The files are found by click's own parser over the command objects already built
+(the tokens only: no converter, no callback runs), so they are those the command's `inputs` will get; a
+reading that is not taken up costs time only, as load_ledgers takes it up only for the very file it reads.
 """
 
 from __future__ import annotations
 
 import contextlib
 
-HELP = {"-h", "--help"}
-# Commands that read their ledgers in this process, with load_ledgers. Not batch: its workers are forked
-# processes, each reading files of its own (a reading thread must not be running at a fork).
-READERS = frozenset({"validate", "compute", "explain", "report"})
+# Commands whose ledgers are read elsewhere: batch's workers are forked processes, each reading files of
+# its own (a reading thread must not be running at a fork).
+ELSEWHERE = frozenset({"batch"})
 
 
 def input_tokens(group, args: list[str]) -> list[str] | None:
-    """The tokens of `args` that the command they name takes as its `inputs` argument (the ledger files);
-    None when that command reads no ledgers (or help is asked for)."""
-    if HELP & set(args):
-        return None
-    i = 0
-    while i < len(args) and args[i].startswith("-"):  # the group's own options (flags only: --debug)
-        i += 1
-    command = getattr(group, "commands", {}).get(args[i]) if i < len(args) and args[i] in READERS else None
-    if command is None:
-        return None
-    arguments = [p for p in command.params if p.param_type_name == "argument"]
-    names = [p.name for p in arguments]
-    if "inputs" not in names:
-        return None
-    skip = sum(p.nargs for p in arguments[: names.index("inputs")])  # e.g. explain's 指标 before the ledgers
-    valued = {opt for p in command.params if p.param_type_name == "option" and not (p.is_flag or p.count)
-              for opt in p.opts}
-    positional: list[str] = []
-    rest = iter(args[i + 1:])
-    for token in rest:
-        if token == "--":
-            positional.extend(rest)
-        elif token.startswith("-") and len(token) > 1:
-            if token in valued:  # "-f json"; "-fjson" and "--format=json" carry their value
-                next(rest, None)
-        else:
-            positional.append(token)
-    return positional[skip:]
+    """The tokens of `args` that the command they name takes as its `inputs` argument (the ledger files),
+    as click parses them; None when that command reads no ledgers here, help or the version is asked for,
+    or the command line is wrong (the command reports it)."""
+    from .chinese import is_usage_error
+
+    try:
+        ctx = group.context_class(group, info_name="jindu", **group.context_settings)
+        values, rest = _parse(group, ctx, args)
+        if values is None or not rest or rest[0] in ELSEWHERE:
+            return None
+        command = group.commands.get(rest[0])
+        if command is None or "inputs" not in {p.name for p in command.params}:
+            return None
+        sub = command.context_class(command, parent=ctx, info_name=rest[0], **command.context_settings)
+        values, _ = _parse(command, sub, rest[1:])
+    except Exception as exc:  # a usage error: no reading; anything else is the command's to meet
+        if is_usage_error(exc):
+            return None
+        raise
+    return None if values is None else list(values.get("inputs") or ())
+
+
+def _parse(command, ctx, args: list[str]) -> tuple[dict | None, list[str]]:
+    """(the values click's parser gives `command`'s parameters, the tokens left); (None, …) when an eager
+    option (help, version) is among them: the command will only print."""
+    values, rest, order = command.make_parser(ctx).parse_args(args=list(args))
+    if any(p.is_eager for p in order):
+        return None, rest
+    return values, rest
 
 
 def start(group, args: list[str]) -> bool:
