@@ -1,5 +1,6 @@
-"""One run's setup, shared by every command and each batch worker: workspace → catalog → inputs → ledgers →
-window → findings, in that order, as one typed `Run`; and the output formats a command offers (`Formats`).
+"""One run's setup, shared by every command, each batch worker and batch's parent: workspace → output
+checked → format → catalog → inputs (`Setup`, before any reading), then ledgers → window → findings (`Run`);
+and the output formats a command offers (`Formats`).
 
 Pure stdlib at import: `jindu --help` must not import pandas.
 """
@@ -74,6 +75,52 @@ FIND = _Find()
 
 
 @dataclass(frozen=True)
+class Setup:
+    """A run set up before any reading, in this order: the workspace, the output checked (it may replace no
+    input), the format, the catalog, the inputs. Run.open reads what it names; `jindu batch`'s parent hands
+    its files to the workers. `catalog_file`: the catalog's file as given (None: the default catalog)."""
+
+    workspace: Workspace | None
+    catalog: Catalog | None
+    catalog_file: str | Path | None
+    paths: list[Path]
+    fmt: str | None = None
+
+    @classmethod
+    def open(cls, inputs, catalog=None, workspace=FIND, *, output: Path | None = None, guarded=(),
+             formats: Formats | None = None, fmt: str | None = None, with_catalog: bool = True,
+             given: bool = False, cached: bool = False, check_out=None) -> Setup:
+        """`inputs`, `catalog`, `workspace`, `output`, `guarded`, `formats`, `fmt`, `with_catalog`: as
+        Run.open takes them. `given`: the inputs as given (batch lists them itself), not the workspace's
+        ledger folder when there are none; `cached`: the catalog loaded once per process (batch: its forked
+        workers inherit it); `check_out`: the check of an output of the caller's own kind (batch's folder),
+        made where `output` is checked."""
+        from .workspace import find_workspace, resolve_inputs
+
+        ws = find_workspace() if workspace is FIND else workspace
+
+        def paths_of() -> list[Path]:
+            return list(inputs or ()) if given else resolve_inputs(inputs, ws)
+
+        # with an output, the inputs are resolved first (no inputs: that error before any other) to be
+        # compared with it: refused before any reading, an output that is an input, a folder, a link...
+        paths = paths_of() if output is not None else None
+        if output is not None:
+            from .outputs import check_output
+
+            check_output(output, [*paths, *guarded])
+        if check_out is not None:
+            check_out()
+        chosen = formats.resolve(fmt, output) if formats is not None else None
+        file = catalog or (ws.catalog if ws else None)
+        cat = None
+        if with_catalog:
+            targets = ws.targets if ws else None
+            cat = cached_catalog(file, targets) if cached else _load_catalog(file, targets)
+        return cls(ws, cat, file or None, paths_of() if paths is None else paths, chosen)
+
+
+@dataclass(frozen=True)
 class Run:
     """What a command works on: the workspace (or None), the catalog (None when not asked for), the inputs
     as resolved, the ledgers read, their findings and the window (None when none was asked for and none is
@@ -95,32 +142,26 @@ class Run:
              output: Path | None = None, guarded=(), check: Check = Check.COUNT, default: bool = True,
              require: bool = True, with_catalog: bool = True, threads: bool = True,
              formats: Formats | None = None, fmt: str | None = None) -> Run:
-        """Set a run up. `inputs`: files and folders (None: the workspace's ledger folder); `catalog`: a
-        catalog file (else the workspace's); `password`: what the reader opens encrypted workbooks with;
-        `period`: text (最近整月 too) or a Period; `workspace`: FIND (the current folder's), or given (None:
-        none); `unit`: the ledgers' default 所属镇街 (FIND: the workspace's). `output` (with `guarded`, more
-        files it may not replace) is checked before any reading. `check`: what the findings are (Check);
-        `default`: no period → the default window (January to the latest month with data; never with
-        Check.JUDGE, which judges on the ledgers' latest date); `require`: no ledger at all is an error;
+        """Set a run up (Setup.open) and read it. `inputs`: files and folders (None: the workspace's ledger
+        folder); `catalog`: a catalog file (else the workspace's); `password`: what the reader opens encrypted
+        workbooks with; `period`: text (最近整月 too) or a Period; `workspace`: FIND (the current folder's), or
+        given (None: none); `unit`: the ledgers' default 所属镇街 (FIND: the workspace's). `output` (with
+        `guarded`, more files it may not replace) is checked before any reading. `check`: what the findings
+        are (Check); `default`: no period → the default window (January to the latest month with data; never
+        with Check.JUDGE, which judges on the ledgers' latest date); `require`: no ledger at all is an error;
         `with_catalog`: load the catalog; `threads`: the reader's threads (off in a pool's workers);
         `formats`, `fmt`: the command's formats and --format, resolved (Run.fmt) once `output` is known not to
         replace an input (that refusal says more) and before any reading."""
         from .periods import Period, is_latest_complete, parse_period
-        from .workspace import find_workspace, resolve_inputs
 
         # a judged window is known before reading, but for 最近整月 (from the data)
         early = period if isinstance(period, Period) else (
             parse_period(period) if check is Check.JUDGE and period and not is_latest_complete(period) else None)
-        ws = find_workspace() if workspace is FIND else workspace
-        if output is not None:  # refused before any reading: an output that is an input, a folder, a link...
-            from .outputs import check_output
-
-            check_output(output, [*resolve_inputs(inputs, ws), *guarded])
-        chosen = formats.resolve(fmt, output) if formats is not None else None
-        cat = catalog_of(catalog, ws) if with_catalog else None
-        paths = resolve_inputs(inputs, ws)
-        ledgers = read_ledgers(paths, unit=(ws.unit if ws else None) if unit is FIND else unit, password=password,
-                               threads=threads)
+        setup = Setup.open(inputs, catalog, workspace, output=output, guarded=guarded, formats=formats, fmt=fmt,
+                           with_catalog=with_catalog)
+        ws = setup.workspace
+        ledgers = read_ledgers(setup.paths, unit=(ws.unit if ws else None) if unit is FIND else unit,
+                               password=password, threads=threads)
         if ws is not None:
             ledgers.started = dict(ws.started)  # from when each ledger was kept: comparisons it covers
         if require:
@@ -129,8 +170,8 @@ class Run:
         if window is None and (period or (default and check is not Check.JUDGE)):
             window, note = _window(period, ledgers, warn=check is not Check.JUDGE)
         findings = check_ledgers(ledgers, check, window.end if window is not None else None)
-        return cls(ws, cat, paths, ledgers, findings, window, default_window=window is not None and not period,
-                   after_data=note, fmt=chosen)
+        return cls(ws, setup.catalog, setup.paths, ledgers, findings, window,
+                   default_window=window is not None and not period, after_data=note, fmt=setup.fmt)
 
     def judged(self, day) -> dict:
         """The findings counted (findings.summarize), person state (管控等级, 三年未复吸) judged on `day`."""
@@ -141,9 +182,27 @@ class Run:
 
 def catalog_of(path, ws):
     """The catalog of `path`, else of the workspace `ws` (or the default one), with the workspace's targets."""
+    return _load_catalog(path or (ws.catalog if ws else None), ws.targets if ws else None)
+
+
+def _load_catalog(path, targets):
     from .metrics.catalog import load_catalog
 
-    return load_catalog(path or (ws.catalog if ws else None), targets=ws.targets if ws else None)
+    return load_catalog(path, targets=targets or None)
+
+
+_CATALOGS: dict = {}
+
+
+def cached_catalog(path, targets):
+    """The catalog of `path` with `targets`, loaded once per process (a batch's parent, and each worker on its
+    first file)."""
+    import json
+
+    key = (str(path) if path else None, json.dumps(targets or {}, sort_keys=True, ensure_ascii=False))
+    if key not in _CATALOGS:
+        _CATALOGS[key] = _load_catalog(path, targets)
+    return _CATALOGS[key]
 
 
 def read_ledgers(paths, *, unit, password, threads):

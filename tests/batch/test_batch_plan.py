@@ -42,3 +42,23 @@ def test_a_unit_outcome_is_summary_jsons_entry():
                             "findings": [{"code": "x"}]}
     first = UnitOutcome("县.xlsx", "甲镇", "ok", unplaced={"查处台帐": 2})
     assert list(first.to_dict()) == ["file", "unit", "status", "error", "findings", "file_findings", "unplaced"]
+
+
+def test_the_plan_is_set_up_as_every_run_is(tmp_path, monkeypatch):
+    """plan_batch goes through run.Setup: the output folder refused before the catalog is read, the catalog
+    loaded once per process (the forked workers inherit it), the inputs as given."""
+    from jindu_metrics import run
+    from jindu_metrics.errors import ConfigError, OutputError
+
+    seen = []
+    real = run.Setup.open
+    monkeypatch.setattr(run.Setup, "open", classmethod(lambda cls, *a, **k: seen.append(a) or real(*a, **k)))
+    plan = plan_batch([SAMPLE], period="2018-10", out=tmp_path / "out")
+    assert seen == [([SAMPLE], None, None)] and plan.cat is run.cached_catalog(None, {})
+    bad = tmp_path / "坏目录.toml"
+    bad.write_text("[[metric\n", encoding="utf-8")
+    (tmp_path / "文件").write_text("x", encoding="utf-8")
+    with pytest.raises(OutputError):
+        plan_batch([SAMPLE], period="2018-10", out=tmp_path / "文件", catalog=bad)
+    with pytest.raises(ConfigError):
+        plan_batch([SAMPLE], period="2018-10", out=tmp_path / "out", catalog=bad)

@@ -106,3 +106,50 @@ def test_a_format_contradicting_the_output_suffix_is_refused_before_writing(tmp_
     code, _, err = jindu(["compute", SAMPLE, "--period", "2018-10", "--format", "json", "--output", out])
     assert code == 2 and "与输出文件「结果.xlsx」的扩展名 .xlsx 不符" in err
     assert not out.exists()
+
+
+def test_setup_resolves_the_inputs_once_and_keeps_the_order_of_its_errors(tmp_path, monkeypatch):
+    from jindu_metrics import workspace
+    from jindu_metrics.errors import ConfigError
+    from jindu_metrics.run import Setup
+
+    calls = []
+    real = workspace.resolve_inputs
+    monkeypatch.setattr(workspace, "resolve_inputs", lambda inputs, ws: calls.append(inputs) or real(inputs, ws))
+    four = Formats(("table", "json", "csv", "xlsx"))
+    setup = Setup.open([SAMPLE], None, None, output=tmp_path / "结果.json", formats=four)
+    assert setup.paths == [SAMPLE] and setup.fmt == "json" and setup.catalog is not None and len(calls) == 1
+    run = Run.open([SAMPLE], None, None, "2018-10", None, output=tmp_path / "结果.json", formats=four)
+    assert run.paths == [SAMPLE] and run.fmt == "json" and len(calls) == 2  # once more: one resolution per run
+    bad = tmp_path / "坏目录.toml"
+    bad.write_text("[[metric\n", encoding="utf-8")
+    # with an output, no inputs is said first (they are compared with it); without, after the catalog
+    with pytest.raises(UsageError, match="请指定台帐文件"):
+        Setup.open(None, bad, None, output=tmp_path / "结果.json", formats=four, fmt="xml")
+    with pytest.raises(UsageError, match="--format 只能是"):
+        Setup.open(None, bad, None, formats=four, fmt="xml")
+    with pytest.raises(ConfigError):
+        Setup.open(None, bad, None, formats=four)
+    # an output that is an input is refused before its format is looked at
+    from jindu_metrics.errors import OutputError
+
+    with pytest.raises(OutputError, match="就是输入文件"):
+        Setup.open([SAMPLE], None, None, output=SAMPLE, formats=four, fmt="xml")
+
+
+def test_setup_checks_an_output_of_the_callers_kind_before_the_catalog(tmp_path):
+    from jindu_metrics.errors import ConfigError, OutputError
+    from jindu_metrics.run import Setup, cached_catalog
+
+    bad = tmp_path / "坏目录.toml"
+    bad.write_text("[[metric\n", encoding="utf-8")
+
+    def refuse():
+        raise OutputError("不行")
+
+    with pytest.raises(OutputError):
+        Setup.open([tmp_path / "x.xlsx"], bad, None, check_out=refuse, given=True)
+    with pytest.raises(ConfigError):
+        Setup.open([tmp_path / "x.xlsx"], bad, None, check_out=lambda: None, given=True)
+    given = Setup.open([], None, None, given=True, cached=True)  # as given: no workspace folder looked for
+    assert given.paths == [] and given.catalog is cached_catalog(None, None) and given.catalog_file is None

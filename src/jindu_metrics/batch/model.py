@@ -3,22 +3,10 @@ for each township, the UnitOutcome summary.json reports for it, and the run's Ba
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from ..errors import EXIT_FINDINGS, EXIT_OK
-
-_CATALOGS: dict = {}
-
-
-def cached_catalog(path, targets):
-    """The catalog of `path` with `targets`, loaded once per process (each worker loads it on its first file)."""
-    key = (str(path) if path else None, json.dumps(targets or {}, sort_keys=True, ensure_ascii=False))
-    if key not in _CATALOGS:
-        from ..metrics.catalog import load_catalog
-
-        _CATALOGS[key] = load_catalog(path, targets=targets or None)
-    return _CATALOGS[key]
+from ..run import cached_catalog
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import JinduError, UsageError
-from ..run import Formats
-from .model import Job, cached_catalog
+from ..run import Formats, Setup
+from .model import Job
 
 NOT_A_LEDGER = "不是台帐文件（扩展名不是 xlsx、xls、csv 等）"
 
@@ -86,37 +86,38 @@ class Plan:
 
 def plan_batch(inputs, *, period, out, jobs=None, scoring=None, template=None, fmt="txt", catalog=None,
                workspace=None, total_unit=None, password=None, baseline=None, county_template=None) -> Plan:
-    """run_batch's arguments checked before any work (each error as a Chinese UsageError or ConfigError),
-    the workspace's settings filled in, and the window computed once."""
+    """run_batch's arguments checked before any work (each error as a Chinese UsageError or ConfigError):
+    the run's setup (run.Setup: the output folder, the catalog, the inputs) and what is batch's own (the
+    window once, the jobs, the scoring scheme, the templates, the total's unit, the files listed)."""
     from ..periods import bulletin_window
     from ..report.render import FORMATS
     from ..report.trend import trend_ids
-
-    Formats(FORMATS).check(fmt)  # the township bulletins' formats, as render declares them (全县通报.txt always)
-    period = _period(period, inputs, out, password, baseline)
-    out = Path(out)
     from .folder import output_folder
 
-    output_folder(out).check()  # refused before any work: a file, a link, a folder holding others' files
+    # the township bulletins' formats, as render declares them (全县通报.txt always); checked first, as
+    # validate and explain check theirs: it names no file
+    Formats(FORMATS).check(fmt)
+    period = _period(period, inputs, out, password, baseline)
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise UsageError("--jobs 应为正整数。")
-    targets = getattr(workspace, "targets", None) or {}  # workspace.Targets keeps the jindu.toml lines
-    catalog = catalog or _setting(workspace, "catalog")
-    cat = cached_catalog(catalog, targets)  # bad catalog → ConfigError before any work
-    scheme = _scheme(scoring or _setting(workspace, "scoring"), cat)
+    out = Path(out)
+    # refused before any work: a file, a link, a folder holding others' files; then a bad catalog (ConfigError)
+    setup = Setup.open(inputs, catalog, workspace, check_out=output_folder(out).check, given=True, cached=True)
+    scheme = _scheme(scoring or _setting(workspace, "scoring"), setup.catalog)
     county_template = county_template or _setting(workspace, "county_template")
     for t in (template, county_template):
         _check_template(t)
     if total_unit is None:
         level_unit = getattr(workspace, "unit", None) if getattr(workspace, "level", "镇街") != "镇街" else None
         total_unit = level_unit or "全县"
-    files, skipped = list_inputs(inputs, out)
-    job = Job(period=period, window=bulletin_window(period), catalog=str(catalog) if catalog else None,
-              targets=targets, template=str(template) if template else None, workspace=workspace,
-              trend_metrics=tuple(trend_ids(cat)), password=password, baseline=baseline,
-              text_format="txt" if fmt == "txt" else "md", total_unit=total_unit)
-    return Plan(job, files, skipped, cat, scheme, total_unit, county_template, out, jobs, fmt)
+    files, skipped = list_inputs(setup.paths, out)
+    job = Job(period=period, window=bulletin_window(period),
+              catalog=str(setup.catalog_file) if setup.catalog_file else None,
+              targets=getattr(workspace, "targets", None) or {}, template=str(template) if template else None,
+              workspace=workspace, trend_metrics=tuple(trend_ids(setup.catalog)), password=password,
+              baseline=baseline, text_format="txt" if fmt == "txt" else "md", total_unit=total_unit)
+    return Plan(job, files, skipped, setup.catalog, scheme, total_unit, county_template, out, jobs, fmt)
 
 
 def _setting(workspace, name: str):
