@@ -8,7 +8,7 @@ import pytest
 
 from jindu_metrics.errors import ConfigError
 from jindu_metrics.metrics import checks
-from jindu_metrics.metrics.catalog import Aggregation, Direction, Format, Kind, load_catalog
+from jindu_metrics.metrics.catalog import Aggregation, Direction, Format, Kind, Part, Time, load_catalog
 from jindu_metrics.metrics.filters import (
     AnyOf,
     Collect,
@@ -73,6 +73,27 @@ def test_enums_are_their_toml_words_in_every_output():
     assert f"{ind.direction}|{ind.numerator.agg}" == "higher|persons" and str(Kind.SUM) == "sum"
     assert {"ratio": 1}[ind.kind] == 1  # a string key finds an enum and back
     assert all(i.kind in (Kind.COUNT, Kind.SUM, Kind.RATIO) for i in cat.indicators)  # schedule → ratio
+
+
+def test_time_and_a_schedules_parts_are_enums_too(tmp_path):
+    cat = load_catalog()
+    assert cat.get("registered").time is Time.STOCK and cat.get("visited").time is Time.FLOW
+    assert {i.time for i in cat.indicators} <= set(Time) and all(type(i.time) is Time for i in cat.indicators)
+    schedules = [i for i in cat.indicators if i.schedule is not None]
+    assert schedules
+    for ind in schedules:
+        assert (ind.numerator.part, ind.denominator.part) == (Part.MET, Part.DUE)
+        assert all(m.part is Part.OPEN for _, m in ind.extra)
+    assert all(i.numerator.part is None for i in cat.indicators if i.schedule is None)
+    assert json.dumps([Time.STOCK, Part.OPEN]) == '["stock", "open"]'
+    f = tmp_path / "c.toml"
+    f.write_text('[[indicator]]\nid = "x1"\nname = "甲"\nkind = "count"\narea = "查处"\nledger = "seizures"\n'
+                 'time = "now"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="「time」的值「now」不在允许范围：flow、stock"):
+        load_catalog(f)
+    f.write_text('[[indicator]]\nid = "x2"\nname = "乙"\nkind = "count"\narea = "查处"\nledger = "seizures"\n'
+                 'time = "stock"\n', encoding="utf-8")
+    assert load_catalog(f).get("x2").time is Time.STOCK  # declared: the word made a member
 
 
 def test_every_rule_is_a_small_function_and_each_reports_its_error(tmp_path):

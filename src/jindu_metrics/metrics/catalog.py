@@ -42,9 +42,11 @@ from .declarations import (
     Indicator,
     Kind,
     Measure,
+    Part,
     Rules,
     Schedule,
     Target,
+    Time,
     VisitRule,
     Wording,
 )
@@ -475,8 +477,8 @@ class _Builder:
         t = e.table
         if t["kind"] == Kind.SCHEDULE:
             sched = _schedule_of(t["schedule"], self.rules, e.loc, e.index)
-            return (Measure("community", (), Aggregation.PERSONS, None, sched, "met"),
-                    Measure("community", (), Aggregation.PERSONS, None, sched, "due"), sched)
+            return (Measure("community", (), Aggregation.PERSONS, None, sched, Part.MET),
+                    Measure("community", (), Aggregation.PERSONS, None, sched, Part.DUE), sched)
         if t["kind"] == Kind.RATIO:
             den = self.resolve(t["denominator"], e, "denominator", None)
             return self.resolve(t["numerator"], e, "numerator", den), den, None
@@ -486,7 +488,7 @@ class _Builder:
         out = []
         for label, f in e.table.get("extra", {}).items():
             if sched is not None:
-                out.append((label, Measure("community", (), Aggregation.PERSONS, None, sched, "open")))
+                out.append((label, Measure("community", (), Aggregation.PERSONS, None, sched, Part.OPEN)))
                 continue
             if not isinstance(f, dict):
                 raise e.error(f"extra 的「{label}」须为筛选表格", "extra", label)
@@ -514,7 +516,7 @@ class _Builder:
         return Indicator(
             id=e.id, name=t["name"], definition=t.get("definition", ""), area=t["area"], kind=kind,
             unit_label=t.get("unit", _UNIT_LABEL[fmt]), decimals=t.get("decimals", 1 if ratio else 0), format=fmt,
-            target=spec.text if spec else None, direction=direction, time=t.get("time") or ("stock" if stock else "flow"),
+            target=spec.text if spec else None, direction=direction, time=Time(t.get("time") or (Time.STOCK if stock else Time.FLOW)),
             pending=t.get("pending", False), numerator=num, denominator=den, ledger=num.ledger,
             pending_note=t.get("pending_note", ""), source=t.get("source", ""), show=t.get("show", True),
             target_window=t.get("target_window", ""), extra=self.extra(e, num, sched), target_spec=spec,

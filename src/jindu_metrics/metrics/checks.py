@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .. import derived, schema
 from ..errors import ConfigError
 from ..tomlread import Locator
-from .declarations import Aggregation, Direction, Format, Indicator, Kind
+from .declarations import Aggregation, Direction, Format, Indicator, Kind, Part, Time
 
 AREAS = ("查处", "管控", "社区戒毒康复", "帮教检测", "宣传")
 LEDGERS = tuple(schema.KINDS)
@@ -38,7 +38,7 @@ SCHEDULE_KEYS = {"where": dict, "months": dict}
 SIDE_KEYS = {"ledger": str, "where": dict, "count": str, "sum": str}
 # The values a key may take (checked in this order).
 _ALLOWED = (("kind", KINDS), ("area", AREAS), ("format", FORMATS), ("direction", DIRECTIONS),
-            ("time", ("flow", "stock")), ("count", (Aggregation.PERSONS, Aggregation.ROWS)),
+            ("time", tuple(Time)), ("count", (Aggregation.PERSONS, Aggregation.ROWS)),
             ("target_window", ("year",)), ("ledger", LEDGERS))
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")
 # Characters that only an expression would need; category/text values never contain them.
@@ -132,7 +132,7 @@ def _schedule_shape(e: Entry) -> None:
         if k in t:
             raise e.error(f"频次指标（kind = \"schedule\"）不用「{k}」：人群是在期内执行且已报到的社区戒毒"
                           "社区康复决定，计入的记录写在 schedule.where 中", k)
-    if not isinstance(t.get("extra", {}), dict) or any(v != "open" for v in t.get("extra", {}).values()):
+    if not isinstance(t.get("extra", {}), dict) or any(v != Part.OPEN for v in t.get("extra", {}).values()):
         raise e.error("频次指标的 extra 只能是「标签 = \"open\"」（期末所在区间尚未检测的人数）", "extra")
 
 

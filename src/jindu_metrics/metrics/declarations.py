@@ -50,6 +50,23 @@ class Aggregation(StrEnum):
     SUM = "sum"
 
 
+class Time(StrEnum):
+    """What an indicator's figure covers (`time`): what happened in the window (flow, by each row's date), or
+    what stands on the window's last day (stock)."""
+
+    FLOW = "flow"
+    STOCK = "stock"
+
+
+class Part(StrEnum):
+    """Which persons of a schedule a measure counts: those due a test in an interval of the window, those
+    met (tested in every interval due), those with an interval still open."""
+
+    DUE = "due"
+    MET = "met"
+    OPEN = "open"
+
+
 VISIT_UNGRADED = "未定级"  # the row of rules.visits for a managed person without 管控等级
 
 
@@ -102,7 +119,7 @@ class Measure:
     agg: Aggregation = Aggregation.PERSONS
     column: str | None = None  # the summed column when agg == "sum"
     schedule: Schedule | None = None  # community orders judged against a schedule (metrics/schedule.py)
-    part: str = ""  # with a schedule: "due" / "met" / "open" persons
+    part: Part | None = None  # with a schedule: the persons it counts
 
     def key(self) -> tuple:
         return (self.ledger, self.where, self.agg, self.column, self.schedule, self.part)
@@ -121,9 +138,9 @@ class Target:
         """Reached: at or past the target (exact; 94.99…% does not reach 95%)."""
         return x >= self.value if self.op != "<=" else x <= self.value
 
-    def directed(self, direction: str) -> Target:
+    def directed(self, direction: Direction) -> Target:
         """The same target judged in `direction` (higher → ≥, lower → ≤)."""
-        return replace(self, op=">=" if direction == "higher" else "<=")
+        return replace(self, op=">=" if direction == Direction.HIGHER else "<=")
 
 
 @dataclass(frozen=True)
@@ -155,7 +172,7 @@ class Indicator:
     format: Format
     target: str | None
     direction: Direction
-    time: str  # flow / stock
+    time: Time
     pending: bool
     numerator: Measure  # the count/sum itself for count and sum indicators
     denominator: Measure | None = None

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..state import order_end
-from .catalog import Schedule
+from .declarations import Part, Schedule
 
 _DAY_SPAN = 1 << 20  # days per person slot in the sorted contact keys (dates 1950–2100 fit with the offset)
 _DAY_OFFSET = 1 << 19
@@ -41,8 +41,8 @@ class Evaluation:
     cell_due: np.ndarray
     cell_hit: np.ndarray
 
-    def rows(self, part: str) -> np.ndarray:
-        return {"due": self.due, "met": self.met, "open": self.open}[part]
+    def rows(self, part: Part) -> np.ndarray:
+        return {Part.DUE: self.due, Part.MET: self.met, Part.OPEN: self.open}[part]
 
     def intervals(self, row: int) -> list[tuple[str, str, bool, bool]]:
         """The due/open intervals of one order row: (first day, last day, due, tested), in date order."""
