@@ -6,8 +6,9 @@ only, never in the zip: Rust ≥ 1.78 binaries (fastexcel, python-calamine, cryp
 bcryptprimitives.dll!ProcessPrng, which Wine 8 lacks (a shim built here with mingw-w64); numpy ≥ 2 and
 pyarrow call ucrtbase.crealf, a Wine stub (a native ucrtbase.dll, from pynsist's wheel); Python 3.12's
 platform module reaches WMI through _wmi.pyd (disabled). Python under Wine rejects a regular file as
-stdin or stdout, so the commands run through pipes; Explorer, started by the drop script, keeps the pipe
-open, so the prefix's processes are ended after each command.
+stdin or stdout, so the commands run through pipes, read until the command ends (Explorer, started by the
+drop script, keeps its copy of the pipe open). One wineserver, started before the first command, serves the
+whole module: a cold start costs each command about a second.
 
 Downloads (≈64 MB) are kept in build/win-cache, or $JINDU_WIN_CACHE.
 """
@@ -19,7 +20,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import zipfile
 from pathlib import Path
 
@@ -53,18 +53,63 @@ BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T len)
 """
 
 
+def _load_build():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_windows_zip", BUILD)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    return build
+
+
+_STREAMS: dict = {}  # (method, level, size, sha256) -> deflate stream, held for the second build
+
+
+class _Deflater:
+    """zipfile's compressor for one entry, remembering its stream by the entry's bytes (and method, level):
+    the reproducibility check's second build reuses the first build's stream for an entry whose bytes are
+    the same, since deflate is a pure function of them. An entry whose bytes differ is compressed afresh,
+    and names, order, stamps and attributes are written anew, so any difference still changes the zip."""
+
+    def __init__(self, real, compress_type, level):
+        self.real, self.key, self.parts = real, (compress_type, level), []
+
+    def compress(self, data) -> bytes:
+        self.parts.append(bytes(data))
+        return b""
+
+    def flush(self) -> bytes:
+        data = b"".join(self.parts)
+        key = (*self.key, len(data), hashlib.sha256(data).digest())
+        if key not in _STREAMS:
+            _STREAMS[key] = self.real.compress(data) + self.real.flush()
+        return _STREAMS[key]
+
+
 def _build(out: Path) -> tuple[Path, float]:
+    """scripts/build_windows_zip.py run in this process (no second interpreter), deflate streams shared."""
+    import contextlib
+    import io
     import time
 
-    t = time.monotonic()
-    r = subprocess.run([sys.executable, str(BUILD), "--out", str(out), "--cache", str(CACHE)],
-                       capture_output=True, text=True, timeout=1800)
-    if r.returncode == 3:
-        pytest.skip(f"无法从软件包索引下载 win_amd64 wheel 或嵌入式 Python：{r.stderr.strip()[-300:]}")
-    assert r.returncode == 0, r.stderr[-3000:]
+    build = _load_build()
+    real = zipfile._get_compressor
+
+    def compressor(compress_type, compresslevel=None):
+        made = real(compress_type, compresslevel)
+        return _Deflater(made, compress_type, compresslevel) if made is not None else None
+
+    t, said = time.monotonic(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(said):
+        mp.setattr(zipfile, "_get_compressor", compressor)
+        try:
+            code = build.build(["--out", str(out), "--cache", str(CACHE)])
+        except build.FetchError as exc:
+            pytest.skip(f"无法从软件包索引下载 win_amd64 wheel 或嵌入式 Python：{str(exc)[-300:]}")
+    assert code == 0
     zips = list(out.glob("jindu-*-win64.zip"))
-    assert len(zips) == 1, r.stdout
-    print(r.stdout)
+    assert len(zips) == 1, said.getvalue()
+    print(said.getvalue())
     return zips[0], time.monotonic() - t
 
 
@@ -96,6 +141,11 @@ def env(tmp_path_factory):
             pytest.skip(f"无法下载 pynsist（其 wheel 带有测试用的原生 ucrtbase.dll）：{r.stderr.strip()[-300:]}")
     with zipfile.ZipFile(sorted(wheels.glob("pynsist-*.whl"))[-1]) as z:
         (system32 / "ucrtbase.dll").write_bytes(z.read("nsist/msvcrt/x64/ucrtbase.dll"))
+    # One server for the module, its services started here, away from any command's pipe. Should it end
+    # anyway (idle 60 s), the next command starts it again, only slower.
+    subprocess.run(["wineserver", "-p60"], env=e, timeout=60, check=True)
+    subprocess.run(["wine", "cmd", "/c", "exit"], env=e, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=300)
     yield e
     subprocess.run(["wineserver", "-k"], env=e, timeout=60)
 
@@ -111,25 +161,50 @@ def app(built, tmp_path_factory) -> Path:
 
 
 def wine(env: dict, cwd: Path, line: str, timeout: float = 600) -> tuple[int, bytes]:
-    """`cmd /c LINE` in the prefix: output through a pipe (read aside, so that Explorer, which inherits
-    it, cannot hold the test), then every process of the prefix ended."""
+    """`cmd /c LINE` in the prefix: its output through a pipe, read until the command has ended and then
+    what is left in the pipe (a process it started, such as Explorer, may keep the pipe open)."""
+    import selectors
+    import time
+
     proc = subprocess.Popen(["wine", "cmd", "/c", line], cwd=cwd, env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     proc.stdin.close()  # `pause` reads end of input and goes on
-    chunks: list[bytes] = []
-    reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
-    reader.start()
+    fd, chunks, deadline = proc.stdout.fileno(), [], time.monotonic() + timeout
+    os.set_blocking(fd, False)
     try:
-        code = proc.wait(timeout)
-    finally:
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while proc.poll() is None:
+                if time.monotonic() > deadline:
+                    raise subprocess.TimeoutExpired(line, timeout)
+                if sel.select(0.2) and _read_ready(fd, chunks) == 0:  # end of file: no writer left
+                    proc.wait(max(deadline - time.monotonic(), 0))
+            while _read_ready(fd, chunks):  # all the ended command wrote is in the pipe now
+                pass
+    except subprocess.TimeoutExpired:
         subprocess.run(["wineserver", "-k"], env=env, timeout=60)
-        reader.join(60)
-    return code, b"".join(chunks)
+        raise
+    finally:
+        proc.stdout.close()
+    return proc.returncode, b"".join(chunks)
+
+
+def _read_ready(fd: int, chunks: list[bytes]) -> int | None:
+    """Bytes read from a non-blocking pipe into `chunks`: 0 at its end, None when nothing waits in it."""
+    try:
+        data = os.read(fd, 1 << 16)
+    except BlockingIOError:
+        return None
+    chunks.append(data)
+    return len(data)
 
 
 def test_zip_is_reproducible_and_lean(built, tmp_path_factory):
     zip1, seconds = built
-    zip2, _ = _build(tmp_path_factory.mktemp("zip2"))
+    try:
+        zip2, _ = _build(tmp_path_factory.mktemp("zip2"))
+    finally:
+        _STREAMS.clear()
     h1, h2 = (hashlib.sha256(z.read_bytes()).hexdigest() for z in (zip1, zip2))
     print(f"{zip1.name}: {zip1.stat().st_size / 2**20:.1f} MiB, first build {seconds:.0f} s, sha256 {h1} / {h2}")
     assert h1 == h2
@@ -153,11 +228,7 @@ def test_zip_is_reproducible_and_lean(built, tmp_path_factory):
 def test_python_exe_signature(built):
     """The bundled python.exe is python.org's, as signed: its Authenticode digest is the signed one, the
     signer the PSF, the chain Microsoft's; one changed byte is refused."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("build_windows_zip", BUILD)
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = _load_build()
     with zipfile.ZipFile(built[0]) as z:
         exe = z.read(next(n for n in z.namelist() if n.endswith("/python/python.exe")))
     said = build.authenticode(exe)
@@ -236,13 +307,10 @@ def test_path_add_and_remove(env, app):
     """添加到PATH.cmd writes the folder into the current user's PATH (HKCU, no administrator); its undo
     takes it out again, leaving what was there."""
     def user_path() -> str:
-        r = subprocess.run(["wine", "reg", "query", r"HKCU\Environment", "/v", "Path"], env=env,
-                           capture_output=True, timeout=120)
-        subprocess.run(["wineserver", "-k"], env=env, timeout=60)
-        return r.stdout.decode("gbk", "replace")
+        return wine(env, app, r"reg query HKCU\Environment /v Path")[1].decode("gbk", "replace")
 
-    subprocess.run(["wine", "reg", "add", r"HKCU\Environment", "/v", "Path", "/t", "REG_EXPAND_SZ", "/d",
-                    r"C:\tools", "/f"], env=env, capture_output=True, timeout=120, check=True)
+    code, out = wine(env, app, r"reg add HKCU\Environment /v Path /t REG_EXPAND_SZ /d C:\tools /f")
+    assert code == 0, out.decode("gbk", "replace")
     code, out = wine(env, app, "添加到PATH.cmd")
     assert code == 0, out.decode("gbk", "replace")
     assert "已加入当前用户的 PATH" in out.decode("gbk")
