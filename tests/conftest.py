@@ -46,17 +46,20 @@ def jindu():
 
 
 def run_forked(args: list, timeout: float = 600, encoding: str | None = None, cwd=None,
-               text: bool = True) -> subprocess.CompletedProcess:
+               text: bool = True, stdout=None) -> subprocess.CompletedProcess:
     """`jindu ARGS` as the executable runs it (cli.run: main(), then os._exit), in a child forked from this
     process: its own exit code, stdout and stderr through pipes, killed after `timeout` seconds
     (subprocess.TimeoutExpired), a native crash confined to it — what `subprocess.run([python, "-m",
     "jindu_metrics", ...])` proves, without starting Python and importing pandas again (≈0.8 s of CPU each).
-    The interpreter's own start is tests/cli/test_entry_point.py's. Where fork is missing: that subprocess."""
+    The interpreter's own start is tests/cli/test_entry_point.py's. Where fork is missing: that subprocess.
+    `stdout`, a file or descriptor, is the child's standard output instead of a pipe (then not captured)."""
     argv = [str(a) for a in args]
+    given = stdout.fileno() if hasattr(stdout, "fileno") else stdout
     if not hasattr(os, "fork"):
-        return subprocess.run([sys.executable, "-m", "jindu_metrics", *argv], capture_output=True, text=text,
-                              encoding=encoding, timeout=timeout, cwd=cwd)
-    out_r, out_w = os.pipe()
+        return subprocess.run([sys.executable, "-m", "jindu_metrics", *argv], text=text, encoding=encoding,
+                              timeout=timeout, cwd=cwd, stderr=subprocess.PIPE,
+                              stdout=subprocess.PIPE if given is None else given)
+    out_r, out_w = os.pipe() if given is None else (None, given)
     err_r, err_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child never returns into pytest, whatever happens
@@ -64,7 +67,8 @@ def run_forked(args: list, timeout: float = 600, encoding: str | None = None, cw
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
             for fd in (out_r, out_w, err_r, err_w):
-                os.close(fd)
+                if fd is not None and fd > 2:
+                    os.close(fd)
             if cwd is not None:
                 os.chdir(cwd)
             signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -83,9 +87,10 @@ def run_forked(args: list, timeout: float = 600, encoding: str | None = None, cw
             sys.stderr.flush()
         finally:
             os._exit(70)
-    os.close(out_w)
+    if given is None:
+        os.close(out_w)
     os.close(err_w)
-    chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
+    chunks: dict[int, list[bytes]] = {fd: [] for fd in (out_r, err_r) if fd is not None}
     deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as sel:
         for fd in chunks:
@@ -107,7 +112,7 @@ def run_forked(args: list, timeout: float = 600, encoding: str | None = None, cw
     for fd in chunks:
         os.close(fd)
     code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    out, err = (b"".join(chunks[fd]) for fd in (out_r, err_r))
+    out, err = (b"".join(chunks.get(fd, [])) for fd in (out_r, err_r))
     if text:
         enc = encoding or locale.getpreferredencoding(False)
         out, err = out.decode(enc), err.decode(enc)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 
 import openpyxl
 import pytest
+from conftest import run_forked
 from typer.testing import CliRunner
 
 from jindu_metrics import schema
@@ -92,13 +90,11 @@ def test_init_rejects_bad_level(tmp_path):
 
 def test_cli_messages_in_chinese_and_validate_blank_workspace_exits_0(tmp_path):
     ws = tmp_path / "w"
-    env = dict(os.environ)
-    r = subprocess.run([sys.executable, "-m", "jindu_metrics", "init", str(ws), "--unit", "乐平镇"],
-                       capture_output=True, text=True, env=env)
+    r = run_forked(["init", ws, "--unit", "乐平镇"])
     assert r.returncode == 0 and "已创建工作区" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "jindu_metrics", "init", str(ws)], capture_output=True, text=True)
+    r = run_forked(["init", ws])
     assert r.returncode == 2 and "已存在" in r.stderr and "Traceback" not in r.stderr
-    r = subprocess.run([sys.executable, "-m", "jindu_metrics", "validate"], capture_output=True, text=True, cwd=ws)
+    r = run_forked(["validate"], cwd=ws)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "0 个错误、0 个警告" in r.stdout
 

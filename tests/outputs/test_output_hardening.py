@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from builders import half_write_script
-from conftest import run_cli
+from conftest import run_cli, run_forked
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"
@@ -127,9 +127,10 @@ def test_annotate_refuses_what_was_made_read_only(tmp_path, ledger, where):
 
 # ---------------------------------------------------------------- 4. stdout that cannot be written to
 
-def _jindu(*args, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "jindu_metrics", *map(str, args)], stderr=subprocess.PIPE,
-                          **{"timeout": 300, **kw})
+def _jindu(*args, stdout=None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`jindu ARGS` as its own process (forked: a new interpreter proves nothing more here), its standard
+    output `stdout` (a pipe when None), its stderr as bytes."""
+    return run_forked(args, timeout=timeout, text=False, stdout=stdout)
 
 
 @pytest.mark.parametrize("args", [["compute", "-f", "json"], ["compute"], ["explain", "送戒率"], ["report"],
@@ -230,7 +231,7 @@ def test_a_config_path_to_a_fifo_or_device_is_refused_not_waited_on(tmp_path, le
         args = ["batch", ledger, "-p", PERIOD, "-o", tmp_path / "out", option, path]
     else:
         args = ["report", ledger, "-p", PERIOD, option, path]
-    r = _jindu(*args, stdout=subprocess.PIPE, timeout=120)  # a hang fails here
+    r = _jindu(*args, timeout=120)  # a hang fails here
     err = r.stderr.decode("utf-8")
     assert r.returncode == 2, err
     assert what in err and "不是普通文件" in err and str(path) in err and "Traceback" not in err, err
