@@ -17,6 +17,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+# Compiled modules are kept between runs, in Python's own __pycache__ beside each source (ignored by git) even
+# where the environment says not to write them (PYTHONDONTWRITEBYTECODE): otherwise every xdist worker compiles
+# jindu and rewrites the test modules' asserts again (~2.5 s of CPU each), and every `python -m jindu_metrics`
+# a test starts compiles its share of jindu (children read what the workers wrote).
+sys.dont_write_bytecode = False
+
 # Timing checks measure the machine, not the code: a 2-core CI box under load trips them on correct code.
 settings.register_profile("jindu", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("jindu")
