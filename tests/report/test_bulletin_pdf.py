@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import run_forked
 
 from jindu_metrics.report.docx import TEXT_WIDTH_MM
 
@@ -59,8 +60,7 @@ def county_docx(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def township_docx(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("town_pdf") / "通报.docx"
-    r = subprocess.run([__import__("sys").executable, "-m", "jindu_metrics", "report", str(SAMPLES), "--period",
-                        "2018-10", "--format", "docx", "--output", str(out)], capture_output=True, text=True)
+    r = run_forked(["report", SAMPLES, "--period", "2018-10", "--format", "docx", "--output", out])
     assert r.returncode == 0, r.stderr
     return out
 
