@@ -10,7 +10,7 @@ stdin or stdout, so the commands run through pipes, read until the command ends 
 drop script, keeps its copy of the pipe open). One wineserver, started before the first command, serves the
 whole module: a cold start costs each command about a second.
 
-Downloads (≈64 MB) are kept in build/win-cache, or $JINDU_WIN_CACHE.
+Downloads (≈64 MB) and a fresh Wine prefix (≈700 MB) are kept in build/win-cache, or $JINDU_WIN_CACHE.
 """
 
 from __future__ import annotations
@@ -129,21 +129,7 @@ def env(tmp_path_factory):
     # this host's choice, not the user's: as on their PC, the bundled Python keeps its compiled modules in the
     # unpacked folder after the first command (each later jindu starts ~1.5 s sooner under Wine)
     e.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run(["wineboot", "-i"], env=e, capture_output=True, timeout=300, check=True)
-    subprocess.run(["wineserver", "-w"], env=e, timeout=300)
-    system32 = base / "prefix" / "drive_c" / "windows" / "system32"
-    (base / "prng.c").write_text(SHIM)
-    (base / "prng.def").write_text("LIBRARY bcryptprimitives.dll\nEXPORTS\nProcessPrng\n")
-    subprocess.run(["x86_64-w64-mingw32-gcc", "-O2", "-shared", "-s", "-o", str(system32 / "bcryptprimitives.dll"),
-                    str(base / "prng.c"), str(base / "prng.def"), "-lbcrypt"], check=True, timeout=120)
-    wheels = CACHE / "pynsist"
-    if not list(wheels.glob("pynsist-*.whl")):
-        r = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(wheels), "pynsist"],
-                           capture_output=True, text=True, timeout=600)
-        if r.returncode:
-            pytest.skip(f"无法下载 pynsist（其 wheel 带有测试用的原生 ucrtbase.dll）：{r.stderr.strip()[-300:]}")
-    with zipfile.ZipFile(sorted(wheels.glob("pynsist-*.whl"))[-1]) as z:
-        (system32 / "ucrtbase.dll").write_bytes(z.read("nsist/msvcrt/x64/ucrtbase.dll"))
+    _copy_of_a_fresh_prefix(e, base)
     # One server for the module, its services started here, away from any command's pipe. Should it end
     # anyway (idle 60 s), the next command starts it again, only slower.
     subprocess.run(["wineserver", "-p60"], env=e, timeout=60, check=True)
@@ -151,6 +137,44 @@ def env(tmp_path_factory):
                    stderr=subprocess.DEVNULL, timeout=300)
     yield e
     subprocess.run(["wineserver", "-k"], env=e, timeout=60)
+
+
+def _copy_of_a_fresh_prefix(e: dict, base: Path) -> None:
+    """A new prefix (wineboot) with the two DLL bridges, at e["WINEPREFIX"]: a copy of the one kept in the
+    cache for this Wine, these bridges and this environment, made there first if missing (wineboot takes
+    ~10 s of CPU). Each run works in its own copy, so every run starts from the same untouched prefix."""
+    wheels = CACHE / "pynsist"
+    if not list(wheels.glob("pynsist-*.whl")):
+        r = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(wheels), "pynsist"],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode:
+            pytest.skip(f"无法下载 pynsist（其 wheel 带有测试用的原生 ucrtbase.dll）：{r.stderr.strip()[-300:]}")
+    with zipfile.ZipFile(sorted(wheels.glob("pynsist-*.whl"))[-1]) as z:
+        ucrtbase = z.read("nsist/msvcrt/x64/ucrtbase.dll")
+    version = subprocess.run(["wine", "--version"], capture_output=True, text=True, timeout=60).stdout
+    key = hashlib.sha256("\0".join([version, SHIM, hashlib.sha256(ucrtbase).hexdigest(), *(
+        f"{k}={e.get(k)}" for k in ("LANG", "LC_ALL", "WINEARCH", "WINEDLLOVERRIDES"))]).encode()).hexdigest()[:16]
+    kept = CACHE / "wine-prefix" / key
+    if not kept.is_dir():
+        making = kept.with_name(f"{key}.{os.getpid()}.part")
+        shutil.rmtree(making, ignore_errors=True)
+        making.parent.mkdir(parents=True, exist_ok=True)
+        made = {**e, "WINEPREFIX": str(making)}
+        r = subprocess.run(["wineboot", "-i"], env=made, capture_output=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+        subprocess.run(["wineserver", "-w"], env=made, timeout=300)
+        system32 = making / "drive_c" / "windows" / "system32"
+        (base / "prng.c").write_text(SHIM)
+        (base / "prng.def").write_text("LIBRARY bcryptprimitives.dll\nEXPORTS\nProcessPrng\n")
+        subprocess.run(["x86_64-w64-mingw32-gcc", "-O2", "-shared", "-s", "-o", str(system32 / "bcryptprimitives.dll"),
+                        str(base / "prng.c"), str(base / "prng.def"), "-lbcrypt"], check=True, timeout=120)
+        (system32 / "ucrtbase.dll").write_bytes(ucrtbase)
+        try:
+            making.rename(kept)
+        except OSError:  # another run made it first
+            shutil.rmtree(making, ignore_errors=True)
+    # cp shares or clones the blocks where the file system can (shutil.copytree reads and writes 700 MB)
+    subprocess.run(["cp", "-a", "--reflink=auto", str(kept), e["WINEPREFIX"]], check=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
