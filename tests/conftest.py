@@ -69,30 +69,7 @@ def run_forked(args: list, timeout: float = 600, encoding: str | None = None, cw
     err_r, err_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child never returns into pytest, whatever happens
-        try:
-            os.dup2(out_w, 1)
-            os.dup2(err_w, 2)
-            for fd in (out_r, out_w, err_r, err_w):
-                if fd is not None and fd > 2:
-                    os.close(fd)
-            if cwd is not None:
-                os.chdir(cwd)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            # fresh standard streams on the pipes, as a new interpreter would open them (pytest's are captures)
-            sys.stdin = open(0, closefd=False)  # noqa: SIM115
-            sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
-            sys.stderr = open(2, "w", closefd=False, errors="backslashreplace")  # noqa: SIM115
-            sys.argv = ["jindu", *argv]
-            from jindu_metrics.cli import run
-
-            run()
-        except BaseException:  # noqa: BLE001 - run() ends in os._exit; anything else is shown, as Python would
-            import traceback
-
-            traceback.print_exc()
-            sys.stderr.flush()
-        finally:
-            os._exit(70)
+        _child(argv, out_w, err_w, (out_r, out_w, err_r, err_w), cwd)
     if given is None:
         os.close(out_w)
     os.close(err_w)
@@ -123,6 +100,34 @@ def run_forked(args: list, timeout: float = 600, encoding: str | None = None, cw
         enc = encoding or locale.getpreferredencoding(False)
         out, err = out.decode(enc), err.decode(enc)
     return subprocess.CompletedProcess(["jindu", *argv], code, out, err)
+
+
+def _child(argv: list[str], out_w: int, err_w: int, fds: tuple, cwd) -> None:
+    """run_forked's child: `jindu ARGV` on the given standard output and error, then os._exit."""
+    try:
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        for fd in fds:
+            if fd is not None and fd > 2:
+                os.close(fd)
+        if cwd is not None:
+            os.chdir(cwd)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        # fresh standard streams on the pipes, as a new interpreter would open them (pytest's are captures)
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", closefd=False, errors="backslashreplace")  # noqa: SIM115
+        sys.argv = ["jindu", *argv]
+        from jindu_metrics.cli import run
+
+        run()
+    except BaseException:  # noqa: BLE001 - run() ends in os._exit; anything else is shown, as Python would
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
+    finally:
+        os._exit(70)
 
 
 def assert_golden(path: Path, text: str) -> None:
