@@ -4,7 +4,8 @@
 
 Each round runs, each in a fresh process: the fastexcel floor (bench_compute.FLOOR) on county.xlsx, then for
 each tree `compute --format json` on county.xlsx and on county_formatted.xlsx (benchmarks/generate.py). The
-figures are medians over the rounds and the ratios of medians: compute / floor, formatted / clean. Peak RSS:
+figures are medians over the rounds (wall, and CPU user+sys, which load moves less) and the ratios of medians:
+compute / floor, formatted / clean. Peak RSS:
 one extra run per command (bench_compute.rss). A shared machine's load moves every figure; the ratios hold.
 """
 
@@ -20,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
-from bench_compute import FLOOR, PY, rss, run  # noqa: E402
+from bench_compute import FLOOR, PY, cpu_median, rss, run  # noqa: E402
 
 
 def _in(tree: str, cmd: list[str]) -> list[str]:
@@ -44,9 +45,10 @@ def main() -> None:
             got[k].append(run(cmd))
     med = {k: statistics.median(v) for k, v in got.items()}
     peak = {k: rss(cmd) for k, cmd in cmds.items()}
-    print(f"| command | median s ({args.repeat} rounds) | peak RSS MB |\n|---|---|---|")
-    for k in cmds:
-        print(f"| {k} | {med[k]:.2f} | {peak[k] / 2**20:.0f} |")
+    print(f"| command | median s ({args.repeat} rounds) | median CPU s (user+sys) | peak RSS MB |\n|---|---|---|---|")
+    for k, cmd in cmds.items():
+        cpu = cpu_median(cmd)
+        print(f"| {k} | {med[k]:.2f} | {'—' if cpu is None else f'{cpu:.2f}'} | {peak[k] / 2**20:.0f} |")
     for name in ("before", "after"):
         print(f"{name}: clean/floor {med[f'{name} clean'] / med['floor']:.2f}×, formatted/clean "
               f"{med[f'{name} formatted'] / med[f'{name} clean']:.2f}×, RSS formatted/clean "

@@ -268,12 +268,12 @@ def test_a_parse_scans_its_sheet_itself_when_the_scanner_is_busy(tmp_path, monke
     gate, who = threading.Event(), {}
     scan = fastxlsx.scan_member
 
-    def slow_scan(source, member, sst, zf=None):
+    def slow_scan(source, member, sst, zf=None, pieces=None):
         if zf is None:  # not scan_member's own call of itself with the zip it opened
             who.setdefault(member, []).append(threading.current_thread().name)
             if threading.current_thread().name.startswith("jindu-merged"):
                 gate.wait(10)  # the scanner is busy with its first sheet
-        return scan(source, member, sst, zf)
+        return scan(source, member, sst, zf, pieces)
 
     monkeypatch.setattr(fastxlsx, "scan_member", slow_scan)
     parts = fastxlsx.read(path, 10**7)

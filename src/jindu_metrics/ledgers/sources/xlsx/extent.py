@@ -72,13 +72,15 @@ class Extent:
                 or (self.last_row - self.data_row) * self.width > TRIM_SLACK_CELLS)
 
 
-def scan(fh, strings, *, until_positional: bool = False, keep: bool = False) -> Extent:
+def scan(fh, strings, *, until_positional: bool = False, keep=False) -> Extent:
     """Stream one worksheet's XML (a binary file object) once. `strings(i)`: shared string i.
     `until_positional`: stop as soon as a tag without `r=` is seen (scan_sheet then scans through Numbered).
-    `keep`: keep the XML read up to the data's end (Extent.kept): what the parser is handed, cut."""
+    `keep`: keep the XML read up to the data's end (Extent.kept): what the parser is handed, cut; or a
+    pieces.Pieces, given that XML as it is read (and Extent.kept when the sheet may be parsed in pieces)."""
     walk = _Walk(strings, keep)
+    size = _CHUNK if walk.pieces is None else walk.pieces.size  # pieces: parsed as soon as they are read
     while True:
-        chunk = fh.read(_CHUNK)
+        chunk = fh.read(size)
         if not chunk:
             break
         if not walk.feed(chunk, until_positional):
@@ -89,7 +91,7 @@ def scan(fh, strings, *, until_positional: bool = False, keep: bool = False) -> 
 class _Walk:
     """The state of scan() between chunks."""
 
-    def __init__(self, strings, keep: bool = False):
+    def __init__(self, strings, keep=False):
         from .cellscan import Scan
 
         self.strings = strings
@@ -103,7 +105,11 @@ class _Walk:
         self.wide = False
         self.widest = 0
         self.tokens: tuple[bytes, bytes] | None = None
-        self.kept: list | None = [] if keep else None  # the chunks read before the data's end (and _QUIET after)
+        # the chunks read before the data's end (and _QUIET after): a list, or a Pieces that cuts them
+        self.kept = keep if not isinstance(keep, bool) else [] if keep else None
+        self.pieces = None if isinstance(keep, bool) else keep
+        if self.pieces is not None:
+            self.pieces.ext = self.ext
         self.gap = False  # chunks past _QUIET bytes without a cell's end were not kept
 
     def feed(self, chunk: bytes, until_positional: bool) -> bool:
@@ -193,6 +199,8 @@ class _Walk:
             ext.merged.append(((r0, c0), (r1, c1)))
         if ext.width <= MAX_COLUMNS and ext.after is not None and not ext.positional:
             ext.kept = self.kept
+        if self.pieces is not None:
+            self.pieces.finish(ext, ext.kept is self.pieces)
         return ext
 
 
@@ -369,11 +377,15 @@ class Numbered:
 
 
 
-def scan_sheet(zf: zipfile.ZipFile, member: str, strings, max_cells: int = MAX_CELLS, keep: bool = False) -> Extent:
+def scan_sheet(zf: zipfile.ZipFile, member: str, strings, max_cells: int = MAX_CELLS, keep=False) -> Extent:
     """extent.scan of one worksheet member; a sheet with tags placed by position is scanned again through
     Numbered (its extent then `numbered`: cut_copy reads it through Numbered too). `keep`: as for scan."""
-    with open_member(zf, member) as fh:
-        ext = scan(fh, strings, until_positional=True, keep=keep)
+    try:
+        with open_member(zf, member) as fh:
+            ext = scan(fh, strings, until_positional=True, keep=keep)
+    finally:
+        if not isinstance(keep, bool):
+            keep.finish(None, False)  # no-op after the scan's own finish: a failed or positional scan
     if not ext.positional:
         return ext
     _count_rows(zf, member)  # refused before the slower walk through Numbered
@@ -569,16 +581,20 @@ class _ZipOut:
 
     def finish_stored(self, name: str, parts: list) -> bytes:
         """The package with one more member, last, stored as it is (no compression) from its parts, joined
-        once into the package's bytes."""
+        once into the package's bytes. The package itself is left as it was (Package: one per piece)."""
         key = name.encode("utf-8")
         crc = size = 0
         for part in parts:
             crc, size = self.zmod.crc32(part, crc), size + len(part)
         offset = self.buf.tell()
         self._check(size, offset + size)
-        self.buf.write(self._header(key, zipfile.ZIP_STORED, crc, size, size))
-        self.entries.append((key, zipfile.ZIP_STORED, crc, size, size, offset))
-        return b"".join([self.buf.getvalue(), *parts, self._central(self.buf.tell() + size)])
+        header = self._header(key, zipfile.ZIP_STORED, crc, size, size)
+        entries, self.entries = self.entries, [*self.entries, (key, zipfile.ZIP_STORED, crc, size, size, offset)]
+        try:  # the package itself unchanged: finished again with another last member
+            central = self._central(offset + len(header) + size)
+        finally:
+            self.entries = entries
+        return b"".join([self.buf.getvalue(), header, *parts, central])
 
     def _central(self, start: int) -> bytes:
         """The central directory and its end record, for a directory starting at `start`."""
@@ -600,16 +616,26 @@ def handed(source, member: str, ext: Extent, blank=()) -> bytes:
     empty: what the parser reads without inflating the sheet a second time. The kept chunks are joined
     once, into the copy. ValueError when the kept XML does not reach the end of the data's last row."""
     kept, ext.kept = ext.kept, None
-    parts = _cut_parts(kept, ext)
-    with open_zip(source) as zin:
-        out = _ZipOut()
-        for info in zin.infolist():
-            if info.filename in blank:
-                with out.member(info.filename) as write:
-                    write(EMPTY_SHEET)
-            elif info.filename != member:
-                out.raw(zin, info)
-        return out.finish_stored(member, parts)
+    return Package(source, member, blank).stored(_cut_parts(kept, ext))
+
+
+class Package:
+    """The workbook `source` without sheet `member` and with the members in `blank` left empty, written
+    once: stored(parts) gives it with that sheet stored from `parts` (one copy per piece of a sheet)."""
+
+    def __init__(self, source, member: str, blank=()):
+        self.member = member
+        with open_zip(source) as zin:
+            self.out = _ZipOut()
+            for info in zin.infolist():
+                if info.filename in blank:
+                    with self.out.member(info.filename) as write:
+                        write(EMPTY_SHEET)
+                elif info.filename != member:
+                    self.out.raw(zin, info)
+
+    def stored(self, parts: list) -> bytes:
+        return self.out.finish_stored(self.member, parts)
 
 
 def _cut_parts(kept: list, ext: Extent) -> list:

@@ -82,15 +82,17 @@ def peek(zf: zipfile.ZipFile, member: str, sst: Strings) -> list[list]:
     return _parse_head(b"".join(parts), sst)
 
 
-def scan_member(source, member: str, sst: Strings, zf: zipfile.ZipFile | None = None) -> Extent:
+def scan_member(source, member: str, sst: Strings, zf: zipfile.ZipFile | None = None, pieces=None) -> Extent:
     """A sheet's merged ranges, unknown cells and extent (extent.scan_sheet), in one pass. They follow or span
     the cell data, so the whole member is inflated (zlib runs without the GIL). `zf`: the workbook already
-    open (many sheets to scan)."""
+    open (many sheets to scan). `pieces`: a pieces.Pieces the XML is cut into as it is read."""
     if zf is None:
         with open_zip(source) as own:
-            return scan_member(source, member, sst, own)
+            return scan_member(source, member, sst, own, pieces)
     keep = zf.getinfo(member).file_size <= KEEP_BYTES
-    return extent.scan_sheet(zf, member, sst.__getitem__, keep=keep)
+    if pieces is not None and not keep:
+        pieces.finish(None, False)
+    return extent.scan_sheet(zf, member, sst.__getitem__, keep=pieces if keep and pieces is not None else keep)
 
 
 def _parse_head(data: bytes, sst: Strings) -> list[list]:
@@ -153,6 +155,7 @@ def read(source, max_cells: int, *, scan_ahead: bool = False) -> list[tuple[str,
             if scan_ahead and members:
                 largest = max(sizes, key=sizes.__getitem__)
                 heads[largest] = peek(zf, largest, sst)  # first: a sheet the fast path refuses is not scanned
+                book.piece(largest, next(n for n, m in members if m == largest), heads[largest])
                 book.scan([largest])
             parts = [(n, heads[m] if m in heads else peek(zf, m, sst), m, sizes[m]) for n, m in members]
     except Exception as exc:  # noqa: BLE001 - anything odd: calamine reads it and words the error
@@ -186,28 +189,43 @@ def _open_reader(source):
     return fastexcel.read_excel(source if isinstance(source, bytes) else str(source))
 
 
-def load_table(reader, sheet: str, head: list[list], start: int, max_cells: int, merged_of: Callable[[], list]):
-    """(Arrow table of the data rows from 0-based row `start`, first column index, merged ranges), or
-    Unsupported when the sheet cannot be read exactly this way. `merged_of()` gives the sheet's merged
-    ranges; they are checked after the load (a refusal there is rare, and the scan may still be running)."""
+def _origin(head: list[list], start: int) -> tuple[int, int]:
+    """(first row holding a value, first column holding one) of the head: where calamine's range starts
+    when nothing lies left of the head (Unsupported when the head holds no header row)."""
     used = [i for i, row in enumerate(head) if any(v != "" for v in row)]
     if not used or start - 1 >= len(head):
         raise Unsupported("no header in the head")
-    row0 = used[0]
     col0 = min(next(c for c, v in enumerate(row) if v != "") for row in head if any(v != "" for v in row))
-    hdr = head[start - 1]
+    return used[0], col0
+
+
+def _parse(reader, sheet: str, header_row: int, max_cells: int):
+    """fastexcel's Arrow table of a sheet, strictly typed (Unsupported for anything it refuses)."""
     try:
         if sheet not in reader.sheet_names:
             raise Unsupported("sheet list differs")
-        loaded = reader.load_sheet(sheet, header_row=start - 1 - row0, schema_sample_rows=None,
-                                   dtype_coercion="strict")
+        loaded = reader.load_sheet(sheet, header_row=header_row, schema_sample_rows=None, dtype_coercion="strict")
         if loaded.height * max(loaded.width, 1) > max_cells:
             raise Unsupported("too large")  # calamine words the size error
-        table = loaded.to_arrow()
+        return loaded.to_arrow()
     except Unsupported:
         raise
     except Exception as exc:  # noqa: BLE001 - mixed types and the like: the exact path decides
         raise Unsupported(str(exc)) from None
+
+
+def load_table(reader, sheet: str, head: list[list], start: int, max_cells: int, merged_of: Callable[[], list],
+               table=None):
+    """(Arrow table of the data rows from 0-based row `start`, first column index, merged ranges), or
+    Unsupported when the sheet cannot be read exactly this way. `merged_of()` gives the sheet's merged
+    ranges; they are checked after the load (a refusal there is rare, and the scan may still be running).
+    `table`: that table already parsed (in pieces), checked as if parsed here."""
+    row0, col0 = _origin(head, start)
+    hdr = head[start - 1]
+    if table is None:
+        table = _parse(reader, sheet, start - 1 - row0, max_cells)
+    elif table.num_rows * max(table.num_columns, 1) > max_cells:
+        raise Unsupported("too large")
     _check_alignment(hdr, table.column_names, col0)
     try:
         merged = merged_of()
@@ -266,6 +284,16 @@ class _Book:
         self.lock = threading.Lock()
         self.pool = None
         self.zf: zipfile.ZipFile | None = None  # the main thread's, for its scans
+        self.pieces: dict = {}  # member -> pieces.Pieces: the sheet parsed in pieces during its scan
+        self.sheet_names: dict[str, str] = {}  # member -> sheet name, heads: member -> head rows
+        self.heads: dict[str, list] = {}
+        self.package = None  # extent.Package of the workbook without the sheet parsed in pieces
+
+    def piece(self, member: str, sheet: str, head: list[list]) -> None:
+        """Parse this sheet in pieces during its scan (pieces.py), the scan not begun yet."""
+        from .pieces import Pieces
+
+        self.pieces[member], self.sheet_names[member], self.heads[member] = Pieces(), sheet, head
 
     def scan(self, members: list[str]) -> None:
         """Start scanning these sheets, in this order, in a background thread."""
@@ -298,7 +326,7 @@ class _Book:
                 if self.zf is None:
                     self.zf = open_zip(self.source)
                 zf = self.zf
-            future.set_result(scan_member(self.source, member, self.sst, zf))
+            future.set_result(scan_member(self.source, member, self.sst, zf, self.pieces.get(member)))
         except BaseException as exc:  # kept, and raised to every caller (none waits for ever)
             future.set_exception(exc)
             if not isinstance(exc, Exception):
@@ -355,8 +383,58 @@ class _Book:
             self.zf.close()
             self.zf = None
 
+    def help(self, member: str, start: int) -> None:
+        """Parse pieces of a sheet parsed in pieces (another thread's fetch joins them)."""
+        pieces = self.pieces.get(member)
+        if pieces is not None:
+            pieces.work(self._piece_parser(member, start))
+
+    def _piece_parser(self, member: str, start: int):
+        """parse(k, xml) of one piece of the sheet (pieces.Pieces.work): its table, from a copy of its own."""
+        from .pieces import Refused
+
+        pieces = self.pieces[member]
+        sheet = self.sheet_names[member]
+        row0 = _origin(self.heads[member], start)[0]
+
+        def parse(k: int, raw: bytes):
+            if k == 0:
+                parts, header_row = [raw], start - 1 - row0
+            else:
+                first = pieces.first_row[k]
+                if not first:
+                    raise Refused("a piece without numbered rows")
+                parts, header_row = [pieces.opening(), pieces.header(start, first), raw], 0
+            close = b"</%ssheetData></%sworksheet>" % (pieces.ext.prefix, pieces.ext.prefix)
+            with self.lock:
+                if self.package is None:
+                    self.package = extent.Package(self.source, member, set(self.members) - {member})
+            reader = _open_reader(self.package.stored([*parts, close]))
+            return _parse(reader, sheet, header_row, self.max_cells)
+
+        return parse
+
+    def _pieced(self, body, start: int):
+        """The sheet's table joined from its pieces, or None (not parsed in pieces, or they were refused)."""
+        pieces = self.pieces.get(body.member)
+        if pieces is None:
+            return None
+        try:
+            parse = self._piece_parser(body.member, start)
+        except Unsupported:
+            return None
+        return pieces.table(parse, start)
+
     def fetch(self, body, start: int):
+        table = self._pieced(body, start)
         ext = self.extent(body.member)
+        if table is not None:
+            table, col0, merged = load_table(None, body.sheet, body.head, start, self.max_cells,
+                                             lambda: ext.merged, table)
+            body.merged, body.cells = merged, ext.cells
+            return _columns_of(table, col0)
+        if ext.kept is self.pieces.get(body.member):
+            ext.kept = None  # refused: the whole sheet is parsed from the workbook
         reader = self._handed(body.member, ext)
         if reader is None and ext.needs_trim(self.max_cells):
             # a stray cell far below or right of the data: parse a copy without it

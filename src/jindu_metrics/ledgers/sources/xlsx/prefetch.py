@@ -55,7 +55,10 @@ class Prefetch:
             workers = 2 if len(jobs) > 1 and (os.cpu_count() or 1) > 1 else 1
             self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jindu-read")
             quick_switch(True)
-            self.futures = {i: self.pool.submit(body, start) for i, body, start in jobs}
+            for i, body, start in jobs:
+                self.futures[i] = self.pool.submit(body, start)
+                if body.member in book.pieces and workers > 1:  # the other thread helps with its pieces first
+                    self.pool.submit(book.help, body.member, start)
 
     def order(self, n: int):
         """The order to handle n sheets in: those not loaded here first, then each as soon as it is loaded
