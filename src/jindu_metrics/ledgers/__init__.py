@@ -175,6 +175,9 @@ def _read_sheets(path, label: str, threads: bool, password) -> list[tuple]:
 
         reading = open_file(path, label, password, threads=threads)
     done: dict[int, tuple] = {}
+    # While the first sheet is parsed: _frame needs pandas, and so does the reader's first Arrow column of
+    # dates (pyarrow imports it), which would otherwise import it in a reader thread after that sheet's parse
+    from . import normalize  # noqa: F401
     try:
         for sheet in reading:
             done[sheet.index] = _frame(sheet, label)

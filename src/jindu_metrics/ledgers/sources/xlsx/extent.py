@@ -589,23 +589,21 @@ class _ZipOut:
         offset = self.buf.tell()
         self._check(size, offset + size)
         header = self._header(key, zipfile.ZIP_STORED, crc, size, size)
-        entries, self.entries = self.entries, [*self.entries, (key, zipfile.ZIP_STORED, crc, size, size, offset)]
-        try:  # the package itself unchanged: finished again with another last member
-            central = self._central(offset + len(header) + size)
-        finally:
-            self.entries = entries
-        return b"".join([self.buf.getvalue(), header, *parts, central])
+        entries = [*self.entries, (key, zipfile.ZIP_STORED, crc, size, size, offset)]  # self's left as they are
+        return b"".join([self.buf.getvalue(), header, *parts, self._central(offset + len(header) + size, entries)])
 
-    def _central(self, start: int) -> bytes:
-        """The central directory and its end record, for a directory starting at `start`."""
+    def _central(self, start: int, entries: list | None = None) -> bytes:
+        """The central directory (of `entries`, else the package's) and its end record, for a directory
+        starting at `start`."""
         import struct
 
+        entries = self.entries if entries is None else entries
         out = [struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x800, method, 0, 0x21, crc, csize, size,
                            len(key), 0, 0, 0, 0, 0, offset) + key
-               for key, method, crc, csize, size, offset in self.entries]
+               for key, method, crc, csize, size, offset in entries]
         length = sum(map(len, out))
         self._check(start + length)
-        n = len(self.entries)
+        n = len(entries)
         out.append(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, length, start, 0))
         return b"".join(out)
 

@@ -387,7 +387,11 @@ class _Book:
         """Parse pieces of a sheet parsed in pieces (another thread's fetch joins them)."""
         pieces = self.pieces.get(member)
         if pieces is not None:
-            pieces.work(self._piece_parser(member, start))
+            try:
+                parse = self._piece_parser(member, start)
+            except Unsupported:
+                return  # the sheet's own fetch parses it whole
+            pieces.work(parse)
 
     def _piece_parser(self, member: str, start: int):
         """parse(k, xml) of one piece of the sheet (pieces.Pieces.work): its table, from a copy of its own."""
@@ -431,7 +435,7 @@ class _Book:
         if table is not None:
             table, col0, merged = load_table(None, body.sheet, body.head, start, self.max_cells,
                                              lambda: ext.merged, table)
-            body.merged, body.cells = merged, ext.cells
+            body.merged, body.cells, ext.kept = merged, ext.cells, None
             return _columns_of(table, col0)
         if ext.kept is self.pieces.get(body.member):
             ext.kept = None  # refused: the whole sheet is parsed from the workbook

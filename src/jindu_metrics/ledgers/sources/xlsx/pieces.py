@@ -143,9 +143,12 @@ class Pieces:
                 return None
             results = list(self.results)
         try:
-            return join([f.result() for f in results], self.first_row, start)
+            tables = [f.result() for f in results]  # each parsed (by whichever thread claimed it)
+            return join(tables, self.first_row, start)
         except Exception:  # noqa: BLE001 - a refusal (Refused), a piece's parse error: parse it whole
             return None
+        finally:
+            self.results, self.head = [], None  # every parse is over: nothing more is needed of them
 
     def header(self, start: int, first: int) -> bytes:
         """The header row's XML (1-based row `start`, from the first piece) moved to row `first - 2`."""
