@@ -3,7 +3,9 @@
 `read()` is the entry (`grid()` gives the rows of a copy of the file). Each worksheet's XML is inflated and
 streamed once (extent.scan: its extent, merged ranges, and with cellscan its error cells and formulas
 without a result); what the scan read up to the data's end is kept and handed to the parser, cut after the
-data (a stray cell far below or right of it is gone) and stored (extent.handed). The fast path (fast.py) peeks each sheet's head for its header, then has fastexcel parse
+data (a stray cell far below or right of it is gone) and stored (extent.handed); the largest sheet is cut into
+pieces as it is scanned, each parsed at once and the tables joined (pieces.py). The fast path (fast.py) peeks
+each sheet's head for its header, then has fastexcel parse
 the data rows into Arrow columns in background threads (prefetch.py); a sheet fastexcel cannot read
 exactly (mixed types in a column, merged data cells, a header it aligns otherwise) is read by calamine
 after the same scan (exact.py). Both paths give the same values and findings.

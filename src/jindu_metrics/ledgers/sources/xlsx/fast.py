@@ -264,7 +264,8 @@ class _Book:
 
     Each sheet is parsed after its scan (extent.scan: merged ranges and how far its cells really reach),
     from a copy of the workbook holding the XML the scan kept, cut after the data and stored, so that it is
-    not inflated again (extent.handed); a sheet whose XML was not kept (wider than the column cap, cells
+    not inflated again (extent.handed); the largest sheet (read() with scan_ahead) in pieces cut during its
+    scan, which both read threads parse as they come (pieces.py; help()); a sheet whose XML was not kept (wider than the column cap, cells
     placed by position, larger than KEEP_BYTES) from a rewritten copy when it needs cutting, else from the
     workbook itself. When the caller loads
     them ahead in threads of its own (prefetch.Prefetch), it first calls scan(): the scans, which mostly

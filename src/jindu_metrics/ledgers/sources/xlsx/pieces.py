@@ -55,12 +55,12 @@ class Pieces:
         """The next chunk of the sheet's XML, as the scan keeps it; pieces are cut before its last value."""
         self.pending.append(chunk)
         pos = None if self.ext is None else self.ext.data_pos
-        if pos is None or pos - self.at < 2 * self.size:
+        if pos is None or pos - self.at < self.size:
             return
         data = b"".join(self.pending)
         end = b"</" + self.ext.prefix + b"row>"
         cuts, s, limit = [], 0, pos - self.at
-        while limit - s >= 2 * self.size:
+        while limit - s >= self.size:
             k = data.find(end, max(s + self.size, self._past_head(data) if not self.raw and not cuts else 0), limit)
             if k < 0:
                 break
