@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from builders import PERSON_HEADER, write_xlsx
+from builders import PERSON_HEADER, patch_sheet, person_rows, write_xlsx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -227,3 +227,18 @@ def test_package_leaves_its_base_unchanged(tmp_path):
     assert zipfile.ZipFile(io.BytesIO(one)).read("xl/worksheets/sheet1.xml") == b"<one/>"
     z = zipfile.ZipFile(io.BytesIO(two))
     assert z.testzip() is None and z.read("xl/worksheets/sheet1.xml") == b"<two/><more/>"
+
+
+@pytest.mark.parametrize("edit, pieced", [
+    # placed by position from row 100 on: scanned again through Numbered, parsed whole
+    (lambda xml: re.sub(rb'(<(?:row|c)\b[^>]*?) r="[A-Z]*\d{3,}"', rb"\1", xml), False),
+    (lambda xml: xml.replace(b'<c r="A300"', b'<c r="A300" t="e"><v>#N/A</v></c><c r="Q300"', 1), True),  # error cell
+    # merged data cells: the pieces are joined, then refused as the whole table is (the exact path reads it)
+    (lambda xml: xml.replace(b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="B250:B251"/>'
+                             b"</mergeCells>", 1), True),
+], ids=["positional", "error-cell", "merged"])
+def test_what_the_guard_reads_otherwise_reads_the_same_in_pieces(tmp_path, monkeypatch, edit, pieced):
+    src = write_xlsx(tmp_path / "src.xlsx", {"吸毒人员登记台帐": [PERSON_HEADER, *person_rows() * 120]})
+    path = patch_sheet(src, tmp_path / "t.xlsx", edit)
+    (p,) = _same(path, monkeypatch, 2_000)
+    assert p.ok == pieced and p.done
