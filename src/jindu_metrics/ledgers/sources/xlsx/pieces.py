@@ -74,7 +74,7 @@ class Pieces:
     def _past_head(data: bytes) -> int:
         """Where the first row after the head begins (the first piece holds the header, found in the head);
         len(data) when not in `data`."""
-        from .fast import HEAD_ROWS
+        from ..grid import HEAD_ROWS  # the rows the header is looked for in (fast.peek's too)
 
         for m in _ROW_AT.finditer(data):
             if int(m.group(1)) > HEAD_ROWS:
