@@ -52,6 +52,9 @@ def installed_bytecode() -> None:
 # CPU seconds (user + system) of each run, by command, where os.wait4 gives them (not on Windows): on a shared
 # machine a second core is not always there to be had, and the CPU time shows what a change saved regardless
 CPU: dict[tuple[str, ...], list[float]] = {}
+# peak RSS in bytes of each run, by command, where os.wait4 gives it: one run's peak depends on how the threads
+# met (which tables were alive at once), so a median over the rounds says more than one extra run
+PEAK: dict[tuple[str, ...], list[int]] = {}
 
 
 def run(cmd: list[str]) -> float:
@@ -64,6 +67,7 @@ def run(cmd: list[str]) -> float:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         CPU.setdefault(tuple(cmd), []).append(usage.ru_utime + usage.ru_stime)
+        PEAK.setdefault(tuple(cmd), []).append(usage.ru_maxrss * 1024)  # KiB on Linux
     else:
         err = proc.communicate()[1]
     wall = time.perf_counter() - t
@@ -76,6 +80,12 @@ def cpu_median(cmd: list[str]) -> float | None:
     """The median CPU seconds of the runs of `cmd` so far (None where they are not known)."""
     got = CPU.get(tuple(cmd))
     return statistics.median(got) if got else None
+
+
+def peak_median(cmd: list[str]) -> int | None:
+    """The median peak RSS in bytes of the runs of `cmd` so far (None where it is not known)."""
+    got = PEAK.get(tuple(cmd))
+    return int(statistics.median(got)) if got else None
 
 
 def rss(cmd: list[str]) -> int:

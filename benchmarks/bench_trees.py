@@ -6,7 +6,7 @@ Each round runs, each in a fresh process: the fastexcel floor (bench_compute.FLO
 each tree `compute --format json` on county.xlsx and on county_formatted.xlsx (benchmarks/generate.py). The
 figures are medians over the rounds (wall, and CPU user+sys, which load moves less) and the ratios of medians:
 compute / floor, formatted / clean. Peak RSS:
-one extra run per command (bench_compute.rss). Both trees are compiled to bytecode first, as pip does. A shared machine's load moves every figure; the ratios hold.
+the median over the rounds (os.wait4), else one extra run per command (bench_compute.rss). Both trees are compiled to bytecode first, as pip does. A shared machine's load moves every figure; the ratios hold.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
-from bench_compute import FLOOR, PY, cpu_median, rss, run  # noqa: E402
+from bench_compute import FLOOR, PY, cpu_median, peak_median, rss, run  # noqa: E402
 
 
 def _in(tree: str, cmd: list[str]) -> list[str]:
@@ -47,8 +47,8 @@ def main() -> None:
         for k, cmd in cmds.items():
             got[k].append(run(cmd))
     med = {k: statistics.median(v) for k, v in got.items()}
-    peak = {k: rss(cmd) for k, cmd in cmds.items()}
-    print(f"| command | median s ({args.repeat} rounds) | median CPU s (user+sys) | peak RSS MB |\n|---|---|---|---|")
+    peak = {k: peak_median(cmd) or rss(cmd) for k, cmd in cmds.items()}
+    print(f"| command | median s ({args.repeat} rounds) | median CPU s (user+sys) | median peak RSS MB |\n|---|---|---|---|")
     for k, cmd in cmds.items():
         cpu = cpu_median(cmd)
         print(f"| {k} | {med[k]:.2f} | {'—' if cpu is None else f'{cpu:.2f}'} | {peak[k] / 2**20:.0f} |")
