@@ -487,6 +487,33 @@ def test_jindu_filters_stop_at_the_deadline(monkeypatch, source):
     assert render.render_source("{{ 3|cn }}|{{ '，a，'|sentence }}", {}, name="模板.txt.j2") == "三|a\n"
 
 
+def test_a_jindu_filter_that_loses_the_stop_is_stopped_again(monkeypatch):
+    """The watchdog's stop can be lost (one landing in a generator being finalised is printed as "Exception
+    ignored"): a filter that runs on is stopped again, not left to run to its end. On a constant, too: Jinja
+    would fold `1|stubborn` while compiling, before the rendering's deadline is set."""
+    import time
+
+    from jindu_metrics.errors import ConfigError
+    from jindu_metrics.report import render
+
+    def stubborn(value):
+        for _ in range(2):  # the first stop taken and lost, as a finalised generator loses it; then on again
+            end = time.monotonic() + 20
+            try:
+                while time.monotonic() < end:
+                    pass
+            except render._Overtime:
+                pass
+        return value
+
+    monkeypatch.setattr(render, "MAX_SECONDS", 0.3)
+    monkeypatch.setitem(render.FILTERS, "stubborn", stubborn)
+    start = time.monotonic()
+    with pytest.raises(ConfigError, match=r"模板运行超过 0\.3 秒，已停止"):
+        render.render_source("{{ 1|stubborn }}", {}, name="模板.txt.j2")
+    assert time.monotonic() - start < 10  # not the 40 s it runs unstopped
+
+
 def test_a_jindu_filter_past_the_deadline_exits_2(tmp_path, ledger, monkeypatch):
     import time
 

@@ -90,8 +90,19 @@ def _bounded_filter(f, traced: bool):
     (wordwrap, indent, …), whose loops a template can drive with a long text, have every line they run
     checked. jindu's own filters (cn, table, sentence, …) are not traced (tracing cn2an's first use line by
     line costs more than a bulletin's time): the rendering's _Watchdog stops them at the deadline instead."""
-    @functools.wraps(f)  # keeps jinja_pass_arg (pass_context / pass_environment)
-    def wrapper(*args, **kwargs):
+    from jinja2 import pass_context
+    from jinja2.utils import _PassArg
+
+    wants = _PassArg.from_obj(f)
+    # Every filter takes the context: Jinja calls a filter on constants while compiling (`{{ 1|f }}` is
+    # folded into the code), outside the rendering's deadline, unless it takes the context.
+    passed = {_PassArg.context: lambda c: (c,), _PassArg.eval_context: lambda c: (c.eval_ctx,),
+              _PassArg.environment: lambda c: (c.environment,), None: lambda c: ()}[wants]
+
+    @pass_context
+    @functools.wraps(f)
+    def wrapper(context, *args, **kwargs):
+        args = (*passed(context), *args)
         _check_args(args[1:], kwargs)
         if not traced:
             with _Watchdog.watching():
@@ -105,12 +116,17 @@ def _bounded_filter(f, traced: bool):
     return wrapper
 
 
+REFIRE = 0.25  # seconds between the watchdog's raises while a filter runs on (see _Watchdog)
+
+
 class _Watchdog:
     """The hard deadline of jindu's own filters during one rendering: past the deadline, a thread raises
     _Overtime in the rendering thread while one of them runs, between any two of its bytecodes however it
-    loops (only a single C call, whose input the size caps bound, finishes first). It raises at most once,
-    and the rendering stops with _Overtime however the filter took it: nothing is left to arrive in the
-    caller's code afterwards."""
+    loops (only a single C call, whose input the size caps bound, finishes first). It raises again every
+    REFIRE seconds while the filter runs on without the exception having passed out of it: one that lands in
+    a generator being finalised is printed as "Exception ignored" and lost (sentence's genexpr, seen under
+    load). The rendering stops with _Overtime however the filter took it, and the watchdog has ended by then:
+    nothing is left to arrive in the caller's code afterwards."""
 
     _current = threading.local()  # the watchdog of this thread's rendering, if any
 
@@ -119,6 +135,7 @@ class _Watchdog:
         self.target = threading.get_ident()
         self.depth = 0  # jindu filters running now (nested through map, say)
         self.fired = False
+        self.passed = False  # an _Overtime has passed out of one of jindu's filters
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="jindu-template-deadline", daemon=True)
 
@@ -142,10 +159,13 @@ class _Watchdog:
     def _watch(self) -> None:
         wait = self.deadline - time.monotonic()
         while not self._done.wait(max(wait, 0.0)):
+            if self.fired and (self.passed or not self.depth):
+                return  # on its way out, or the filter returned first: __exit__ raises it
             if self.depth:
                 self.fired = True
-                _async_raise(self.target, _Overtime)
-                return
+                _async_raise(self.target, _Overtime)  # a pending one is replaced, never doubled
+                wait = REFIRE
+                continue
             wait = 0.02  # past the deadline, outside jindu's filters: the traced template lines stop it
 
     @classmethod
@@ -160,6 +180,9 @@ class _Watchdog:
         dog.depth += 1
         try:
             yield
+        except _Overtime:
+            dog.passed = True
+            raise
         finally:
             dog.depth -= 1
         dog.check()
