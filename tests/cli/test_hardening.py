@@ -139,6 +139,32 @@ def test_ctrl_c_while_still_importing_exits_130_without_traceback(after):
     _interrupt_once_handled(_spawn(), after)
 
 
+def test_a_ctrl_c_lost_in_a_finaliser_still_ends_as_interrupted(monkeypatch):
+    """A signal whose exception is raised inside a finaliser (a generator being closed, a __del__) is lost
+    there, printed as "Exception ignored … Traceback" by default: jindu ends as interrupted all the same
+    (130, 已中断。), with nothing of the kind printed."""
+    from conftest import run_forked
+    from jindu_metrics.cli import terminal
+
+    class Finalised:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(100_000):  # the handler runs here, inside the finaliser
+                pass
+
+    flush = terminal.flush_stdout
+
+    def flush_after_a_lost_signal():
+        Finalised()  # dropped at once: its __del__ runs
+        return flush()
+
+    monkeypatch.setattr(terminal, "flush_stdout", flush_after_a_lost_signal)
+    r = run_forked(["metrics"], timeout=120)
+    assert r.returncode == 130, r.stderr
+    assert "已中断。" in r.stderr
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr
+
+
 def _console_script() -> list[str]:
     """The `jindu` console script pip wrote beside this interpreter (python -m jindu_metrics without one)."""
     script = Path(sys.executable).parent / "jindu"

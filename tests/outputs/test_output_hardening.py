@@ -514,6 +514,38 @@ def test_a_jindu_filter_that_loses_the_stop_is_stopped_again(monkeypatch):
     assert time.monotonic() - start < 10  # not the 40 s it runs unstopped
 
 
+def test_a_stop_lost_in_a_finaliser_is_not_printed(monkeypatch):
+    """The stop landing in a finaliser is lost there (what sentence's generators met under load): it is
+    neither printed ("Exception ignored … Traceback") nor the end of the deadline: it is raised again."""
+    import time
+
+    from jindu_metrics.errors import ConfigError
+    from jindu_metrics.report import render
+
+    class Finalised:
+        def __del__(self):
+            end = time.monotonic() + 1.0
+            while time.monotonic() < end:  # the deadline passes here, inside the finaliser
+                pass
+
+    def lossy(value):
+        Finalised()  # dropped at once: its __del__ runs
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            pass
+        return value
+
+    monkeypatch.setattr(render, "MAX_SECONDS", 0.3)
+    monkeypatch.setitem(render.FILTERS, "lossy", lossy)
+    printed = []  # what the interpreter would print as "Exception ignored in: … Traceback …"
+    monkeypatch.setattr(sys, "unraisablehook", printed.append)
+    start = time.monotonic()
+    with pytest.raises(ConfigError, match=r"模板运行超过 0\.3 秒，已停止"):
+        render.render_source("{{ 1|lossy }}", {}, name="模板.txt.j2")
+    assert time.monotonic() - start < 10
+    assert printed == []
+
+
 def test_a_jindu_filter_past_the_deadline_exits_2(tmp_path, ledger, monkeypatch):
     import time
 

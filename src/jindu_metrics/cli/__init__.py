@@ -36,6 +36,13 @@ def _on_signal(signum, frame) -> None:
     raise _Interrupted(signum)
 
 
+def _unraisable(info) -> None:
+    """sys.unraisablehook while jindu runs: an interrupt raised in a finaliser (a generator closed, a __del__)
+    is lost there, not printed as "Exception ignored … Traceback"; main() ends as interrupted all the same."""
+    if not isinstance(info.exc_value, _Interrupted):
+        sys.__unraisablehook__(info)
+
+
 def main() -> None:
     """Console entry point: run the app, turning library errors into Chinese messages and exit codes."""
     from typer.main import get_command
@@ -59,6 +66,7 @@ def main() -> None:
         os.environ["RUST_BACKTRACE"] = "0"
     _UNWINDING.clear()
     previous = interrupt.install(_on_signal)
+    previous_hook, sys.unraisablehook = sys.unraisablehook, _unraisable
     reading = False
     try:
         command = get_command(app)
@@ -68,6 +76,8 @@ def main() -> None:
         # not standalone: usage errors come here to be worded in Chinese; Exit(code) comes back as code
         code = command.main(args, prog_name="jindu", standalone_mode=False)
         terminal.flush_stdout()  # a full disk or a closed pipe may show only now: exit 2, not the command's code
+        if _UNWINDING:  # the signal's exception was lost (raised in a finaliser or a __del__, printed as ignored)
+            raise _Interrupted(_UNWINDING[0])
     except (_Interrupted, KeyboardInterrupt) as exc:
         common.err(MESSAGE)
         sys.exit(interrupt.exit_code(exc.signum) if isinstance(exc, _Interrupted) else EXIT_INTERRUPTED)
@@ -101,6 +111,7 @@ def main() -> None:
         sys.exit(EXIT_UNUSABLE)
     finally:
         interrupt.restore(previous)
+        sys.unraisablehook = previous_hook
         if reading:  # the command stopped before it read the file (a usage error, say)
             from ..ledgers import discard_read_ahead
 

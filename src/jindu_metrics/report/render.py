@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import sys
 import threading
 import time
 from datetime import date as Date
@@ -141,6 +142,7 @@ class _Watchdog:
 
     def __enter__(self):
         self._current.watchdog = self
+        self._hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
         self._thread.start()
         return self
 
@@ -148,6 +150,7 @@ class _Watchdog:
         self._current.watchdog = None
         self._done.set()
         self._thread.join()
+        sys.unraisablehook = self._hook
         if self.fired and not isinstance(exc, _Overtime):
             # Not delivered yet (the filter was returning) or swallowed by it. Not cancelled: clearing a
             # thread's pending exception (SetAsyncExc with NULL) leaves CPython 3.11's eval breaker set, and
@@ -155,6 +158,11 @@ class _Watchdog:
             for _ in range(2):
                 pass
             raise _Overtime()
+
+    def _unraisable(self, info) -> None:
+        """A stop lost in a finaliser is raised again (REFIRE), not printed as "Exception ignored … Traceback"."""
+        if not isinstance(info.exc_value, _Overtime):
+            self._hook(info)
 
     def _watch(self) -> None:
         wait = self.deadline - time.monotonic()
