@@ -144,6 +144,7 @@ def test_a_ctrl_c_lost_in_a_finaliser_still_ends_as_interrupted(monkeypatch):
     there, printed as "Exception ignored … Traceback" by default: jindu ends as interrupted all the same
     (130, 已中断。), with nothing of the kind printed."""
     from conftest import run_forked
+
     from jindu_metrics.cli import terminal
 
     class Finalised:
