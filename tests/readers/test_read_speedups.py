@@ -339,3 +339,48 @@ def test_parse_weight_puts_the_sheet_with_more_data_first():
     assert weight["much.xml"] > weight["little.xml"]
     plain = ["much.xml", "less.xml", "least.xml"]
     assert sorted(plain, key=lambda n: -info[n].compress_size) == sorted(plain, key=lambda n: -weight[n])
+
+
+def _book_busy_for(seconds: float):
+    """A fast-path book whose scan thread is busy for `seconds` (as one stuck on an import lock would be)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    book = fastxlsx._Book("x.xlsx", 10, None)
+    book.pool = ThreadPoolExecutor(max_workers=1)
+    started = threading.Event()
+    book.pool.submit(lambda: (started.set(), time.sleep(seconds)))
+    started.wait(5)
+    return book
+
+
+def test_closing_after_an_interrupt_does_not_wait_for_the_read_threads():
+    """Ctrl-C unwinding (or the exit it led to): the threads are left behind, not joined; an ordinary close
+    and the exit after an ordinary error wait for them."""
+    import time
+
+    from jindu_metrics.ledgers.sources.xlsx.prefetch import unwinding
+
+    assert not unwinding()
+    book = _book_busy_for(1.0)
+    start = time.monotonic()
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            sys.exit(130)  # as cli.main does
+    except SystemExit:
+        book.close()
+    assert time.monotonic() - start < 0.5
+    book = _book_busy_for(0.6)
+    start = time.monotonic()
+    try:
+        try:
+            raise ValueError("an ordinary error")
+        except ValueError:
+            sys.exit(2)
+    except SystemExit:
+        assert not unwinding()
+        book.close()
+    assert time.monotonic() - start >= 0.5

@@ -375,9 +375,9 @@ class _Book:
 
     def close(self) -> None:
         if self.pool is not None:
-            from .prefetch import quick_switch
+            from .prefetch import quick_switch, unwinding
 
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown(wait=not unwinding(), cancel_futures=True)
             self.pool = None
             quick_switch(False)
         if self.zf is not None:

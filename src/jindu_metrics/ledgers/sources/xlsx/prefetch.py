@@ -47,6 +47,20 @@ def yield_cpu() -> None:
         pass
 
 
+def unwinding() -> bool:
+    """Whether an interrupt (Ctrl-C or another signal, as an exception) is unwinding through the caller, or
+    the exit it led to. Then the read threads are not waited for: an interrupt that landed inside an import
+    can leave a read thread stuck on that import's lock for good, and the program is ending anyway."""
+    import sys
+
+    exc = sys.exc_info()[1]
+    while exc is not None:
+        if not isinstance(exc, (Exception, SystemExit, GeneratorExit)):
+            return True
+        exc = exc.__context__
+    return False
+
+
 class Prefetch:
     """Loads the data columns of a workbook's fast-path sheets in background threads.
 
@@ -120,7 +134,7 @@ class Prefetch:
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown(wait=not unwinding(), cancel_futures=True)
             quick_switch(False)
             self.pool = None
         self.book.close()
