@@ -174,28 +174,6 @@ def test_switch_interval_restored_after_nested_prefetches():
     assert sys.getswitchinterval() == before
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the nice value is per thread on Linux only")
-def test_read_threads_give_way_to_the_main_thread():
-    """yield_cpu lowers the calling thread's priority only (nice +5, at most 19), never the main thread's."""
-    import os
-    import threading
-
-    from jindu_metrics.ledgers.sources.xlsx.prefetch import yield_cpu
-
-    main = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    got = {}
-
-    def work():
-        yield_cpu()
-        got["thread"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    t = threading.Thread(target=work)
-    t.start()
-    t.join()
-    assert got["thread"] == min(19, main + 5)
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main
-
-
 def test_each_parsing_thread_has_its_own_reader(tmp_path):
     """fastexcel readers refuse a second sheet at once ("Already borrowed"): two threads, two readers."""
     from concurrent.futures import ThreadPoolExecutor

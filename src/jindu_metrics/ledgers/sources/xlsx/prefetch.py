@@ -27,26 +27,6 @@ def quick_switch(on: bool) -> None:
                 sys.setswitchinterval(_SWITCH[1])
 
 
-def yield_cpu() -> None:
-    """Linux: this thread gives way to the others for the CPU (nice +5; the nice value is per thread there).
-
-    Once the largest sheet is parsed, the main thread normalises it, checks and computes while both read
-    threads parse the other sheets: three threads on two cores, so each ran at two thirds of a core, though
-    only the main thread's work decides when the run ends. Before that, nothing is lost: the main thread
-    then imports pandas, which the parse has to wait for anyway, and the cores stay busy either way.
-    Elsewhere, or when refused: nothing (only the timing depends on it)."""
-    import os
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + 5))
-    except (OSError, AttributeError):
-        pass
-
-
 def unwinding() -> bool:
     """Whether an interrupt (Ctrl-C or another signal, as an exception) is unwinding through the caller, or
     the exit it led to. Then the read threads are not waited for: an interrupt that landed inside an import
@@ -87,31 +67,12 @@ class Prefetch:
             import os
 
             workers = 2 if len(jobs) > 1 and (os.cpu_count() or 1) > 1 else 1
-            self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jindu-read",
-                                           initializer=yield_cpu)
+            self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jindu-read")
             quick_switch(True)
-            self._submit(jobs, book, workers)
-
-    def _submit(self, jobs: list, book, workers: int) -> None:
-        """Queue the sheets, largest first; the second thread helps with the pieces of the sheet parsed in
-        pieces (book.help). A light sheet after it (a quarter of its weight at most: the clean county's
-        persons sheet) goes first in that thread: the first piece is not cut yet, so the thread would
-        mostly wait, and the main thread, idle after importing pandas, normalises that sheet meanwhile
-        instead of after the largest. A heavier one (formatted down to row 200,000: its scan alone takes
-        0.4 s) would hold the pieces up, so the thread helps first. A guess: only the timing depends on it."""
-        helper = None  # (weight of the sheet parsed in pieces, its help job)
-        for i, body, start in jobs:
-            if helper is not None and body.size * 4 > helper[0]:
-                self.pool.submit(*helper[1])
-                helper = None
-            self.futures[i] = self.pool.submit(body, start)
-            if helper is not None:
-                self.pool.submit(*helper[1])
-                helper = None
-            if body.member in book.pieces and workers > 1:
-                helper = (body.size, (book.help, body.member, start))
-        if helper is not None:
-            self.pool.submit(*helper[1])
+            for i, body, start in jobs:
+                self.futures[i] = self.pool.submit(body, start)
+                if body.member in book.pieces and workers > 1:  # the other thread helps with its pieces first
+                    self.pool.submit(book.help, body.member, start)
 
     def order(self, n: int):
         """The order to handle n sheets in: those not loaded here first, then each as soon as it is loaded
