@@ -286,15 +286,14 @@ class _Book:
         self.pool = None
         self.zf: zipfile.ZipFile | None = None  # the main thread's, for its scans
         self.pieces: dict = {}  # member -> pieces.Pieces: the sheet parsed in pieces during its scan
-        self.sheet_names: dict[str, str] = {}  # member -> sheet name, heads: member -> head rows
-        self.heads: dict[str, list] = {}
+        self.pieced: dict[str, tuple[str, list]] = {}  # member -> (sheet name, head rows) of those
         self.package = None  # extent.Package of the workbook without the sheet parsed in pieces
 
     def piece(self, member: str, sheet: str, head: list[list]) -> None:
         """Parse this sheet in pieces during its scan (pieces.py), the scan not begun yet."""
         from .pieces import Pieces
 
-        self.pieces[member], self.sheet_names[member], self.heads[member] = Pieces(), sheet, head
+        self.pieces[member], self.pieced[member] = Pieces(), (sheet, head)
 
     def scan(self, members: list[str]) -> None:
         """Start scanning these sheets, in this order, in a background thread."""
@@ -399,8 +398,8 @@ class _Book:
         from .pieces import Refused
 
         pieces = self.pieces[member]
-        sheet = self.sheet_names[member]
-        row0 = _origin(self.heads[member], start)[0]
+        sheet, head = self.pieced[member]
+        row0 = _origin(head, start)[0]
 
         def parse(k: int, raw: bytes):
             if k == 0:
