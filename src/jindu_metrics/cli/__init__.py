@@ -141,7 +141,7 @@ def _tune_allocator() -> None:
     down to row 200,000, peak RSS was 400 MB against 325 MB for the clean one. A threshold fixed at 1 MB
     kept RSS lowest, but every array of a county column (10^5 rows: a megabyte or more) was then mapped
     and unmapped afresh: a quarter more system time, 9% more wall time. Fixed at 32 MB, the two workbooks
-    peak within 10% of each other (the reader's 16 MB pieces of XML come from the heap too). (As
+    peak within 10% of each other (the reader's chunks and pieces of XML, 2–4 MB, come from the heap too). (As
     MALLOC_MMAP_THRESHOLD_=33554432 would.) Elsewhere (Windows, musl, macOS): nothing."""
     if not sys.platform.startswith("linux"):
         return

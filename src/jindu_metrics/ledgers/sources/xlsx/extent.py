@@ -31,7 +31,10 @@ from dataclasses import dataclass, field
 from ..sheet import MAX_CELLS, MAX_COLUMNS, TRIM_SLACK_CELLS
 from .xml import column, letters, value_text
 
-_CHUNK = 1 << 24  # 16 MB: each read hands the GIL over ~3 times (file, inflate, CRC), see scan()
+# 2 MB: each read hands the GIL over ~3 times (file, inflate, CRC), see scan(). 16 MB chunks held ~25 MB more
+# at the formatted county workbook's peak (two sheets scanned at once, each chunk and its window copied) for
+# no speed: 2 MB was as fast (benchmarks/bench_trees.py, docs/性能.md).
+_CHUNK = 1 << 21
 _CARRY = 1 << 16  # bytes of one chunk kept for the next: a cell cut at the boundary is seen whole
 _QUIET = 1 << 20  # bytes without a cell's end after which the data is over (a cell's XML is far shorter)
 _SEAM = 64  # bytes each side of a chunk's start searched for a tag cut by the boundary (the longest: </x:sheetData)
@@ -133,7 +136,7 @@ class _Walk:
         # Rows of styled empty cells (<c r="A9" s="1"/>, formatting far below the data) hold no value, error
         # or formula: every such cell is closed by </c>. A chunk in which none ends is searched for the end
         # of <sheetData> only (calamine skips valueless cells, so they widen nothing): one pass, not six, and
-        # on the chunk itself and the few bytes around its start (not on a 16 MB copy with the carry before it).
+        # on the chunk itself and the few bytes around its start (not on a copy of the chunk with the carry before it).
         seam = self.carry[-_SEAM:] + chunk[:_SEAM]
         at = len(seam) - len(chunk[:_SEAM])  # where the chunk begins in the seam
         end = self.tokens[0]

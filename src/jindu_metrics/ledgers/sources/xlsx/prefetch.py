@@ -11,7 +11,7 @@ _SWITCH_LOCK = threading.Lock()
 def quick_switch(on: bool) -> None:
     """A background thread that let go of the GIL (to inflate, to parse) waits for the thread holding it to
     be asked to let go, every switch interval: 5 ms by default, per hand-over. The scans and cut copies hand
-    it over a few times per 16 MB; beside a busy thread they took 2.5× their CPU time at 5 ms, 1.3× at 1 ms.
+    it over a few times per chunk read; beside a busy thread they took 2.5× their CPU time at 5 ms, 1.3× at 1 ms.
     So 1 ms while any prefetch runs, the interval before restored after the last."""
     import sys
 
