@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from .. import schema
 from .textnorm import cell_text, fold_header
@@ -16,11 +16,16 @@ def _folded(header: str) -> str:
     return fold_header(header)  # once per text, not once per ledger kind
 
 
+@cache
+def _names(kind_id: str) -> frozenset[str]:
+    return frozenset(schema.KINDS[kind_id].column_names)
+
+
 @lru_cache(maxsize=8192)
 def canonical(kind_id: str, header: str) -> str | None:
     """The canonical column of `kind_id` a raw header names, or None."""
     kind = schema.KINDS[kind_id]
-    names = set(kind.column_names)
+    names = _names(kind_id)
     h = _folded(header)
     if not h:
         return None

@@ -32,7 +32,7 @@ _WS = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 def fold(text: str) -> str:
     """Trim, NFKC (full-width letters, digits and （）： become ASCII) and 繁→简."""
     s = unicodedata.normalize("NFKC", text).strip()
-    if not s:
+    if not s or s.isascii():  # zhconv's keys all hold a CJK character: ASCII text (IDs, dates) is as it is
         return s
     return zhconv.convert(s, "zh-cn")
 
