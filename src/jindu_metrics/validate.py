@@ -68,20 +68,18 @@ _ORDER_DATES = (("决定日期", "报到日期", "reported_before_decided"), ("�
 _DATED = (("persons", "初次发现日期"), ("persons", "末次查获日期"), ("seizures", "查处日期"), ("community", "决定日期"))
 
 
-def _birth_dates(ids):
-    """The birth dates (datetime64[ns], NaT when unknown) that 18-character IDs give, computed once per
-    distinct ID with array operations."""
+def _birth_dates(values):
+    """The birth date (datetime64[ns], NaT when unknown) that each of `values` (distinct IDs) gives, with
+    array operations, and a last NaT slot for rows without an ID (code -1 of link.Ids)."""
     import numpy as np
-    import pandas as pd
 
     from .ledgers.normalize import _valid_dates
 
-    codes, uniq = pd.factorize(ids)
-    uniq = np.asarray(uniq, dtype=object)
-    birth = np.full(len(uniq) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")  # the last slot: no ID
-    pos = np.flatnonzero(np.fromiter((type(u) is str and len(u) == 18 for u in uniq), dtype=bool, count=len(uniq)))
+    birth = np.full(len(values) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
+    pos = np.flatnonzero(np.fromiter((type(u) is str and len(u) == 18 for u in values), dtype=bool,
+                                     count=len(values)))
     if len(pos):
-        d = uniq[pos].astype("U18").view(np.uint32).reshape(-1, 18)[:, 6:14].astype(np.int64) - 48
+        d = values[pos].astype("U18").view(np.uint32).reshape(-1, 18)[:, 6:14].astype(np.int64) - 48
         ok = ((d >= 0) & (d <= 9)).all(axis=1)
         d = np.where(ok[:, None], d, 0)
         ok &= _valid_dates(d)
@@ -89,7 +87,7 @@ def _birth_dates(ids):
         ok &= (y >= 1800) & (y <= 2200)  # within datetime64[ns]; the reader reported other years
         days = ((y - 1970) * 12 + np.clip(m, 1, 12) - 1).astype("datetime64[M]").astype("datetime64[D]") + (day - 1)
         birth[pos[ok]] = days[ok].astype("datetime64[ns]")
-    return birth[np.where(codes < 0, len(uniq), codes)]
+    return birth
 
 
 def judgement_day(ledgers: LedgerSet, today: dt.date | None = None) -> dt.date:
@@ -243,9 +241,9 @@ def cross_checks(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.dat
     if "persons" in ledgers.kinds_present:  # only when a persons ledger was read
         out += _not_in_persons(ledgers)
     out += _order_dates(ledgers["community"], pd.Timestamp(today or dt.date.today()))
-    out += _status_against_orders(ledgers["persons"], ledgers["community"])
+    out += _status_against_orders(ledgers)
     out += _before_birth(ledgers)
-    out += _gender(ledgers["persons"])
+    out += _gender(ledgers)
     if state and "persons" in ledgers.kinds_present:
         out += state_checks(ledgers, as_of or judgement_day(ledgers, today))
     return out
@@ -295,15 +293,33 @@ def _order_dates(com, today_ts) -> list[Finding]:
     return out
 
 
-def _status_against_orders(persons, com) -> list[Finding]:
-    """人员状态 against the community ledger (the latest order of each person)."""
+def _status_against_orders(ledgers: LedgerSet) -> list[Finding]:
+    """人员状态 against the community ledger: each person's first row against the person's latest order (by
+    决定日期, an undated order first, then by row), by the ledgers' shared ID codes."""
+    import numpy as np
+    import pandas as pd
+
+    from .state import ns
+
+    persons, com = ledgers["persons"], ledgers["community"]
     out: list[Finding] = []
     if not (len(com) and len(persons)):
         return out
-    latest = (com.dropna(subset=[ID]).sort_values(["决定日期", "_row"], na_position="first")
-              .drop_duplicates(subset=[ID], keep="last"))
-    p = persons.dropna(subset=[ID]).drop_duplicates(subset=[ID], keep="first")
-    m = p.merge(latest[[ID, "类别", "执行状态"]], on=ID, how="left")
+    ids = ledgers.ids()
+    codes = ids.codes["community"]
+    dated = np.flatnonzero(codes >= 0)
+    # rows by (决定日期, _row), NaT (the smallest int64) first; stable, as sort_values: the last one per ID wins
+    order = dated[np.lexsort((com["_row"].to_numpy(dtype="int64")[dated], ns(com["决定日期"])[dated]))]
+    latest = np.full(ids.n + 1, -1, dtype=np.int64)
+    latest[codes[order]] = order  # written in that order: each ID keeps its latest order
+    p_codes = ids.codes["persons"]
+    first = np.flatnonzero(p_codes >= 0)
+    first = first[ids.person_row[p_codes[first]] == first]  # each ID's first row, in the persons' order
+    at = latest[p_codes[first]]
+    m = persons.iloc[first].reset_index(drop=True)
+    for col in ("类别", "执行状态"):
+        values = np.append(com[col].to_numpy(dtype=object), None)
+        m[col] = pd.Series(values[at], dtype=object)  # at -1: no order, None
     running = m["执行状态"] == "执行中"
     c1 = running & m["人员状态"].isin(schema.NOT_IN_COMMUNITY)
     c2 = (m["执行状态"].eq("死亡") & m["人员状态"].notna()
@@ -323,36 +339,69 @@ def _status_against_orders(persons, com) -> list[Finding]:
 
 def _before_birth(ledgers: LedgerSet) -> list[Finding]:
     """Dates before the birth date the ID gives (a seizure of someone not yet born: a wrong date or ID)."""
+    import numpy as np
+
     out: list[Finding] = []
-    births: dict = {}
+    births = None
+    ids = ledgers.ids()
     for kind, column in _DATED:
         df = ledgers[kind]
         if not len(df) or column not in df.columns:
             continue
-        if kind not in births:
-            births[kind] = _birth_dates(df[ID])
-        before = df[column].to_numpy(dtype="datetime64[ns]") < births[kind]  # NaT compares False
+        if births is None:
+            births = _birth_dates(ids.values)  # once per distinct ID of every ledger
+        codes = ids.codes[kind]
+        born = births[np.where(codes < 0, ids.n, codes)]
+        before = df[column].to_numpy(dtype="datetime64[ns]") < born  # NaT compares False
         if before.any():  # the birth date itself is not named: it is the part of the ID that masking hides
             out += _rows(df[before], "date_before_birth", column, column)
     return out
 
 
-def _gender(persons) -> list[Finding]:
-    """性别 against the ID's 17th digit (odd = 男)."""
+def _gender(ledgers: LedgerSet) -> list[Finding]:
+    """性别 against the ID's 17th digit (odd = 男), judged once per distinct ID."""
+    import numpy as np
+
+    persons = ledgers["persons"]
     if not len(persons):
         return []
-    ok = persons[ID].notna() & persons["性别"].notna() & (persons[ID].str.len() == 18)
-    if not ok.any():
-        return []
-    d = persons[ok]
-    digit = d[ID].str[16]
-    valid = digit.str.isdigit()
-    expected = digit[valid].astype(int).mod(2).map({1: "男", 0: "女"})
-    bad = expected.ne(d.loc[valid.index[valid], "性别"])
+    ids = ledgers.ids()
+    codes = ids.codes["persons"]
+    own = np.unique(codes[codes >= 0])
+    expected = np.full(ids.n + 1, None, dtype=object)  # the last slot: no ID
+    expected[own] = _sexes(ids.values[own])
+    e = expected[np.where(codes < 0, ids.n, codes)]
+    sex = persons["性别"]
+    bad = (sex.notna().to_numpy(dtype=bool) & (e != None)  # noqa: E711 - elementwise over an object array
+           & (e != sex.to_numpy(dtype=object)))
     if not bad.any():
         return []
-    b = d.loc[bad.index[bad]]
-    return _rows(b, "gender_mismatch", "性别", "性别", [f"身份证号显示为{e}" for e in expected[bad]])
+    return _rows(persons[bad], "gender_mismatch", "性别", "性别", [f"身份证号显示为{x}" for x in e[bad]])
+
+
+def _sexes(values):
+    """The sex each of `values` (distinct IDs) gives by its 17th digit (odd = 男), or None: an object array."""
+    import numpy as np
+
+    out = np.full(len(values), None, dtype=object)
+    pos = np.flatnonzero(np.fromiter((type(u) is str and len(u) == 18 for u in values), dtype=bool,
+                                     count=len(values)))
+    if len(pos):
+        c = values[pos].astype("U18").view(np.uint32).reshape(-1, 18)[:, 16].astype(np.int64)
+        ascii_digit = (c >= 48) & (c <= 57)
+        out[pos[ascii_digit]] = np.where(c[ascii_digit] % 2 == 1, "男", "女")  # "0" is 48: parity as the digit's
+        for k in pos[(c > 127)]:  # another script's digit, read as str.isdigit and int() read it
+            out[k] = _sex_of(values[k])
+    return out
+
+
+def _sex_of(value: str) -> str | None:
+    if not value[16].isdigit():
+        return None
+    try:
+        return "男" if int(value[16]) % 2 else "女"
+    except ValueError:  # a digit int() does not read (²)
+        return None
 
 
 def validate(ledgers: LedgerSet, today: dt.date | None = None, as_of: dt.date | None = None, *,
