@@ -44,8 +44,16 @@ def _latest_codes(codes: np.ndarray, dates: np.ndarray, lasts: list, n: int) -> 
 
 def positive_tests(contacts: pd.DataFrame) -> np.ndarray:
     """Per contacts row: a drug test with a 阳性 result (a detection)."""
-    return ((contacts["结果"] == schema.POSITIVE) & contacts["方式"].isin(schema.TESTS)).fillna(False) \
-        .to_numpy(dtype=bool)
+    result, how = contacts["结果"], contacts["方式"]
+    if result.dtype == object and how.dtype == object:
+        try:  # elementwise over the reader's text (None for empty); 方式 looked at on the few 阳性 rows only
+            out = np.asarray(result.to_numpy() == schema.POSITIVE, dtype=bool)
+            hit = np.flatnonzero(out)
+            out[hit] = np.isin(how.to_numpy()[hit], list(schema.TESTS))
+            return out
+        except TypeError:  # a pd.NA among the values (frames built elsewhere): by pandas
+            pass
+    return ((result == schema.POSITIVE) & how.isin(schema.TESTS)).fillna(False).to_numpy(dtype=bool)
 
 
 def person_states(persons: pd.DataFrame, seizures: pd.DataFrame, contacts: pd.DataFrame,
