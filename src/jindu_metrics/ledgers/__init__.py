@@ -189,7 +189,6 @@ def _read_sheets(path, label: str, threads: bool, password) -> list[tuple]:
 def _frame(sheet, label: str) -> tuple:
     """(typed frame or None, findings, SheetInfo or None, kind) of one sheet."""
     from ..findings import Finding
-    from . import frames
     from .normalize import normalize_sheet
     from .own import is_annotation_sheet
 
@@ -202,9 +201,8 @@ def _frame(sheet, label: str) -> tuple:
         return (None, notes + [Finding("sheet_unrecognized", label, sheet.name,
                                        detail="工作表为空" if not nonempty else "未找到可识别的表头")],
                 SheetInfo(label, sheet.name, None, None, 0), None)
-    df, fs, _ = normalize_sheet(sheet, label)
+    df, fs, _ = normalize_sheet(sheet, label)  # while the next sheet is parsed
     sheet.columns = []  # the frame holds the data now
-    df = frames.coerce(header.kind, df, none_for_empty=True)  # while the next sheet is parsed
     info = SheetInfo(label, sheet.name, header.kind, header.row + 1, len(df),
                      {header.labels.get(c, name): name for c, name in header.columns.items()},
                      {name: c for c, name in header.columns.items()})

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import schema
 from ..findings import Finding, excel_column
-from . import ids
+from . import frames, ids
 from .header import Header
 from .sources import FORMULA_NO_VALUE, Sheet, is_unknown
 from .textnorm import cell_text, fold, fold_compact
@@ -232,6 +232,11 @@ def _convert_all(conv, uniq: np.ndarray) -> tuple[np.ndarray, list, np.ndarray |
             values[clean] = uniq[clean]
             todo[clean] = False
             valid_ids[clean] = True
+    elif conv is conv_date and n and set(map(type, uniq)) <= {dt.datetime, dt.date}:
+        # the reader's typed dates (Arrow timestamps): each one's day, as conv_date gives it, by arrays
+        days = uniq.astype("datetime64[us]").astype("datetime64[D]").astype("datetime64[s]")
+        values[:n] = pd.DatetimeIndex(days).astype(object)
+        return values, [], None
     problems: list = []
     for k in np.flatnonzero(todo).tolist():
         u = uniq[k]
@@ -440,7 +445,8 @@ def _converter(kind: schema.Kind, col: schema.Column):
 
 
 def normalize_sheet(sheet: Sheet, file: str) -> tuple[pd.DataFrame, list[Finding], int]:
-    """(canonical frame, findings, number of rows skipped as totals/notes) for one sheet with a header."""
+    """(canonical frame, typed as frames.coerce types it, findings, number of rows skipped as totals/notes)
+    for one sheet with a header."""
     header = sheet.header
     kind = schema.KINDS[header.kind]
     findings = _header_findings(header, file, sheet.name)
@@ -464,7 +470,7 @@ def normalize_sheet(sheet: Sheet, file: str) -> tuple[pd.DataFrame, list[Finding
     out[schema.ORIGIN_SHEET] = pd.Series(_repeat(sheet.name, m), dtype=object)
     out[schema.ORIGIN_ROW] = pd.Series(rows_kept, dtype="int64")
     index = pd.RangeIndex(m)
-    df = pd.DataFrame({k: v.set_axis(index) for k, v in out.items()}, index=index)
+    df = frames.coerce(header.kind, {k: v.set_axis(index) for k, v in out.items()}, none_for_empty=True)
     return df, findings, int(skip.sum())
 
 
