@@ -235,6 +235,14 @@ def _group_series(df: pd.DataFrame, by: str | None) -> pd.Series:
     return df[by].astype(object).where(df[by].notna(), UNFILLED)
 
 
+def _group_codes(df: pd.DataFrame, by: str | None) -> tuple[np.ndarray, list[str]]:
+    """Each row's group (codes) and the groups' names, as pd.factorize of _group_series gives them."""
+    if by is None:  # one group, the whole: a constant column is not hashed row by row
+        return np.zeros(len(df), dtype=np.intp), [str(WHOLE)] if len(df) else []
+    codes, names = pd.factorize(_group_series(df, by))
+    return codes, [str(x) for x in names]
+
+
 def _exact(v) -> Fraction:
     if isinstance(v, (int, np.integer)):
         return Fraction(int(v))
@@ -437,8 +445,7 @@ class Windows:
                 continue
             if m.ledger not in groups:
                 df = self.base[m.ledger]
-                gcodes, gnames = pd.factorize(_group_series(df, by))
-                groups[m.ledger] = (gcodes, [str(x) for x in gnames])
+                groups[m.ledger] = _group_codes(df, by)
             gcodes, gnames = groups[m.ledger]
             n_groups = len(gnames)
             for k in range(len(self.periods)):
