@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from stdnum.cn import ric
-
 
 def check_digit(first17: str) -> str:
     """The GB 11643 check character for 17 digits (python-stdnum).
 
     stdnum's calc_check_digit expects the whole number *including* a check-digit slot (it reads
-    number[:-1]), so a placeholder is appended.
+    number[:-1]), so a placeholder is appended. Imported here: stdnum pulls in ssl, and clean IDs are
+    checked by arrays (normalize._convert_all) without it.
     """
+    from stdnum.cn import ric
+
     return ric.calc_check_digit(first17 + "0")
 
 

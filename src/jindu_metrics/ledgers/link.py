@@ -93,9 +93,12 @@ def fill_from_persons(df: pd.DataFrame, persons: pd.DataFrame, *, add: bool,
             pos = person_rows(df[ID], persons)
         take = miss & (pos >= 0)
         if take.any() or col not in df.columns:
-            own = own.copy()
             values = persons[col].to_numpy(dtype=object)[pos[take]]
-            own[take] = np.where(pd.isna(values), None, values)
+            values = np.where(pd.isna(values), None, values)
+            if col in df.columns and not (values != None).any() and (own[take] == None).all():  # noqa: E711
+                continue  # the persons have nothing to give, and the cells are None already
+            own = own.copy()
+            own[take] = values
             if out is df:
                 out = df.copy(deep=False)
             out[col] = pd.Series(own, index=df.index, dtype=object)  # not inferred as Arrow text

@@ -353,11 +353,13 @@ def _loc_table() -> dict[str, str]:
 
     The file python-stdnum ships (cn/loc.dat) holds province lines ("44 province=…") and, indented under
     them, county lines ("  0607 county=…"), nothing else; reading it directly takes milliseconds where
-    stdnum.numdb's general parser takes ≈0.2 s. tests/test_fast_read.py checks it against numdb.
+    stdnum.numdb's general parser takes ≈0.2 s. tests/readers/test_fast_read.py checks it against numdb.
     """
-    import stdnum
+    from importlib.util import find_spec
 
-    text = (Path(stdnum.__file__).parent / "cn" / "loc.dat").read_text(encoding="utf-8")
+    # found, not imported: importing stdnum pulls in ssl (5 ms) for nothing here
+    (folder,) = find_spec("stdnum").submodule_search_locations
+    text = (Path(folder) / "cn" / "loc.dat").read_text(encoding="utf-8")
     table: dict[str, str] = {}
     province = ""
     for m in re.finditer(r'^(?:(\d{2}) province="[^"\n]*"|  (\d{4}) county="([^"\n]*)")$', text, re.M):
