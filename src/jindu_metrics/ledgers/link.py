@@ -95,7 +95,7 @@ def fill_from_persons(df: pd.DataFrame, persons: pd.DataFrame, *, add: bool,
         if take.any() or col not in df.columns:
             values = persons[col].to_numpy(dtype=object)[pos[take]]
             values = np.where(pd.isna(values), None, values)
-            if col in df.columns and not (values != None).any() and (own[take] == None).all():  # noqa: E711
+            if col in df.columns and all(v is None for v in values) and all(v is None for v in own[take]):
                 continue  # the persons have nothing to give, and the cells are None already
             own = own.copy()
             own[take] = values
