@@ -536,7 +536,8 @@ class _Masks(FilterVisitor[np.ndarray]):
         if win._is_derived(ledger, c.column, k):
             return (win.column(ledger, c.column, k) == v).fillna(False).to_numpy(dtype=bool)
         codes, uniq = win._codes_of(ledger, c.column)
-        hit = np.append((uniq == v).fillna(False).to_numpy(dtype=bool), False)  # code -1: empty
+        # the distinct values (no NA among them) compared one by one, as pandas compares objects
+        hit = np.append(np.asarray(uniq.to_numpy() == v, dtype=bool), False)  # code -1: empty
         return hit[codes]
 
     def in_(self, ledger: str, c: In) -> np.ndarray:
