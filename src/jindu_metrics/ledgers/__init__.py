@@ -120,6 +120,8 @@ def _mask_person_units(frames: dict) -> list:
     """所属镇街/所属村居 values that are a person (a name of the persons ledger, or holding an ID) are masked in
     the frames, as they would become folder names, bulletin headings and rows of 汇总.html; one
     unit_looks_like_person finding per row, with the value as it was (masked at output unless --show-pii)."""
+    import pandas as pd
+
     from .. import schema
     from ..findings import Finding
     from ..privacy import mask_name, mask_text
@@ -127,14 +129,15 @@ def _mask_person_units(frames: dict) -> list:
     persons = frames.get("persons")
     names = set()
     if persons is not None and "姓名" in persons.columns and len(persons):
-        names = {n.strip() for n in persons["姓名"].dropna().unique().tolist() if isinstance(n, str) and len(n.strip()) >= 2}
+        names = {n.strip() for n in pd.unique(persons["姓名"].to_numpy(dtype=object)).tolist()
+                 if isinstance(n, str) and len(n.strip()) >= 2}
     out = []
     for df in frames.values():
         for col in schema.UNIT_COLUMNS:
             if col not in df.columns or not len(df):
                 continue
             masked = {}
-            for v in df[col].dropna().unique().tolist():
+            for v in pd.unique(df[col].to_numpy(dtype=object)).tolist():  # None and NaN: not str, skipped
                 if not isinstance(v, str):
                     continue
                 hidden = mask_name(v) if v.strip() in names else mask_text(v)
