@@ -104,7 +104,7 @@ def _old_before_birth(ledgers):
     return out
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(_ledgers())
 def test_checks_by_codes_equal_the_pandas_formulations(ledgers):
     assert V._status_against_orders(ledgers) == _old_status_against_orders(ledgers["persons"], ledgers["community"])
