@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import io
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -83,10 +82,13 @@ def build(argv: list[str] | None) -> int:
     name = f"jindu-{version}-win64"
     files: dict[str, bytes] = {}
     files.update(_embeddable(cache))
-    wheels = _wheels(cache) + [_jindu_wheel(cache)]
-    for whl in sorted(wheels):
-        for path, data in _unpack_wheel(whl):
-            files[f"python/Lib/site-packages/{path}"] = data
+    wheels = sorted(_wheels(cache))
+    # jindu's own wheel is built afresh each time, in a folder of this build's own: the cache may be shared
+    # by several checkouts building at once
+    with tempfile.TemporaryDirectory() as tmp:
+        for whl in [_jindu_wheel(Path(tmp)), *wheels]:
+            for path, data in _unpack_wheel(whl):
+                files[f"python/Lib/site-packages/{path}"] = data
     files["python/python312._pth"] = b"python312.zip\r\n.\r\nLib\\site-packages\r\n"
     files.update(_launchers_and_docs())
     out = args.out.resolve() / f"{name}.zip"
@@ -217,12 +219,12 @@ def _wheels(cache: Path) -> list[Path]:
     return sorted(folder.glob("*.whl"))
 
 
-def _jindu_wheel(cache: Path) -> Path:
-    folder = cache / "jindu"
-    shutil.rmtree(folder, ignore_errors=True)
-    with tempfile.TemporaryDirectory() as tmp:  # the checkout's build/ stays untouched
-        _run(PIP + ["wheel", "--no-deps", "-w", folder, ROOT],
-             cwd=tmp, env={**__import__("os").environ, "SOURCE_DATE_EPOCH": "1577836800"})
+def _jindu_wheel(tmp: Path) -> Path:
+    """jindu's wheel built from this checkout into `tmp`/jindu (run from `tmp`: the checkout's build/ stays
+    untouched)."""
+    folder = tmp / "jindu"
+    _run(PIP + ["wheel", "--no-deps", "-w", folder, ROOT],
+         cwd=tmp, env={**__import__("os").environ, "SOURCE_DATE_EPOCH": "1577836800"})
     return next(folder.glob("jindu_metrics-*.whl"))
 
 
