@@ -10,24 +10,29 @@ stdin or stdout, so the commands run through pipes, read until the command ends 
 drop script, keeps its copy of the pipe open). One wineserver, started before the first command, serves the
 whole module: a cold start costs each command about a second.
 
-Downloads (≈64 MB) and a fresh Wine prefix (≈700 MB) are kept in build/win-cache, or $JINDU_WIN_CACHE.
+Downloads (≈64 MB), a fresh Wine prefix (≈700 MB) and the zip's deflate streams (≈60 MB) are kept in the
+user's cache, ~/.cache/jindu-metrics/win-cache (under $XDG_CACHE_HOME if set), or $JINDU_WIN_CACHE: a fresh
+clone of the project finds them there too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import shutil
 import subprocess
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "scripts" / "build_windows_zip.py"
-CACHE = Path(os.environ.get("JINDU_WIN_CACHE") or ROOT / "build" / "win-cache")
+CACHE = Path(os.environ.get("JINDU_WIN_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+             / "jindu-metrics" / "win-cache")
 MISSING = [t for t in ("wine", "wineserver", "x86_64-w64-mingw32-gcc") if shutil.which(t) is None]
 
 
@@ -62,17 +67,22 @@ def _load_build():
     return build
 
 
-_STREAMS: dict = {}  # (method, level, size, sha256) -> deflate stream, held for the second build
+# (zlib version, method, level, size, sha256) -> deflate stream: held for the second build, and kept in the
+# cache between runs (those this run used)
+_STREAMS: dict = {}
+_USED: set = set()
+STREAMS_FILE = CACHE / "deflate-streams.marshal"
 
 
 class _Deflater:
-    """zipfile's compressor for one entry, remembering its stream by the entry's bytes (and method, level):
-    the reproducibility check's second build reuses the first build's stream for an entry whose bytes are
-    the same, since deflate is a pure function of them. An entry whose bytes differ is compressed afresh,
-    and names, order, stamps and attributes are written anew, so any difference still changes the zip."""
+    """zipfile's compressor for one entry, remembering its stream by the entry's bytes (and zlib's version,
+    method, level): a build reuses the stream of an entry whose bytes are the same (the reproducibility
+    check's second build, and the first build of a later run), since deflate is a pure function of them. An
+    entry whose bytes differ is compressed afresh, and names, order, stamps and attributes are written anew,
+    so any difference still changes the zip."""
 
     def __init__(self, real, compress_type, level):
-        self.real, self.key, self.parts = real, (compress_type, level), []
+        self.real, self.key, self.parts = real, (zlib.ZLIB_RUNTIME_VERSION, compress_type, level), []
 
     def compress(self, data) -> bytes:
         self.parts.append(bytes(data))
@@ -83,7 +93,25 @@ class _Deflater:
         key = (*self.key, len(data), hashlib.sha256(data).digest())
         if key not in _STREAMS:
             _STREAMS[key] = self.real.compress(data) + self.real.flush()
+        _USED.add(key)
         return _STREAMS[key]
+
+
+def _load_streams() -> None:
+    """The streams kept by an earlier run (none when the file is missing or unreadable)."""
+    try:
+        kept = marshal.loads(STREAMS_FILE.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return
+    if isinstance(kept, dict):
+        _STREAMS.update(kept)
+
+
+def _keep_streams() -> None:
+    """The streams this run used, written for the next run (atomically: another run may read them)."""
+    part = STREAMS_FILE.with_name(f"{STREAMS_FILE.name}.{os.getpid()}.part")
+    part.write_bytes(marshal.dumps({k: _STREAMS[k] for k in _USED}))
+    part.replace(STREAMS_FILE)
 
 
 def _build(out: Path) -> tuple[Path, float]:
@@ -115,7 +143,10 @@ def _build(out: Path) -> tuple[Path, float]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    return _build(tmp_path_factory.mktemp("zip1"))
+    _load_streams()
+    made = _build(tmp_path_factory.mktemp("zip1"))
+    _keep_streams()
+    return made
 
 
 @pytest.fixture(scope="module")
@@ -232,6 +263,7 @@ def test_zip_is_reproducible_and_lean(built, tmp_path_factory):
         zip2, _ = _build(tmp_path_factory.mktemp("zip2"))
     finally:
         _STREAMS.clear()
+        _USED.clear()
     h1, h2 = (hashlib.sha256(z.read_bytes()).hexdigest() for z in (zip1, zip2))
     print(f"{zip1.name}: {zip1.stat().st_size / 2**20:.1f} MiB, first build {seconds:.0f} s, sha256 {h1} / {h2}")
     assert h1 == h2
