@@ -52,24 +52,27 @@ def jindu():
 
 
 def run_forked(args: list, timeout: float = 600, encoding: str | None = None, cwd=None,
-               text: bool = True, stdout=None) -> subprocess.CompletedProcess:
+               text: bool = True, stdout=None, script: str | None = None) -> subprocess.CompletedProcess:
     """`jindu ARGS` as the executable runs it (cli.run: main(), then os._exit), in a child forked from this
     process: its own exit code, stdout and stderr through pipes, killed after `timeout` seconds
     (subprocess.TimeoutExpired), a native crash confined to it — what `subprocess.run([python, "-m",
     "jindu_metrics", ...])` proves, without starting Python and importing pandas again (≈0.8 s of CPU each).
     The interpreter's own start is tests/cli/test_entry_point.py's. Where fork is missing: that subprocess.
-    `stdout`, a file or descriptor, is the child's standard output instead of a pipe (then not captured)."""
+    `stdout`, a file or descriptor, is the child's standard output instead of a pipe (then not captured).
+    `script`: the child runs it as `python -c SCRIPT ARGS` would (sys.argv ["-c", *ARGS]) instead of jindu,
+    such as a script that patches jindu and then runs it."""
     argv = [str(a) for a in args]
     given = stdout.fileno() if hasattr(stdout, "fileno") else stdout
     if not hasattr(os, "fork"):
-        return subprocess.run([sys.executable, "-m", "jindu_metrics", *argv], text=text, encoding=encoding,
+        start = ["-c", script] if script is not None else ["-m", "jindu_metrics"]
+        return subprocess.run([sys.executable, *start, *argv], text=text, encoding=encoding,
                               timeout=timeout, cwd=cwd, stderr=subprocess.PIPE,
                               stdout=subprocess.PIPE if given is None else given)
     out_r, out_w = os.pipe() if given is None else (None, given)
     err_r, err_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child never returns into pytest, whatever happens
-        _child(argv, out_w, err_w, (out_r, out_w, err_r, err_w), cwd)
+        _child(argv, out_w, err_w, (out_r, out_w, err_r, err_w), cwd, script)
     if given is None:
         os.close(out_w)
     os.close(err_w)
@@ -102,8 +105,9 @@ def run_forked(args: list, timeout: float = 600, encoding: str | None = None, cw
     return subprocess.CompletedProcess(["jindu", *argv], code, out, err)
 
 
-def _child(argv: list[str], out_w: int, err_w: int, fds: tuple, cwd) -> None:
-    """run_forked's child: `jindu ARGV` on the given standard output and error, then os._exit."""
+def _child(argv: list[str], out_w: int, err_w: int, fds: tuple, cwd, script: str | None = None) -> None:
+    """run_forked's child: `jindu ARGV` (or `script`) on the given standard output and error, then os._exit."""
+    code = 70
     try:
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
@@ -117,17 +121,40 @@ def _child(argv: list[str], out_w: int, err_w: int, fds: tuple, cwd) -> None:
         sys.stdin = open(0, closefd=False)  # noqa: SIM115
         sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", closefd=False, errors="backslashreplace")  # noqa: SIM115
-        sys.argv = ["jindu", *argv]
-        from jindu_metrics.cli import run
+        if script is not None:
+            code = _run_script(script, argv)
+        else:
+            sys.argv = ["jindu", *argv]
+            from jindu_metrics.cli import run
 
-        run()
+            run()
     except BaseException:  # noqa: BLE001 - run() ends in os._exit; anything else is shown, as Python would
         import traceback
 
         traceback.print_exc()
         sys.stderr.flush()
     finally:
-        os._exit(70)
+        os._exit(code)
+
+
+def _run_script(script: str, argv: list[str]) -> int:
+    """`python -c SCRIPT ARGV` in this (forked) process: its exit status, an uncaught exception printed (1)."""
+    sys.argv = ["-c", *argv]
+    try:
+        exec(compile(script, "<string>", "exec"), {"__name__": "__main__"})
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, int | None):
+            print(exc.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - as Python prints an uncaught exception
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return code
 
 
 def assert_golden(path: Path, text: str) -> None:

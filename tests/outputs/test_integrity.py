@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from builders import half_write_script
-from conftest import run_cli
+from conftest import run_cli, run_forked
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"
@@ -211,14 +211,11 @@ _KILL_MID_WRITE = half_write_script("os.kill(os.getpid(), signal.SIGKILL)")
 @pytest.mark.parametrize("label,args,target", [WRITERS[0], WRITERS[2], WRITERS[4]], ids=["xlsx", "docx", "batch"])
 def test_killed_process_mid_write_leaves_previous_file_whole(tmp_path, small, label, args, target):
     """A real SIGKILL of the jindu process in the middle of writing an output file."""
-    import subprocess
-
     path = tmp_path / target
     path.parent.mkdir(parents=True, exist_ok=True)
     previous = b"PK\x03\x04 the previous run's output " * 100
     path.write_bytes(previous)
-    r = subprocess.run([sys.executable, "-c", _KILL_MID_WRITE, *[str(a) for a in args(tmp_path, small)]],
-                       capture_output=True, timeout=300)
+    r = run_forked(args(tmp_path, small), timeout=300, text=False, script=_KILL_MID_WRITE)
     assert r.returncode == -signal.SIGKILL, (r.returncode, r.stderr[-500:])
     assert path.read_bytes() == previous, "the previous file was damaged"
     # what the killed process could not clean up is a hidden temporary, never the output's own name

@@ -332,8 +332,7 @@ def test_a_terminating_signal_mid_write_removes_the_temporary(tmp_path, ledger, 
     else:
         (tmp_path / "副本.xlsx").unlink(missing_ok=True)
     signum = getattr(signal, signame)
-    r = subprocess.run([sys.executable, "-c", _SIGNAL_MID_WRITE, str(int(signum)),
-                        *map(str, args(tmp_path, ledger))], capture_output=True, timeout=300)
+    r = run_forked([int(signum), *args(tmp_path, ledger)], timeout=300, text=False, script=_SIGNAL_MID_WRITE)
     err = r.stderr.decode("utf-8", "replace")
     assert r.returncode == 128 + signum, (r.returncode, err[-800:])
     assert "已中断" in err and "Traceback" not in err, err

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from builders import PERSON_HEADER, person_rows, write_csv
-from conftest import run_cli
+from conftest import run_cli, run_forked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -253,8 +253,8 @@ run()
 def test_batch_killed_while_writing_leaves_the_previous_output_whole(tmp_path, last_month):
     inp, out = last_month
     previous = _tree(out)
-    r = subprocess.run([sys.executable, "-c", _KILL_AT_SECOND_FILE, "batch", "-p", "2018-09", "-j", "1", "-o",
-                        str(out), str(inp)], capture_output=True, timeout=300)
+    r = run_forked(["batch", "-p", "2018-09", "-j", "1", "-o", out, inp], timeout=300, text=False,
+                   script=_KILL_AT_SECOND_FILE)
     assert r.returncode == -signal.SIGKILL, r.stderr[-500:]
     assert _tree(out) == previous
     left = [p.name for p in tmp_path.iterdir() if p.name not in ("in", "out")]
