@@ -67,3 +67,21 @@ def test_validate_stays_the_function_after_the_checks_module_is_imported():
 
 def test_import_does_not_import_pandas():
     assert not imported_after("import jindu_metrics\nfrom jindu_metrics import compute, explain, validate")
+
+
+def test_main_run_again_in_one_process_builds_the_command_once_and_says_the_same(tmp_path):
+    """cli.main() called twice in one process (the API, the tests): the click command is built once, and each
+    run parses its own arguments (an option given to the first does not stay for the second)."""
+    from conftest import run_cli
+
+    from jindu_metrics import cli
+
+    sample = ROOT / "sample_ledgers" / "乐平镇台帐.xlsx"
+    first = run_cli(["compute", sample, "--period", "2018-01..2018-10", "--format", "json"])
+    built = cli._command()
+    assert cli._command() is built
+    table = run_cli(["compute", sample, "--period", "2018-01..2018-10"])
+    again = run_cli(["compute", sample, "--period", "2018-01..2018-10", "--format", "json"])
+    assert cli._command() is built
+    assert first == again and first[0] == 0 and first[1].lstrip().startswith("{")
+    assert table[0] == 0 and not table[1].lstrip().startswith("{") and "24.49%" in table[1]

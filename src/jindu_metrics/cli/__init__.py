@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -15,6 +16,15 @@ def _register() -> None:
 
 
 _register()
+
+
+@functools.cache
+def _command():
+    """The click command built from the typer app, once per process: building it evaluates every option's
+    annotations (≈12 ms), and main() runs more than once in a process that calls it (the tests, the API)."""
+    from typer.main import get_command
+
+    return get_command(app)
 
 
 class _Interrupted(BaseException):
@@ -45,8 +55,6 @@ def _unraisable(info) -> None:
 
 def main() -> None:
     """Console entry point: run the app, turning library errors into Chinese messages and exit codes."""
-    from typer.main import get_command
-
     from .. import interrupt
     from ..errors import EXIT_UNUSABLE, JinduError
     from ..interrupt import EXIT_INTERRUPTED, MESSAGE
@@ -69,7 +77,7 @@ def main() -> None:
     previous_hook, sys.unraisablehook = sys.unraisablehook, _unraisable
     reading = False
     try:
-        command = get_command(app)
+        command = _command()
         # --debug is taken wherever it stands (`jindu compute … --debug`), not only before the command
         args = ["--debug", *(a for a in sys.argv[1:] if a != "--debug")] if debug else sys.argv[1:]
         reading = readahead.start(command, args)
