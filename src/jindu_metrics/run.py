@@ -7,6 +7,7 @@ Pure stdlib at import: `jindu --help` must not import pandas.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -188,7 +189,18 @@ def catalog_of(path, ws):
 def _load_catalog(path, targets):
     from .metrics.catalog import load_catalog
 
+    if path is None and not targets:
+        return _default_catalog()
     return load_catalog(path, targets=targets or None)
+
+
+@functools.cache
+def _default_catalog():
+    """The packaged catalog, without an office's file or targets: the same throughout a process, loaded once
+    (≈7 ms; a process that calls the commands many times, the API or the tests, would load it every time)."""
+    from .metrics.catalog import load_catalog
+
+    return load_catalog()
 
 
 _CATALOGS: dict = {}

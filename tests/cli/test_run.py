@@ -9,6 +9,7 @@ import pytest
 
 from jindu_metrics.errors import InputError, UsageError
 from jindu_metrics.findings import summarize
+from jindu_metrics.metrics.catalog import load_catalog
 from jindu_metrics.periods import Period, bulletin_window, parse_period
 from jindu_metrics.run import Check, Formats, Run
 
@@ -153,3 +154,21 @@ def test_setup_checks_an_output_of_the_callers_kind_before_the_catalog(tmp_path)
         Setup.open([tmp_path / "x.xlsx"], bad, None, check_out=lambda: None, given=True)
     given = Setup.open([], None, None, given=True, cached=True)  # as given: no workspace folder looked for
     assert given.paths == [] and given.catalog is cached_catalog(None, None) and given.catalog_file is None
+
+
+def test_the_packaged_catalog_is_loaded_once_an_office_file_or_targets_each_time(tmp_path):
+    from jindu_metrics.run import Setup
+    from jindu_metrics.workspace import Workspace
+
+    one = Setup.open([SAMPLE], workspace=None).catalog
+    assert Setup.open([SAMPLE], workspace=None).catalog is one
+    assert [i.id for i in one.indicators] == [i.id for i in load_catalog().indicators]
+    office = tmp_path / "catalog.toml"
+    office.write_text('[targets]\n"纳入率" = "90%"\n', encoding="utf-8")
+    with_file = Setup.open([SAMPLE], catalog=office, workspace=None).catalog
+    assert with_file is not one and Setup.open([SAMPLE], catalog=office, workspace=None).catalog is not with_file
+    assert with_file.get("纳入率").target != one.get("纳入率").target
+    ws = Workspace(root=tmp_path, targets={"纳入率": "80%"})
+    aimed = Setup.open([SAMPLE], workspace=ws).catalog
+    assert aimed is not one and aimed.get("纳入率").target not in (one.get("纳入率").target,
+                                                                  with_file.get("纳入率").target)
