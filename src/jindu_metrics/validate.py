@@ -302,9 +302,8 @@ def _status_against_orders(ledgers: LedgerSet) -> list[Finding]:
     from .state import ns
 
     persons, com = ledgers["persons"], ledgers["community"]
-    out: list[Finding] = []
     if not (len(com) and len(persons)):
-        return out
+        return []
     ids = ledgers.ids()
     codes = ids.codes["community"]
     dated = np.flatnonzero(codes >= 0)
@@ -320,6 +319,12 @@ def _status_against_orders(ledgers: LedgerSet) -> list[Finding]:
     for col in ("类别", "执行状态"):
         values = np.append(com[col].to_numpy(dtype=object), None)
         m[col] = pd.Series(values[at], dtype=object)  # at -1: no order, None
+    return _contradictions(m)
+
+
+def _contradictions(m) -> list[Finding]:
+    """status_contradiction findings of persons' rows `m`, each with its latest order's 类别 and 执行状态."""
+    out: list[Finding] = []
     running = m["执行状态"] == "执行中"
     c1 = running & m["人员状态"].isin(schema.NOT_IN_COMMUNITY)
     c2 = (m["执行状态"].eq("死亡") & m["人员状态"].notna()

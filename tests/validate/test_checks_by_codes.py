@@ -47,28 +47,13 @@ def _ledgers(draw):
 
 
 def _old_status_against_orders(persons, com):
-    out = []
+    """The latest order of each person by merge and sort_values, as the check was written before."""
     if not (len(com) and len(persons)):
-        return out
+        return []
     latest = (com.dropna(subset=[ID]).sort_values(["决定日期", "_row"], na_position="first")
               .drop_duplicates(subset=[ID], keep="last"))
     p = persons.dropna(subset=[ID]).drop_duplicates(subset=[ID], keep="first")
-    m = p.merge(latest[[ID, "类别", "执行状态"]], on=ID, how="left")
-    running = m["执行状态"] == "执行中"
-    c1 = running & m["人员状态"].isin(schema.NOT_IN_COMMUNITY)
-    c2 = (m["执行状态"].eq("死亡") & m["人员状态"].notna()
-          & ~m["人员状态"].isin(("死亡", "注销", schema.STATUS_UNKNOWN)))
-    c3 = (m["人员状态"].isin(("社区戒毒", "社区康复")) & m["类别"].notna() & running
-          & (m["人员状态"] != m["类别"]))
-    for mask, why in ((c1, "社区台帐中有执行中的{cat}决定，但人员状态为{st}"),
-                      (c2, "社区台帐执行状态为死亡，但人员状态为{st}"),
-                      (c3, "社区台帐中执行中的是{cat}，但人员状态为{st}")):
-        mask = mask.fillna(False).astype(bool)
-        if mask.any():
-            d = m[mask]
-            detail = [why.format(cat=c, st=s) for c, s in zip(d["类别"], d["人员状态"])]
-            out += V._rows(d, "status_contradiction", "人员状态", "人员状态", detail)
-    return out
+    return V._contradictions(p.merge(latest[[ID, "类别", "执行状态"]], on=ID, how="left"))
 
 
 def _old_gender(persons):
