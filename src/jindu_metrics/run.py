@@ -7,7 +7,6 @@ Pure stdlib at import: `jindu --help` must not import pandas.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -187,20 +186,18 @@ def catalog_of(path, ws):
 
 
 def _load_catalog(path, targets):
-    from .metrics.catalog import load_catalog
-
+    """The catalog of `path` with `targets`; the packaged one (no office's file, no targets) is the same
+    throughout a process and kept (cached_catalog): a process that runs many commands, the API or the
+    tests, would read it every time (≈7 ms)."""
     if path is None and not targets:
-        return _default_catalog()
-    return load_catalog(path, targets=targets or None)
+        return cached_catalog(None, None)
+    return _read_catalog(path, targets)
 
 
-@functools.cache
-def _default_catalog():
-    """The packaged catalog, without an office's file or targets: the same throughout a process, loaded once
-    (≈7 ms; a process that calls the commands many times, the API or the tests, would load it every time)."""
+def _read_catalog(path, targets):
     from .metrics.catalog import load_catalog
 
-    return load_catalog()
+    return load_catalog(path, targets=targets or None)
 
 
 _CATALOGS: dict = {}
@@ -213,7 +210,7 @@ def cached_catalog(path, targets):
 
     key = (str(path) if path else None, json.dumps(targets or {}, sort_keys=True, ensure_ascii=False))
     if key not in _CATALOGS:
-        _CATALOGS[key] = _load_catalog(path, targets)
+        _CATALOGS[key] = _read_catalog(path, targets)
     return _CATALOGS[key]
 
 
