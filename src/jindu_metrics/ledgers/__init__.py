@@ -104,7 +104,7 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True, 
             out[kind] = dfs[0]  # coerced as it was read
         else:
             out[kind] = frames.coerce(kind, pd.concat(dfs, ignore_index=True, sort=False))
-    from .link import ID_KINDS, ids_of
+    from .link import FILLED, FILLED_KINDS, ID_KINDS, ids_of
 
     ids = ids_of(out)
     findings.extend(_mask_person_units(out))
@@ -112,6 +112,7 @@ def load_ledgers(paths: list, unit: str | None = None, *, threads: bool = True, 
     unit = _fill_unit(out, unit)
     result = LedgerSet(frames=out, sheets=sheets, unit=unit)
     result.kept("ids", ID_KINDS, lambda: ids)  # filling took nothing from the IDs: they hold for these frames
+    result.kept(FILLED, FILLED_KINDS, lambda: True)  # as filled above (and 所属镇街 by _fill_unit, alike)
     result.findings = sorted(locate(findings, result.positions()), key=lambda f: f.sort_key())
     return result
 

@@ -18,6 +18,9 @@ from .. import schema
 
 ID = "公民身份号码"
 FROM_PERSON = (*schema.UNIT_COLUMNS, "姓名")  # what a row takes from its person when it has none
+# LedgerSet.kept() name: the frames of FILLED_KINDS other than persons had FROM_PERSON filled from persons (the
+# reader does so); a frame replaced since is not known to be
+FILLED, FILLED_KINDS = "filled from persons", ("persons", "seizures", "community", "contacts")
 ID_KINDS = ("persons", "seizures", "community", "contacts", "publicity")  # the order codes are given in
 
 
@@ -72,16 +75,18 @@ def person_rows(ids: pd.Series, persons: pd.DataFrame) -> np.ndarray:
 
 
 def fill_from_persons(df: pd.DataFrame, persons: pd.DataFrame, *, add: bool,
-                      rows: np.ndarray | None = None) -> pd.DataFrame:
+                      rows: np.ndarray | None = None, only_added: bool = False) -> pd.DataFrame:
     """`df` (a ledger frame, not persons) with FROM_PERSON's empty cells taken from the person's row.
 
-    `add`: a unit column the ledger lacks is created and filled whole. `rows`: person_rows of df's IDs, when
-    known (Ids.person_rows). Returns a shallow copy when anything changed (columns are replaced whole, never
+    `add`: a unit column the ledger lacks is created and filled whole; `only_added`: only those (the columns
+    it has were filled from these persons already: FILLED). `rows`: person_rows of df's IDs, when known
+    (Ids.person_rows). Returns a shallow copy when anything changed (columns are replaced whole, never
     written into), else `df` itself."""
     if not len(df) or not len(persons) or ID not in df.columns:
         return df
     cols = [c for c in FROM_PERSON if c in persons.columns
-            and (c in df.columns or (add and c in schema.UNIT_COLUMNS))]
+            and ((c in df.columns and not only_added)
+                 or (add and c in schema.UNIT_COLUMNS and c not in df.columns))]
     pos = rows
     out = df
     for col in cols:

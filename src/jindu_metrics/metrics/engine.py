@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import derived, schema
 from ..errors import UsageError
-from ..ledgers.link import fill_from_persons
+from ..ledgers.link import FILLED, FILLED_KINDS, fill_from_persons
 from ..ledgers.model import LedgerSet
 from ..periods import Period
 from ..state import NAT, order_end, states_of
@@ -146,12 +146,15 @@ def whole_unit_name(ledgers: LedgerSet) -> str:
     return "合计"
 
 
-def _fill_units(df: pd.DataFrame, persons: pd.DataFrame, unit: str | None, rows=None) -> pd.DataFrame:
+def _fill_units(df: pd.DataFrame, persons: pd.DataFrame, unit: str | None, rows=None, *,
+                filled: bool = False) -> pd.DataFrame:
     """Fill 所属村居/所属镇街 (and 姓名) missing on a row from the person's entry (ledgers.link; `rows`: its
-    person_rows when known), then 所属镇街 from the unit; unit columns as Python objects with None for empty."""
+    person_rows when known), then 所属镇街 from the unit; unit columns as Python objects with None for empty.
+    `filled`: the reader filled the columns df has from these persons already (link.FILLED): a person filled
+    with the unit since gives what the unit gives below."""
     if not len(df):
         return df
-    df = fill_from_persons(df, persons, add=True, rows=rows).copy(deep=False)  # columns are replaced whole below
+    df = fill_from_persons(df, persons, add=True, rows=rows, only_added=filled).copy(deep=False)  # replaced whole
     if unit and "所属镇街" in df.columns:
         df["所属镇街"] = df["所属镇街"].where(df["所属镇街"].notna(), unit)
     for col in schema.UNIT_COLUMNS:  # canonical text is object with None already (ledgers.frames)
@@ -186,9 +189,11 @@ def _normalise(ledgers: LedgerSet) -> dict[str, pd.DataFrame]:
         persons = _fill_units(persons, persons.iloc[0:0], unit)
     out = {"persons": persons}
     ids = ledgers.ids()
+    filled = ledgers.kept(FILLED, FILLED_KINDS, lambda: False)  # by the reader, and no frame replaced since
     for kind in ("seizures", "community", "contacts"):
         df = ledgers.frames[kind]
-        out[kind] = _fill_units(df, persons, unit, ids.person_rows(kind) if kind in ids.codes else None)
+        out[kind] = _fill_units(df, persons, unit, ids.person_rows(kind) if kind in ids.codes else None,
+                                filled=filled)
     out["seizures"] = _derive_new(out["seizures"], persons)
     out["publicity"] = ledgers.frames["publicity"]
     units = ledgers.frames["units"]
