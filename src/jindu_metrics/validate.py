@@ -76,10 +76,9 @@ def _birth_dates(values):
     from .ledgers.normalize import _valid_dates
 
     birth = np.full(len(values) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
-    pos = np.flatnonzero(np.fromiter((type(u) is str and len(u) == 18 for u in values), dtype=bool,
-                                     count=len(values)))
+    pos, chars = _eighteen(values)
     if len(pos):
-        d = values[pos].astype("U18").view(np.uint32).reshape(-1, 18)[:, 6:14].astype(np.int64) - 48
+        d = chars[:, 6:14] - 48
         ok = ((d >= 0) & (d <= 9)).all(axis=1)
         d = np.where(ok[:, None], d, 0)
         ok &= _valid_dates(d)
@@ -88,6 +87,15 @@ def _birth_dates(values):
         days = ((y - 1970) * 12 + np.clip(m, 1, 12) - 1).astype("datetime64[M]").astype("datetime64[D]") + (day - 1)
         birth[pos[ok]] = days[ok].astype("datetime64[ns]")
     return birth
+
+
+def _eighteen(values):
+    """(positions of the 18-character texts among `values`, their characters' code points as int64 rows)."""
+    import numpy as np
+
+    pos = np.flatnonzero(np.fromiter((type(u) is str and len(u) == 18 for u in values), dtype=bool,
+                                     count=len(values)))
+    return pos, values[pos].astype("U18").view(np.uint32).reshape(-1, 18).astype(np.int64)
 
 
 def judgement_day(ledgers: LedgerSet, today: dt.date | None = None) -> dt.date:
@@ -389,10 +397,9 @@ def _sexes(values):
     import numpy as np
 
     out = np.full(len(values), None, dtype=object)
-    pos = np.flatnonzero(np.fromiter((type(u) is str and len(u) == 18 for u in values), dtype=bool,
-                                     count=len(values)))
+    pos, chars = _eighteen(values)
     if len(pos):
-        c = values[pos].astype("U18").view(np.uint32).reshape(-1, 18)[:, 16].astype(np.int64)
+        c = chars[:, 16]
         ascii_digit = (c >= 48) & (c <= 57)
         out[pos[ascii_digit]] = np.where(c[ascii_digit] % 2 == 1, "男", "女")  # "0" is 48: parity as the digit's
         for k in pos[(c > 127)]:  # another script's digit, read as str.isdigit and int() read it
